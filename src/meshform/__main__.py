@@ -1,0 +1,3 @@
+from meshform.cli import main
+
+main()

@@ -1,0 +1,168 @@
+"""The `meshform` command line: a thin layer over the library.
+
+Exit codes: 0 ok · 1 the specs are wrong (findings printed) · 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from meshform import __version__
+from meshform.findings import MeshformError
+from meshform.report import Format, print_findings
+from meshform.validate import Result, validate
+
+EXIT_SPECS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+app = typer.Typer(
+    help=(
+        "meshform: a data mesh on Google Cloud, as code.\n\n"
+        "Reads mesh.yaml and domains/*.yaml, checks them, and writes one Terraform stack per "
+        "domain (plus a platform stack) through CDK Terrain."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RootOption = Annotated[
+    Path,
+    typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="How to print findings: text, json, or github (Actions annotations).")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"meshform {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    pass
+
+
+def _validated(root: Path, fmt: Format, quiet_ok: bool = False) -> Result:
+    result = validate(root)
+    print_findings(result.findings, fmt, out)
+    if fmt is Format.json:
+        if not result.ok:
+            raise typer.Exit(EXIT_SPECS)
+        return result
+    errors, warnings = len(result.findings.errors), len(result.findings.warnings)
+    if not result.ok:
+        err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
+        raise typer.Exit(EXIT_SPECS)
+    if not quiet_ok:
+        mesh = result.mesh
+        products = mesh.products
+        tables = sum(len(p.dataset.tables) for p in products if p.dataset)
+        buckets = sum(1 for p in products if p.bucket)
+        note = f", {warnings} warning(s)" if warnings else ""
+        out.print(
+            f"[bold green]✓[/] mesh '{mesh.name}': {len(mesh.domains)} domains, {len(products)} products, "
+            f"{tables} tables, {buckets} buckets — {result.files} files valid{note}"
+        )
+    return result
+
+
+@app.command("validate")
+def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text) -> None:
+    """Check mesh.yaml and every domains/*.yaml; print every problem as file:line:col.
+
+    Exits 0 when the specs are valid, 1 when they are not. Fast: does not load CDK Terrain.
+    """
+    _validated(root, fmt)
+
+
+@app.command("synth")
+def synth_command(
+    root: RootOption = Path("."),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write stacks/<stack>/cdk.tf.json. [default: ROOT/terraform]")
+    ] = None,
+    domains: Annotated[
+        list[str] | None,
+        typer.Option("--domain", "-d", help="Synthesize only this stack (a domain, or 'platform'); repeatable."),
+    ] = None,
+) -> None:
+    """Validate, then write one Terraform stack per domain plus the platform stack.
+
+    Output: OUT/stacks/<stack>/cdk.tf.json, ready for `terraform init && terraform plan`
+    in that folder. Same specs, byte-identical files.
+    """
+    result = _validated(root, Format.text, quiet_ok=True)
+    from meshform.render import STACK_FILE, STACKS_DIR, synth
+
+    target = out_dir if out_dir is not None else root / "terraform"
+    with err.status("synthesizing", spinner="dots") as status:
+        written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg))
+    table = Table("stack", "resources", "file", title=f"Terraform written to {target}", title_justify="left")
+    total = 0
+    for name in written:
+        path = target / STACKS_DIR / name / STACK_FILE
+        count = sum(len(v) for v in json.loads(path.read_text())["resource"].values())
+        total += count
+        table.add_row(name, str(count), str(path))
+    out.print(table)
+    out.print(f"[bold green]✓[/] {len(written)} stack(s), {total} resources")
+
+
+@app.command("schema")
+def schema_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for mesh.schema.json and domain.schema.json.")] = Path(
+        "schemas"
+    ),
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the files there are not current; write nothing.")] = False,
+) -> None:
+    """Write the JSON Schema of mesh.yaml and of domain files, for editors and CI.
+
+    Point a spec at it with a first line such as
+    `# yaml-language-server: $schema=../schemas/domain.schema.json`.
+    """
+    from meshform.schema import render_schemas, write_schemas
+
+    if check:
+        stale = [n for n, text in render_schemas().items()
+                 if not (out_dir / n).is_file() or (out_dir / n).read_text(encoding="utf-8") != text]
+        if stale:
+            err.print(f"[bold red]✗[/] out of date in {out_dir}: {', '.join(stale)} — run `meshform schema --out {out_dir}`")
+            raise typer.Exit(EXIT_SPECS)
+        out.print(f"[bold green]✓[/] schemas in {out_dir} are current")
+        return
+    for path in write_schemas(out_dir):
+        out.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: run the app; turn known failures into messages, never tracebacks."""
+    try:
+        app(standalone_mode=True)
+    except MeshformError as error:
+        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

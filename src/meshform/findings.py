@@ -1,0 +1,109 @@
+"""Findings: what every stage reports about the user's specs, compiler style.
+
+A finding always points at a file and, where known, a line and column, so that
+editors and CI annotations can jump straight to it:
+
+    domains/sales.yaml:14:7: products[0].classification: 'secret' is not one of ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+Path = tuple[str | int, ...]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A position in a spec file; line and column are 1-based (0 = unknown)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+def format_path(path: Path) -> str:
+    """('products', 0, 'name') -> 'products[0].name'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    location: Location
+    path: Path
+    message: str
+    severity: Severity = Severity.ERROR
+    code: str = "spec"  # a policy id, or the stage that found it
+    hint: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def __str__(self) -> str:
+        where = format_path(self.path)
+        severity = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{self.location}: {severity}{where + ': ' if where else ''}{self.message}"
+
+    def sort_key(self) -> tuple:
+        return (self.location.file, self.location.line, self.location.col, self.message)
+
+
+@dataclass
+class Findings:
+    """An ordered, de-duplicated collection of findings."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        if finding not in self.items:
+            self.items.append(finding)
+
+    def extend(self, findings) -> None:
+        for finding in findings:
+            self.add(finding)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.items if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.items if not f.is_error]
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.items, key=Finding.sort_key)
+
+    def __iter__(self):
+        return iter(self.sorted())
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class MeshformError(Exception):
+    """Raised for problems that stop a command: bad arguments, unreadable repository.
+
+    The CLI prints the message and exits with code 2 (usage) or 1 (specs).
+    """
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,0 +1,165 @@
+"""load: read a YAML spec file into plain Python data that remembers where each value came from.
+
+Spec files come from pull requests, so they are treated as untrusted input:
+
+* no YAML tags (``!!python/object``, ``!include`` ...) — nothing but maps, lists and scalars;
+* bounded size and bounded alias expansion (no "billion laughs");
+* duplicate keys are an error, not a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from meshform.findings import Finding, Location, Path
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 200_000  # after alias expansion; a 1,000-table domain file stays far below
+
+
+class SpecLoadError(Exception):
+    """The file cannot be read as spec data; carries the finding to report."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(str(finding))
+        self.finding = finding
+
+
+@dataclass
+class SpecFile:
+    """One spec file: its plain data plus the position of every key and value in it."""
+
+    display: str  # the path shown to users, relative to the mesh root
+    data: Any
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> Location:
+        """Where `path` is in this file; the nearest enclosing node when it is absent."""
+        path = tuple(path)
+        if key and path in self.keys:
+            return Location(self.display, *self.keys[path])
+        while path:
+            if path in self.values:
+                return Location(self.display, *self.values[path])
+            path = path[:-1]
+        return Location(self.display, *self.values.get((), (1, 1)))
+
+
+def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
+    """Read one spec file, or raise SpecLoadError with a precise finding."""
+    try:
+        size = fs_path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _error(display, (0, 0), f"file is {size:,} bytes; spec files are limited to {MAX_FILE_BYTES:,}")
+        raw = fs_path.read_bytes()
+    except OSError as exc:
+        raise _error(display, (0, 0), f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _error(display, (0, 0), f"file is not UTF-8 text (byte {exc.start})") from None
+    return parse_spec_text(text, display)
+
+
+def parse_spec_text(text: str, display: str) -> SpecFile:
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise _error(display, _pos(mark), f"duplicate key: {exc.problem.removeprefix('found ')}") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise _error(display, _pos(mark), f"not valid YAML: {problem}") from None
+    except YAMLError as exc:  # unmarked errors: still the user's file, never a traceback
+        raise _error(display, (1, 1), f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise _error(display, (1, 1), "not valid YAML: nesting is too deep") from None
+
+    spec = SpecFile(display=display, data=None)
+    if node is None:
+        raise _error(display, (1, 1), "file is empty; expected a mapping of keys to values")
+    spec.values[()] = (1, 1)
+    converter = _Converter(spec)
+    spec.data = converter.convert(node, (), (1, 1))
+    return spec
+
+
+class _Converter:
+    """Turns ruamel's round-trip nodes into dicts, lists and scalars, recording positions."""
+
+    def __init__(self, spec: SpecFile):
+        self.spec = spec
+        self.nodes = 0
+
+    def convert(self, node: Any, path: Path, pos: tuple[int, int], depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _error(self.spec.display, pos, f"too many values (over {MAX_NODES:,} after expanding aliases)")
+        if depth > 64:
+            raise _error(self.spec.display, pos, "nesting is deeper than 64 levels")
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if isinstance(node, TaggedScalar) or (tag and isinstance(node, (CommentedMap, CommentedSeq))):
+            raise _error(self.spec.display, pos, f"YAML tags are not allowed in spec files (found {tag})")
+        if isinstance(node, CommentedMap):
+            out: dict[str, Any] = {}
+            for key in node:
+                key_pos = _one_based(node.lc.key(key))
+                if not isinstance(key, str):
+                    raise _error(self.spec.display, key_pos, f"keys must be strings, got {key!r}")
+                child = path + (key,)
+                value_pos = _one_based(node.lc.value(key))
+                self.spec.keys[child] = key_pos
+                self.spec.values[child] = value_pos
+                out[key] = self.convert(node[key], child, value_pos, depth + 1)
+            return out
+        if isinstance(node, CommentedSeq):
+            items = []
+            for index, item in enumerate(node):
+                child = path + (index,)
+                item_pos = _one_based(node.lc.item(index))
+                self.spec.values[child] = item_pos
+                items.append(self.convert(item, child, item_pos, depth + 1))
+            return items
+        return _plain_scalar(node)
+
+
+def _plain_scalar(value: Any) -> Any:
+    # ruamel wraps scalars in subclasses that keep formatting; downstream wants plain types.
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value
+    return str(value)
+
+
+def _pos(mark) -> tuple[int, int]:
+    if mark is None:
+        return (1, 1)
+    return (mark.line + 1, mark.column + 1)
+
+
+def _one_based(pos: tuple[int, int] | None) -> tuple[int, int]:
+    if not pos:
+        return (0, 0)
+    return (pos[0] + 1, pos[1] + 1)
+
+
+def _error(display: str, pos: tuple[int, int], message: str) -> SpecLoadError:
+    return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml"))

@@ -1,0 +1,152 @@
+"""model: the resolved mesh — every name computed, every default applied, plain data.
+
+This is what checks, rendering, discovery and reports read. It imports no cloud library
+and knows nothing of Terraform. Each object keeps its `Source`, so any later stage can
+point a finding at the exact line of the spec it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from meshform.findings import Location, Path
+from meshform.load import SpecFile
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model object was declared: a file and the path inside it."""
+
+    file: SpecFile = field(repr=False, compare=False)
+    path: Path = ()
+
+    def at(self, *sub: str | int, key: bool = False) -> Location:
+        return self.file.locate(self.path + sub, key=key)
+
+    def child(self, *sub: str | int) -> Source:
+        return Source(self.file, self.path + sub)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    mode: str
+    description: str
+    policy_tag: str | None  # a key of Mesh.policy_tags
+    fields: tuple[Column, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    column: str | None
+    granularity: str
+    expiration_days: int | None
+
+
+@dataclass(frozen=True)
+class Table:
+    table_id: str
+    description: str
+    columns: tuple[Column, ...]
+    partitioning: Partitioning | None
+    clustering: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class Dataset:
+    dataset_id: str
+    location: str
+    tables: tuple[Table, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    location: str
+    retention_days: int | None
+    storage_class: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Product:
+    domain: str
+    name: str
+    description: str
+    classification: str
+    refresh: str
+    freshness_slo_hours: int
+    status: str
+    owners: tuple[str, ...]
+    labels: dict[str, str]
+    dataset: Dataset | None
+    bucket: Bucket | None
+    source: Source
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    amount: Decimal
+    currency: str
+    thresholds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    project_id: str
+    description: str
+    owners: tuple[str, ...]
+    cost_center: str
+    budget: Budget
+    location: str
+    labels: dict[str, str]  # the project's labels, mesh-wide ones included
+    products: tuple[Product, ...]
+    source: Source
+    pipeline_account_id: str = "pipelines"
+
+    @property
+    def pipeline_member(self) -> str:
+        return f"serviceAccount:{self.pipeline_account_id}@{self.project_id}.iam.gserviceaccount.com"
+
+
+@dataclass(frozen=True)
+class Mesh:
+    name: str
+    billing_account: str
+    parent: str
+    project_prefix: str
+    default_location: str
+    allowed_locations: tuple[str, ...]
+    state_bucket: str
+    platform_team: str
+    governance_project: str
+    catalog_backend: str
+    labels: dict[str, str]
+    policy_tags: dict[str, str]
+    domains: tuple[Domain, ...]
+    source: Source
+
+    def domain(self, name: str) -> Domain:
+        for domain in self.domains:
+            if domain.name == name:
+                return domain
+        raise KeyError(name)
+
+    @property
+    def products(self) -> tuple[Product, ...]:
+        return tuple(p for d in self.domains for p in d.products)
+
+    @property
+    def taxonomy_locations(self) -> tuple[str, ...]:
+        """Policy tags are regional: one taxonomy per location that holds data."""
+        return tuple(sorted({loc.lower() for loc in self.allowed_locations}))

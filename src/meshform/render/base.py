@@ -1,0 +1,46 @@
+"""What every stack has: the google provider, a GCS backend, readable unique construct ids."""
+
+from __future__ import annotations
+
+import re
+
+from cdktn import GcsBackend, TerraformStack
+from cdktn_provider_google.provider import GoogleProvider
+from constructs import Construct
+
+from meshform.model import Mesh
+
+PLATFORM_STACK = "platform"
+
+
+def state_prefix(stack: str) -> str:
+    return f"stacks/{stack}"
+
+
+def parent_args(mesh: Mesh) -> dict[str, str]:
+    kind, number = mesh.parent.split("/", 1)
+    return {"folder_id": number} if kind == "folders" else {"org_id": number}
+
+
+def output_name(*parts: str) -> str:
+    return "_".join(re.sub(r"[^a-z0-9]+", "_", p.lower()).strip("_") for p in parts)
+
+
+class MeshStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, mesh: Mesh):
+        super().__init__(scope, name)
+        self.mesh = mesh
+        GoogleProvider(self, "google")
+        GcsBackend(self, bucket=mesh.state_bucket, prefix=state_prefix(name))
+        self._ids: set[str] = set()
+
+    def id(self, *parts: str) -> str:
+        """A construct id (and so a Terraform resource name) built from readable parts.
+
+        Member emails etc. are slugged; on the rare slug collision a counter keeps ids unique."""
+        base = "_".join(re.sub(r"[^A-Za-z0-9-]+", "_", p).strip("_") for p in parts if p)
+        candidate, n = base, 2
+        while candidate in self._ids:
+            candidate, n = f"{base}_{n}", n + 1
+        self._ids.add(candidate)
+        return candidate

@@ -1,0 +1,30 @@
+"""Make user-provided text reach Terraform as literal text.
+
+CDK Terrain writes strings into cdk.tf.json verbatim, and Terraform evaluates `${...}` and
+`%{...}` in every string it reads: a description of `${file("/etc/passwd")}` would run on
+the machine that plans. Every string that comes from a spec goes through `literal()`.
+"""
+
+from __future__ import annotations
+
+# cdktn marks unresolved values as "${TfToken[...]}" (and "#{", "&{" for lists and maps);
+# text that imitates a marker would be replaced by a reference, or crash the synth.
+_TOKEN_MARKER = "TfToken["
+# A constant interpolation that Terraform evaluates back to the marker's own text.
+_TOKEN_MARKER_SAFE = '${"TfToken"}['
+
+
+def literal(text: str) -> str:
+    escaped = text.replace("${", "$${").replace("%{", "%%{")
+    return escaped.replace(_TOKEN_MARKER, _TOKEN_MARKER_SAFE)
+
+
+def literal_tree(value):
+    """literal() applied to every string inside nested dicts and lists."""
+    if isinstance(value, str):
+        return literal(value)
+    if isinstance(value, dict):
+        return {literal(k): literal_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [literal_tree(v) for v in value]
+    return value

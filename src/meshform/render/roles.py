@@ -1,0 +1,37 @@
+"""The curated, least-privilege roles meshform grants. Never roles/owner or roles/editor:
+infrastructure changes go through the specs and CI, not the console."""
+
+# On the domain project, for the domain's owners: run queries, see the project and its health.
+DOMAIN_OWNER_PROJECT_ROLES = (
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+    "roles/browser",
+    "roles/logging.viewer",
+    "roles/monitoring.viewer",
+    "roles/serviceusage.serviceUsageConsumer",
+)
+# On the domain project, for the domain's pipeline service account.
+PIPELINE_PROJECT_ROLES = (
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+)
+# Owners may run jobs as the pipeline account (deploy and debug pipelines), not mint keys.
+PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
+
+# On each product dataset and bucket, for its owners and the pipeline account: read and write
+# data, but not change IAM (that is the specs' job).
+DATASET_WRITER_ROLE = "roles/bigquery.dataEditor"
+BUCKET_WRITER_ROLE = "roles/storage.objectUser"
+
+# On policy tags used by a domain, for its owners and pipeline account: read tagged columns
+# of tables they can already read.
+FINE_GRAINED_READER_ROLE = "roles/datacatalog.categoryFineGrainedReader"
+
+# On the governance project, for the platform team.
+PLATFORM_TEAM_ROLES = (
+    "roles/browser",
+    "roles/datacatalog.categoryAdmin",
+    "roles/dataplex.catalogEditor",
+)
+
+FORBIDDEN_ROLES = ("roles/owner", "roles/editor", "roles/viewer")

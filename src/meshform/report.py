@@ -1,0 +1,63 @@
+"""report: print findings for people (text), machines (json) or GitHub Actions (annotations)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+
+from rich.console import Console
+from rich.text import Text
+
+from meshform.findings import Finding, Findings, format_path
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def print_findings(findings: Findings, fmt: Format, console: Console) -> None:
+    items = findings.sorted()
+    if fmt is Format.json:
+        console.print_json(json.dumps([_as_dict(f) for f in items]))
+        return
+    for finding in items:
+        if fmt is Format.github:
+            level = "error" if finding.is_error else "warning"
+            loc = finding.location
+            where = format_path(finding.path)
+            message = f"{where + ': ' if where else ''}{finding.message}".replace("\n", " ")
+            console.print(f"::{level} file={loc.file},line={loc.line},col={loc.col}::{message}", markup=False, highlight=False)
+        else:
+            console.print(_as_text(finding), highlight=False)
+
+
+def _as_text(finding: Finding) -> Text:
+    text = Text()
+    text.append(str(finding.location), style="bold")
+    text.append(": ")
+    if finding.is_error:
+        text.append("error: ", style="bold red")
+    else:
+        text.append("warning: ", style="bold yellow")
+    where = format_path(finding.path)
+    if where:
+        text.append(f"{where}: ", style="cyan")
+    text.append(finding.message)
+    if finding.hint:
+        text.append(f"\n    hint: {finding.hint}", style="dim")
+    return text
+
+
+def _as_dict(finding: Finding) -> dict:
+    return {
+        "file": finding.location.file,
+        "line": finding.location.line,
+        "column": finding.location.col,
+        "path": format_path(finding.path),
+        "severity": finding.severity.value,
+        "code": finding.code,
+        "message": finding.message,
+        "hint": finding.hint,
+    }

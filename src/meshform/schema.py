@@ -1,0 +1,35 @@
+"""schema: JSON Schema of both spec file kinds, generated from the pydantic models.
+
+The example specs point at these files with a `yaml-language-server` modeline, so editors
+complete keys and flag mistakes while the domain owner types.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from meshform.spec import DomainSpec, MeshSpec
+
+SCHEMAS = {"mesh.schema.json": MeshSpec, "domain.schema.json": DomainSpec}
+
+
+def render_schemas() -> dict[str, str]:
+    """File name → JSON text (deterministic: sorted keys, trailing newline)."""
+    out = {}
+    for name, model in SCHEMAS.items():
+        schema = model.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://meshform.dev/schemas/{name}"
+        out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return out
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_schemas().items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,40 @@
+"""spec: the typed shape of `mesh.yaml` and `domains/<name>.yaml` (pydantic models).
+
+`parse_mesh` / `parse_domain` turn a loaded SpecFile into a spec object, or findings.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from meshform.findings import Finding
+from meshform.load import SpecFile
+from meshform.spec.domain import DomainSpec
+from meshform.spec.errors import findings_from
+from meshform.spec.mesh import MeshSpec
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(spec_file: SpecFile, model: type[M], what: str) -> tuple[M | None, list[Finding]]:
+    if not isinstance(spec_file.data, dict):
+        got = "a list" if isinstance(spec_file.data, list) else f"{type(spec_file.data).__name__} {spec_file.data!r}"
+        message = f"expected a mapping at the top of {what}, got {got}"
+        return None, [Finding(spec_file.locate(()), (), message)]
+    try:
+        return model.model_validate(spec_file.data), []
+    except ValidationError as error:
+        return None, findings_from(error, spec_file, model)
+
+
+def parse_mesh(spec_file: SpecFile) -> tuple[MeshSpec | None, list[Finding]]:
+    return _parse(spec_file, MeshSpec, "mesh.yaml")
+
+
+def parse_domain(spec_file: SpecFile) -> tuple[DomainSpec | None, list[Finding]]:
+    return _parse(spec_file, DomainSpec, "a domain file")
+
+
+__all__ = ["MeshSpec", "DomainSpec", "parse_mesh", "parse_domain"]

@@ -1,0 +1,125 @@
+"""Turn pydantic's validation errors into findings that read like a compiler's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import types
+import typing
+
+from pydantic import BaseModel, ValidationError
+
+from meshform.findings import Finding
+from meshform.load import SpecFile
+
+
+def findings_from(error: ValidationError, spec_file: SpecFile, model: type[BaseModel]) -> list[Finding]:
+    findings = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        is_key = bool(loc) and loc[-1] == "[key]"
+        if is_key:
+            loc = loc[:-1]
+        message = _message(item, loc, model, is_key)
+        located_as_key = is_key or item["type"] == "extra_forbidden"
+        findings.append(Finding(spec_file.locate(loc, key=located_as_key), loc, message))
+    return findings
+
+
+def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> str:
+    kind, value, ctx = item["type"], item.get("input"), item.get("ctx") or {}
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        known = _known_keys(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else (f"; expected one of: {', '.join(known)}" if known else "")
+        return f"unknown key '{loc[-1]}'{hint}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        return f"{_show(value)} is not one of {', '.join(choices)}"
+    if kind == "value_error":
+        text = str(ctx.get("error", item["msg"]))
+        return f"key {text}" if is_key else text
+    if kind in ("string_type",):
+        return f"expected text, got {_kind(value)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, got {_show(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {_show(value)}"
+    if kind in ("decimal_type", "decimal_parsing", "float_type", "float_parsing"):
+        return f"expected a number, got {_show(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {_kind(value)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys to values, got {_kind(value)}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        limit = next(iter(ctx.values()), "?")
+        return f"must be {op} {limit}, got {_show(value)}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} allowed"
+    if kind == "string_too_long":
+        return f"is longer than {ctx.get('max_length')} characters"
+    if kind in ("decimal_max_places", "decimal_max_digits"):
+        return f"{_show(value)} has too many digits (at most 2 decimal places)"
+    return str(item["msg"])
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (dict, list)) or value is None:
+        return _kind(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"the date {value}"
+    return f"text {value!r}"
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed at `loc`, found by walking the model's annotations."""
+    current: object = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: object) -> object:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = options[0] if len(options) == 1 else annotation
+            if len(options) != 1:
+                return annotation
+        else:
+            return annotation

@@ -1,0 +1,52 @@
+"""The spec of `mesh.yaml`: platform-wide settings, owned by the platform team."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from meshform.spec.base import SpecModel
+from meshform.spec.names import (
+    BillingAccount,
+    BucketName,
+    LabelKey,
+    LabelValue,
+    Location,
+    MeshName,
+    Member,
+    Parent,
+    PolicyTagName,
+    ProjectId,
+    ProjectPrefix,
+)
+
+
+class Catalog(SpecModel):
+    backend: Literal["dataplex", "data-catalog"] = Field(
+        "dataplex",
+        description=(
+            "dataplex: Dataplex Universal Catalog aspect types and aspects (default). "
+            "data-catalog: legacy Data Catalog tag template, for organisations that still have access."
+        ),
+    )
+
+
+class MeshSpec(SpecModel):
+    """Platform-wide settings for every domain of the mesh."""
+
+    mesh: MeshName = Field(description="Short name of the mesh, used in labels and names.")
+    billing_account: BillingAccount
+    parent: Parent = Field(description="Folder or organization where domain projects live.")
+    project_prefix: ProjectPrefix = Field(description="Domain project id = <project_prefix>-<domain>.")
+    default_location: Location
+    allowed_locations: list[Location] = Field(min_length=1, description="Where data may live (data residency).")
+    state_bucket: BucketName = Field(description="GCS bucket holding Terraform state; one prefix per stack.")
+    platform_team: Member
+    governance_project: ProjectId = Field(description="Holds aspect types and the policy-tag taxonomies.")
+    catalog: Catalog = Field(default_factory=Catalog)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Added to every labelled resource.")
+    policy_tags: dict[PolicyTagName, str] = Field(
+        default_factory=lambda: {"pii": "Personally identifiable information"},
+        description="Policy tags for column-level security; 'pii' is required.",
+    )

@@ -1,0 +1,79 @@
+"""validate: read a mesh repository end to end — load → spec → resolve → check.
+
+This is the library entry point behind `meshform validate` and the first half of every
+other command. It reports every problem it can find in one pass and never imports cdktn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshform.check import check_mesh
+from meshform.findings import Findings, MeshformError
+from meshform.load import SpecFile, SpecLoadError, load_spec_file
+from meshform.model import Mesh
+from meshform.resolve import resolve
+from meshform.spec import DomainSpec, parse_domain, parse_mesh
+
+MESH_FILE = "mesh.yaml"
+DOMAINS_DIR = "domains"
+
+
+@dataclass
+class Result:
+    root: Path
+    mesh: Mesh | None
+    findings: Findings = field(default_factory=Findings)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.mesh is not None and not self.findings.errors
+
+
+def domain_files(root: Path) -> list[Path]:
+    folder = root / DOMAINS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def validate(root: Path | str = ".") -> Result:
+    root = Path(root)
+    if not root.is_dir():
+        raise MeshformError(f"{root} is not a directory")
+    if not (root / MESH_FILE).is_file():
+        raise MeshformError(f"no {MESH_FILE} in {root.resolve()}; run meshform in a mesh repository or pass --root DIR")
+
+    findings = Findings()
+    mesh_file = _load(root / MESH_FILE, MESH_FILE, findings)
+    mesh_spec = None
+    if mesh_file is not None:
+        mesh_spec, problems = parse_mesh(mesh_file)
+        findings.extend(problems)
+
+    domains: list[tuple[DomainSpec, SpecFile]] = []
+    paths = domain_files(root)
+    for path in paths:
+        spec_file = _load(path, f"{DOMAINS_DIR}/{path.name}", findings)
+        if spec_file is None:
+            continue
+        domain_spec, problems = parse_domain(spec_file)
+        findings.extend(problems)
+        if domain_spec is not None:
+            domains.append((domain_spec, spec_file))
+
+    mesh = None
+    if mesh_spec is not None and mesh_file is not None:
+        mesh = resolve(mesh_spec, mesh_file, domains)
+        findings.extend(check_mesh(mesh))
+    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths))
+
+
+def _load(path: Path, display: str, findings: Findings) -> SpecFile | None:
+    try:
+        return load_spec_file(path, display)
+    except SpecLoadError as error:
+        findings.add(error.finding)
+        return None
