@@ -58,7 +58,8 @@ def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
     if domain.project_id == mesh.governance_project:
         yield Finding(src.at("domain"), ("domain",),
                       f"project id '{domain.project_id}' is the mesh's governance project; choose another domain name")
-    if domain.location not in mesh.allowed_locations:
+    # An inherited default_location that is not allowed is reported once, on mesh.yaml.
+    if domain.location not in mesh.allowed_locations and domain.location != mesh.default_location:
         yield Finding(src.at("location"), ("location",),
                       f"location '{domain.location}' is not in the mesh's allowed_locations ({', '.join(mesh.allowed_locations)})")
 

@@ -76,7 +76,7 @@ def parse_spec_text(text: str, display: str) -> SpecFile:
         node = yaml.load(text)
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
-        raise _error(display, _pos(mark), f"duplicate key: {exc.problem.removeprefix('found ')}") from None
+        raise _error(display, _pos(mark), exc.problem.removeprefix("found ")) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -89,9 +89,10 @@ def parse_spec_text(text: str, display: str) -> SpecFile:
     spec = SpecFile(display=display, data=None)
     if node is None:
         raise _error(display, (1, 1), "file is empty; expected a mapping of keys to values")
-    spec.values[()] = (1, 1)
-    converter = _Converter(spec)
-    spec.data = converter.convert(node, (), (1, 1))
+    lc = getattr(node, "lc", None)
+    top = (lc.line + 1, lc.col + 1) if lc is not None and lc.line is not None else (1, 1)
+    spec.values[()] = top
+    spec.data = _Converter(spec).convert(node, (), top)
     return spec
 
 
@@ -131,22 +132,26 @@ class _Converter:
                 self.spec.values[child] = item_pos
                 items.append(self.convert(item, child, item_pos, depth + 1))
             return items
-        return _plain_scalar(node)
+        value = _plain_scalar(node)
+        if value is _UNSUPPORTED:
+            raise _error(self.spec.display, pos, f"a {type(node).__name__} value is not allowed in spec files")
+        return value
 
 
 def _plain_scalar(value: Any) -> Any:
-    # ruamel wraps scalars in subclasses that keep formatting; downstream wants plain types.
+    """ruamel wraps scalars in subclasses that keep formatting; later stages want plain types.
+    Anything else (bytes from !!binary, sets, ...) has no place in a spec: None."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
+    for plain in (int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value
-    return str(value)
+    return _UNSUPPORTED
+
+
+_UNSUPPORTED = object()
 
 
 def _pos(mark) -> tuple[int, int]:

@@ -7,7 +7,6 @@ on its own.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
@@ -40,7 +39,7 @@ from meshform import catalog
 from meshform.model import Bucket, Column, Dataset, Domain, Mesh, Product
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, parent_args, state_prefix
-from meshform.render.literal import literal, literal_tree
+from meshform.render.literal import json_attribute, literal, literal_tree
 from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT, policy_tag_output
 from meshform.render.table_schema import table_schema
 
@@ -226,9 +225,7 @@ class DomainStack(MeshStack):
             entry_type=catalog.BIGQUERY_DATASET_ENTRY_TYPE,
             aspects=[DataplexEntryAspects(
                 aspect_key=f"{governance_number}.global.{catalog.ASPECT_TYPE_ID}",
-                aspect=DataplexEntryAspectsAspect(
-                    data=json.dumps(literal_tree(catalog.product_metadata(product)), sort_keys=True)
-                ),
+                aspect=DataplexEntryAspectsAspect(data=json_attribute(dict(sorted(catalog.product_metadata(product).items())))),
             )],
             # The entry belongs to BigQuery: removing it from Terraform must never delete it.
             deletion_policy="ABANDON",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from meshform.findings import Finding
 from meshform.load import SpecFile
 from meshform.spec.domain import DomainSpec
-from meshform.spec.errors import findings_from
+from meshform.spec.errors import describe_value, findings_from
 from meshform.spec.mesh import MeshSpec
 
 M = TypeVar("M", bound=BaseModel)
@@ -20,8 +20,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def _parse(spec_file: SpecFile, model: type[M], what: str) -> tuple[M | None, list[Finding]]:
     if not isinstance(spec_file.data, dict):
-        got = "a list" if isinstance(spec_file.data, list) else f"{type(spec_file.data).__name__} {spec_file.data!r}"
-        message = f"expected a mapping at the top of {what}, got {got}"
+        message = f"expected a mapping at the top of {what}, got {describe_value(spec_file.data)}"
         return None, [Finding(spec_file.locate(()), (), message)]
     try:
         return model.model_validate(spec_file.data), []

@@ -43,7 +43,7 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
         text = str(ctx.get("error", item["msg"]))
         return f"key {text}" if is_key else text
     if kind in ("string_type",):
-        return f"expected text, got {_kind(value)}"
+        return f"expected text, got {describe_value(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_show(value)}"
     if kind in ("bool_type", "bool_parsing"):
@@ -51,9 +51,9 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
     if kind in ("decimal_type", "decimal_parsing", "float_type", "float_parsing"):
         return f"expected a number, got {_show(value)}"
     if kind == "list_type":
-        return f"expected a list, got {_kind(value)}"
+        return f"expected a list, got {describe_value(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping of keys to values, got {_kind(value)}"
+        return f"expected a mapping of keys to values, got {describe_value(value)}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         limit = next(iter(ctx.values()), "?")
@@ -73,11 +73,12 @@ def _show(value: object) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (dict, list)) or value is None:
-        return _kind(value)
+        return describe_value(value)
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _kind(value: object) -> str:
+def describe_value(value: object) -> str:
+    """'a list', 'text 'x'', 'the number 3': how a person would name a YAML value."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):

@@ -1,0 +1,50 @@
+"""Shared fixtures: the example mesh, a minimal base mesh to mutate, one synth per session."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = Path(__file__).resolve().parent / "fixtures" / "base"
+
+
+@pytest.fixture
+def mesh_repo(tmp_path: Path):
+    """A copy of the minimal valid base mesh; returns a function to overwrite its files."""
+    root = tmp_path / "mesh"
+    shutil.copytree(BASE, root)
+
+    def write(relative: str, text: str) -> Path:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return root
+
+    write.root = root  # type: ignore[attr-defined]
+    return write
+
+
+def load_stacks(out: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((out / "stacks").glob("*/cdk.tf.json"))}
+
+
+@pytest.fixture(scope="session")
+def example_synth(tmp_path_factory) -> Path:
+    """The example mesh synthesized once for the whole session (CDK Terrain is slow to load)."""
+    from meshform.render import synth
+    from meshform.validate import validate
+
+    result = validate(REPO)
+    assert result.ok, [str(f) for f in result.findings]
+    out = tmp_path_factory.mktemp("example-synth")
+    synth(result.mesh, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def example_stacks(example_synth: Path) -> dict[str, dict]:
+    return load_stacks(example_synth)
