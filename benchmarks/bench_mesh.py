@@ -75,16 +75,25 @@ if sys.argv[1] == "synth":
     synth(result.mesh, sys.argv[3])
 seconds = time.perf_counter() - t0
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-# jsii's node process is still alive here, so RUSAGE_CHILDREN would miss it: ask /proc.
-node = 0
+# jsii's node processes (a runtime and the program it spawns) are still alive here, so
+# RUSAGE_CHILDREN would miss them: sum the peak RSS of every descendant from /proc.
 import os, pathlib
-for status in pathlib.Path("/proc").glob("[0-9]*/status"):
+def _status(pid):
     try:
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        text = pathlib.Path(f"/proc/{pid}/status").read_text()
     except OSError:
-        continue
-    if fields.get("PPid", "").strip() == str(os.getpid()) and "VmHWM" in fields:
-        node = max(node, int(fields["VmHWM"].split()[0]))
+        return {}
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+parents = {}
+for entry in pathlib.Path("/proc").glob("[0-9]*"):
+    fields = _status(entry.name)
+    if "PPid" in fields:
+        parents[int(entry.name)] = int(fields["PPid"])
+descendants, frontier = set(), {os.getpid()}
+while frontier:
+    frontier = {pid for pid, parent in parents.items() if parent in frontier} - descendants
+    descendants |= frontier
+node = sum(int(_status(pid).get("VmHWM", "0 kB").split()[0]) for pid in descendants)
 print(json.dumps({"seconds": seconds, "python_mb": own / 1024, "node_mb": node / 1024}))
 """
 

@@ -15,7 +15,7 @@ cost_center: cc-1
 budget: {{amount: 10.5, currency: EUR}}
 products:
   - name: {product}
-    description: A product.
+    description: A product of this domain, used by the tests.
     classification: internal
     refresh: daily
     freshness_slo_hours: 24

@@ -259,3 +259,14 @@ def test_legacy_data_catalog_backend_writes_a_tag_template_instead(tmp_path, mes
     assert [f["field_id"] for f in template["fields"]][:2] == ["domain", "product"]
     assert not resources(stacks["platform"], "google_dataplex_aspect_type")
     assert not resources(stacks["sales"], "google_dataplex_entry")
+
+
+def test_restricted_products_are_encrypted_with_the_platform_s_key(example_stacks):
+    key = "projects/acme-dm-security/locations/eu/keyRings/data-mesh/cryptoKeys/restricted"
+    finance = example_stacks["finance"]
+    for dataset in resources(finance, "google_bigquery_dataset").values():
+        assert dataset["default_encryption_configuration"] == {"kms_key_name": key}
+    [bucket] = resources(finance, "google_storage_bucket").values()
+    assert bucket["encryption"] == {"default_kms_key_name": key}
+    orders = resources(example_stacks["sales"], "google_bigquery_dataset")["dataset_orders"]
+    assert "default_encryption_configuration" not in orders  # confidential: Google-managed keys

@@ -67,6 +67,15 @@ def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
     # An undeclared dataset id defaults to the product name; locate() then finds `bigquery:`.
     yield from _duplicates(((p.dataset.dataset_id, p.dataset.source.child("dataset")) for p in domain.products if p.dataset), "dataset")
     for product in domain.products:
+        if product.kms_key_name and product.kms_key is None:
+            known = ", ".join(sorted(mesh.kms_keys)) or "none are declared"
+            yield _at(product.source.child("kms_key"), f"kms_key '{product.kms_key_name}' is not in mesh.yaml kms_keys ({known})")
+        elif product.kms_key and product.location:
+            key_location = product.kms_key.split("/locations/", 1)[1].split("/", 1)[0]
+            if key_location != product.location.lower():
+                yield _at(product.source.child("kms_key"),
+                          f"kms_key '{product.kms_key_name}' is in {key_location}, but the product's data is in "
+                          f"{product.location}; a key must be in the same location as the data")
         if product.dataset is None:
             continue
         tables = product.dataset.tables

@@ -60,15 +60,22 @@ def main_options(
     pass
 
 
-def _validated(root: Path, fmt: Format, quiet_ok: bool = False) -> Result:
+StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
+
+
+def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = False) -> Result:
     result = validate(root)
     print_findings(result.findings, fmt, out)
+    failed = not result.ok or (strict and result.findings.warnings)
     if fmt is Format.json:
-        if not result.ok:
+        if failed:
             raise typer.Exit(EXIT_SPECS)
         return result
+    for exception in result.honoured_exceptions:
+        out.print(f"[bold]exception honoured:[/] domain '{exception.domain}' is exempt from '{exception.policy}' "
+                  f"— {exception.justification}", highlight=False)
     errors, warnings = len(result.findings.errors), len(result.findings.warnings)
-    if not result.ok:
+    if failed:
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
         raise typer.Exit(EXIT_SPECS)
     if not quiet_ok:
@@ -85,12 +92,35 @@ def _validated(root: Path, fmt: Format, quiet_ok: bool = False) -> Result:
 
 
 @app.command("validate")
-def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text) -> None:
-    """Check mesh.yaml and every domains/*.yaml; print every problem as file:line:col.
+def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False) -> None:
+    """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
+    print every problem as file:line:col with the policy id and a fix hint.
 
-    Exits 0 when the specs are valid, 1 when they are not. Fast: does not load CDK Terrain.
+    Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
+    Fast: does not load CDK Terrain.
     """
-    _validated(root, fmt)
+    _validated(root, fmt, strict=strict)
+
+
+@app.command("policies")
+def policies_command(root: RootOption = Path(".")) -> None:
+    """List the built-in policies, what each checks, and how this mesh configures them."""
+    from meshform.policies import POLICIES
+
+    mesh = validate(root).mesh if (root / "mesh.yaml").is_file() else None
+    table = Table("policy", "severity", "status", "checks", title="Policies", title_justify="left", show_lines=True)
+    for policy in POLICIES:
+        severity, status = policy.severity.value, "on"
+        if mesh is not None:
+            cfg = mesh.policies.settings(policy.id)
+            severity = cfg.severity or severity
+            status = "on" if cfg.enabled else "off"
+        table.add_row(policy.id, severity, status, policy.checks)
+    out.print(table)
+    if mesh is not None and mesh.exception_grants:
+        out.print("Exceptions granted in mesh.yaml:")
+        for grant in mesh.exception_grants:
+            out.print(f"  {grant.domain}: {grant.policy} — {grant.justification}", highlight=False)
 
 
 @app.command("synth")

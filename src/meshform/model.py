@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from meshform.findings import Location, Path
 from meshform.load import SpecFile
+from meshform.spec.policies import Policies
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,16 @@ class Product:
     status: str
     owners: tuple[str, ...]
     labels: dict[str, str]
+    kms_key_name: str | None  # a key of Mesh.kms_keys
+    kms_key: str | None  # the Cloud KMS key resource name it stands for
     dataset: Dataset | None
     bucket: Bucket | None
     source: Source
+
+    @property
+    def location(self) -> str | None:
+        where = self.dataset or self.bucket
+        return where.location if where else None
 
     @property
     def key(self) -> str:
@@ -101,6 +109,16 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class PolicyException:
+    """A domain's request not to follow a policy, or the platform's grant of one."""
+
+    domain: str
+    policy: str
+    justification: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     project_id: str
@@ -111,6 +129,7 @@ class Domain:
     location: str
     labels: dict[str, str]  # the project's labels, mesh-wide ones included
     products: tuple[Product, ...]
+    exception_requests: tuple[PolicyException, ...]
     source: Source
     pipeline_account_id: str = "pipelines"
 
@@ -133,6 +152,9 @@ class Mesh:
     catalog_backend: str
     labels: dict[str, str]
     policy_tags: dict[str, str]
+    kms_keys: dict[str, str]
+    policies: Policies
+    exception_grants: tuple[PolicyException, ...]
     domains: tuple[Domain, ...]
     source: Source
 

@@ -25,10 +25,11 @@ def print_findings(findings: Findings, fmt: Format, console: Console) -> None:
     for finding in items:
         if fmt is Format.github:
             level = "error" if finding.is_error else "warning"
+            title = f",title={finding.code}" if finding.code not in ("spec", "yaml") else ""
             loc = finding.location
             where = format_path(finding.path)
             message = f"{where + ': ' if where else ''}{finding.message}".replace("\n", " ")
-            console.print(f"::{level} file={loc.file},line={loc.line},col={loc.col}::{message}", markup=False, highlight=False)
+            console.print(f"::{level} file={loc.file},line={loc.line},col={loc.col}{title}::{message}", markup=False, highlight=False)
         else:
             console.print(_as_text(finding), highlight=False)
 
@@ -37,10 +38,10 @@ def _as_text(finding: Finding) -> Text:
     text = Text()
     text.append(str(finding.location), style="bold")
     text.append(": ")
-    if finding.is_error:
-        text.append("error: ", style="bold red")
-    else:
-        text.append("warning: ", style="bold yellow")
+    label = "error" if finding.is_error else "warning"
+    if finding.code not in ("spec", "yaml"):
+        label += f"[{finding.code}]"  # the policy id, so it can be looked up or excepted
+    text.append(f"{label}: ", style="bold red" if finding.is_error else "bold yellow")
     where = format_path(finding.path)
     if where:
         text.append(f"{where}: ", style="cyan")

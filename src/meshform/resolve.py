@@ -37,6 +37,12 @@ def resolve(mesh_spec: MeshSpec, mesh_file: SpecFile, domains: list[tuple[Domain
         catalog_backend=mesh_spec.catalog.backend,
         labels=dict(mesh_spec.labels),
         policy_tags=dict(mesh_spec.policy_tags),
+        kms_keys=dict(mesh_spec.kms_keys),
+        policies=mesh_spec.policies,
+        exception_grants=tuple(
+            model.PolicyException(g.domain, g.policy, g.justification, model.Source(mesh_file, ("exceptions", i)))
+            for i, g in enumerate(mesh_spec.exceptions)
+        ),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
         source=model.Source(mesh_file),
     )
@@ -58,6 +64,10 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
         location=location,
         labels=dict(sorted(labels.items())),
         products=products,
+        exception_requests=tuple(
+            model.PolicyException(d.domain, r.policy, r.justification, source.child("exceptions", i))
+            for i, r in enumerate(d.exceptions)
+        ),
         source=source,
     )
 
@@ -91,6 +101,8 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
         status=p.status,
         owners=tuple(p.owners or d.owners),
         labels=dict(p.labels),
+        kms_key_name=p.kms_key,
+        kms_key=mesh.kms_keys.get(p.kms_key) if p.kms_key else None,
         dataset=dataset,
         bucket=bucket,
         source=source,

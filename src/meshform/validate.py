@@ -1,4 +1,4 @@
-"""validate: read a mesh repository end to end — load → spec → resolve → check.
+"""validate: read a mesh repository end to end — load → spec → resolve → check → policies.
 
 This is the library entry point behind `meshform validate` and the first half of every
 other command. It reports every problem it can find in one pass and never imports cdktn.
@@ -12,7 +12,8 @@ from pathlib import Path
 from meshform.check import check_mesh
 from meshform.findings import Findings, MeshformError
 from meshform.load import SpecFile, SpecLoadError, load_spec_file
-from meshform.model import Mesh
+from meshform.model import Mesh, PolicyException
+from meshform.policies import evaluate
 from meshform.resolve import resolve
 from meshform.spec import DomainSpec, parse_domain, parse_mesh
 
@@ -26,6 +27,7 @@ class Result:
     mesh: Mesh | None
     findings: Findings = field(default_factory=Findings)
     files: int = 0
+    honoured_exceptions: list[PolicyException] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -64,11 +66,14 @@ def validate(root: Path | str = ".") -> Result:
         if domain_spec is not None:
             domains.append((domain_spec, spec_file))
 
-    mesh = None
+    mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
         mesh = resolve(mesh_spec, mesh_file, domains)
         findings.extend(check_mesh(mesh))
-    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths))
+        report = evaluate(mesh)
+        findings.extend(report.findings)
+        honoured = report.honoured
+    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths), honoured_exceptions=honoured)
 
 
 def _load(path: Path, display: str, findings: Findings) -> SpecFile | None:

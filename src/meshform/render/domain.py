@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
-from cdktn_provider_google.bigquery_dataset import BigqueryDataset
+from cdktn_provider_google.bigquery_dataset import BigqueryDataset, BigqueryDatasetDefaultEncryptionConfiguration
 from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
 from cdktn_provider_google.bigquery_table import BigqueryTable, BigqueryTableTimePartitioning
 from cdktn_provider_google.billing_budget import (
@@ -29,6 +29,7 @@ from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
 from cdktn_provider_google.storage_bucket import (
     StorageBucket,
+    StorageBucketEncryption,
     StorageBucketRetentionPolicy,
     StorageBucketVersioning,
 )
@@ -162,6 +163,9 @@ class DomainStack(MeshStack):
             friendly_name=literal(product.name),
             description=literal(product.description),
             labels=self._labels(product),
+            default_encryption_configuration=(
+                BigqueryDatasetDefaultEncryptionConfiguration(kms_key_name=product.kms_key) if product.kms_key else None
+            ),
             delete_contents_on_destroy=False,
             deletion_policy="PREVENT",
             depends_on=self.services,
@@ -206,6 +210,7 @@ class DomainStack(MeshStack):
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning=StorageBucketVersioning(enabled=True),
+            encryption=StorageBucketEncryption(default_kms_key_name=product.kms_key) if product.kms_key else None,
             retention_policy=retention,
             force_destroy=False,
             deletion_policy="PREVENT",

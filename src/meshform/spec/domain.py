@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from meshform.spec.base import SpecModel
+from meshform.spec.policies import ExceptionRequest
 from meshform.spec.names import (
     BucketName,
     ColumnName,
@@ -117,6 +118,7 @@ class Product(SpecModel):
     status: Status = "active"
     owners: list[Member] = Field(default_factory=list, description="Defaults to the domain's owners.")
     labels: Labels = Field(default_factory=dict)
+    kms_key: PolicyTagName | None = Field(None, description="Name of a key in mesh.yaml kms_keys (CMEK).")
     bigquery: BigQuery | None = None
     storage: Storage | None = None
 
@@ -146,6 +148,9 @@ class DomainSpec(SpecModel):
     location: Location | None = Field(None, description="Defaults to mesh.yaml's default_location.")
     labels: Labels = Field(default_factory=dict)
     products: list[Product] = Field(default_factory=list)
+    exceptions: list[ExceptionRequest] = Field(
+        default_factory=list, description="Policies this domain asks not to follow; mesh.yaml must grant each."
+    )
 
 
 __all__ = ["DomainSpec", "Product", "Table", "Column", "Budget", "Bucket", "BucketName"]

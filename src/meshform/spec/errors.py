@@ -102,13 +102,16 @@ def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
         if isinstance(part, int):
             args = typing.get_args(current)
             current = args[0] if args else None
-        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = current.model_fields[part].annotation
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or name: f for name, f in current.model_fields.items()}
+            if part not in fields:
+                return []
+            current = fields[part].annotation
         else:
             return []
     current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
+        return [f.alias or name for name, f in current.model_fields.items()]
     return []
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
+from meshform.spec.policies import ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
     BucketName,
@@ -16,6 +17,7 @@ from meshform.spec.names import (
     MeshName,
     Member,
     Parent,
+    KmsKey,
     PolicyTagName,
     ProjectId,
     ProjectPrefix,
@@ -50,3 +52,8 @@ class MeshSpec(SpecModel):
         default_factory=lambda: {"pii": "Personally identifiable information"},
         description="Policy tags for column-level security; 'pii' is required.",
     )
+    kms_keys: dict[PolicyTagName, KmsKey] = Field(
+        default_factory=dict, description="Customer-managed encryption keys products may use, by name."
+    )
+    policies: Policies = Field(default_factory=Policies)
+    exceptions: list[ExceptionGrant] = Field(default_factory=list, description="Policy exceptions granted to domains.")

@@ -158,6 +158,11 @@ Parent = _rule(
     "parent: 'folders/<number>' or 'organizations/<number>'",
 )
 
+KmsKey = _rule(
+    r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}",
+    "Cloud KMS key: projects/<p>/locations/<l>/keyRings/<ring>/cryptoKeys/<key>",
+)
+
 Currency = _rule(r"[A-Z]{3}", "currency: a three-letter ISO 4217 code such as EUR or USD")
 
 

@@ -1,0 +1,143 @@
+"""The built-in policies: federated computational governance, as code.
+
+Each policy is a generator of violations over the resolved mesh, given its settings from
+`mesh.yaml` (see `meshform.spec.policies`). Severities, on/off and exceptions are applied
+by `meshform.policies.evaluate`, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from meshform.model import Column, Mesh, Source
+from meshform.spec import policies as settings
+
+
+@dataclass(frozen=True)
+class Violation:
+    domain: str | None  # the domain an exception could be granted to; None: mesh-wide
+    source: Source
+    message: str
+
+
+def data_residency(mesh: Mesh, cfg: settings.DataResidency) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        for product in domain.products:
+            allowed = cfg.by_classification.get(product.classification)
+            if allowed and product.location and product.location not in allowed:
+                yield Violation(domain.name, product.source.child("classification"),
+                                f"{product.classification} product '{product.name}' is stored in {product.location}; "
+                                f"{product.classification} data may only be stored in {', '.join(allowed)}")
+
+
+_SERVICE_ACCOUNT = re.compile(r"serviceAccount:[^@]+@([a-z][a-z0-9-]+)\.iam\.gserviceaccount\.com")
+
+
+def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Violation]:
+    allowed = {d.lower() for d in cfg.allowed_domains} or {mesh.platform_team.rsplit("@", 1)[-1].lower()}
+
+    def outside(member: str) -> bool:
+        account = _SERVICE_ACCOUNT.fullmatch(member)
+        if account:  # the mesh's own service accounts are always fine
+            project = account.group(1)
+            if project.startswith(f"{mesh.project_prefix}-") or project == mesh.governance_project:
+                return False
+        domain = member.split(":", 1)[1].rsplit("@", 1)[-1].lower()
+        return domain not in allowed
+
+    for domain in mesh.domains:
+        members = [(m, domain.source.child("owners", i)) for i, m in enumerate(domain.owners)]
+        for product in domain.products:
+            # Only owners the product declares itself; inherited ones are checked on the domain.
+            if product.owners != domain.owners:
+                members += [(m, product.source.child("owners", i)) for i, m in enumerate(product.owners)]
+        for member, source in members:
+            if outside(member):
+                yield Violation(domain.name, source,
+                                f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})")
+
+
+def product_metadata(mesh: Mesh, cfg: settings.ProductMetadata) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        for product in domain.products:
+            if len(product.description.strip()) < cfg.min_description_length:
+                yield Violation(domain.name, product.source.child("description"),
+                                f"the description of '{product.name}' has {len(product.description.strip())} "
+                                f"characters; consumers need at least {cfg.min_description_length}")
+            if not product.owners:
+                yield Violation(domain.name, product.source.child("owners"), f"product '{product.name}' has no owner")
+
+
+REFRESH_HOURS = {"hourly": 1, "daily": 24, "weekly": 168, "monthly": 744}
+
+
+def freshness_slo(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        for product in domain.products:
+            every = REFRESH_HOURS.get(product.refresh)
+            if every and product.freshness_slo_hours < every:
+                yield Violation(domain.name, product.source.child("freshness_slo_hours"),
+                                f"a {product.refresh} refresh cannot keep '{product.name}' fresher than "
+                                f"{every} h, but its freshness SLO is {product.freshness_slo_hours} h")
+
+
+def _tagged(columns: tuple[Column, ...]) -> Iterator[Column]:
+    for column in columns:
+        if column.policy_tag:
+            yield column
+        yield from _tagged(column.fields)
+
+
+def pii_classification(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        for product in domain.products:
+            if product.classification in ("confidential", "restricted") or product.dataset is None:
+                continue
+            for table in product.dataset.tables:
+                for column in _tagged(table.columns):
+                    yield Violation(domain.name, column.source.child("name"),
+                                    f"column '{table.table_id}.{column.name}' holds {column.policy_tag} data, but "
+                                    f"product '{product.name}' is classified {product.classification}")
+
+
+def restricted_cmek(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        for product in domain.products:
+            stores = product.dataset is not None or product.bucket is not None
+            if product.classification == "restricted" and stores and not product.kms_key_name:
+                yield Violation(domain.name, product.source.child("classification"),
+                                f"restricted product '{product.name}' stores data without a customer-managed "
+                                "encryption key")
+
+
+def required_labels(mesh: Mesh, cfg: settings.RequiredLabels) -> Iterator[Violation]:
+    for domain in mesh.domains:
+        missing = [label for label in cfg.labels if label not in domain.labels]
+        if missing:
+            yield Violation(domain.name, domain.source.child("labels"),
+                            f"domain '{domain.name}' is missing required label(s): {', '.join(missing)}")
+
+
+def naming(mesh: Mesh, cfg: settings.Naming) -> Iterator[Violation]:
+    patterns = []
+    for key, what in (("dataset_pattern", "dataset id"), ("table_pattern", "table id")):
+        text = getattr(cfg, key)
+        if text is None:
+            continue
+        try:
+            patterns.append((what, re.compile(text)))
+        except re.error as error:
+            yield Violation(None, mesh.source.child("policies", "naming", key), f"not a valid regular expression: {error}")
+    for domain in mesh.domains:
+        for product in domain.products:
+            if product.dataset is None:
+                continue
+            ids = [("dataset id", product.dataset.dataset_id, product.dataset.source.child("dataset"))]
+            ids += [("table id", t.table_id, t.source.child("name")) for t in product.dataset.tables]
+            for what, pattern in patterns:
+                for kind, value, source in ids:
+                    if kind == what and not pattern.fullmatch(value):
+                        yield Violation(domain.name, source, f"{kind} '{value}' does not match the naming convention {pattern.pattern!r}")
+

@@ -1,0 +1,93 @@
+"""The `policies:` and `exceptions:` sections of mesh.yaml, and a domain's exception requests.
+
+Each built-in policy has a settings model here (so editors complete them from the JSON
+Schema); what each policy checks lives in `meshform.policies`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from meshform.spec.base import SpecModel
+from meshform.spec.names import DomainName, LabelKey, Location
+
+Severity = Literal["error", "warning"]
+
+POLICY_IDS = (
+    "data-residency",
+    "iam-member-domains",
+    "product-metadata",
+    "freshness-slo",
+    "pii-classification",
+    "restricted-cmek",
+    "required-labels",
+    "naming",
+)
+PolicyId = Literal[
+    "data-residency", "iam-member-domains", "product-metadata", "freshness-slo",
+    "pii-classification", "restricted-cmek", "required-labels", "naming",
+]  # fmt: skip
+
+
+class PolicySettings(SpecModel):
+    enabled: bool = Field(True, description="Switch the policy off for the whole mesh.")
+    severity: Severity | None = Field(None, description="error (blocks) or warning; default per policy.")
+
+
+class DataResidency(PolicySettings):
+    by_classification: dict[Literal["public", "internal", "confidential", "restricted"], list[Location]] = Field(
+        default_factory=dict, description="Narrower allowed locations for some classifications."
+    )
+
+
+class MemberDomains(PolicySettings):
+    allowed_domains: list[str] = Field(
+        default_factory=list,
+        description="Email domains IAM members may come from; default: the platform team's domain.",
+    )
+
+
+class ProductMetadata(PolicySettings):
+    min_description_length: int = Field(20, ge=0, le=1000)
+
+
+class RequiredLabels(PolicySettings):
+    labels: list[LabelKey] = Field(default_factory=list, description="Label keys every domain must set.")
+
+
+class Naming(PolicySettings):
+    dataset_pattern: str | None = Field(None, description="Regular expression every dataset id must match.")
+    table_pattern: str | None = Field(None, description="Regular expression every table id must match.")
+
+
+class Policies(SpecModel):
+    """Settings of the built-in policies; every policy is on unless `enabled: false`."""
+
+    data_residency: DataResidency = Field(default_factory=DataResidency, alias="data-residency")
+    iam_member_domains: MemberDomains = Field(default_factory=MemberDomains, alias="iam-member-domains")
+    product_metadata: ProductMetadata = Field(default_factory=ProductMetadata, alias="product-metadata")
+    freshness_slo: PolicySettings = Field(default_factory=PolicySettings, alias="freshness-slo")
+    pii_classification: PolicySettings = Field(default_factory=PolicySettings, alias="pii-classification")
+    restricted_cmek: PolicySettings = Field(default_factory=PolicySettings, alias="restricted-cmek")
+    required_labels: RequiredLabels = Field(default_factory=RequiredLabels, alias="required-labels")
+    naming: Naming = Field(default_factory=Naming)
+
+    def settings(self, policy_id: str) -> PolicySettings:
+        return getattr(self, policy_id.replace("-", "_"))
+
+
+class ExceptionGrant(SpecModel):
+    """The platform team's consent to one domain not following one policy."""
+
+    domain: DomainName
+    policy: PolicyId
+    justification: str = Field(min_length=10, description="Why the exception is acceptable.")
+
+
+class ExceptionRequest(SpecModel):
+    """A domain asks not to follow a policy; honoured only if mesh.yaml grants it."""
+
+    policy: PolicyId
+    justification: str = Field(min_length=10)
