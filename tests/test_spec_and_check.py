@@ -119,3 +119,12 @@ def test_missing_mesh_yaml_is_a_usage_error(tmp_path):
 
     with pytest.raises(MeshformError, match="no mesh.yaml"):
         validate(tmp_path)
+
+
+def test_label_values_are_case_folded_but_not_otherwise_rewritten(mesh_repo):
+    text = (mesh_repo.root / "domains/sales.yaml").read_text().replace("cost_center: cc-1001", "cost_center: CC-1001\nlabels: {team: Web-Shop}")
+    mesh_repo("domains/sales.yaml", text)
+    domain = validate(mesh_repo.root).mesh.domain("sales")
+    assert domain.labels["cost-center"] == "cc-1001" and domain.labels["team"] == "web-shop"
+    mesh_repo("domains/sales.yaml", text.replace("Web-Shop", "Web Shop"))
+    assert any("'web shop' is not a valid label value" in e for e in errors(mesh_repo.root))

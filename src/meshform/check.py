@@ -21,7 +21,7 @@ DATA_CATALOG_SHUTDOWN = (
 
 
 def check_mesh(mesh: Mesh) -> list[Finding]:
-    findings = list(_mesh_settings(mesh))
+    findings = list(_mesh_settings(mesh)) + list(_deletion_grants(mesh))
     findings += _unique_buckets(mesh)
     findings += _duplicates(((d.name, d.source.child("domain")) for d in mesh.domains), "domain")
     for domain in mesh.domains:
@@ -43,6 +43,26 @@ def _mesh_settings(mesh: Mesh) -> Iterator[Finding]:
         yield Finding(src.at("policy_tags"), ("policy_tags",), "the 'pii' policy tag is required (columns say pii: true)")
     if mesh.catalog_backend == "data-catalog":
         yield Finding(src.at("catalog", "backend"), ("catalog", "backend"), DATA_CATALOG_SHUTDOWN, Severity.WARNING)
+
+
+def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
+    """allow_deletion only ever applies to decommissioned data; say so when it does not."""
+    for i, grant in enumerate(mesh.deletion_grants):
+        src = mesh.source.child("allow_deletion", i)
+        try:
+            domain = mesh.domain(grant.domain)
+        except KeyError:
+            continue  # the domain's spec is gone: the grant lets its removal through diff
+        products = [p for p in domain.products if grant.product in (None, p.name)]
+        if grant.product and not products:
+            yield Finding(src.at("product"), src.path + ("product",),
+                          f"product {grant.domain}.{grant.product} is no longer in the specs; remove this grant once "
+                          "its deletion is applied", Severity.WARNING)
+        for product in products:
+            if product.status != "decommissioned":
+                yield Finding(src.at(), src.path,
+                              f"product {product.key} is {product.status}; only decommissioned products can be deleted",
+                              hint="set status: decommissioned in the domain file first")
 
 
 def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from meshform import __version__
 from meshform.findings import MeshformError
@@ -22,9 +23,31 @@ from meshform.validate import Result, validate
 
 EXIT_SPECS = 1
 EXIT_USAGE = 2
-EXIT_INTERNAL = 70
+EXIT_DESTRUCTIVE = 3
+
+DECOMMISSION_PATH = """This would delete data, so meshform refuses it. To retire a product (or a domain):
+  1. set `status: decommissioned` on the product: its data is kept, protected and read-only;
+  2. when the data may go, the platform team adds {domain, product, justification} to
+     mesh.yaml `allow_deletion`; synth and apply: protection is lifted;
+  3. then remove the product (or the domain file) from the specs; synth and apply."""
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class _Commands(TyperGroup):
+    """Turns MeshformError into a message and its exit code, for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MeshformError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(error.exit_code) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     help=(
         "meshform: a data mesh on Google Cloud, as code.\n\n"
         "Reads mesh.yaml and domains/*.yaml, checks them, and writes one Terraform stack per "
@@ -35,8 +58,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 RootOption = Annotated[
     Path,
@@ -142,9 +163,24 @@ def synth_command(
     result = _validated(root, Format.text, quiet_ok=True)
     from meshform.render import STACK_FILE, STACKS_DIR, synth
 
+    from meshform.diff import compare, read_stacks
+
     target = out_dir if out_dir is not None else root / "terraform"
+
+    def refuse_data_loss(fresh: Path) -> None:
+        committed = read_stacks(target)
+        if domains:
+            committed = {name: stack for name, stack in committed.items() if name in domains}
+        blocked = [c for c in compare(committed, read_stacks(fresh)) if c.blocked]
+        if blocked:
+            status.stop()
+            _print_changes(blocked, f"refused: {len(blocked)} change(s) against {target} would destroy data")
+            err.print(DECOMMISSION_PATH, highlight=False)
+            raise typer.Exit(EXIT_DESTRUCTIVE)
+
     with err.status("synthesizing", spinner="dots") as status:
-        written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg))
+        written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg),
+                        before_publish=refuse_data_loss)
     table = Table("stack", "resources", "file", title=f"Terraform written to {target}", title_justify="left")
     total = 0
     for name in written:
@@ -154,6 +190,59 @@ def synth_command(
         table.add_row(name, str(count), str(path))
     out.print(table)
     out.print(f"[bold green]✓[/] {len(written)} stack(s), {total} resources")
+
+
+def _print_changes(changes, title: str) -> None:
+    table = Table("", "stack", "action", "resource", title=title, title_justify="left")
+    for change in changes:
+        if change.blocked:
+            mark, style = "✗ DATA LOSS", "bold red"
+        elif change.destructive:
+            mark, style = "! deletes (released)", "yellow"
+        else:
+            mark, style = "", None
+        table.add_row(mark, change.stack, change.action, change.address, style=style)
+    out.print(table)
+
+
+@app.command("diff")
+def diff_command(
+    root: RootOption = Path("."),
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The committed Terraform folder. [default: ROOT/terraform]")] = None,
+    base: Annotated[str | None, typer.Option("--base", help="Compare with the output committed at this git ref (e.g. origin/main) instead of the working tree.")] = None,
+) -> None:
+    """Compare a fresh synth with the committed Terraform: resources added, changed,
+    replaced and removed per stack, data-destroying changes first.
+
+    Exits 3 when a change would destroy protected data (a project, dataset, table or
+    bucket), 0 otherwise. Writes nothing.
+    """
+    import tempfile
+
+    from meshform.diff import compare, read_stacks, read_stacks_at
+    from meshform.render import synth
+
+    result = _validated(root, Format.text, quiet_ok=True)
+    target = out_dir if out_dir is not None else root / "terraform"
+    if base:
+        committed = read_stacks_at(root, base, target.relative_to(root) if target.is_relative_to(root) else target)
+    else:
+        committed = read_stacks(target)
+    with tempfile.TemporaryDirectory(prefix="meshform-diff-") as tmp, err.status("synthesizing", spinner="dots") as status:
+        synth(result.mesh, Path(tmp), progress=lambda msg: status.update(msg))
+        fresh = read_stacks(Path(tmp))
+    changes = compare(committed, fresh)
+    if not changes:
+        out.print(f"[bold green]✓[/] no changes against {base or target}")
+        return
+    blocked = [c for c in changes if c.blocked]
+    _print_changes(changes, f"{len(changes)} change(s) against {base or target}")
+    counts = {a: sum(1 for c in changes if c.action == a) for a in ("added", "changed", "replaced", "removed")}
+    out.print(", ".join(f"{n} {a}" for a, n in counts.items() if n))
+    if blocked:
+        err.print(f"[bold red]✗ {len(blocked)} change(s) would destroy protected data[/]")
+        err.print(DECOMMISSION_PATH, highlight=False)
+        raise typer.Exit(EXIT_DESTRUCTIVE)
 
 
 @app.command("schema")
@@ -185,10 +274,7 @@ def schema_command(
 def main() -> None:
     """Entry point: run the app; turn known failures into messages, never tracebacks."""
     try:
-        app(standalone_mode=True)
-    except MeshformError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
-        sys.exit(error.exit_code)
+        app()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from meshform.findings import Location, Path
 from meshform.load import SpecFile
-from meshform.spec.policies import Policies
+from meshform.spec.policies import DeletionGrant, Policies
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class Product:
     dataset: Dataset | None
     bucket: Bucket | None
     source: Source
+    deletable: bool = False  # decommissioned and listed in mesh.yaml allow_deletion
 
     @property
     def location(self) -> str | None:
@@ -132,6 +133,7 @@ class Domain:
     exception_requests: tuple[PolicyException, ...]
     source: Source
     pipeline_account_id: str = "pipelines"
+    deletable: bool = False  # the whole domain is listed in mesh.yaml allow_deletion
 
     @property
     def pipeline_member(self) -> str:
@@ -155,6 +157,7 @@ class Mesh:
     kms_keys: dict[str, str]
     policies: Policies
     exception_grants: tuple[PolicyException, ...]
+    deletion_grants: tuple[DeletionGrant, ...]
     domains: tuple[Domain, ...]
     source: Source
 

@@ -43,9 +43,14 @@ def resolve(mesh_spec: MeshSpec, mesh_file: SpecFile, domains: list[tuple[Domain
             model.PolicyException(g.domain, g.policy, g.justification, model.Source(mesh_file, ("exceptions", i)))
             for i, g in enumerate(mesh_spec.exceptions)
         ),
+        deletion_grants=tuple(mesh_spec.allow_deletion),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
         source=model.Source(mesh_file),
     )
+
+
+def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
+    return any(g.domain == domain and g.product in (None, product) for g in mesh.allow_deletion)
 
 
 def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain:
@@ -69,6 +74,8 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
             for i, r in enumerate(d.exceptions)
         ),
         source=source,
+        deletable=_deletion_allowed(mesh, d.domain, None)
+        and all(p.status == "decommissioned" for p in products),
     )
 
 
@@ -106,6 +113,7 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
         dataset=dataset,
         bucket=bucket,
         source=source,
+        deletable=p.status == "decommissioned" and _deletion_allowed(mesh, d.domain, p.name),
     )
 
 

@@ -35,8 +35,12 @@ def synth(
     out: Path,
     only: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> list[str]:
-    """Write the stacks (all, or those named in `only`) under `out`; return their names."""
+    """Write the stacks (all, or those named in `only`) under `out`; return their names.
+
+    `before_publish(folder)` sees the fresh synth before `out` is touched and may raise to
+    abort (the CLI refuses changes that would destroy data)."""
     wanted = stack_names(mesh) if not only else list(dict.fromkeys(only))
     unknown = sorted(set(wanted) - set(stack_names(mesh)))
     if unknown:
@@ -61,6 +65,8 @@ def synth(
         if progress:
             progress("writing Terraform JSON")
         app.synth()
+        if before_publish:
+            before_publish(Path(tmp))
         _publish(Path(tmp), Path(out), wanted, full=not only)
     return wanted
 

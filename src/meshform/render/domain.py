@@ -70,7 +70,7 @@ class DomainStack(MeshStack):
             billing_account=mesh.billing_account,
             labels=literal_tree(domain.labels),
             auto_create_network=False,
-            deletion_policy="PREVENT",
+            deletion_policy=_deletion_policy(domain.deletable),
             **parent_args(mesh),
         )
         self.services = [
@@ -130,19 +130,22 @@ class DomainStack(MeshStack):
 
     def _product(self, product: Product) -> None:
         writers = self._members(product.owners)
+        frozen = product.status == "decommissioned"
         if product.dataset is not None:
             dataset = self._dataset(product, product.dataset)
             for name, member in writers:
                 BigqueryDatasetIamMember(self, self.id("dataset", product.name, "writer", name),
                                          project=self.project.project_id, dataset_id=dataset.dataset_id,
-                                         role=roles.DATASET_WRITER_ROLE, member=member)
+                                         role=roles.DATASET_READER_ROLE if frozen else roles.DATASET_WRITER_ROLE,
+                                         member=member)
             if self.mesh.catalog_backend == "dataplex":
                 self._catalog_entry(product, product.dataset, dataset)
         if product.bucket is not None:
             bucket = self._bucket(product, product.bucket)
             for name, member in writers:
-                StorageBucketIamMember(self, self.id("bucket", product.name, "writer", name),
-                                       bucket=bucket.name, role=roles.BUCKET_WRITER_ROLE, member=member)
+                StorageBucketIamMember(self, self.id("bucket", product.name, "writer", name), bucket=bucket.name,
+                                       role=roles.BUCKET_READER_ROLE if frozen else roles.BUCKET_WRITER_ROLE,
+                                       member=member)
 
     def _members(self, owners: tuple[str, ...]) -> list[tuple[str, str]]:
         """(construct-id part, IAM member) for the given owners plus the pipeline account."""
@@ -166,8 +169,8 @@ class DomainStack(MeshStack):
             default_encryption_configuration=(
                 BigqueryDatasetDefaultEncryptionConfiguration(kms_key_name=product.kms_key) if product.kms_key else None
             ),
-            delete_contents_on_destroy=False,
-            deletion_policy="PREVENT",
+            delete_contents_on_destroy=False,  # Terraform deletes the tables it knows first
+            deletion_policy=_deletion_policy(product.deletable),
             depends_on=self.services,
         )
         for table in spec.tables:
@@ -190,8 +193,8 @@ class DomainStack(MeshStack):
                 time_partitioning=partitioning,
                 clustering=list(table.clustering) or None,
                 labels=self._labels(product),
-                deletion_protection=True,
-                deletion_policy="PREVENT",
+                deletion_protection=not product.deletable,
+                deletion_policy=_deletion_policy(product.deletable),
             )
         return dataset
 
@@ -212,8 +215,8 @@ class DomainStack(MeshStack):
             versioning=StorageBucketVersioning(enabled=True),
             encryption=StorageBucketEncryption(default_kms_key_name=product.kms_key) if product.kms_key else None,
             retention_policy=retention,
-            force_destroy=False,
-            deletion_policy="PREVENT",
+            force_destroy=product.deletable,  # only data the platform explicitly released
+            deletion_policy=_deletion_policy(product.deletable),
             depends_on=self.services,
         )
 
@@ -265,3 +268,8 @@ def _tags(columns: tuple[Column, ...]) -> set[str]:
             found.add(column.policy_tag)
         found |= _tags(column.fields)
     return found
+
+
+def _deletion_policy(deletable: bool) -> str:
+    """PREVENT, always — unless mesh.yaml allow_deletion released this decommissioned data."""
+    return "DELETE" if deletable else "PREVENT"

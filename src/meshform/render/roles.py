@@ -22,6 +22,9 @@ PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
 # data, but not change IAM (that is the specs' job).
 DATASET_WRITER_ROLE = "roles/bigquery.dataEditor"
 BUCKET_WRITER_ROLE = "roles/storage.objectUser"
+# A decommissioned product is frozen: still readable, no longer written.
+DATASET_READER_ROLE = "roles/bigquery.dataViewer"
+BUCKET_READER_ROLE = "roles/storage.objectViewer"
 
 # On policy tags used by a domain, for its owners and pipeline account: read tagged columns
 # of tables they can already read.

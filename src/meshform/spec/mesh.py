@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
-from meshform.spec.policies import ExceptionGrant, Policies
+from meshform.spec.policies import DeletionGrant, ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
     BucketName,
@@ -57,3 +57,7 @@ class MeshSpec(SpecModel):
     )
     policies: Policies = Field(default_factory=Policies)
     exceptions: list[ExceptionGrant] = Field(default_factory=list, description="Policy exceptions granted to domains.")
+    allow_deletion: list[DeletionGrant] = Field(
+        default_factory=list,
+        description="Decommissioned products (or whole domains) whose data Terraform may delete. Nothing else is ever deletable.",
+    )

@@ -57,7 +57,7 @@ def _anchored(pattern: str) -> dict:
     return {"pattern": f"^(?:{pattern})$"}
 
 
-def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None):
+def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None, normalise=None):
     regex = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -69,7 +69,8 @@ def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None
             extra(value)
         return value
 
-    return Annotated[str, AfterValidator(check), Field(json_schema_extra=_anchored(pattern))]
+    validators = (BeforeValidator(normalise),) if normalise else ()
+    return Annotated[str, *validators, AfterValidator(check), Field(json_schema_extra=_anchored(pattern))]
 
 
 def _no_google(value: str) -> None:
@@ -141,7 +142,15 @@ LabelKey = _rule(
     r"[a-z][a-z0-9_-]{0,62}",
     "label key: 1-63 lowercase letters, digits, '_' and '-', starting with a letter",
 )
-LabelValue = _rule(r"[a-z0-9_-]{0,63}", "label value: at most 63 lowercase letters, digits, '_' and '-'")
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+# Label values are case-folded (safe: 'CC-1001' and 'cc-1001' mean the same to a person);
+# anything else that breaks GCP's label rules is an error, not silently rewritten.
+LabelValue = _rule(
+    r"[a-z0-9_-]{0,63}", "label value: at most 63 lowercase letters, digits, '_' and '-'", normalise=_lower
+)
 
 PolicyTagName = _rule(
     r"[a-z][a-z0-9_]{0,49}",

@@ -91,3 +91,12 @@ class ExceptionRequest(SpecModel):
 
     policy: PolicyId
     justification: str = Field(min_length=10)
+
+
+class DeletionGrant(SpecModel):
+    """The platform team's explicit consent to delete a decommissioned product's data
+    (or, without `product`, a whole domain whose products are all decommissioned)."""
+
+    domain: DomainName
+    product: str | None = Field(None, description="Omit to allow deleting the whole domain, project included.")
+    justification: str = Field(min_length=10)
