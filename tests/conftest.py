@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -28,8 +27,7 @@ def mesh_repo(tmp_path: Path):
     return write
 
 
-def load_stacks(out: Path) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted((out / "stacks").glob("*/cdk.tf.json"))}
+from meshform.diff import read_stacks as load_stacks  # noqa: E402,F401  (stack name → cdk.tf.json)
 
 
 @pytest.fixture(scope="session")

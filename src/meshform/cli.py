@@ -1,12 +1,11 @@
 """The `meshform` command line: a thin layer over the library.
 
-Exit codes: 0 ok · 1 the specs are wrong (findings printed) · 2 usage error.
+Exit codes: 0 ok · 1 the specs are wrong (findings printed) · 2 usage error ·
+3 the change would destroy protected data.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -182,12 +181,11 @@ def synth_command(
         written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg),
                         before_publish=refuse_data_loss)
     table = Table("stack", "resources", "file", title=f"Terraform written to {target}", title_justify="left")
-    total = 0
+    stacks, total = read_stacks(target), 0
     for name in written:
-        path = target / STACKS_DIR / name / STACK_FILE
-        count = sum(len(v) for v in json.loads(path.read_text())["resource"].values())
+        count = sum(len(v) for v in stacks[name].get("resource", {}).values())
         total += count
-        table.add_row(name, str(count), str(path))
+        table.add_row(name, str(count), str(target / STACKS_DIR / name / STACK_FILE))
     out.print(table)
     out.print(f"[bold green]✓[/] {len(written)} stack(s), {total} resources")
 

@@ -71,9 +71,11 @@ class Findings:
     """An ordered, de-duplicated collection of findings."""
 
     items: list[Finding] = field(default_factory=list)
+    _seen: set[Finding] = field(default_factory=set, repr=False)
 
     def add(self, finding: Finding) -> None:
-        if finding not in self.items:
+        if finding not in self._seen:
+            self._seen.add(finding)
             self.items.append(finding)
 
     def extend(self, findings) -> None:

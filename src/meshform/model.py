@@ -40,6 +40,16 @@ class Column:
     source: Source
 
 
+def tagged_columns(columns: tuple[Column, ...]) -> list[Column]:
+    """Every column with a policy tag, nested RECORD fields included."""
+    found = []
+    for column in columns:
+        if column.policy_tag:
+            found.append(column)
+        found += tagged_columns(column.fields)
+    return found
+
+
 @dataclass(frozen=True)
 class Partitioning:
     column: str | None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshform.model import Column, Mesh, Source
+from meshform.model import Mesh, Source, tagged_columns
 from meshform.spec import policies as settings
 
 
@@ -83,20 +83,13 @@ def freshness_slo(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violatio
                                 f"{every} h, but its freshness SLO is {product.freshness_slo_hours} h")
 
 
-def _tagged(columns: tuple[Column, ...]) -> Iterator[Column]:
-    for column in columns:
-        if column.policy_tag:
-            yield column
-        yield from _tagged(column.fields)
-
-
 def pii_classification(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
     for domain in mesh.domains:
         for product in domain.products:
             if product.classification in ("confidential", "restricted") or product.dataset is None:
                 continue
             for table in product.dataset.tables:
-                for column in _tagged(table.columns):
+                for column in tagged_columns(table.columns):
                     yield Violation(domain.name, column.source.child("name"),
                                     f"column '{table.table_id}.{column.name}' holds {column.policy_tag} data, but "
                                     f"product '{product.name}' is classified {product.classification}")

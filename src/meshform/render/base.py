@@ -9,8 +9,7 @@ from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
 from meshform.model import Mesh
-
-PLATFORM_STACK = "platform"
+from meshform.render import PLATFORM_STACK  # noqa: F401  (re-exported for the stacks)
 
 
 def state_prefix(stack: str) -> str:

@@ -37,7 +37,7 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from constructs import Construct
 
 from meshform import catalog
-from meshform.model import Bucket, Column, Dataset, Domain, Mesh, Product
+from meshform.model import Bucket, Dataset, Domain, Mesh, Product, tagged_columns
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, parent_args, state_prefix
 from meshform.render.literal import json_attribute, literal, literal_tree
@@ -248,7 +248,7 @@ class DomainStack(MeshStack):
     def _policy_tag_readers(self) -> None:
         """Owners and the pipeline read the tagged columns of their own domain's tables."""
         used = sorted({(p.dataset.location.lower(), tag) for p in self.domain.products if p.dataset
-                       for t in p.dataset.tables for tag in _tags(t.columns)})
+                       for t in p.dataset.tables for tag in {c.policy_tag for c in tagged_columns(t.columns)}})
         for location, tag in used:
             for name, member in self._members(self.domain.owners):
                 DataCatalogPolicyTagIamMember(
@@ -259,15 +259,6 @@ class DomainStack(MeshStack):
         TerraformOutput(self, "project_id", value=self.project.project_id)
         TerraformOutput(self, "project_number", value=self.project.number)
         TerraformOutput(self, "pipeline_service_account", value=self.pipeline.email)
-
-
-def _tags(columns: tuple[Column, ...]) -> set[str]:
-    found: set[str] = set()
-    for column in columns:
-        if column.policy_tag:
-            found.add(column.policy_tag)
-        found |= _tags(column.fields)
-    return found
 
 
 def _deletion_policy(deletable: bool) -> str:

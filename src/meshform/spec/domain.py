@@ -10,7 +10,6 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from meshform.spec.base import SpecModel
 from meshform.spec.policies import ExceptionRequest
 from meshform.spec.names import (
-    BucketName,
     ColumnName,
     Currency,
     DatasetId,
@@ -153,4 +152,4 @@ class DomainSpec(SpecModel):
     )
 
 
-__all__ = ["DomainSpec", "Product", "Table", "Column", "Budget", "Bucket", "BucketName"]
+__all__ = ["DomainSpec", "Product", "Table", "Column", "Budget", "Bucket"]
