@@ -41,7 +41,7 @@ def test_yaml_1_2_booleans_do_not_turn_words_into_true():
     ("[1, 2\n", "not valid YAML"),
     ("", "file is empty"),
     ("# only a comment\n", "file is empty"),
-    ("? [a, b]\n: 1\n", "keys must be strings"),
+    ("? [a, b]\n: 1\n", "keys must be plain strings, got a list"),
 ])
 def test_hostile_or_broken_yaml_raises_a_located_finding(text, fragment):
     with pytest.raises(SpecLoadError) as info:

@@ -7,10 +7,13 @@ must be unique across all domains, and so on.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 from collections.abc import Iterable, Iterator
 
 from meshform.findings import Finding, Severity
-from meshform.model import Column, Domain, Mesh, Table
+from meshform.model import Column, Domain, Mesh, Subscription, Table
+from meshform.spec.subscription import subscription_path
 from meshform.spec.domain import NESTED_TYPES, TIME_TYPES
 from meshform.spec.names import bucket_name_problem, project_id_problem
 
@@ -20,12 +23,13 @@ DATA_CATALOG_SHUTDOWN = (
 )
 
 
-def check_mesh(mesh: Mesh) -> list[Finding]:
+def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     findings = list(_mesh_settings(mesh)) + list(_deletion_grants(mesh))
     findings += _unique_buckets(mesh)
     findings += _duplicates(((d.name, d.source.child("domain")) for d in mesh.domains), "domain")
     for domain in mesh.domains:
         findings += _domain(mesh, domain)
+    findings += _subscriptions(mesh, today or dt.date.today())
     return findings
 
 
@@ -135,6 +139,63 @@ def _columns(mesh: Mesh, columns: tuple[Column, ...]) -> Iterator[Finding]:
         yield from _columns(mesh, column.fields)
 
 
+def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
+    """A subscription names a live product of another, known domain, once, from the file
+    its producer's owners review."""
+    domains = {d.name: d for d in mesh.domains}
+    seen: dict[tuple[str, str], Subscription] = {}
+    checked_files: set[str] = set()
+    for sub in mesh.subscriptions:
+        src, file = sub.source, sub.source.file
+        if file.display not in checked_files:
+            checked_files.add(file.display)
+            expected = subscription_path(sub.producer, sub.consumer)
+            if file.display != expected:
+                yield Finding(file.locate(()), (), f"subscriptions of '{sub.consumer}' to '{sub.producer}' must be in "
+                              f"{expected}, not {file.display}, so that {sub.producer}'s owners review them")
+            for role, name in (("consumer", sub.consumer), ("producer", sub.producer)):
+                if name not in domains:
+                    yield Finding(file.locate((role,)), (role,), f"{role} '{name}' is not a domain of the mesh"
+                                  + _did_you_mean(name, domains))
+            if sub.consumer == sub.producer:
+                yield Finding(file.locate(("consumer",)), ("consumer",),
+                              f"domain '{sub.consumer}' cannot subscribe to itself; its owners already read its products")
+        if sub.producer not in domains or sub.consumer not in domains or sub.consumer == sub.producer:
+            continue
+        names = {p.name: p for p in domains[sub.producer].products}
+        product = names.get(sub.product)
+        if product is None:
+            yield _at(src.child("product"), f"'{sub.product}' is not a product of domain '{sub.producer}' "
+                      f"(products: {', '.join(sorted(names)) or 'none'})" + _did_you_mean(sub.product, names))
+            continue
+        key = (sub.consumer, sub.product_key)
+        if key in seen:
+            first = seen[key].source.at()
+            yield _at(src.child("product"), f"duplicate subscription of '{sub.consumer}' to {sub.product_key} "
+                      f"(first at line {first.line})")
+            continue
+        seen[key] = sub
+        if product.status == "decommissioned":
+            yield _at(src.child("product"), f"product {product.key} is decommissioned; it takes no new consumers "
+                      "and existing ones must go", hint="remove this subscription")
+        elif product.status == "deprecated":
+            yield Finding(src.at("product"), src.path + ("product",),
+                          f"product {product.key} is deprecated; plan to move off it", Severity.WARNING)
+        if product.dataset is None and product.bucket is None:
+            yield Finding(src.at("product"), src.path + ("product",),
+                          f"product {product.key} has no dataset or bucket yet; the subscription grants nothing",
+                          Severity.WARNING)
+        if sub.expires is not None and sub.expires <= today:
+            yield Finding(src.at("expires"), src.path + ("expires",),
+                          f"expired on {sub.expires.isoformat()}: access has ended", Severity.WARNING,
+                          hint="remove the subscription, or renew it with a later date")
+
+
+def _did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def _unique_buckets(mesh: Mesh) -> Iterator[Finding]:
     owners: dict[str, str] = {mesh.state_bucket: "the mesh's state_bucket"}
     for domain in mesh.domains:
@@ -163,5 +224,5 @@ def _duplicates(items: Iterable, what: str, shown: list[str] | None = None) -> I
             first[name] = src
 
 
-def _at(src, message: str) -> Finding:
-    return Finding(src.at(), src.path, message)
+def _at(src, message: str, hint: str = "") -> Finding:
+    return Finding(src.at(), src.path, message, hint=hint)

@@ -10,6 +10,7 @@ Spec files come from pull requests, so they are treated as untrusted input:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -85,6 +86,8 @@ def parse_spec_text(text: str, display: str) -> SpecFile:
         raise _error(display, (1, 1), f"not valid YAML: {exc}") from None
     except RecursionError:
         raise _error(display, (1, 1), "not valid YAML: nesting is too deep") from None
+    except TypeError:  # ruamel cannot hash a complex key (`? {a: 1}` or `? [a]`)
+        raise _error(display, (1, 1), "a mapping or list is used as a key; keys must be plain strings") from None
 
     spec = SpecFile(display=display, data=None)
     if node is None:
@@ -117,7 +120,7 @@ class _Converter:
             for key in node:
                 key_pos = _one_based(node.lc.key(key))
                 if not isinstance(key, str):
-                    raise _error(self.spec.display, key_pos, f"keys must be strings, got {key!r}")
+                    raise _error(self.spec.display, key_pos, f"keys must be plain strings, got {_kind(key)}")
                 child = path + (key,)
                 value_pos = _one_based(node.lc.value(key))
                 self.spec.keys[child] = key_pos
@@ -152,6 +155,14 @@ def _plain_scalar(value: Any) -> Any:
 
 
 _UNSUPPORTED = object()
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (Sequence, Set)) and not isinstance(value, str):
+        return "a list"
+    return repr(value)
 
 
 def _pos(mark) -> tuple[int, int]:

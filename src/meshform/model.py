@@ -7,6 +7,7 @@ point a finding at the exact line of the spec it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -130,11 +131,28 @@ class PolicyException:
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """A consumer domain reads a producer's product: grants land in the producer's stack."""
+
+    consumer: str
+    producer: str
+    product: str
+    purpose: str
+    expires: dt.date | None
+    source: Source
+
+    @property
+    def product_key(self) -> str:
+        return f"{self.producer}.{self.product}"
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     project_id: str
     description: str
     owners: tuple[str, ...]
+    code_owners: tuple[str, ...]  # GitHub reviewers of the domain's files
     cost_center: str
     budget: Budget
     location: str
@@ -160,6 +178,7 @@ class Mesh:
     allowed_locations: tuple[str, ...]
     state_bucket: str
     platform_team: str
+    code_owners: tuple[str, ...]
     governance_project: str
     catalog_backend: str
     labels: dict[str, str]
@@ -169,6 +188,7 @@ class Mesh:
     exception_grants: tuple[PolicyException, ...]
     deletion_grants: tuple[DeletionGrant, ...]
     domains: tuple[Domain, ...]
+    subscriptions: tuple[Subscription, ...]
     source: Source
 
     def domain(self, name: str) -> Domain:
@@ -176,6 +196,17 @@ class Mesh:
             if domain.name == name:
                 return domain
         raise KeyError(name)
+
+    def product(self, key: str) -> Product:
+        """A product by `<domain>.<product>`."""
+        domain, _, name = key.partition(".")
+        for product in self.domain(domain).products:
+            if product.name == name:
+                return product
+        raise KeyError(key)
+
+    def consumers_of(self, product: Product) -> tuple[Subscription, ...]:
+        return tuple(s for s in self.subscriptions if s.product_key == product.key)
 
     @property
     def products(self) -> tuple[Product, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from meshform import model
 from meshform.load import SpecFile
-from meshform.spec import DomainSpec, MeshSpec
+from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
 from meshform.spec import domain as spec
 
 
@@ -22,8 +22,21 @@ def bucket_name(mesh: MeshSpec, domain_name: str, product_name: str) -> str:
     return f"{mesh.project_prefix}-{domain_name}-{product_name}".replace("_", "-")
 
 
-def resolve(mesh_spec: MeshSpec, mesh_file: SpecFile, domains: list[tuple[DomainSpec, SpecFile]]) -> model.Mesh:
+def default_code_owners(members) -> tuple[str, ...]:
+    """Without explicit code_owners: the emails of user members (GitHub maps a verified
+    email to its user; a Google group's email means nothing to GitHub)."""
+    emails = [m.split(":", 1)[1] for m in members if m.startswith("user:")]
+    return tuple(dict.fromkeys(emails))
+
+
+def resolve(
+    mesh_spec: MeshSpec,
+    mesh_file: SpecFile,
+    domains: list[tuple[DomainSpec, SpecFile]],
+    subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = (),
+) -> model.Mesh:
     resolved = tuple(_domain(mesh_spec, d, model.Source(f)) for d, f in domains)
+    platform_email = mesh_spec.platform_team.split(":", 1)[1]
     return model.Mesh(
         name=mesh_spec.mesh,
         billing_account=mesh_spec.billing_account,
@@ -33,6 +46,7 @@ def resolve(mesh_spec: MeshSpec, mesh_file: SpecFile, domains: list[tuple[Domain
         allowed_locations=tuple(mesh_spec.allowed_locations),
         state_bucket=mesh_spec.state_bucket,
         platform_team=mesh_spec.platform_team,
+        code_owners=tuple(mesh_spec.code_owners) or (platform_email,),
         governance_project=mesh_spec.governance_project,
         catalog_backend=mesh_spec.catalog.backend,
         labels=dict(mesh_spec.labels),
@@ -45,6 +59,12 @@ def resolve(mesh_spec: MeshSpec, mesh_file: SpecFile, domains: list[tuple[Domain
         ),
         deletion_grants=tuple(mesh_spec.allow_deletion),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
+        subscriptions=tuple(
+            model.Subscription(f.consumer, f.producer, s.product, s.purpose, s.expires,
+                               model.Source(file, ("subscriptions", i)))
+            for f, file in sorted(subscriptions, key=lambda pair: pair[1].display)
+            for i, s in enumerate(f.subscriptions)
+        ),
         source=model.Source(mesh_file),
     )
 
@@ -64,6 +84,7 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
         project_id=project_id(mesh, d.domain),
         description=d.description,
         owners=tuple(d.owners),
+        code_owners=tuple(d.code_owners) or default_code_owners(d.owners),
         cost_center=d.cost_center,
         budget=model.Budget(d.budget.amount, d.budget.currency, tuple(d.budget.thresholds)),
         location=location,

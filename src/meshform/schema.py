@@ -1,4 +1,4 @@
-"""schema: JSON Schema of both spec file kinds, generated from the pydantic models.
+"""schema: JSON Schema of every spec file kind, generated from the pydantic models.
 
 The example specs point at these files with a `yaml-language-server` modeline, so editors
 complete keys and flag mistakes while the domain owner types.
@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from meshform.spec import DomainSpec, MeshSpec
+from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
 
-SCHEMAS = {"mesh.schema.json": MeshSpec, "domain.schema.json": DomainSpec}
+SCHEMAS = {
+    "mesh.schema.json": MeshSpec,
+    "domain.schema.json": DomainSpec,
+    "subscription.schema.json": SubscriptionsSpec,
+}
 
 
 def render_schemas() -> dict[str, str]:

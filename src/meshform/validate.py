@@ -1,5 +1,8 @@
 """validate: read a mesh repository end to end — load → spec → resolve → check → policies.
 
+A mesh repository holds `mesh.yaml`, `domains/<domain>.yaml` and
+`subscriptions/<producer>/<consumer>.yaml`.
+
 This is the library entry point behind `meshform validate` and the first half of every
 other command. It reports every problem it can find in one pass and never imports cdktn.
 """
@@ -15,10 +18,12 @@ from meshform.load import SpecFile, SpecLoadError, load_spec_file
 from meshform.model import Mesh, PolicyException
 from meshform.policies import evaluate
 from meshform.resolve import resolve
-from meshform.spec import DomainSpec, parse_domain, parse_mesh
+from meshform.spec import DomainSpec, SubscriptionsSpec, parse_domain, parse_mesh, parse_subscriptions
+from meshform.spec.subscription import SUBSCRIPTIONS_DIR
 
 MESH_FILE = "mesh.yaml"
 DOMAINS_DIR = "domains"
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -38,7 +43,16 @@ def domain_files(root: Path) -> list[Path]:
     folder = root / DOMAINS_DIR
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def subscription_files(root: Path) -> list[Path]:
+    """subscriptions/<producer>/<consumer>.yaml (a file directly in subscriptions/ is
+    reported by check, so it cannot slip past the producer's review)."""
+    folder = root / SUBSCRIPTIONS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
 def validate(root: Path | str = ".") -> Result:
@@ -66,14 +80,25 @@ def validate(root: Path | str = ".") -> Result:
         if domain_spec is not None:
             domains.append((domain_spec, spec_file))
 
+    subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = []
+    sub_paths = subscription_files(root)
+    for path in sub_paths:
+        spec_file = _load(path, path.relative_to(root).as_posix(), findings)
+        if spec_file is None:
+            continue
+        subscription_spec, problems = parse_subscriptions(spec_file)
+        findings.extend(problems)
+        if subscription_spec is not None:
+            subscriptions.append((subscription_spec, spec_file))
+
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains)
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)
         honoured = report.honoured
-    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths), honoured_exceptions=honoured)
+    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths) + len(sub_paths), honoured_exceptions=honoured)
 
 
 def _load(path: Path, display: str, findings: Findings) -> SpecFile | None:

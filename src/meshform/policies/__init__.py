@@ -54,6 +54,11 @@ POLICIES: tuple[Policy, ...] = (
     Policy("naming", Severity.ERROR,
            "Dataset and table ids match policies.naming.dataset_pattern / table_pattern when set (default: unset).",
            "rename to follow the mesh's naming convention", builtin.naming),
+    Policy("restricted-subscriptions", Severity.ERROR,
+           "Subscriptions to restricted products expire within max_days (default 365) and, unless "
+           "platform_approval is false, are listed in policies.restricted-subscriptions.approved by the platform team.",
+           "set expires: on the subscription; the platform team adds {consumer, product} to "
+           "policies.restricted-subscriptions.approved in mesh.yaml", builtin.restricted_subscriptions),
 )
 assert tuple(p.id for p in POLICIES) == POLICY_IDS
 

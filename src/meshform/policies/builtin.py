@@ -7,6 +7,7 @@ by `meshform.policies.evaluate`, not here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,3 +135,21 @@ def naming(mesh: Mesh, cfg: settings.Naming) -> Iterator[Violation]:
                     if kind == what and not pattern.fullmatch(value):
                         yield Violation(domain.name, source, f"{kind} '{value}' does not match the naming convention {pattern.pattern!r}")
 
+
+
+def restricted_subscriptions(mesh: Mesh, cfg: settings.RestrictedSubscriptions) -> Iterator[Violation]:
+    today = dt.date.today()
+    approved = {(a.consumer, a.product) for a in cfg.approved}
+    products = {p.key: p for p in mesh.products}
+    for sub in mesh.subscriptions:
+        product = products.get(sub.product_key)
+        if product is None or product.classification != "restricted":
+            continue  # unknown products are reported by check
+        if sub.expires is None or (sub.expires - today).days > cfg.max_days:
+            yield Violation(sub.consumer, sub.source.child("expires"),
+                            f"{product.key} is restricted: a subscription must expire within {cfg.max_days} days "
+                            f"(by {(today + dt.timedelta(days=cfg.max_days)).isoformat()})")
+        if cfg.platform_approval and (sub.consumer, product.key) not in approved:
+            yield Violation(sub.consumer, sub.source.child("product"),
+                            f"{product.key} is restricted: the platform team must approve '{sub.consumer}' as a "
+                            f"consumer in mesh.yaml policies.restricted-subscriptions.approved")

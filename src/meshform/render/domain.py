@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
 from cdktn_provider_google.bigquery_dataset import BigqueryDataset, BigqueryDatasetDefaultEncryptionConfiguration
-from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
+from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember, BigqueryDatasetIamMemberCondition
 from cdktn_provider_google.bigquery_table import BigqueryTable, BigqueryTableTimePartitioning
 from cdktn_provider_google.billing_budget import (
     BillingBudget,
@@ -33,11 +33,11 @@ from cdktn_provider_google.storage_bucket import (
     StorageBucketRetentionPolicy,
     StorageBucketVersioning,
 )
-from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember, StorageBucketIamMemberCondition
 from constructs import Construct
 
 from meshform import catalog
-from meshform.model import Bucket, Dataset, Domain, Mesh, Product, tagged_columns
+from meshform.model import Bucket, Dataset, Domain, Mesh, Product, Subscription, tagged_columns
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, parent_args, state_prefix
 from meshform.render.literal import json_attribute, literal, literal_tree
@@ -89,8 +89,13 @@ class DomainStack(MeshStack):
         )
         self._people()
         self._budget()
+        self.datasets: dict[str, BigqueryDataset] = {}
+        self.buckets: dict[str, StorageBucket] = {}
         for product in domain.products:
             self._product(product)
+        for subscription in mesh.subscriptions:
+            if subscription.producer == domain.name:
+                self._subscriber(subscription)
         self._policy_tag_readers()
         self._outputs()
 
@@ -132,7 +137,7 @@ class DomainStack(MeshStack):
         writers = self._members(product.owners)
         frozen = product.status == "decommissioned"
         if product.dataset is not None:
-            dataset = self._dataset(product, product.dataset)
+            dataset = self.datasets[product.name] = self._dataset(product, product.dataset)
             for name, member in writers:
                 BigqueryDatasetIamMember(self, self.id("dataset", product.name, "writer", name),
                                          project=self.project.project_id, dataset_id=dataset.dataset_id,
@@ -141,7 +146,7 @@ class DomainStack(MeshStack):
             if self.mesh.catalog_backend == "dataplex":
                 self._catalog_entry(product, product.dataset, dataset)
         if product.bucket is not None:
-            bucket = self._bucket(product, product.bucket)
+            bucket = self.buckets[product.name] = self._bucket(product, product.bucket)
             for name, member in writers:
                 StorageBucketIamMember(self, self.id("bucket", product.name, "writer", name), bucket=bucket.name,
                                        role=roles.BUCKET_READER_ROLE if frozen else roles.BUCKET_WRITER_ROLE,
@@ -239,6 +244,32 @@ class DomainStack(MeshStack):
             deletion_policy="ABANDON",
             depends_on=[dataset],
         )
+
+    # --- consumers ------------------------------------------------------------------------
+
+    def _subscriber(self, sub: Subscription) -> None:
+        """Read access for the consumer domain's owners and pipeline account, until `expires`."""
+        consumer = self.mesh.domain(sub.consumer)
+        members = [(m, literal(m)) for m in consumer.owners] + [("pipeline", literal(consumer.pipeline_member))]
+        condition = None
+        if sub.expires is not None:
+            condition = dict(
+                title=f"expires {sub.expires.isoformat()}",
+                description=f"Subscription of {sub.consumer} to {sub.product_key}",
+                expression=f'request.time < timestamp("{sub.expires.isoformat()}T00:00:00Z")',
+            )
+        dataset, bucket = self.datasets.get(sub.product), self.buckets.get(sub.product)
+        for name, member in members:
+            if dataset is not None:
+                BigqueryDatasetIamMember(
+                    self, self.id("subscription", sub.consumer, sub.product, "dataset", name),
+                    project=self.project.project_id, dataset_id=dataset.dataset_id, role=roles.DATASET_READER_ROLE,
+                    member=member, condition=BigqueryDatasetIamMemberCondition(**condition) if condition else None)
+            if bucket is not None:
+                StorageBucketIamMember(
+                    self, self.id("subscription", sub.consumer, sub.product, "bucket", name),
+                    bucket=bucket.name, role=roles.BUCKET_READER_ROLE,
+                    member=member, condition=StorageBucketIamMemberCondition(**condition) if condition else None)
 
     # --- column-level security -----------------------------------------------------------
 

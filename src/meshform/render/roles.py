@@ -22,7 +22,8 @@ PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
 # data, but not change IAM (that is the specs' job).
 DATASET_WRITER_ROLE = "roles/bigquery.dataEditor"
 BUCKET_WRITER_ROLE = "roles/storage.objectUser"
-# A decommissioned product is frozen: still readable, no longer written.
+# A decommissioned product is frozen: still readable, no longer written. Subscribers of a
+# product (consumer domains) get the same read-only roles.
 DATASET_READER_ROLE = "roles/bigquery.dataViewer"
 BUCKET_READER_ROLE = "roles/storage.objectViewer"
 

@@ -1,6 +1,7 @@
-"""spec: the typed shape of `mesh.yaml` and `domains/<name>.yaml` (pydantic models).
+"""spec: the typed shape of `mesh.yaml`, `domains/<name>.yaml` and
+`subscriptions/<producer>/<consumer>.yaml` (pydantic models).
 
-`parse_mesh` / `parse_domain` turn a loaded SpecFile into a spec object, or findings.
+`parse_mesh` / `parse_domain` / `parse_subscriptions` turn a loaded SpecFile into a spec object, or findings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from meshform.load import SpecFile
 from meshform.spec.domain import DomainSpec
 from meshform.spec.errors import describe_value, findings_from
 from meshform.spec.mesh import MeshSpec
+from meshform.spec.subscription import SubscriptionsSpec
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,4 +38,8 @@ def parse_domain(spec_file: SpecFile) -> tuple[DomainSpec | None, list[Finding]]
     return _parse(spec_file, DomainSpec, "a domain file")
 
 
-__all__ = ["MeshSpec", "DomainSpec", "parse_mesh", "parse_domain"]
+def parse_subscriptions(spec_file: SpecFile) -> tuple[SubscriptionsSpec | None, list[Finding]]:
+    return _parse(spec_file, SubscriptionsSpec, "a subscriptions file")
+
+
+__all__ = ["MeshSpec", "DomainSpec", "SubscriptionsSpec", "parse_mesh", "parse_domain", "parse_subscriptions"]

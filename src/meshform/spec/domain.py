@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from meshform.spec.base import SpecModel
 from meshform.spec.policies import ExceptionRequest
 from meshform.spec.names import (
+    CodeOwner,
     ColumnName,
     Currency,
     DatasetId,
@@ -142,6 +143,13 @@ class DomainSpec(SpecModel):
     domain: DomainName
     description: Description
     owners: list[Member] = Field(min_length=1, description="IAM members who own the domain.")
+    code_owners: list[CodeOwner] = Field(
+        default_factory=list,
+        description=(
+            "GitHub @users or @org/teams who approve changes to this domain's file and subscriptions to its "
+            "products (.github/CODEOWNERS). Default: the email addresses of the user: owners."
+        ),
+    )
     cost_center: LabelValue = Field(description="Becomes the 'cost-center' label of the domain project.")
     budget: Budget
     location: Location | None = Field(None, description="Defaults to mesh.yaml's default_location.")

@@ -50,6 +50,8 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
         return f"expected true or false, got {_show(value)}"
     if kind in ("decimal_type", "decimal_parsing", "float_type", "float_parsing"):
         return f"expected a number, got {_show(value)}"
+    if kind.startswith("date_"):
+        return f"expected a date as YYYY-MM-DD (e.g. 2027-06-30), got {_show(value)}"
     if kind == "list_type":
         return f"expected a list, got {describe_value(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -11,6 +11,7 @@ from meshform.spec.policies import DeletionGrant, ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
     BucketName,
+    CodeOwner,
     LabelKey,
     LabelValue,
     Location,
@@ -45,6 +46,13 @@ class MeshSpec(SpecModel):
     allowed_locations: list[Location] = Field(min_length=1, description="Where data may live (data residency).")
     state_bucket: BucketName = Field(description="GCS bucket holding Terraform state; one prefix per stack.")
     platform_team: Member
+    code_owners: list[CodeOwner] = Field(
+        default_factory=list,
+        description=(
+            "GitHub @users or @org/teams of the platform team: they approve mesh.yaml, new domains and "
+            "everything no domain owns (.github/CODEOWNERS). Default: the platform team's email."
+        ),
+    )
     governance_project: ProjectId = Field(description="Holds aspect types and the policy-tag taxonomies.")
     catalog: Catalog = Field(default_factory=Catalog)
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Added to every labelled resource.")

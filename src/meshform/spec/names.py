@@ -232,3 +232,10 @@ def _check_member(value: str) -> str:
 
 
 Member = Annotated[str, AfterValidator(_check_member), Field(json_schema_extra=_anchored(MEMBER_PATTERN))]
+
+
+# --- GitHub code owners -----------------------------------------------------------------
+
+# A GitHub user (@name), a team (@org/team) or the email of a GitHub user.
+CODE_OWNER_PATTERN = rf"@[A-Za-z0-9](?:[A-Za-z0-9-]{{0,38}})(?:/[A-Za-z0-9._-]+)?|{_EMAIL}"
+CodeOwner = _rule(CODE_OWNER_PATTERN, "code owner: a GitHub @user, an @org/team, or a GitHub user's email")

@@ -24,10 +24,11 @@ POLICY_IDS = (
     "restricted-cmek",
     "required-labels",
     "naming",
+    "restricted-subscriptions",
 )
 PolicyId = Literal[
     "data-residency", "iam-member-domains", "product-metadata", "freshness-slo",
-    "pii-classification", "restricted-cmek", "required-labels", "naming",
+    "pii-classification", "restricted-cmek", "required-labels", "naming", "restricted-subscriptions",
 ]  # fmt: skip
 
 
@@ -62,6 +63,23 @@ class Naming(PolicySettings):
     table_pattern: str | None = Field(None, description="Regular expression every table id must match.")
 
 
+class ApprovedSubscription(SpecModel):
+    """The platform team's approval of one consumer reading one restricted product."""
+
+    consumer: DomainName
+    product: str = Field(description="The product as <domain>.<product>.", pattern=r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+
+
+class RestrictedSubscriptions(PolicySettings):
+    max_days: int = Field(365, ge=1, le=3650, description="Subscriptions to restricted products expire within this many days.")
+    platform_approval: bool = Field(
+        True, description="Each subscription to a restricted product must also be listed under `approved`."
+    )
+    approved: list[ApprovedSubscription] = Field(
+        default_factory=list, description="Subscriptions to restricted products the platform team approved."
+    )
+
+
 class Policies(SpecModel):
     """Settings of the built-in policies; every policy is on unless `enabled: false`."""
 
@@ -73,6 +91,9 @@ class Policies(SpecModel):
     restricted_cmek: PolicySettings = Field(default_factory=PolicySettings, alias="restricted-cmek")
     required_labels: RequiredLabels = Field(default_factory=RequiredLabels, alias="required-labels")
     naming: Naming = Field(default_factory=Naming)
+    restricted_subscriptions: RestrictedSubscriptions = Field(
+        default_factory=RestrictedSubscriptions, alias="restricted-subscriptions"
+    )
 
     def settings(self, policy_id: str) -> PolicySettings:
         return getattr(self, policy_id.replace("-", "_"))

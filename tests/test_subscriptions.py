@@ -1,0 +1,178 @@
+"""Subscriptions: a consumer domain asks for a producer's product in
+subscriptions/<producer>/<consumer>.yaml; validate refuses what cannot be granted, and
+the grants land in the producer's stack, read-only, ending on the expiry date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from meshform.findings import Severity
+from meshform.validate import validate
+
+
+MARKETING = """\
+domain: marketing
+description: Campaigns and their results.
+owners: [group:marketing@acme.com, user:lea@acme.com]
+cost_center: cc-2001
+budget: {amount: 100, currency: EUR}
+"""
+
+
+def subscribe(mesh_repo, body: str, path: str = "subscriptions/sales/marketing.yaml",
+              consumer: str = "marketing", producer: str = "sales"):
+    mesh_repo("domains/marketing.yaml", MARKETING)
+    return mesh_repo(path, f"consumer: {consumer}\nproducer: {producer}\nsubscriptions:\n{body}")
+
+
+ORDERS = "  - product: orders\n    purpose: Campaign attribution for the CRM team.\n"
+
+
+def messages(root, severity: Severity = Severity.ERROR) -> list[str]:
+    return [f"{f.location}: {f.message}" for f in validate(root).findings if f.severity is severity]
+
+
+def test_a_subscription_to_a_live_product_is_valid(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS + "    expires: 2999-01-01\n")
+    result = validate(root)
+    assert result.ok and not result.findings.warnings, [str(f) for f in result.findings]
+    [sub] = result.mesh.subscriptions
+    assert (sub.consumer, sub.product_key, sub.expires) == ("marketing", "sales.orders", dt.date(2999, 1, 1))
+    assert result.mesh.consumers_of(result.mesh.product("sales.orders")) == (sub,)
+
+
+@pytest.mark.parametrize("consumer, producer, expected", [
+    ("marketting", "sales", "subscriptions/sales/marketting.yaml:1:11: consumer 'marketting' is not a domain of the mesh; did you mean 'marketing'?"),
+    ("marketing", "sails", "subscriptions/sails/marketing.yaml:2:11: producer 'sails' is not a domain of the mesh; did you mean 'sales'?"),
+])
+def test_unknown_domains_are_refused(mesh_repo, consumer, producer, expected):
+    root = subscribe(mesh_repo, ORDERS, path=f"subscriptions/{producer}/{consumer}.yaml",
+                     consumer=consumer, producer=producer)
+    assert expected in messages(root)
+
+
+def test_an_unknown_product_is_refused_with_a_suggestion(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS.replace("orders", "order"))
+    assert messages(root) == [
+        "subscriptions/sales/marketing.yaml:4:14: 'order' is not a product of domain 'sales' (products: orders); "
+        "did you mean 'orders'?"
+    ]
+
+
+def test_a_domain_cannot_subscribe_to_itself(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS, path="subscriptions/sales/sales.yaml", consumer="sales")
+    assert messages(root) == ["subscriptions/sales/sales.yaml:1:11: domain 'sales' cannot subscribe to itself; "
+                              "its owners already read its products"]
+
+
+def test_a_duplicate_subscription_is_refused(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS + ORDERS)
+    assert messages(root) == ["subscriptions/sales/marketing.yaml:6:14: duplicate subscription of 'marketing' to "
+                              "sales.orders (first at line 4)"]
+
+
+def test_a_file_outside_the_producer_s_folder_is_refused(mesh_repo):
+    # Elsewhere, the producer's CODEOWNERS line would not cover it: nobody of sales would approve.
+    root = subscribe(mesh_repo, ORDERS, path="subscriptions/marketing/sales.yaml")
+    [message] = messages(root)
+    assert message.startswith("subscriptions/marketing/sales.yaml:1:1: subscriptions of 'marketing' to 'sales' "
+                              "must be in subscriptions/sales/marketing.yaml")
+
+
+def _set_status(mesh_repo, status: str) -> None:
+    text = (mesh_repo.root / "domains/sales.yaml").read_text()
+    mesh_repo("domains/sales.yaml", text.replace("    refresh: daily\n", f"    refresh: daily\n    status: {status}\n"))
+
+
+def test_a_decommissioned_product_takes_no_subscription(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS)
+    _set_status(mesh_repo, "decommissioned")
+    assert messages(root) == ["subscriptions/sales/marketing.yaml:4:14: product sales.orders is decommissioned; "
+                              "it takes no new consumers and existing ones must go"]
+
+
+def test_a_deprecated_product_warns(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS)
+    _set_status(mesh_repo, "deprecated")
+    assert messages(root) == []
+    assert messages(root, Severity.WARNING) == [
+        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is deprecated; plan to move off it"]
+
+
+def test_an_expired_subscription_warns(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS + "    expires: 2020-01-31\n")
+    assert messages(root) == []
+    assert messages(root, Severity.WARNING) == [
+        "subscriptions/sales/marketing.yaml:6:14: expired on 2020-01-31: access has ended"]
+
+
+RESTRICTED = ("classification: confidential", "classification: restricted\n    kms_key: eu")
+KMS = "kms_keys: {eu: projects/acme-dm-security/locations/eu/keyRings/mesh/cryptoKeys/restricted}\n"
+
+
+def _restrict(mesh_repo, policy: str = "") -> None:
+    text = (mesh_repo.root / "domains/sales.yaml").read_text()
+    mesh_repo("domains/sales.yaml", text.replace(*RESTRICTED))
+    mesh_repo("mesh.yaml", (mesh_repo.root / "mesh.yaml").read_text() + KMS + policy)
+
+
+def test_restricted_products_need_the_platform_s_approval_and_an_expiry(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS)
+    _restrict(mesh_repo)
+    found = [(f.code, f.message) for f in validate(root).findings]
+    limit = (dt.date.today() + dt.timedelta(days=365)).isoformat()
+    assert found == [
+        ("restricted-subscriptions", f"sales.orders is restricted: a subscription must expire within 365 days (by {limit})"),
+        ("restricted-subscriptions", "sales.orders is restricted: the platform team must approve 'marketing' as a "
+                                     "consumer in mesh.yaml policies.restricted-subscriptions.approved"),
+    ]
+
+
+def test_an_approved_restricted_subscription_with_a_near_expiry_passes(mesh_repo):
+    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    root = subscribe(mesh_repo, ORDERS + f"    expires: {soon}\n")
+    _restrict(mesh_repo, "policies:\n  restricted-subscriptions:\n"
+                         "    approved: [{consumer: marketing, product: sales.orders}]\n")
+    result = validate(root)
+    assert result.ok, [str(f) for f in result.findings]
+
+
+def test_the_platform_can_drop_its_approval_step(mesh_repo):
+    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    root = subscribe(mesh_repo, ORDERS + f"    expires: {soon}\n")
+    _restrict(mesh_repo, "policies:\n  restricted-subscriptions: {platform_approval: false}\n")
+    assert validate(root).ok
+
+
+# --- rendered grants (the example mesh) ------------------------------------------------------
+
+def _grants(stack: dict, kind: str, prefix: str) -> dict[str, dict]:
+    return {k: v for k, v in stack["resource"].get(kind, {}).items() if k.startswith(prefix)}
+
+
+def test_grants_land_in_the_producer_s_stack_read_only_until_expiry(example_stacks):
+    sales = example_stacks["sales"]
+    on_dataset = _grants(sales, "google_bigquery_dataset_iam_member", "subscription_marketing_orders_")
+    members = {g["member"] for g in on_dataset.values()}
+    assert members == {"group:marketing-analytics@acme.com", "user:lea.martin@acme.com",
+                       "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com"}
+    for grant in on_dataset.values():
+        assert grant["role"] == "roles/bigquery.dataViewer"
+        assert grant["dataset_id"] == "${google_bigquery_dataset.dataset_orders.dataset_id}"
+        assert grant["condition"]["expression"] == 'request.time < timestamp("2027-06-30T00:00:00Z")'
+    on_bucket = _grants(sales, "google_storage_bucket_iam_member", "subscription_marketing_orders_")
+    assert {g["member"] for g in on_bucket.values()} == members
+    assert {g["role"] for g in on_bucket.values()} == {"roles/storage.objectViewer"}
+    assert all(g["bucket"] == "${google_storage_bucket.bucket_orders.name}" for g in on_bucket.values())
+
+
+def test_a_subscription_without_expiry_has_no_condition(example_stacks):
+    grants = _grants(example_stacks["sales"], "google_bigquery_dataset_iam_member", "subscription_marketing_daily_revenue_")
+    assert len(grants) == 3 and all("condition" not in g for g in grants.values())
+
+
+def test_nothing_lands_in_the_consumer_s_stack(example_stacks):
+    marketing = example_stacks["marketing"]
+    assert not any(name.startswith("subscription_") for kind in marketing["resource"].values() for name in kind)
