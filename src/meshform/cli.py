@@ -1,12 +1,13 @@
 """The `meshform` command line: a thin layer over the library.
 
 Exit codes: 0 ok · 1 the specs are wrong (findings printed) · 2 usage error ·
-3 the change would destroy protected data.
+3 the change would destroy protected data · 4 a Google API (the live catalog) failed.
 """
 
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -91,9 +92,10 @@ def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = F
         if failed:
             raise typer.Exit(EXIT_SPECS)
         return result
-    for exception in result.honoured_exceptions:
-        out.print(f"[bold]exception honoured:[/] domain '{exception.domain}' is exempt from '{exception.policy}' "
-                  f"— {exception.justification}", highlight=False)
+    if not quiet_ok:
+        for exception in result.honoured_exceptions:
+            out.print(f"[bold]exception honoured:[/] domain '{exception.domain}' is exempt from '{exception.policy}' "
+                      f"— {exception.justification}", highlight=False)
     errors, warnings = len(result.findings.errors), len(result.findings.warnings)
     if failed:
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
@@ -267,6 +269,226 @@ def schema_command(
         return
     for path in write_schemas(out_dir):
         out.print(f"wrote {path}")
+
+
+@app.command("codeowners")
+def codeowners_command(
+    root: RootOption = Path("."),
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed file is not current; write nothing.")] = False,
+) -> None:
+    """Write .github/CODEOWNERS from the specs: each domain's code owners approve its file
+    and subscriptions to its products (subscriptions/<domain>/); the platform team approves
+    mesh.yaml, workflows and new domains.
+    """
+    from meshform.codeowners import CODEOWNERS_PATH, orphan_domains, render_codeowners
+
+    mesh = _validated(root, Format.text, quiet_ok=True).mesh
+    text, path = render_codeowners(mesh), root / CODEOWNERS_PATH
+    for name in orphan_domains(mesh):
+        err.print(f"[yellow]warning:[/] domain '{name}' has no code owner (no code_owners and no user: owner); "
+                  "the platform team approves its changes", highlight=False)
+    current = path.is_file() and path.read_text(encoding="utf-8") == text
+    if check:
+        if not current:
+            err.print(f"[bold red]✗[/] {CODEOWNERS_PATH} is not current — run `meshform codeowners`")
+            raise typer.Exit(EXIT_SPECS)
+        out.print(f"[bold green]✓[/] {CODEOWNERS_PATH} is current")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    out.print(f"{'unchanged' if current else 'wrote'} {path}")
+
+
+def _check_name(value: str, what: str) -> None:
+    """Names become file paths: refuse anything but a valid name before touching disk."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from meshform.spec.names import DomainName
+
+    try:
+        TypeAdapter(DomainName).validate_python(value)
+    except ValidationError as error:
+        raise MeshformError(str(error.errors()[0]["ctx"]["error"]) if error.errors()[0].get("ctx") else f"invalid {what} '{value}'") from None
+
+
+@app.command("new-domain")
+def new_domain_command(
+    name: Annotated[str, typer.Argument(help="The domain's name: 2-26 lowercase letters, digits and hyphens.")],
+    owners: Annotated[list[str], typer.Option("--owner", help="An IAM member who owns the domain, e.g. group:sales-data@acme.com; repeatable.")],
+    description: Annotated[str | None, typer.Option(help="What the domain's data is about.")] = None,
+    cost_center: Annotated[str | None, typer.Option(help="The project's cost-center label. [default: the domain name]")] = None,
+    budget: Annotated[str, typer.Option(help="Monthly budget amount.")] = "1000",
+    currency: Annotated[str | None, typer.Option(help="ISO 4217 code. [default: the one most domains use, else USD]")] = None,
+    code_owners: Annotated[list[str] | None, typer.Option("--code-owner", help="GitHub @user or @org/team who approves the domain's changes; repeatable.")] = None,
+    root: RootOption = Path("."),
+) -> None:
+    """Scaffold domains/NAME.yaml: a valid domain with comments on every field and a
+    commented example product. Then fill it in, `meshform validate`, and open a pull
+    request; the platform team approves new domains.
+    """
+    from collections import Counter
+
+    from meshform.findings import Findings
+    from meshform.scaffold import domain_text
+    from meshform.validate import DOMAINS_DIR
+
+    _check_name(name, "domain name")
+    existing = validate(root)
+    if existing.mesh is None:
+        print_findings(existing.findings, Format.text, out)
+        raise MeshformError("mesh.yaml has errors; fix them first", EXIT_SPECS)
+    mesh = existing.mesh
+    path = root / DOMAINS_DIR / f"{name}.yaml"
+    if path.exists():
+        raise MeshformError(f"{path} already exists; edit it instead")
+    currencies = Counter(d.budget.currency for d in mesh.domains)
+    text = domain_text(
+        name=name, owners=owners, description=description or f"Data products of the {name} domain.",
+        cost_center=cost_center or name, budget=budget,
+        currency=currency or (currencies.most_common(1)[0][0] if currencies else "USD"),
+        code_owners=code_owners or [], required_labels=list(mesh.policies.required_labels.labels),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    display = f"{DOMAINS_DIR}/{name}.yaml"
+    mine = Findings()
+    mine.extend(f for f in validate(root).findings.errors if f.location.file == display)
+    if mine.errors:
+        path.unlink()
+        print_findings(mine, Format.text, out)
+        err.print(f"[bold red]✗[/] {display} was not written: fix the options above")
+        raise typer.Exit(EXIT_SPECS)
+    out.print(f"[bold green]✓[/] wrote {display}; it validates as written")
+    out.print("next: describe its products in the file, then `meshform validate`, `meshform synth` and "
+              "`meshform codeowners`, and open a pull request (the platform team approves new domains)")
+
+
+@app.command("subscribe")
+def subscribe_command(
+    product: Annotated[str, typer.Argument(help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`).")],
+    consumer: Annotated[str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")],
+    purpose: Annotated[str, typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it.")],
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products.")] = None,
+    root: RootOption = Path("."),
+) -> None:
+    """Request read access to a data product: adds it to
+    subscriptions/<producer>/<consumer>.yaml, checks it, and prints the pull request to open.
+    The producer's code owners approve it; once merged and applied, your domain's owners
+    and pipeline account can read the product's dataset and bucket.
+    """
+    import datetime as dt
+
+    from meshform.subscribe import request_subscription
+
+    try:
+        until = dt.date.fromisoformat(expires) if expires else None
+    except ValueError:
+        raise MeshformError(f"--expires '{expires}' is not a date as YYYY-MM-DD") from None
+    outcome = request_subscription(root, product, consumer, purpose, until)
+    if outcome.findings:
+        print_findings(outcome.findings, Format.text, out)
+        err.print(f"[bold red]✗[/] {outcome.path} was left unchanged")
+        raise typer.Exit(EXIT_SPECS)
+    out.print(f"[bold green]✓[/] {consumer} asks for {product} in {outcome.path}", highlight=False)
+    out.print(outcome.next_steps, highlight=False)
+
+
+class Backend(str, Enum):
+    index = "index"
+    dataplex = "dataplex"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("discover")
+def discover_command(
+    query: Annotated[str, typer.Argument(help="Words to look for in product names, descriptions, columns and owners.")] = "",
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only products of this domain.")] = None,
+    classification: Annotated[str | None, typer.Option(help="Only public, internal, confidential or restricted products.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only products with an owner containing this text.")] = None,
+    backend: Annotated[Backend, typer.Option(help="index: the specs in this checkout. dataplex: the live catalog (needs meshform[dataplex] and Google credentials).")] = Backend.index,
+    endpoint: Annotated[str | None, typer.Option(help="Dataplex API endpoint, for a proxy or a test server.", hidden=True)] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many results.")] = 20,
+    include_decommissioned: Annotated[bool, typer.Option("--all", help="Include decommissioned products.")] = False,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.table,
+    root: RootOption = Path("."),
+) -> None:
+    """Find data products: ranked by how well they match QUERY (e.g. "order data").
+
+    Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
+    """
+    import json
+
+    from meshform.discover import Filters
+
+    if classification is not None and classification not in ("public", "internal", "confidential", "restricted"):
+        raise MeshformError(f"--classification '{classification}' is not one of public, internal, confidential, restricted")
+    filters = Filters(domain, classification, owner, include_decommissioned)
+    result = validate(root)
+    if result.mesh is None:
+        print_findings(result.findings, Format.text, out)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    if result.findings.errors:
+        err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
+                  "that do not parse are missing (run `meshform validate`)")
+    if backend is Backend.dataplex:
+        from meshform.discover.dataplex import catalog_client, search_catalog
+
+        hits = search_catalog(catalog_client(endpoint), result.mesh.governance_project, query, filters, limit)
+    else:
+        from meshform.discover.index import ProductIndex
+
+        hits = ProductIndex(result.mesh).search(query, filters, limit)
+    if fmt is ListFormat.json:
+        out.print_json(json.dumps([{**h.__dict__, "key": h.key, "owners": list(h.owners)} for h in hits]))
+        return
+    if not hits:
+        out.print(f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter")
+        return
+    table = Table(title=f"{len(hits)} product(s){f' for {query!r}' if query else ''}", title_justify="left")
+    table.add_column("product", no_wrap=True)
+    table.add_column("classification", no_wrap=True)
+    table.add_column("refresh / SLO", no_wrap=True)
+    table.add_column("owners", overflow="fold")
+    table.add_column("description", ratio=1, min_width=20)
+    for hit in hits:
+        status = "" if hit.status == "active" else f" ({hit.status})"
+        table.add_row(hit.key + status, hit.classification, f"{hit.refresh} / {hit.freshness_slo_hours} h",
+                      "\n".join(hit.owners), hit.description)
+    out.print(table)
+    out.print("see a product's card and how to request access: meshform show DOMAIN.PRODUCT")
+
+
+@app.command("show")
+def show_command(
+    product: Annotated[str, typer.Argument(help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print raw Markdown (for a wiki or a PR).")] = False,
+    root: RootOption = Path("."),
+) -> None:
+    """Print a product's card: description, owners, classification, freshness, schema
+    (sensitive columns marked), where the data lives, its consumers, and how to request access.
+    """
+    import difflib
+
+    from rich.markdown import Markdown
+
+    from meshform.card import product_card
+
+    mesh = validate(root).mesh
+    if mesh is None:
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    try:
+        found = mesh.product(product)
+    except KeyError:
+        keys = [p.key for p in mesh.products]
+        close = difflib.get_close_matches(product, keys, n=1)
+        hint = f"; did you mean {close[0]}?" if close else "; `meshform discover` lists products"
+        raise MeshformError(f"no product '{product}'{hint}") from None
+    text = product_card(mesh, found)
+    out.print(text if markdown else Markdown(text), highlight=False, markup=False)
 
 
 def main() -> None:

@@ -1,0 +1,106 @@
+"""The live discovery backend: Dataplex Universal Catalog search, limited to entries that
+carry the mesh's data-product aspect, read back into the same `Hit`s as the index.
+
+Uses the official client (`google-cloud-dataplex`, the `dataplex` extra) over REST.
+Credentials come from Application Default Credentials; they are never sent to a plain
+`http://` endpoint (a local test server or proxy gets anonymous requests).
+"""
+
+from __future__ import annotations
+
+from meshform import catalog
+from meshform.discover import Filters, Hit, query_words
+from meshform.findings import MeshformError
+
+EXIT_REMOTE = 4
+TIMEOUT_SECONDS = 60.0
+MAX_PAGES = 20  # a narrow filter over a large catalog must still end
+
+
+def catalog_client(endpoint: str | None = None):
+    try:
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+        from google.auth.exceptions import DefaultCredentialsError
+        from google.cloud import dataplex_v1
+    except ImportError:
+        raise MeshformError("the dataplex backend needs the Dataplex client: pip install 'meshform[dataplex]'") from None
+    options = ClientOptions(api_endpoint=endpoint) if endpoint else None
+    credentials = AnonymousCredentials() if endpoint and endpoint.startswith("http://") else None
+    try:
+        return dataplex_v1.CatalogServiceClient(transport="rest", client_options=options, credentials=credentials)
+    except DefaultCredentialsError:
+        raise MeshformError("no Google credentials for Dataplex: run `gcloud auth application-default login`",
+                            EXIT_REMOTE) from None
+
+
+def catalog_query(governance_project: str, query: str) -> str:
+    """Dataplex search syntax: entries with the data-product aspect, matching any word."""
+    scope = f"aspect:{governance_project}.global.{catalog.ASPECT_TYPE_ID}"
+    words = query_words(query)
+    return f"{scope} AND ({' OR '.join(words)})" if words else scope
+
+
+def search_catalog(client, governance_project: str, query: str = "", filters: Filters = Filters(),
+                   limit: int = 20) -> list[Hit]:
+    import requests
+    from google.api_core import exceptions
+    from google.auth import exceptions as auth_exceptions
+    from google.cloud import dataplex_v1
+
+    request = dataplex_v1.SearchEntriesRequest(
+        name=f"projects/{governance_project}/locations/global",
+        query=catalog_query(governance_project, query),
+        page_size=min(max(limit, 10), 1000),
+    )
+    hits: list[Hit] = []
+    try:
+        pager = client.search_entries(request=request, timeout=TIMEOUT_SECONDS)
+        rank = 0
+        for number, page in enumerate(pager.pages, start=1):
+            for result in page.results:
+                rank += 1
+                hit = _hit(result.dataplex_entry, score=1.0 / rank if query_words(query) else 0.0)
+                if hit is not None and filters.admit(hit):
+                    hits.append(hit)
+            if len(hits) >= limit or number >= MAX_PAGES:
+                break
+    except exceptions.GoogleAPICallError as error:
+        message = str(error.message)
+        if message.startswith(("POST ", "GET ")) and ": " in message:  # REST errors lead with the URL
+            message = message.split(": ", 1)[1]
+        raise MeshformError(f"Dataplex search failed: {error.code or ''} {message}".strip(), EXIT_REMOTE) from None
+    except (requests.RequestException, auth_exceptions.TransportError) as error:
+        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", EXIT_REMOTE) from None
+    except auth_exceptions.GoogleAuthError as error:
+        raise MeshformError(f"Google credentials were refused: {_first_line(error)}; run "
+                            "`gcloud auth application-default login`", EXIT_REMOTE) from None
+    except exceptions.RetryError as error:
+        raise MeshformError(f"Dataplex search did not answer: {error}", EXIT_REMOTE) from None
+    return hits[:limit]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+
+
+def _hit(entry, score: float) -> Hit | None:
+    """The Hit an entry's data-product aspect describes; None for an entry without one."""
+    for key, aspect in entry.aspects.items():
+        if key.endswith(f".{catalog.ASPECT_TYPE_ID}") or aspect.aspect_type.endswith(f"/aspectTypes/{catalog.ASPECT_TYPE_ID}"):
+            data = dict(aspect.data)
+            try:
+                return Hit(
+                    domain=str(data["domain"]),
+                    product=str(data["product"]),
+                    description=str(data.get("description", "")),
+                    classification=str(data.get("classification", "")),
+                    status=str(data.get("status", "active")),
+                    refresh=str(data.get("refresh", "")),
+                    freshness_slo_hours=int(float(data.get("freshness_slo_hours", 0))),
+                    owners=tuple(o.strip() for o in str(data.get("owners", "")).split(",") if o.strip()),
+                    score=round(score, 3),
+                )
+            except (KeyError, ValueError):
+                return None  # an aspect written by something else: skip, never crash
+    return None

@@ -1,0 +1,94 @@
+"""scaffold: text for new spec files — a domain, a subscription — that validates as written.
+
+The text is the documentation a new domain owner reads first, so every field carries a
+comment saying what it does. Values come from the caller; nothing here touches disk.
+"""
+
+from __future__ import annotations
+
+import json
+
+from meshform.spec.subscription import Subscription
+
+
+def _yaml_list(items: list[str]) -> str:
+    # JSON strings are valid YAML flow scalars and quote whatever needs quoting.
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def domain_text(
+    name: str,
+    owners: list[str],
+    description: str,
+    cost_center: str,
+    budget: str,
+    currency: str,
+    code_owners: list[str],
+    required_labels: list[str],
+) -> str:
+    labels = ""
+    if required_labels:
+        labels = "# Labels the mesh's required-labels policy asks for: set the real values.\nlabels:\n"
+        labels += "".join(f"  {key}: {json.dumps(name)}\n" for key in required_labels)
+    code_owners_line = (
+        f"code_owners: {_yaml_list(code_owners)}\n" if code_owners else '# code_owners: ["@your-org/your-team"]\n'
+    )
+    return f"""\
+# yaml-language-server: $schema=../schemas/domain.schema.json
+#
+# The {name} data domain: its own GCP project, budget and data products.
+# Check it with `meshform validate`; see its Terraform with `meshform synth`.
+
+# The project id suffix and the Terraform stack name.
+domain: {name}
+description: {json.dumps(description)}
+# IAM members who own the domain (groups are best): they write its data products.
+owners: {_yaml_list(owners)}
+# GitHub @users or @org/teams who approve changes to this file and subscriptions to
+# this domain's products (.github/CODEOWNERS). Default: the emails of user: owners.
+{code_owners_line}# Becomes the project's cost-center label.
+cost_center: {json.dumps(cost_center)}
+# Monthly budget; alerts at these percentages of it.
+budget: {{amount: {budget}, currency: {currency}, thresholds: [50, 90, 100]}}
+# Where the data lives; default: mesh.yaml default_location.
+# location: EU
+{labels}
+products: []
+# A data product: replace `products: []` with the lines below, fill them in, and run
+# `meshform validate`.
+# products:
+#   - name: orders                    # lowercase letters, digits, underscores
+#     description: One row per confirmed order, with its payment status.
+#     classification: confidential    # public | internal | confidential | restricted
+#     refresh: daily                  # realtime | hourly | daily | weekly | monthly | on-demand
+#     freshness_slo_hours: 26         # the data is never older than this
+#     bigquery:
+#       tables:
+#         - name: orders
+#           description: Confirmed orders.
+#           partitioning: {{column: ordered_at}}
+#           columns:
+#             - {{name: order_id, type: STRING, mode: REQUIRED}}
+#             - {{name: ordered_at, type: TIMESTAMP, mode: REQUIRED}}
+#             - {{name: email, type: STRING, pii: true}}   # gets the mesh's pii policy tag
+#     storage:
+#       bucket: true                  # or {{retention_days: 365, storage_class: STANDARD}}
+"""
+
+
+def subscription_header(consumer: str, producer: str) -> str:
+    return f"""\
+# yaml-language-server: $schema=../../schemas/subscription.schema.json
+#
+# What {consumer} reads from {producer}. The {producer} domain's code owners approve this file.
+consumer: {consumer}
+producer: {producer}
+subscriptions:
+"""
+
+
+def subscription_item(sub: Subscription) -> str:
+    text = f"  - product: {sub.product}\n    purpose: {json.dumps(sub.purpose)}\n"
+    if sub.expires:
+        text += f"    expires: {sub.expires.isoformat()}          # access ends at 00:00 UTC on this day\n"
+    return text

@@ -1,0 +1,115 @@
+"""subscribe: add a consumer's request for a product to the producer's subscriptions folder.
+
+The request is written where the producer's code owners must approve it, checked with the
+whole mesh, and rolled back if it is not valid — the user gets findings, not a broken file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from io import StringIO
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from meshform.findings import Finding, Findings, MeshformError
+from meshform.scaffold import subscription_header, subscription_item
+from meshform.spec.subscription import Subscription, subscription_path
+from meshform.validate import validate
+
+
+@dataclass
+class Outcome:
+    path: str
+    findings: Findings = field(default_factory=Findings)
+    next_steps: str = ""
+
+
+def request_subscription(root: Path, product_key: str, consumer: str, purpose: str, expires: dt.date | None) -> Outcome:
+    producer, dot, product = product_key.partition(".")
+    if not dot or not producer or not product:
+        raise MeshformError(f"'{product_key}' is not DOMAIN.PRODUCT (e.g. sales.orders); `meshform discover` lists products")
+    result = validate(root)
+    if result.mesh is None:
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=1)
+    mesh = result.mesh
+    for name in (producer, consumer):
+        try:
+            mesh.domain(name)
+        except KeyError:
+            known = ", ".join(d.name for d in mesh.domains)
+            raise MeshformError(f"'{name}' is not a domain of the mesh (domains: {known})") from None
+
+    relative = subscription_path(producer, consumer)
+    path = root / relative
+    before = path.read_text(encoding="utf-8") if path.is_file() else None
+    item = Subscription(product=product, purpose=purpose, expires=expires) if len(purpose) >= 10 else None
+    if item is None:
+        raise MeshformError("--purpose needs at least 10 characters: say what you will do with the data")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_append(before, consumer, producer, item), encoding="utf-8")
+
+    outcome = Outcome(relative)
+    after = validate(root)
+    mine = [f for f in after.findings.errors if f.location.file == relative and not _awaits_platform(f)]
+    if mine:
+        _restore(path, before)
+        outcome.findings.extend(mine)
+        return outcome
+    outcome.next_steps = _next_steps(after.mesh, relative, consumer, product_key)
+    return outcome
+
+
+def _awaits_platform(finding: Finding) -> bool:
+    """The platform's approval of a restricted product is added to mesh.yaml by the
+    platform team, in the same pull request: not the requester's error to fix."""
+    return finding.code == "restricted-subscriptions" and finding.path[-1:] == ("product",)
+
+
+def _append(before: str | None, consumer: str, producer: str, item: Subscription) -> str:
+    if before is None:
+        return subscription_header(consumer, producer) + subscription_item(item)
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout meshform writes
+    yaml.width = 4096
+    data = yaml.load(before)
+    if not isinstance(data, dict) or not isinstance(data.get("subscriptions"), list):
+        raise MeshformError("the existing subscriptions file is not valid; run `meshform validate` and fix it first")
+    entry = {"product": item.product, "purpose": item.purpose}
+    if item.expires:
+        entry["expires"] = item.expires
+    data["subscriptions"].append(entry)
+    buffer = StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+def _restore(path: Path, before: str | None) -> None:
+    if before is None:
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    else:
+        path.write_text(before, encoding="utf-8")
+
+
+def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:
+    product = mesh.product(product_key)
+    producer = mesh.domain(product.domain)
+    approvers = " ".join(producer.code_owners or mesh.code_owners)
+    branch = f"subscribe-{consumer}-{product_key.replace('.', '-').replace('_', '-')}"
+    lines = [
+        "next:",
+        f"  git switch -c {branch}",
+        "  meshform synth            # the grants appear in terraform/stacks/" + producer.name,
+        f"  git add {relative} terraform/ && git commit -m \"{consumer} subscribes to {product_key}\"",
+        f"  open a pull request: {producer.name}'s code owners ({approvers}) approve it",
+    ]
+    policy = mesh.policies.restricted_subscriptions
+    if product.classification == "restricted" and policy.enabled and policy.platform_approval:
+        lines.append(f"  {product_key} is restricted: the platform team ({' '.join(mesh.code_owners)}) must also add "
+                     f"{{consumer: {consumer}, product: {product_key}}} to mesh.yaml policies.restricted-subscriptions.approved")
+    return "\n".join(lines)
+
