@@ -491,6 +491,57 @@ def show_command(
     out.print(text if markdown else Markdown(text), highlight=False, markup=False)
 
 
+BaseOption = Annotated[
+    str, typer.Option("--base", help="Compare with the point where the branch left this git ref.", show_default=True)
+]
+
+
+@app.command("changed")
+def changed_command(
+    root: RootOption = Path("."),
+    base: BaseOption = "origin/main",
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"stacks": [...], "domains": [...], "platform": bool, "removed": [...], "reasons": {...}} for a CI matrix.')] = False,
+) -> None:
+    """List the Terraform stacks this branch changes, and why: a domain file touches its
+    stack, a subscription its producer's, mesh.yaml all of them. CI plans only these.
+    """
+    import json
+
+    from meshform.changes import changed_stacks
+
+    result = validate(root)
+    if result.mesh is None:
+        print_findings(result.findings, Format.text, out)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    changes = changed_stacks(result.mesh, root, base)
+    if as_json:
+        print(json.dumps(changes.as_json(), sort_keys=True))
+        return
+    if not changes.stacks and not changes.removed:
+        out.print(f"no stack changes since {base}")
+    for stack in changes.stacks:
+        out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False)
+    for stack in changes.removed:
+        out.print(f"{stack}: removed (its resources need `terraform destroy` from {base})", highlight=False)
+
+
+@app.command("summary")
+def summary_command(
+    root: RootOption = Path("."),
+    base: BaseOption = "origin/main",
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The synthesized Terraform folder. [default: ROOT/terraform]")] = None,
+) -> None:
+    """Print a Markdown report of this branch for its pull request: domains and products
+    added or changed, new subscriptions and whose approval they need, policy findings, and
+    Terraform resources added / changed / destroyed per stack (destructive first).
+
+    Reads the synthesized Terraform in the working tree: run `meshform synth` first.
+    """
+    from meshform.summary import pull_request_summary
+
+    print(pull_request_summary(root, base, out_dir if out_dir is not None else root / "terraform"), end="")
+
+
 def main() -> None:
     """Entry point: run the app; turn known failures into messages, never tracebacks."""
     try:

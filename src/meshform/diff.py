@@ -10,11 +10,9 @@ mesh.yaml `allow_deletion`. So the safety decision is reviewable in git, step by
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from meshform.findings import MeshformError
 
 DATA_HOLDING = ("google_project", "google_bigquery_dataset", "google_bigquery_table", "google_storage_bucket")
 # Attributes whose change makes Terraform destroy and re-create the resource.
@@ -84,17 +82,12 @@ def read_stacks(folder: Path) -> Stacks:
 
 
 def read_stacks_at(repo: Path, ref: str, folder: Path) -> Stacks:
-    """Stacks as committed at git `ref` (e.g. origin/main) under `folder`, relative to the repo."""
-    def git(*args: str) -> str:
-        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
-        if proc.returncode:
-            raise MeshformError(f"git {' '.join(args)}: {proc.stderr.strip() or 'failed'}")
-        return proc.stdout
+    """Stacks as committed at git `ref` (e.g. origin/main) under `folder`, relative to the mesh root."""
+    from meshform.gitref import files_at
 
-    prefix = git("rev-parse", "--show-prefix").strip()
-    base = f"{prefix}{folder.as_posix().strip('/')}/stacks/" if folder.as_posix() != "." else f"{prefix}stacks/"
-    stacks = {}
-    for path in git("ls-tree", "-r", "--name-only", ref, "--", base).splitlines():
-        if path.endswith("/cdk.tf.json"):
-            stacks[path[len(base):].split("/", 1)[0]] = json.loads(git("show", f"{ref}:{path}"))
-    return stacks
+    stacks_dir = f"{folder.as_posix().strip('/')}/stacks" if folder.as_posix() not in (".", "") else "stacks"
+    return {
+        path[len(stacks_dir) + 1:].split("/", 1)[0]: json.loads(data)
+        for path, data in files_at(repo, ref, stacks_dir).items()
+        if path.endswith("/cdk.tf.json")
+    }

@@ -1,0 +1,160 @@
+"""summary: the Markdown report meshform posts on a pull request.
+
+What changes for people (domains, products, subscriptions and who must approve them), what
+the policies say, and what Terraform will do per stack — destructive changes first, so a
+reviewer sees data loss before anything else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from meshform.changes import changed_stacks
+from meshform.diff import compare, read_stacks, read_stacks_at
+from meshform.gitref import checkout_specs, merge_base
+from meshform.model import Mesh, Product, Subscription
+from meshform.validate import Result, validate
+
+MAX_FINDINGS = 50
+MARKER = "<!-- meshform-summary -->"  # lets CI update its comment instead of adding one
+
+
+def _plain(value):
+    """A model object as plain data without its `source`, for comparing versions."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "source"}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _products(mesh: Mesh | None) -> dict[str, Product]:
+    return {p.key: p for p in mesh.products} if mesh else {}
+
+
+def _subscriptions(mesh: Mesh | None) -> dict[tuple[str, str], Subscription]:
+    return {(s.consumer, s.product_key): s for s in mesh.subscriptions} if mesh else {}
+
+
+def _people(base: Mesh | None, head: Mesh) -> list[str]:
+    lines = []
+    old_domains = {d.name: d for d in base.domains} if base else {}
+    new_domains = {d.name: d for d in head.domains}
+    for name in sorted(set(new_domains) - set(old_domains)):
+        d = new_domains[name]
+        lines.append(f"- **new domain** `{name}` — owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month")
+    for name in sorted(set(old_domains) - set(new_domains)):
+        lines.append(f"- **domain removed** `{name}`")
+    for name in sorted(set(old_domains) & set(new_domains)):
+        old = {k: v for k, v in _plain(old_domains[name]).items() if k != "products"}
+        new = {k: v for k, v in _plain(new_domains[name]).items() if k != "products"}
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if changed:
+            lines.append(f"- domain `{name}` changed: {', '.join(changed)}")
+    old_products, new_products = _products(base), _products(head)
+    for key in sorted(set(new_products) - set(old_products)):
+        p = new_products[key]
+        lines.append(f"- **new product** `{key}` ({p.classification}, {p.refresh})")
+    for key in sorted(set(old_products) - set(new_products)):
+        lines.append(f"- **product removed** `{key}`")
+    for key in sorted(set(old_products) & set(new_products)):
+        old, new = _plain(old_products[key]), _plain(new_products[key])
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if changed:
+            lines.append(f"- product `{key}` changed: {', '.join(changed)}")
+    return lines
+
+
+def _approval(head: Mesh, sub: Subscription) -> str:
+    producer = head.domain(sub.producer)
+    who = " ".join(producer.code_owners or head.code_owners)
+    product = head.product(sub.product_key)
+    policy = head.policies.restricted_subscriptions
+    if product.classification == "restricted" and policy.enabled and policy.platform_approval:
+        who += f" and the platform team ({' '.join(head.code_owners)}) in mesh.yaml"
+    return who
+
+
+def _subscription_lines(base: Mesh | None, head: Mesh) -> list[str]:
+    old, new = _subscriptions(base), _subscriptions(head)
+    added = [new[k] for k in sorted(set(new) - set(old))]
+    changed = [new[k] for k in sorted(set(new) & set(old)) if _plain(new[k]) != _plain(old[k])]
+    removed = [old[k] for k in sorted(set(old) - set(new))]
+    if not (added or changed or removed):
+        return []
+    lines = ["| | consumer | product | purpose | until | approved by |", "| --- | --- | --- | --- | --- | --- |"]
+    for mark, subs in (("new", added), ("changed", changed)):
+        for s in subs:
+            until = s.expires.isoformat() if s.expires else "—"
+            approver = _approval(head, s) if s.product_key in _products(head) else "—"
+            lines.append(f"| {mark} | {s.consumer} | `{s.product_key}` | {s.purpose.replace('|', '/')} | {until} | {approver} |")
+    for s in removed:
+        lines.append(f"| removed | {s.consumer} | `{s.product_key}` | | | |")
+    return lines
+
+
+def _findings(result: Result) -> list[str]:
+    ordered = result.findings.sorted()
+    lines = [f"- {'❌' if f.is_error else '⚠️'} `{f.location}` {f.message}" + (f" — _{f.hint}_" if f.hint else "")
+             for f in ordered[:MAX_FINDINGS]]
+    if len(ordered) > MAX_FINDINGS:
+        lines.append(f"- … and {len(ordered) - MAX_FINDINGS} more (run `meshform validate`)")
+    return lines
+
+
+def _terraform(root: Path, start: str, terraform: Path) -> tuple[list[str], int]:
+    folder = terraform.relative_to(root) if terraform.is_relative_to(root) else terraform
+    changes = compare(read_stacks_at(root, start, folder), read_stacks(terraform))
+    if not changes:
+        return ["No Terraform changes."], 0
+    blocked = [c for c in changes if c.blocked]
+    lines = []
+    if blocked:
+        lines += [f"**❌ {len(blocked)} change(s) would destroy protected data — refused:**", ""]
+        lines += [f"- `{c.stack}`: {c.action} `{c.address}`" for c in blocked] + [""]
+    released = [c for c in changes if c.destructive and not c.blocked]
+    if released:
+        lines += ["**Deletes data the platform released (mesh.yaml allow_deletion):**", ""]
+        lines += [f"- `{c.stack}`: {c.action} `{c.address}`" for c in released] + [""]
+    lines += ["| stack | added | changed | replaced | removed |", "| --- | ---: | ---: | ---: | ---: |"]
+    per_stack: dict[str, Counter] = {}
+    for c in changes:
+        per_stack.setdefault(c.stack, Counter())[c.action] += 1
+    for stack in sorted(per_stack, key=lambda s: (-(per_stack[s]["removed"] + per_stack[s]["replaced"]), s)):
+        n = per_stack[stack]
+        lines.append(f"| `{stack}` | {n['added']} | {n['changed']} | {n['replaced']} | {n['removed']} |")
+    return lines, len(blocked)
+
+
+def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
+    start = merge_base(root, base)
+    head = validate(root)
+    with tempfile.TemporaryDirectory(prefix="meshform-base-") as tmp:
+        base_mesh = validate(Path(tmp)).mesh if checkout_specs(root, start, Path(tmp)) else None
+
+    errors, warnings = len(head.findings.errors), len(head.findings.warnings)
+    status = "❌ the specs have errors" if errors else "✅ the specs are valid"
+    out = [MARKER, "## meshform", "", f"{status} ({errors} error(s), {warnings} warning(s)) — compared with `{base}`.", ""]
+    if head.mesh is None:
+        return "\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n"
+
+    stacks = changed_stacks(head.mesh, root, base)
+    tf_lines, blocked = _terraform(root, start, terraform)
+    if blocked:
+        out.insert(4, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n")
+    sections = [
+        ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),
+        ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
+        ("Policy findings", _findings(head) or ["None."]),
+        ("Stacks to plan", [f"- `{s}` — {'; '.join(stacks.reasons[s])}" for s in stacks.stacks]
+         + [f"- `{s}` — removed: needs `terraform destroy`" for s in stacks.removed] or ["None."]),
+        ("Terraform", tf_lines),
+    ]
+    for title, lines in sections:
+        out += [f"### {title}", "", *lines, ""]
+    return "\n".join(out)

@@ -1,0 +1,150 @@
+"""The pull-request flow on a real git repository: `changed` (the CI matrix) and `summary`
+(the PR comment), from a base branch to a working tree with changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from meshform.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def pr_repo(tmp_path, example_synth) -> Path:
+    """The example mesh with its Terraform, committed on `main`, on a feature branch."""
+    root = tmp_path / "mesh"
+    root.mkdir()
+    shutil.copy(REPO / "mesh.yaml", root)
+    for folder in ("domains", "subscriptions"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(example_synth / "stacks", root / "terraform" / "stacks")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    git(root, "switch", "-qc", "feature")
+    return root
+
+
+def changed(root: Path) -> dict:
+    result = run("changed", "--base", "main", "--json", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_no_change_touches_no_stack(pr_repo):
+    assert changed(pr_repo) == {"stacks": [], "domains": [], "platform": False, "removed": [], "reasons": {}}
+
+
+def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
+    edit(pr_repo / "domains/marketing.yaml", "cost_center: ", "cost_center: ")  # unchanged content: no change
+    assert changed(pr_repo)["stacks"] == []
+    edit(pr_repo / "domains/marketing.yaml", "budget: {amount: ", "budget: {amount: 1")
+    result = changed(pr_repo)
+    # marketing's owners are granted read on sales products: sales' stack may change too.
+    assert result["stacks"] == ["marketing", "sales"]
+    assert result["reasons"]["sales"] == ["marketing reads sales.orders, and domains/marketing.yaml changed",
+                                          "marketing reads sales.daily_revenue, and domains/marketing.yaml changed"]
+
+
+def test_a_new_subscription_touches_the_producer_only(pr_repo):
+    assert run("subscribe", "logistics.shipments", "--as", "marketing", "--purpose", "Delivery times per region.",
+               "--root", str(pr_repo)).exit_code == 0
+    result = changed(pr_repo)  # untracked files count
+    assert result["stacks"] == ["logistics"] and result["domains"] == ["logistics"] and not result["platform"]
+
+
+def test_mesh_yaml_touches_every_stack_platform_first(pr_repo):
+    edit(pr_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
+    result = changed(pr_repo)
+    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales"]
+    assert result["platform"] and result["domains"] == ["customer", "finance", "logistics", "marketing", "sales"]
+
+
+def test_committed_changes_count_too(pr_repo):
+    edit(pr_repo / "subscriptions/sales/finance.yaml", "at month end", "at month and year end")
+    git(pr_repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "change")
+    assert changed(pr_repo)["stacks"] == ["sales"]
+
+
+def test_a_removed_stack_is_reported_apart(pr_repo):
+    # The last step of retiring a domain (after decommission and allow_deletion).
+    (pr_repo / "domains/customer.yaml").unlink()
+    shutil.rmtree(pr_repo / "subscriptions/customer")
+    shutil.rmtree(pr_repo / "terraform/stacks/customer")
+    result = changed(pr_repo)
+    assert result["removed"] == ["customer"] and "customer" not in result["stacks"]
+
+
+def test_an_unknown_base_is_a_usage_error(pr_repo):
+    result = run("changed", "--base", "origin/nope", "--root", str(pr_repo))
+    assert result.exit_code == 2 and "git ref 'origin/nope' not found" in result.output
+
+
+# --- summary -----------------------------------------------------------------------------
+
+def summary(root: Path) -> str:
+    result = run("summary", "--base", "main", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_summary_of_an_unchanged_branch(pr_repo):
+    text = summary(pr_repo)
+    assert text.startswith("<!-- meshform-summary -->\n## meshform\n")
+    assert "✅ the specs are valid" in text and "No changes to domains or products." in text
+    assert "No Terraform changes." in text
+
+
+def test_summary_names_new_subscriptions_and_their_approvers(pr_repo):
+    run("subscribe", "finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.",
+        "--expires", "2027-01-31", "--root", str(pr_repo))
+    text = summary(pr_repo)
+    assert ("| new | marketing | `finance.payments` | Refund rates per campaign. | 2027-01-31 | @acme/finance-data "
+            "and the platform team (@acme/data-platform) in mesh.yaml |") in text
+    # Not yet approved by the platform: the policy finding is in the report, with its hint.
+    assert "❌ the specs have errors (1 error(s)" in text
+    assert "the platform team must approve 'marketing'" in text
+    assert "- `finance` — subscriptions/finance/marketing.yaml changed" in text
+
+
+def test_summary_lists_domain_and_product_changes(pr_repo):
+    assert run("new-domain", "hr", "--owner", "group:hr@acme.com", "--root", str(pr_repo)).exit_code == 0
+    edit(pr_repo / "domains/sales.yaml", "freshness_slo_hours: 2\n", "freshness_slo_hours: 3\n")
+    text = summary(pr_repo)
+    assert "- **new domain** `hr` — owners group:hr@acme.com; budget 1000 EUR/month" in text
+    assert "- product `sales.orders` changed: freshness_slo_hours" in text
+
+
+def test_summary_puts_data_loss_first(pr_repo):
+    stack = pr_repo / "terraform/stacks/sales/cdk.tf.json"
+    data = json.loads(stack.read_text())
+    del data["resource"]["google_bigquery_table"]["table_orders_orders"]
+    stack.write_text(json.dumps(data))
+    text = summary(pr_repo)
+    assert "**❌ This change would destroy protected data in 1 resource(s)" in text
+    assert text.index("destroy protected data") < text.index("### Domains and products")
+    assert "- `sales`: removed `google_bigquery_table.table_orders_orders`" in text
+    assert "| `sales` | 0 | 0 | 0 | 1 |" in text
