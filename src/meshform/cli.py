@@ -50,8 +50,10 @@ app = typer.Typer(
     cls=_Commands,
     help=(
         "meshform: a data mesh on Google Cloud, as code.\n\n"
-        "Reads mesh.yaml and domains/*.yaml, checks them, and writes one Terraform stack per "
-        "domain (plus a platform stack) through CDK Terrain."
+        "Reads mesh.yaml, domains/*.yaml and subscriptions/, checks them, and writes one Terraform "
+        "stack per domain (plus a platform stack) through CDK Terrain.\n\n"
+        "Consumers: discover → show → subscribe, then a pull request. "
+        "Domain owners: new-domain, validate, synth. CI: validate, codeowners --check, changed, summary."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -247,12 +249,12 @@ def diff_command(
 
 @app.command("schema")
 def schema_command(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for mesh.schema.json and domain.schema.json.")] = Path(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for mesh, domain and subscription schemas.")] = Path(
         "schemas"
     ),
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the files there are not current; write nothing.")] = False,
 ) -> None:
-    """Write the JSON Schema of mesh.yaml and of domain files, for editors and CI.
+    """Write the JSON Schema of each spec file kind, for editors and CI.
 
     Point a spec at it with a first line such as
     `# yaml-language-server: $schema=../schemas/domain.schema.json`.
@@ -276,9 +278,11 @@ def codeowners_command(
     root: RootOption = Path("."),
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed file is not current; write nothing.")] = False,
 ) -> None:
-    """Write .github/CODEOWNERS from the specs: each domain's code owners approve its file
-    and subscriptions to its products (subscriptions/<domain>/); the platform team approves
-    mesh.yaml, workflows and new domains.
+    """Write .github/CODEOWNERS from the specs: who approves which change.
+
+    Each domain's code owners approve its file and subscriptions to its products
+    (subscriptions/<domain>/); the platform team approves mesh.yaml, workflows and new
+    domains.
     """
     from meshform.codeowners import CODEOWNERS_PATH, orphan_domains, render_codeowners
 
@@ -322,8 +326,9 @@ def new_domain_command(
     code_owners: Annotated[list[str] | None, typer.Option("--code-owner", help="GitHub @user or @org/team who approves the domain's changes; repeatable.")] = None,
     root: RootOption = Path("."),
 ) -> None:
-    """Scaffold domains/NAME.yaml: a valid domain with comments on every field and a
-    commented example product. Then fill it in, `meshform validate`, and open a pull
+    """Start a new domain: write domains/NAME.yaml, commented, valid as written.
+
+    It has a comment on every field and a commented example product. Then fill it in, `meshform validate`, and open a pull
     request; the platform team approves new domains.
     """
     from collections import Counter
@@ -371,8 +376,10 @@ def subscribe_command(
     expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products.")] = None,
     root: RootOption = Path("."),
 ) -> None:
-    """Request read access to a data product: adds it to
-    subscriptions/<producer>/<consumer>.yaml, checks it, and prints the pull request to open.
+    """Ask for read access to a data product, by pull request.
+
+    Adds the request to subscriptions/<producer>/<consumer>.yaml, checks it, and prints
+    the pull request to open.
     The producer's code owners approve it; once merged and applied, your domain's owners
     and pipeline account can read the product's dataset and bucket.
     """
@@ -416,9 +423,10 @@ def discover_command(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.table,
     root: RootOption = Path("."),
 ) -> None:
-    """Find data products: ranked by how well they match QUERY (e.g. "order data").
+    """Find data products by words, best match first.
 
-    Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
+    Example: meshform discover "order data". Searches names, descriptions, tables,
+    columns and owners. Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
     """
     import json
 
@@ -468,8 +476,10 @@ def show_command(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print raw Markdown (for a wiki or a PR).")] = False,
     root: RootOption = Path("."),
 ) -> None:
-    """Print a product's card: description, owners, classification, freshness, schema
-    (sensitive columns marked), where the data lives, its consumers, and how to request access.
+    """Print a data product's card, and how to request access.
+
+    Description, owners, classification, freshness, schema (sensitive columns marked),
+    where the data lives, and its consumers.
     """
     import difflib
 
@@ -502,8 +512,10 @@ def changed_command(
     base: BaseOption = "origin/main",
     as_json: Annotated[bool, typer.Option("--json", help='Print {"stacks": [...], "domains": [...], "platform": bool, "removed": [...], "reasons": {...}} for a CI matrix.')] = False,
 ) -> None:
-    """List the Terraform stacks this branch changes, and why: a domain file touches its
-    stack, a subscription its producer's, mesh.yaml all of them. CI plans only these.
+    """List the Terraform stacks this branch changes, and why (the CI matrix).
+
+    A domain file touches its stack, a subscription its producer's, mesh.yaml all of
+    them. CI plans and applies only these.
     """
     import json
 
@@ -531,9 +543,11 @@ def summary_command(
     base: BaseOption = "origin/main",
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="The synthesized Terraform folder. [default: ROOT/terraform]")] = None,
 ) -> None:
-    """Print a Markdown report of this branch for its pull request: domains and products
-    added or changed, new subscriptions and whose approval they need, policy findings, and
-    Terraform resources added / changed / destroyed per stack (destructive first).
+    """Print the Markdown report for this branch's pull request.
+
+    Domains and products added or changed, new subscriptions and whose approval they
+    need, policy findings, and Terraform resources added / changed / destroyed per stack
+    (destructive first).
 
     Reads the synthesized Terraform in the working tree: run `meshform synth` first.
     """

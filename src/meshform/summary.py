@@ -41,33 +41,25 @@ def _subscriptions(mesh: Mesh | None) -> dict[tuple[str, str], Subscription]:
     return {(s.consumer, s.product_key): s for s in mesh.subscriptions} if mesh else {}
 
 
-def _people(base: Mesh | None, head: Mesh) -> list[str]:
-    lines = []
-    old_domains = {d.name: d for d in base.domains} if base else {}
-    new_domains = {d.name: d for d in head.domains}
-    for name in sorted(set(new_domains) - set(old_domains)):
-        d = new_domains[name]
-        lines.append(f"- **new domain** `{name}` — owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month")
-    for name in sorted(set(old_domains) - set(new_domains)):
-        lines.append(f"- **domain removed** `{name}`")
-    for name in sorted(set(old_domains) & set(new_domains)):
-        old = {k: v for k, v in _plain(old_domains[name]).items() if k != "products"}
-        new = {k: v for k, v in _plain(new_domains[name]).items() if k != "products"}
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+def _compare(what: str, old: dict, new: dict, describe, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Lines for what was added, removed and changed (with the changed fields) between two
+    versions of the same kind of model object, by key."""
+    lines = [f"- **new {what}** `{key}` — {describe(new[key])}" for key in sorted(set(new) - set(old))]
+    lines += [f"- **{what} removed** `{key}`" for key in sorted(set(old) - set(new))]
+    for key in sorted(set(old) & set(new)):
+        before, after = _plain(old[key]), _plain(new[key])
+        changed = sorted(k for k in set(before) | set(after) if k not in ignore and before.get(k) != after.get(k))
         if changed:
-            lines.append(f"- domain `{name}` changed: {', '.join(changed)}")
-    old_products, new_products = _products(base), _products(head)
-    for key in sorted(set(new_products) - set(old_products)):
-        p = new_products[key]
-        lines.append(f"- **new product** `{key}` ({p.classification}, {p.refresh})")
-    for key in sorted(set(old_products) - set(new_products)):
-        lines.append(f"- **product removed** `{key}`")
-    for key in sorted(set(old_products) & set(new_products)):
-        old, new = _plain(old_products[key]), _plain(new_products[key])
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        if changed:
-            lines.append(f"- product `{key}` changed: {', '.join(changed)}")
+            lines.append(f"- {what} `{key}` changed: {', '.join(changed)}")
     return lines
+
+
+def _people(base: Mesh | None, head: Mesh) -> list[str]:
+    domains = _compare("domain", {d.name: d for d in base.domains} if base else {}, {d.name: d for d in head.domains},
+                       lambda d: f"owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month",
+                       ignore=("products",))
+    products = _compare("product", _products(base), _products(head), lambda p: f"{p.classification}, {p.refresh}")
+    return domains + products
 
 
 def _approval(head: Mesh, sub: Subscription) -> str:

@@ -9,8 +9,10 @@ other command. It reports every problem it can find in one pass and never import
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from meshform.check import check_mesh
 from meshform.findings import Findings, MeshformError
@@ -18,7 +20,7 @@ from meshform.load import SpecFile, SpecLoadError, load_spec_file
 from meshform.model import Mesh, PolicyException
 from meshform.policies import evaluate
 from meshform.resolve import resolve
-from meshform.spec import DomainSpec, SubscriptionsSpec, parse_domain, parse_mesh, parse_subscriptions
+from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
 
 MESH_FILE = "mesh.yaml"
@@ -69,27 +71,9 @@ def validate(root: Path | str = ".") -> Result:
         mesh_spec, problems = parse_mesh(mesh_file)
         findings.extend(problems)
 
-    domains: list[tuple[DomainSpec, SpecFile]] = []
-    paths = domain_files(root)
-    for path in paths:
-        spec_file = _load(path, f"{DOMAINS_DIR}/{path.name}", findings)
-        if spec_file is None:
-            continue
-        domain_spec, problems = parse_domain(spec_file)
-        findings.extend(problems)
-        if domain_spec is not None:
-            domains.append((domain_spec, spec_file))
-
-    subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = []
-    sub_paths = subscription_files(root)
-    for path in sub_paths:
-        spec_file = _load(path, path.relative_to(root).as_posix(), findings)
-        if spec_file is None:
-            continue
-        subscription_spec, problems = parse_subscriptions(spec_file)
-        findings.extend(problems)
-        if subscription_spec is not None:
-            subscriptions.append((subscription_spec, spec_file))
+    domain_paths, subscription_paths = domain_files(root), subscription_files(root)
+    domains = _parse_files(root, domain_paths, parse_domain, findings)
+    subscriptions = _parse_files(root, subscription_paths, parse_subscriptions, findings)
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
@@ -98,7 +82,21 @@ def validate(root: Path | str = ".") -> Result:
         report = evaluate(mesh)
         findings.extend(report.findings)
         honoured = report.honoured
-    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(paths) + len(sub_paths), honoured_exceptions=honoured)
+    return Result(root=root, mesh=mesh, findings=findings, files=1 + len(domain_paths) + len(subscription_paths), honoured_exceptions=honoured)
+
+
+def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findings) -> list[tuple[Any, SpecFile]]:
+    """(spec, file) for each file that loads and parses; findings for the others."""
+    parsed = []
+    for path in paths:
+        spec_file = _load(path, path.relative_to(root).as_posix(), findings)
+        if spec_file is None:
+            continue
+        spec, problems = parse(spec_file)
+        findings.extend(problems)
+        if spec is not None:
+            parsed.append((spec, spec_file))
+    return parsed
 
 
 def _load(path: Path, display: str, findings: Findings) -> SpecFile | None:
