@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +18,8 @@ from meshform.discover.index import ProductIndex
 from meshform.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
+# An expiry a restricted product accepts whatever the day the tests run.
+SOON = (dt.date.today() + dt.timedelta(days=60)).isoformat()
 
 
 def run(*args: str):
@@ -166,7 +170,7 @@ def test_subscribe_appends_and_keeps_the_file_s_comments(example_copy):
 
 def test_a_restricted_product_is_written_pending_the_platform_s_approval(example_copy):
     result = run("subscribe", "finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.",
-                 "--expires", "2027-01-31", "--root", str(example_copy))
+                 "--expires", SOON, "--root", str(example_copy))
     assert result.exit_code == 0, result.output
     assert "must also add {consumer: marketing, product: finance.payments}" in result.output
     assert (example_copy / "subscriptions/finance/marketing.yaml").is_file()
