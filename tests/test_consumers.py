@@ -182,6 +182,7 @@ def test_a_restricted_product_is_written_pending_the_platform_s_approval(example
     (["sales.orders", "--as", "finance", "--purpose", "short"], 2, "--purpose needs at least 10 characters"),
     (["sales.orders", "--as", "finance", "--purpose", "Campaign work.", "--expires", "soon"], 2, "is not a date"),
     (["sales.nothing", "--as", "finance", "--purpose", "Campaign work."], 1, "'nothing' is not a product of domain 'sales'"),
+    (["sales.Bad!", "--as", "finance", "--purpose", "Campaign work."], 1, "'Bad!' is not a valid product name"),
     (["sales.orders", "--as", "sales", "--purpose", "Campaign work."], 1, "cannot subscribe to itself"),
     (["finance.payments", "--as", "logistics", "--purpose", "Campaign work."], 1, "must expire within 365 days"),
 ])

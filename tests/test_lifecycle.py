@@ -3,7 +3,6 @@ decommission path; `meshform diff` lists changes, destructive ones first, exit 3
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest

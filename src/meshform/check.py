@@ -8,10 +8,9 @@ must be unique across all domains, and so on.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable, Iterator
 
-from meshform.findings import Finding, Severity
+from meshform.findings import Finding, Severity, did_you_mean
 from meshform.model import Column, Domain, Mesh, Subscription, Table
 from meshform.spec.subscription import subscription_path
 from meshform.spec.domain import NESTED_TYPES, TIME_TYPES
@@ -156,7 +155,7 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
             for role, name in (("consumer", sub.consumer), ("producer", sub.producer)):
                 if name not in domains:
                     yield Finding(file.locate((role,)), (role,), f"{role} '{name}' is not a domain of the mesh"
-                                  + _did_you_mean(name, domains))
+                                  + did_you_mean(name, domains))
             if sub.consumer == sub.producer:
                 yield Finding(file.locate(("consumer",)), ("consumer",),
                               f"domain '{sub.consumer}' cannot subscribe to itself; its owners already read its products")
@@ -166,7 +165,7 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
         product = names.get(sub.product)
         if product is None:
             yield _at(src.child("product"), f"'{sub.product}' is not a product of domain '{sub.producer}' "
-                      f"(products: {', '.join(sorted(names)) or 'none'})" + _did_you_mean(sub.product, names))
+                      f"(products: {', '.join(sorted(names)) or 'none'})" + did_you_mean(sub.product, names))
             continue
         key = (sub.consumer, sub.product_key)
         if key in seen:
@@ -189,11 +188,6 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
             yield Finding(src.at("expires"), src.path + ("expires",),
                           f"expired on {sub.expires.isoformat()}: access has ended", Severity.WARNING,
                           hint="remove the subscription, or renew it with a later date")
-
-
-def _did_you_mean(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _unique_buckets(mesh: Mesh) -> Iterator[Finding]:

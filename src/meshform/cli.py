@@ -303,7 +303,16 @@ def codeowners_command(
     out.print(f"{'unchanged' if current else 'wrote'} {path}")
 
 
-def _check_name(value: str, what: str) -> None:
+def _resolved_mesh(root: Path) -> Result:
+    """Validate; stop (exit 1, findings printed) only when there is no mesh to work on."""
+    result = validate(root)
+    if result.mesh is None:
+        print_findings(result.findings, Format.text, out)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    return result
+
+
+def _check_name(value: str) -> None:
     """Names become file paths: refuse anything but a valid name before touching disk."""
     from pydantic import TypeAdapter, ValidationError
 
@@ -312,7 +321,7 @@ def _check_name(value: str, what: str) -> None:
     try:
         TypeAdapter(DomainName).validate_python(value)
     except ValidationError as error:
-        raise MeshformError(str(error.errors()[0]["ctx"]["error"]) if error.errors()[0].get("ctx") else f"invalid {what} '{value}'") from None
+        raise MeshformError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 @app.command("new-domain")
@@ -334,15 +343,11 @@ def new_domain_command(
     from collections import Counter
 
     from meshform.findings import Findings
-    from meshform.scaffold import domain_text
+    from meshform.scaffold import domain_text, write_checked
     from meshform.validate import DOMAINS_DIR
 
-    _check_name(name, "domain name")
-    existing = validate(root)
-    if existing.mesh is None:
-        print_findings(existing.findings, Format.text, out)
-        raise MeshformError("mesh.yaml has errors; fix them first", EXIT_SPECS)
-    mesh = existing.mesh
+    _check_name(name)
+    mesh = _resolved_mesh(root).mesh
     path = root / DOMAINS_DIR / f"{name}.yaml"
     if path.exists():
         raise MeshformError(f"{path} already exists; edit it instead")
@@ -353,13 +358,11 @@ def new_domain_command(
         currency=currency or (currencies.most_common(1)[0][0] if currencies else "USD"),
         code_owners=code_owners or [], required_labels=list(mesh.policies.required_labels.labels),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
     display = f"{DOMAINS_DIR}/{name}.yaml"
-    mine = Findings()
-    mine.extend(f for f in validate(root).findings.errors if f.location.file == display)
-    if mine.errors:
-        path.unlink()
+    _, problems = write_checked(root, display, text)
+    if problems:
+        mine = Findings()
+        mine.extend(problems)
         print_findings(mine, Format.text, out)
         err.print(f"[bold red]✗[/] {display} was not written: fix the options above")
         raise typer.Exit(EXIT_SPECS)
@@ -435,10 +438,7 @@ def discover_command(
     if classification is not None and classification not in ("public", "internal", "confidential", "restricted"):
         raise MeshformError(f"--classification '{classification}' is not one of public, internal, confidential, restricted")
     filters = Filters(domain, classification, owner, include_decommissioned)
-    result = validate(root)
-    if result.mesh is None:
-        print_findings(result.findings, Format.text, out)
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    result = _resolved_mesh(root)
     if result.findings.errors:
         err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
                   "that do not parse are missing (run `meshform validate`)")
@@ -487,9 +487,7 @@ def show_command(
 
     from meshform.card import product_card
 
-    mesh = validate(root).mesh
-    if mesh is None:
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
+    mesh = _resolved_mesh(root).mesh
     try:
         found = mesh.product(product)
     except KeyError:
@@ -521,11 +519,7 @@ def changed_command(
 
     from meshform.changes import changed_stacks
 
-    result = validate(root)
-    if result.mesh is None:
-        print_findings(result.findings, Format.text, out)
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
-    changes = changed_stacks(result.mesh, root, base)
+    changes = changed_stacks(_resolved_mesh(root).mesh, root, base)
     if as_json:
         print(json.dumps(changes.as_json(), sort_keys=True))
         return

@@ -1,14 +1,40 @@
-"""scaffold: text for new spec files — a domain, a subscription — that validates as written.
+"""scaffold: new spec files — a domain, a subscription — written only if they validate.
 
 The text is the documentation a new domain owner reads first, so every field carries a
-comment saying what it does. Values come from the caller; nothing here touches disk.
+comment saying what it does. `write_checked` puts a file in place, validates the whole
+mesh with it, and puts back what was there when the file itself has errors.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
+from meshform.findings import Finding
 from meshform.spec.subscription import Subscription
+from meshform.validate import Result, validate
+
+
+def write_checked(root: Path, relative: str, text: str,
+                  excuse: Callable[[Finding], bool] = lambda f: False) -> tuple[Result, list[Finding]]:
+    """Write `text` to ROOT/`relative` and validate; on errors in that file (other than
+    those `excuse` accepts), restore the previous state and return them."""
+    path = root / relative
+    before = path.read_text(encoding="utf-8") if path.is_file() else None
+    made_folder = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    result = validate(root)
+    problems = [f for f in result.findings.errors if f.location.file == relative and not excuse(f)]
+    if problems:
+        if before is not None:
+            path.write_text(before, encoding="utf-8")
+        else:
+            path.unlink()
+            if made_folder:
+                path.parent.rmdir()
+    return result, problems
 
 
 def _yaml_list(items: list[str]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from meshform.findings import Finding, Findings, MeshformError
-from meshform.scaffold import subscription_header, subscription_item
+from meshform.scaffold import subscription_header, subscription_item, write_checked
 from meshform.spec.subscription import Subscription, subscription_path
 from meshform.validate import validate
 
@@ -41,23 +41,19 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
             known = ", ".join(d.name for d in mesh.domains)
             raise MeshformError(f"'{name}' is not a domain of the mesh (domains: {known})") from None
 
+    if len(purpose) < 10:
+        raise MeshformError("--purpose needs at least 10 characters: say what you will do with the data")
+    # Not validated here: the written file is, so a bad name gets a finding with its line.
+    item = Subscription.model_construct(product=product, purpose=purpose, expires=expires)
     relative = subscription_path(producer, consumer)
     path = root / relative
     before = path.read_text(encoding="utf-8") if path.is_file() else None
-    item = Subscription(product=product, purpose=purpose, expires=expires) if len(purpose) >= 10 else None
-    if item is None:
-        raise MeshformError("--purpose needs at least 10 characters: say what you will do with the data")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_append(before, consumer, producer, item), encoding="utf-8")
-
+    after, problems = write_checked(root, relative, _append(before, consumer, producer, item), excuse=_awaits_platform)
     outcome = Outcome(relative)
-    after = validate(root)
-    mine = [f for f in after.findings.errors if f.location.file == relative and not _awaits_platform(f)]
-    if mine:
-        _restore(path, before)
-        outcome.findings.extend(mine)
-        return outcome
-    outcome.next_steps = _next_steps(after.mesh, relative, consumer, product_key)
+    if problems:
+        outcome.findings.extend(problems)
+    else:
+        outcome.next_steps = _next_steps(after.mesh, relative, consumer, product_key)
     return outcome
 
 
@@ -84,15 +80,6 @@ def _append(before: str | None, consumer: str, producer: str, item: Subscription
     buffer = StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue()
-
-
-def _restore(path: Path, before: str | None) -> None:
-    if before is None:
-        path.unlink()
-        if not any(path.parent.iterdir()):
-            path.parent.rmdir()
-    else:
-        path.write_text(before, encoding="utf-8")
 
 
 def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import types
 import typing
 
 from pydantic import BaseModel, ValidationError
 
-from meshform.findings import Finding
+from meshform.findings import Finding, did_you_mean
 from meshform.load import SpecFile
 
 
@@ -33,8 +32,7 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
         return f"missing required key '{loc[-1]}'"
     if kind == "extra_forbidden":
         known = _known_keys(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else (f"; expected one of: {', '.join(known)}" if known else "")
+        hint = did_you_mean(str(loc[-1]), known) or (f"; expected one of: {', '.join(known)}" if known else "")
         return f"unknown key '{loc[-1]}'{hint}"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
