@@ -79,7 +79,7 @@ def test_synth_command_writes_stacks(mesh_repo, tmp_path):
     proc = run("synth", "--root", str(mesh_repo.root), "--out", str(tmp_path / "tf"))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "tf" / "stacks" / "sales" / "cdk.tf.json").is_file()
-    assert "2 stack(s)" in proc.stdout
+    assert "3 stack(s)" in proc.stdout  # bootstrap, platform, sales
     assert "Traceback" not in proc.stderr and "end-of-life" not in proc.stderr
 
 

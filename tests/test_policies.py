@@ -102,13 +102,30 @@ def test_cmek_key_must_exist_and_match_the_location(mesh_repo):
     edit(mesh_repo, "domains/sales.yaml", "    refresh: daily", "    refresh: daily\n    kms_key: eu_key")
     assert any("kms_key 'eu_key' is not in mesh.yaml kms_keys" in str(f) for f in validate(mesh_repo.root).findings)
     add_to_mesh(mesh_repo, "kms_keys:\n  eu_key: projects/acme-dm-sec/locations/us/keyRings/r/cryptoKeys/k\n")
-    assert any("a key must be in the same location as the data" in str(f) for f in validate(mesh_repo.root).findings)
+    assert any("which Cloud KMS serves from keys in 'europe'" in str(f) for f in validate(mesh_repo.root).findings)
+    # Cloud KMS has no 'eu' location: EU data is encrypted with keys in 'europe'.
     edit(mesh_repo, "mesh.yaml", "locations/us/", "locations/eu/")
+    assert not validate(mesh_repo.root).ok
+    edit(mesh_repo, "mesh.yaml", "locations/eu/", "locations/europe/")
     assert validate(mesh_repo.root).ok
 
 
+@pytest.mark.parametrize(("data", "key", "ok"), [
+    ("EU", "europe", True), ("EU", "eu", False), ("US", "us", True), ("US", "us-central1", False),
+    ("europe-west1", "europe-west1", True), ("europe-west1", "europe", False),
+])
+def test_kms_key_location_follows_the_data_location(mesh_repo, data, key, ok):
+    edit(mesh_repo, "domains/sales.yaml", "    refresh: daily", "    refresh: daily\n    kms_key: k")
+    if data != "EU":
+        edit(mesh_repo, "mesh.yaml", "allowed_locations: [EU]", f"allowed_locations: [EU, {data}]")
+        edit(mesh_repo, "domains/sales.yaml", "cost_center: cc-1001", f"cost_center: cc-1001\nlocation: {data}")
+    add_to_mesh(mesh_repo, f"kms_keys:\n  k: projects/acme-dm-sec/locations/{key}/keyRings/r/cryptoKeys/k\n")
+    assert validate(mesh_repo.root).ok is ok
+
+
 REQUEST = "exceptions:\n  - {policy: iam-member-domains, justification: Contractor group for the migration.}\n"
-GRANT = "exceptions:\n  - {domain: sales, policy: iam-member-domains, justification: Migration contractor until 2027.}\n"
+GRANT = ("exceptions:\n  - {domain: sales, policy: iam-member-domains, members: [group:sales@other.example], "
+         "justification: Migration contractor until 2027.}\n")
 
 
 def test_exception_requested_but_not_granted_is_an_error(mesh_repo):
@@ -143,6 +160,52 @@ def test_an_exception_covers_only_its_own_domain_and_policy(mesh_repo):
     mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text() + REQUEST)
     add_to_mesh(mesh_repo, GRANT)
     assert [f.code for f in validate(mesh_repo.root).findings.errors] == ["product-metadata"]
+
+
+def test_an_exception_covers_only_the_members_it_names(mesh_repo):
+    """Once excepted, a domain cannot add any outside address and have it inherit the exception."""
+    edit(mesh_repo, *VIOLATIONS["iam-member-domains"])
+    mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text() + REQUEST)
+    add_to_mesh(mesh_repo, GRANT)
+    assert validate(mesh_repo.root).ok
+    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales@other.example]",
+         "owners: [group:sales@other.example, user:mallory@gmail.com]")
+    [finding] = validate(mesh_repo.root).findings.errors
+    assert finding.code == "iam-member-domains" and "mallory@gmail.com" in finding.message
+
+
+def test_an_iam_member_domains_grant_must_name_its_members(mesh_repo):
+    edit(mesh_repo, *VIOLATIONS["iam-member-domains"])
+    mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text() + REQUEST)
+    add_to_mesh(mesh_repo, "exceptions:\n  - {domain: sales, policy: iam-member-domains, justification: Migration contractor.}\n")
+    codes = sorted(f.code for f in validate(mesh_repo.root).findings.errors)
+    assert codes == ["exceptions", "iam-member-domains"]
+
+
+@pytest.mark.parametrize("member", [
+    "serviceAccount:x@acme-dm-anything.iam.gserviceaccount.com",  # looks like the mesh's, is not
+    "serviceAccount:pipelines@acme-dm-nosuchdomain.iam.gserviceaccount.com",
+    "domain:acme.com",  # the whole organisation
+    "user:someone@evil.example",
+])
+def test_only_the_mesh_s_own_service_accounts_and_listed_members_are_trusted(mesh_repo, member):
+    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
+         f"owners: [group:sales-data@acme.com, '{member}']")
+    assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 1
+
+
+def test_mesh_yaml_can_trust_members_and_domains_by_name(mesh_repo):
+    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
+         "owners: [group:sales-data@acme.com, 'serviceAccount:etl@vendor-proj.iam.gserviceaccount.com', 'domain:acme.com']")
+    assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 2
+    add_to_mesh(mesh_repo, "policies:\n  iam-member-domains:\n    trusted_members: ['serviceAccount:etl@vendor-proj.iam.gserviceaccount.com']\n"
+                           "    domain_members: [acme.com]\n")
+    assert not policy_findings(mesh_repo.root, "iam-member-domains")
+
+
+def test_email_domains_compare_case_insensitively(mesh_repo):
+    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]", "owners: [group:sales-data@ACME.Com]")
+    assert not policy_findings(mesh_repo.root, "iam-member-domains")
 
 
 def test_unknown_policy_in_mesh_yaml_suggests_the_right_one(mesh_repo):

@@ -59,7 +59,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_no_change_touches_no_stack(pr_repo):
-    assert changed(pr_repo) == {"stacks": [], "domains": [], "platform": False, "removed": [], "reasons": {}}
+    assert changed(pr_repo) == {"stacks": [], "bootstrap": False, "platform": False, "domains": [], "access": [],
+                                "removed": [], "reasons": {}}
 
 
 def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
@@ -67,9 +68,9 @@ def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
     assert changed(pr_repo)["stacks"] == []
     edit(pr_repo / "domains/marketing.yaml", "budget: {amount: ", "budget: {amount: 1")
     result = changed(pr_repo)
-    # marketing's owners are granted read on sales products: sales' stack may change too.
-    assert result["stacks"] == ["marketing", "sales"]
-    assert result["reasons"]["sales"] == ["marketing reads sales.orders, and domains/marketing.yaml changed",
+    # marketing's owners are granted read on sales products: sales' access stack may change too.
+    assert result["stacks"] == ["marketing", "access-sales"]
+    assert result["reasons"]["access-sales"] == ["marketing reads sales.orders, and domains/marketing.yaml changed",
                                           "marketing reads sales.daily_revenue, and domains/marketing.yaml changed"]
 
 
@@ -77,20 +78,24 @@ def test_a_new_subscription_touches_the_producer_only(pr_repo):
     assert run("subscribe", "logistics.shipments", "--as", "marketing", "--purpose", "Delivery times per region.",
                "--root", str(pr_repo)).exit_code == 0
     result = changed(pr_repo)  # untracked files count
-    assert result["stacks"] == ["logistics"] and result["domains"] == ["logistics"] and not result["platform"]
+    # Only the producer's access stack: the producer's data stack is not touched.
+    assert result["stacks"] == ["access-logistics"] and result["access"] == ["access-logistics"]
+    assert result["domains"] == [] and not result["platform"]
 
 
 def test_mesh_yaml_touches_every_stack_platform_first(pr_repo):
     edit(pr_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
     result = changed(pr_repo)
-    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales"]
+    assert result["stacks"] == ["bootstrap", "platform", "customer", "finance", "logistics", "marketing", "sales",
+                                "access-customer", "access-finance", "access-sales"]
     assert result["platform"] and result["domains"] == ["customer", "finance", "logistics", "marketing", "sales"]
+    assert result["bootstrap"] and result["access"] == ["access-customer", "access-finance", "access-sales"]
 
 
 def test_committed_changes_count_too(pr_repo):
     edit(pr_repo / "subscriptions/sales/finance.yaml", "at month end", "at month and year end")
     git(pr_repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "change")
-    assert changed(pr_repo)["stacks"] == ["sales"]
+    assert changed(pr_repo)["stacks"] == ["access-sales"]
 
 
 def test_a_removed_stack_is_reported_apart(pr_repo):
@@ -131,7 +136,7 @@ def test_summary_names_new_subscriptions_and_their_approvers(pr_repo):
     # Not yet approved by the platform: the policy finding is in the report, with its hint.
     assert "❌ the specs have errors (1 error(s)" in text
     assert "the platform team must approve 'marketing'" in text
-    assert "- `finance` — subscriptions/finance/marketing.yaml changed" in text
+    assert "- `access-finance` — subscriptions/finance/marketing.yaml changed" in text
 
 
 def test_summary_lists_domain_and_product_changes(pr_repo):

@@ -109,7 +109,7 @@ def test_an_expired_subscription_warns(mesh_repo):
 
 
 RESTRICTED = ("classification: confidential", "classification: restricted\n    kms_key: eu")
-KMS = "kms_keys: {eu: projects/acme-dm-security/locations/eu/keyRings/mesh/cryptoKeys/restricted}\n"
+KMS = "kms_keys: {eu: projects/acme-dm-security/locations/europe/keyRings/mesh/cryptoKeys/restricted}\n"
 
 
 def _restrict(mesh_repo, policy: str = "") -> None:
@@ -152,27 +152,55 @@ def _grants(stack: dict, kind: str, prefix: str) -> dict[str, dict]:
     return {k: v for k, v in stack["resource"].get(kind, {}).items() if k.startswith(prefix)}
 
 
-def test_grants_land_in_the_producer_s_stack_read_only_until_expiry(example_stacks):
-    sales = example_stacks["sales"]
-    on_dataset = _grants(sales, "google_bigquery_dataset_iam_member", "subscription_marketing_orders_")
+def test_grants_land_in_the_producer_s_access_stack_read_only_until_expiry(example_stacks):
+    """The grants name the consumer's service account, created by the consumer's domain stack:
+    they live in access-sales, which is applied after every domain stack."""
+    access = example_stacks["access-sales"]
+    on_dataset = _grants(access, "google_bigquery_dataset_iam_member", "marketing_orders_")
     members = {g["member"] for g in on_dataset.values()}
     assert members == {"group:marketing-analytics@acme.com", "user:lea.martin@acme.com",
                        "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com"}
     for grant in on_dataset.values():
         assert grant["role"] == "roles/bigquery.dataViewer"
-        assert grant["dataset_id"] == "${google_bigquery_dataset.dataset_orders.dataset_id}"
+        assert (grant["project"], grant["dataset_id"]) == ("acme-dm-sales", "orders")
         assert grant["condition"]["expression"] == 'request.time < timestamp("2027-06-30T00:00:00Z")'
-    on_bucket = _grants(sales, "google_storage_bucket_iam_member", "subscription_marketing_orders_")
+    on_bucket = _grants(access, "google_storage_bucket_iam_member", "marketing_orders_")
     assert {g["member"] for g in on_bucket.values()} == members
     assert {g["role"] for g in on_bucket.values()} == {"roles/storage.objectViewer"}
-    assert all(g["bucket"] == "${google_storage_bucket.bucket_orders.name}" for g in on_bucket.values())
+    assert all(g["bucket"] == "acme-dm-sales-orders" for g in on_bucket.values())
 
 
 def test_a_subscription_without_expiry_has_no_condition(example_stacks):
-    grants = _grants(example_stacks["sales"], "google_bigquery_dataset_iam_member", "subscription_marketing_daily_revenue_")
+    grants = _grants(example_stacks["access-sales"], "google_bigquery_dataset_iam_member", "marketing_daily_revenue_")
     assert len(grants) == 3 and all("condition" not in g for g in grants.values())
 
 
-def test_nothing_lands_in_the_consumer_s_stack(example_stacks):
-    marketing = example_stacks["marketing"]
-    assert not any(name.startswith("subscription_") for kind in marketing["resource"].values() for name in kind)
+def test_nothing_lands_in_a_domain_stack(example_stacks):
+    """Neither the consumer's nor the producer's data stack changes when a subscription does."""
+    for name in ("marketing", "sales"):
+        members = {g.get("member", "") for kind in example_stacks[name]["resource"].values() for g in kind.values()}
+        assert not any("acme-dm-marketing" in m for m in members if name == "sales")
+        assert not any("acme-dm-sales" in m for m in members if name == "marketing")
+
+
+def test_tagged_columns_stay_unreadable_to_subscribers_without_the_platform_s_approval(example_stacks):
+    """marketing and finance read sales.orders but never asked for its pii columns: only sales'
+    own owners and pipeline read sales' policy tags, and no grant anywhere is on a parent tag."""
+    readers = set()
+    for stack in example_stacks.values():
+        for grant in stack["resource"].get("google_data_catalog_policy_tag_iam_member", {}).values():
+            assert grant["policy_tag"].rsplit("_", 1)[-1] != "pii}", grant  # a mesh-level tag covers every domain
+            if grant["policy_tag"].endswith("_sales}"):
+                readers.add(grant["member"])
+    assert readers == {"group:sales-data@acme.com", "${google_service_account.pipeline_account.member}"}
+
+
+def test_an_approved_column_access_reads_only_the_producer_s_own_tag(example_stacks):
+    """logistics asked for customer_profiles' pii columns and mesh.yaml column_access approves:
+    it reads customer's child of pii, until the subscription expires, and nothing else."""
+    grants = example_stacks["access-customer"]["resource"]["google_data_catalog_policy_tag_iam_member"]
+    assert {g["member"] for g in grants.values()} == {
+        "group:logistics-data@acme.com", "serviceAccount:pipelines@acme-dm-logistics.iam.gserviceaccount.com"}
+    for grant in grants.values():
+        assert grant["policy_tag"] == "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_customer}"
+        assert grant["condition"]["expression"] == 'request.time < timestamp("2027-03-31T00:00:00Z")'

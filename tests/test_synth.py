@@ -4,7 +4,6 @@ The example mesh is synthesized once per session (see conftest.example_stacks)."
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from pathlib import Path
@@ -19,24 +18,34 @@ from terraform_strings import interpolations, strings, unescape
 pytestmark = pytest.mark.synth
 
 DOMAINS = ("customer", "finance", "logistics", "marketing", "sales")
+ACCESS = ("access-customer", "access-finance", "access-sales")
 # The only expressions meshform itself writes: references to resources of the same stack
 # and to the platform stack's outputs, plus the constant that neutralises token markers.
-ALLOWED_REFERENCES = ("${google_", "${data.terraform_remote_state.platform.outputs.", '${"TfToken"}')
+ALLOWED_REFERENCES = ("${google_", "${data.google_", "${data.terraform_remote_state.platform.outputs.", '${"TfToken"}')
 
 
 def resources(stack: dict, kind: str) -> dict:
     return stack.get("resource", {}).get(kind, {})
 
 
-def test_one_stack_per_domain_plus_platform(example_stacks):
-    assert set(example_stacks) == {"platform", *DOMAINS}
+def test_one_stack_per_domain_plus_bootstrap_platform_and_access(example_stacks):
+    assert set(example_stacks) == {"bootstrap", "platform", *DOMAINS, *ACCESS}
 
 
-@pytest.mark.parametrize("name", ("platform", *DOMAINS))
+@pytest.mark.parametrize("name", ("platform", *DOMAINS, *ACCESS))
 def test_every_stack_has_its_own_gcs_state_prefix(example_stacks, name):
     backend = example_stacks[name]["terraform"]["backend"]["gcs"]
     assert backend == {"bucket": "acme-dm-tfstate", "prefix": f"stacks/{name}"}
     assert example_stacks[name]["terraform"]["required_providers"]["google"]["source"] == "hashicorp/google"
+    # Billing Budgets and other client-based APIs bill the quota project: the governance project.
+    assert example_stacks[name]["provider"]["google"] == [
+        {"billing_project": "acme-dm-governance", "user_project_override": True}]
+
+
+def test_bootstrap_keeps_local_state_and_bills_no_project_that_does_not_exist_yet(example_stacks):
+    bootstrap = example_stacks["bootstrap"]
+    assert bootstrap["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+    assert bootstrap["provider"]["google"] == [{}]
 
 
 @pytest.mark.parametrize("name", DOMAINS)
@@ -63,7 +72,8 @@ def test_data_holding_resources_can_never_be_destroyed_by_accident(example_stack
         assert table["deletion_protection"] is True and table["deletion_policy"] == "PREVENT"
     for bucket in resources(stack, "google_storage_bucket").values():
         assert bucket["force_destroy"] is False and bucket["deletion_policy"] == "PREVENT"
-        assert bucket["versioning"] == {"enabled": True}
+        # A retention policy keeps every object; otherwise versions are kept, for a while.
+        assert bucket["versioning"] == {"enabled": "retention_policy" not in bucket}
         assert bucket["uniform_bucket_level_access"] is True
         assert bucket["public_access_prevention"] == "enforced"
     for entry in resources(stack, "google_dataplex_entry").values():
@@ -89,7 +99,7 @@ def test_sales_orders_product(example_stacks):
     assert table["time_partitioning"] == {"field": "ordered_at", "type": "DAY"}
     assert table["clustering"] == ["customer_id"]
     schema = {c["name"]: c for c in json.loads(table["schema"])}
-    tag = "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii}"
+    tag = "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_sales}"  # sales' own child of pii
     assert schema["customer_email"]["policyTags"] == {"names": [tag]}
     assert "policyTags" not in schema["order_id"]
     assert all(f["policyTags"] == {"names": [tag]} for f in schema["shipping_address"]["fields"])
@@ -145,15 +155,20 @@ def test_platform_stack_holds_the_catalog_types_and_taxonomies(example_stacks):
     taxonomies = resources(platform, "google_data_catalog_taxonomy")
     assert {t["region"] for t in taxonomies.values()} == {"eu", "europe-west1"}
     assert all(t["activated_policy_types"] == ["FINE_GRAINED_ACCESS_CONTROL"] for t in taxonomies.values())
+    assert sorted(t["display_name"] for t in taxonomies.values()) == [
+        "acme sensitive data eu", "acme sensitive data europe-west1"]
     tags = resources(platform, "google_data_catalog_policy_tag")
-    assert sorted(t["display_name"] for t in tags.values()) == ["financial", "financial", "pii", "pii"]
+    parents = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" not in t)
+    assert parents == ["financial", "financial", "pii", "pii"]
+    children = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" in t)
+    assert children == ["financial-finance", "pii-customer", "pii-finance", "pii-logistics", "pii-marketing", "pii-sales"]
     assert not resources(platform, "google_data_catalog_tag_template")
 
 
 def test_every_platform_output_a_domain_reads_exists(example_stacks):
     outputs = set(example_stacks["platform"]["output"])
     prefix = "${data.terraform_remote_state.platform.outputs."
-    for name in DOMAINS:
+    for name in (*DOMAINS, *ACCESS):
         for text in strings(example_stacks[name]):
             for expr in interpolations(text):
                 if expr.startswith(prefix):
@@ -165,12 +180,7 @@ def test_domain_stacks_are_independent_of_each_other(example_stacks, name):
     remote = example_stacks[name]["data"]["terraform_remote_state"]
     assert set(remote) == {"platform"}
     others = [f"acme-dm-{d}" for d in DOMAINS if d != name]
-    # A subscriber's pipeline account is named by its email, as a plain string, never a reference.
-    stack = copy.deepcopy(example_stacks[name])
-    for kind in stack["resource"].values():
-        for grant in [k for k in kind if k.startswith("subscription_")]:
-            assert "${" not in kind.pop(grant)["member"]
-    text = json.dumps(stack)
+    text = json.dumps(example_stacks[name])
     assert not any(other in text for other in others)
 
 
@@ -209,7 +219,7 @@ def test_full_synth_removes_stacks_of_domains_that_are_gone(tmp_path, mesh_repo)
     (out / "stacks" / "retired").mkdir(parents=True)
     (out / "stacks" / "retired" / "cdk.tf.json").write_text("{}")
     synth(validate(mesh_repo.root).mesh, out)
-    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["platform", "sales"]
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["bootstrap", "platform", "sales"]
 
 
 HOSTILE = [
@@ -249,8 +259,9 @@ def test_hostile_text_reaches_terraform_as_literal_text(hostile_stacks):
     assert email["description"] == HOSTILE[3]
     [entry] = resources(sales, "google_dataplex_entry").values()
     assert json.loads(entry["aspects"][0]["aspect"]["data"])["description"] == HOSTILE[1]
-    [tag] = resources(hostile_stacks["platform"], "google_data_catalog_policy_tag").values()
-    assert unescape(tag["description"]) == HOSTILE[0]
+    tags = resources(hostile_stacks["platform"], "google_data_catalog_policy_tag")
+    assert unescape(tags["tag_eu_pii"]["description"]) == HOSTILE[0]
+    assert unescape(tags["tag_eu_pii_sales"]["description"]).startswith(HOSTILE[0])
     for name, stack in hostile_stacks.items():
         for text in strings(stack):
             for expr in interpolations(text):
@@ -269,7 +280,7 @@ def test_legacy_data_catalog_backend_writes_a_tag_template_instead(tmp_path, mes
 
 
 def test_restricted_products_are_encrypted_with_the_platform_s_key(example_stacks):
-    key = "projects/acme-dm-security/locations/eu/keyRings/data-mesh/cryptoKeys/restricted"
+    key = "projects/acme-dm-security/locations/europe/keyRings/data-mesh/cryptoKeys/restricted"
     finance = example_stacks["finance"]
     for dataset in resources(finance, "google_bigquery_dataset").values():
         assert dataset["default_encryption_configuration"] == {"kms_key_name": key}

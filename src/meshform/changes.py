@@ -3,9 +3,9 @@
 From the files changed since the branch left its base:
 
 * `mesh.yaml` → every stack (platform settings, labels and policies reach all of them);
-* `domains/<d>.yaml` → `<d>`, and every producer `<d>` subscribes to (its owners are
-  granted read there);
-* `subscriptions/<p>/<c>.yaml` → `<p>`, the producer, where the grants live;
+* `domains/<d>.yaml` → `<d>`, and the access stack of every producer `<d>` subscribes to
+  (its owners are granted read there) or that `<d>` is;
+* `subscriptions/<p>/<c>.yaml` → `access-<p>`, the producer's access stack, where the grants live;
 * `terraform/stacks/<s>/…` → `<s>`: the synthesized output itself, exact by construction.
 
 A stack whose folder is gone is reported apart: its resources were released for deletion
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from meshform.gitref import changed_files
 from meshform.model import Mesh
-from meshform.render import PLATFORM_STACK, stack_names
+from meshform.render import BOOTSTRAP_STACK, PLATFORM_STACK, stack_names
+from meshform.spec.names import ACCESS_STACK_PREFIX
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
 from meshform.validate import DOMAINS_DIR, MESH_FILE
 
@@ -38,12 +39,24 @@ class StackChanges:
 
     @property
     def stacks(self) -> list[str]:
-        """Changed stacks that exist, platform first (domains read its outputs)."""
-        return sorted(self.reasons, key=lambda s: (s != PLATFORM_STACK, s))
+        """Changed stacks that exist, in apply order: bootstrap, platform, domains, access stacks."""
+        return sorted(self.reasons, key=lambda s: (_phase(s), s))
 
     def as_json(self) -> dict:
-        return {"stacks": self.stacks, "domains": [s for s in self.stacks if s != PLATFORM_STACK],
-                "platform": PLATFORM_STACK in self.reasons, "removed": self.removed, "reasons": self.reasons}
+        return {"stacks": self.stacks, "bootstrap": BOOTSTRAP_STACK in self.reasons,
+                "platform": PLATFORM_STACK in self.reasons,
+                "domains": [s for s in self.stacks if _phase(s) == 2],
+                "access": [s for s in self.stacks if _phase(s) == 3],
+                "removed": self.removed, "reasons": self.reasons}
+
+
+def _phase(stack: str) -> int:
+    """Apply order: bootstrap (by a person), platform, domains in parallel, access stacks last."""
+    if stack == BOOTSTRAP_STACK:
+        return 0
+    if stack == PLATFORM_STACK:
+        return 1
+    return 3 if stack.startswith(ACCESS_STACK_PREFIX) else 2
 
 
 def stacks_touched(mesh: Mesh, root: Path, files: list[str]) -> StackChanges:
@@ -58,10 +71,11 @@ def stacks_touched(mesh: Mesh, root: Path, files: list[str]) -> StackChanges:
             domain = parts[1].rsplit(".", 1)[0]
             changes.add(domain, f"{path} changed")
             for sub in mesh.subscriptions:
-                if sub.consumer == domain:
-                    changes.add(sub.producer, f"{domain} reads {sub.product_key}, and {path} changed")
+                if domain in (sub.consumer, sub.producer):
+                    changes.add(ACCESS_STACK_PREFIX + sub.producer, f"{sub.consumer} reads {sub.product_key}, "
+                                f"and {path} changed")
         elif parts[0] == SUBSCRIPTIONS_DIR and len(parts) == 3:
-            changes.add(parts[1], f"{path} changed")
+            changes.add(ACCESS_STACK_PREFIX + parts[1], f"{path} changed")
         elif parts[:2] == [TERRAFORM_DIR, "stacks"] and len(parts) >= 4:
             changes.add(parts[2], "its Terraform changed")
     for stack in list(changes.reasons):

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from meshform.findings import Finding, Severity, did_you_mean
-from meshform.model import Column, Domain, Mesh, Subscription, Table
+from meshform.model import Column, Domain, Mesh, Subscription, Table, tagged_columns
 from meshform.spec.subscription import subscription_path
 from meshform.spec.domain import NESTED_TYPES, TIME_TYPES
 from meshform.spec.names import bucket_name_problem, project_id_problem
@@ -22,8 +22,20 @@ DATA_CATALOG_SHUTDOWN = (
 )
 
 
+def kms_location_for(data_location: str) -> str:
+    """The Cloud KMS location whose keys can encrypt data stored in `data_location`.
+
+    Cloud KMS has no `eu` or `us` location: BigQuery and Cloud Storage data in the EU
+    multi-region is encrypted with keys in `europe`, US with keys in `us`, a region with keys
+    in the same region (https://cloud.google.com/bigquery/docs/customer-managed-encryption,
+    "Supported locations"; https://cloud.google.com/kms/docs/locations)."""
+    return {"EU": "europe", "US": "us"}.get(data_location, data_location.lower())
+
+
 def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     findings = list(_mesh_settings(mesh)) + list(_deletion_grants(mesh))
+    findings += _budget_currencies(mesh)
+    findings += _column_access(mesh)
     findings += _unique_buckets(mesh)
     findings += _duplicates(((d.name, d.source.child("domain")) for d in mesh.domains), "domain")
     for domain in mesh.domains:
@@ -46,6 +58,47 @@ def _mesh_settings(mesh: Mesh) -> Iterator[Finding]:
         yield Finding(src.at("policy_tags"), ("policy_tags",), "the 'pii' policy tag is required (columns say pii: true)")
     if mesh.catalog_backend == "data-catalog":
         yield Finding(src.at("catalog", "backend"), ("catalog", "backend"), DATA_CATALOG_SHUTDOWN, Severity.WARNING)
+
+
+def _budget_currencies(mesh: Mesh) -> Iterator[Finding]:
+    """A billing account bills in one currency, and a budget in any other is refused."""
+    if mesh.billing_currency is None:
+        used = sorted({d.budget.currency for d in mesh.domains if d.budget.currency})
+        if len(used) > 1:
+            yield Finding(mesh.source.at(), (), f"domain budgets use {', '.join(used)}, but a billing account bills in "
+                          "one currency", hint="set billing_currency in mesh.yaml to the billing account's currency")
+    for domain in mesh.domains:
+        src = domain.source.child("budget")
+        if not domain.budget.currency:
+            yield _at(src, "budget.currency is required when mesh.yaml sets no billing_currency",
+                      hint="set billing_currency in mesh.yaml (the billing account's currency)")
+        elif mesh.billing_currency and domain.budget.currency != mesh.billing_currency:
+            yield _at(src.child("currency"), f"budget currency {domain.budget.currency} is not the billing account's "
+                      f"({mesh.billing_currency}, mesh.yaml billing_currency); Cloud Billing refuses it",
+                      hint="remove currency from the budget, or use the billing account's")
+
+
+def _column_access(mesh: Mesh) -> Iterator[Finding]:
+    """Tagged columns are read by a subscriber only with the platform's approval, which must
+    name a real subscription: say so when either side is missing."""
+    subscriptions = {(s.consumer, s.product_key): s for s in mesh.subscriptions}
+    for grant in mesh.column_access:
+        sub = subscriptions.get((grant.consumer, grant.product_key))
+        if sub is None:
+            yield Finding(grant.source.at(), grant.source.path,
+                          f"column_access for '{grant.consumer}' to {grant.product_key} matches no subscription; "
+                          "it grants nothing", Severity.WARNING)
+    for sub in mesh.subscriptions:
+        readable = set(mesh.readable_policy_tags(sub))
+        for i, tag in enumerate(sub.policy_tags):
+            if tag not in mesh.policy_tags:
+                yield _at(sub.source.child("policy_tags", i), f"policy tag '{tag}' is not declared in mesh.yaml "
+                          f"policy_tags ({', '.join(sorted(mesh.policy_tags))})")
+            elif tag not in readable:
+                yield _at(sub.source.child("policy_tags", i),
+                          f"reading {sub.product_key}'s '{tag}' columns needs the platform team's approval",
+                          hint=f"the platform team adds {{consumer: {sub.consumer}, product: {sub.product_key}, "
+                               f"policy_tags: [{tag}], justification: ...}} to mesh.yaml column_access")
 
 
 def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
@@ -95,10 +148,11 @@ def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
             yield _at(product.source.child("kms_key"), f"kms_key '{product.kms_key_name}' is not in mesh.yaml kms_keys ({known})")
         elif product.kms_key and product.location:
             key_location = product.kms_key.split("/locations/", 1)[1].split("/", 1)[0]
-            if key_location != product.location.lower():
+            needed = kms_location_for(product.location)
+            if key_location != needed:
                 yield _at(product.source.child("kms_key"),
                           f"kms_key '{product.kms_key_name}' is in {key_location}, but the product's data is in "
-                          f"{product.location}; a key must be in the same location as the data")
+                          f"{product.location}, which Cloud KMS serves from keys in '{needed}'")
         if product.dataset is None:
             continue
         tables = product.dataset.tables
@@ -174,6 +228,11 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
                       f"(first at line {first.line})")
             continue
         seen[key] = sub
+        used = {c.policy_tag for t in (product.dataset.tables if product.dataset else ()) for c in tagged_columns(t.columns)}
+        for i, tag in enumerate(sub.policy_tags):
+            if tag in mesh.policy_tags and tag not in used:
+                yield Finding(src.at("policy_tags", i), src.path + ("policy_tags", i),
+                              f"product {product.key} has no '{tag}' columns", Severity.WARNING)
         if product.status == "decommissioned":
             yield _at(src.child("product"), f"product {product.key} is decommissioned; it takes no new consumers "
                       "and existing ones must go", hint="remove this subscription")

@@ -82,7 +82,13 @@ class Bucket:
     location: str
     retention_days: int | None
     storage_class: str
+    noncurrent_version_days: int
     source: Source
+
+    @property
+    def versioned(self) -> bool:
+        """Cloud Storage refuses Object Versioning on a bucket with a retention policy."""
+        return self.retention_days is None
 
 
 @dataclass(frozen=True)
@@ -122,11 +128,23 @@ class Budget:
 
 @dataclass(frozen=True)
 class PolicyException:
-    """A domain's request not to follow a policy, or the platform's grant of one."""
+    """A domain's request not to follow a policy, or the platform's grant of one (which
+    covers only the `members` it names, where the policy is about members)."""
 
     domain: str
     policy: str
     justification: str
+    source: Source
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColumnAccess:
+    """The platform's approval for a consumer to read a product's columns with some policy tags."""
+
+    consumer: str
+    product_key: str
+    policy_tags: tuple[str, ...]
     source: Source
 
 
@@ -140,6 +158,7 @@ class Subscription:
     purpose: str
     expires: dt.date | None
     source: Source
+    policy_tags: tuple[str, ...] = ()  # tagged columns asked for; read only where column_access approves
 
     @property
     def product_key(self) -> str:
@@ -164,14 +183,32 @@ class Domain:
     deletable: bool = False  # the whole domain is listed in mesh.yaml allow_deletion
 
     @property
+    def pipeline_email(self) -> str:
+        return f"{self.pipeline_account_id}@{self.project_id}.iam.gserviceaccount.com"
+
+    @property
     def pipeline_member(self) -> str:
-        return f"serviceAccount:{self.pipeline_account_id}@{self.project_id}.iam.gserviceaccount.com"
+        return f"serviceAccount:{self.pipeline_email}"
+
+    @property
+    def policy_tags(self) -> tuple[tuple[str, str], ...]:
+        """(location, tag) of every policy tag the domain's tables use, lower-case location."""
+        return tuple(sorted({(p.dataset.location.lower(), column.policy_tag)
+                             for p in self.products if p.dataset
+                             for t in p.dataset.tables for column in tagged_columns(t.columns)
+                             if column.policy_tag}))
+
+    @property
+    def kms_keys(self) -> tuple[str, ...]:
+        """The Cloud KMS keys the domain's products encrypt with."""
+        return tuple(sorted({p.kms_key for p in self.products if p.kms_key}))
 
 
 @dataclass(frozen=True)
 class Mesh:
     name: str
     billing_account: str
+    billing_currency: str | None
     parent: str
     project_prefix: str
     default_location: str
@@ -190,6 +227,22 @@ class Mesh:
     domains: tuple[Domain, ...]
     subscriptions: tuple[Subscription, ...]
     source: Source
+    column_access: tuple[ColumnAccess, ...] = ()
+    enforce_organization_policies: bool = False
+    ci_service_account: str = "meshform-ci"
+    ci_repository: str | None = None
+
+    @property
+    def ci_member(self) -> str:
+        return f"serviceAccount:{self.ci_service_account}@{self.governance_project}.iam.gserviceaccount.com"
+
+    def readable_policy_tags(self, sub: Subscription) -> tuple[str, ...]:
+        """The policy tags whose columns a subscriber reads: asked for by the subscription (which the
+        producer approves) and approved by the platform in mesh.yaml column_access — both."""
+        approved = {tag for grant in self.column_access
+                    if grant.consumer == sub.consumer and grant.product_key == sub.product_key
+                    for tag in grant.policy_tags}
+        return tuple(tag for tag in sub.policy_tags if tag in approved)
 
     def domain(self, name: str) -> Domain:
         for domain in self.domains:

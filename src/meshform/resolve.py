@@ -40,6 +40,7 @@ def resolve(
     return model.Mesh(
         name=mesh_spec.mesh,
         billing_account=mesh_spec.billing_account,
+        billing_currency=mesh_spec.billing_currency,
         parent=mesh_spec.parent,
         project_prefix=mesh_spec.project_prefix,
         default_location=mesh_spec.default_location,
@@ -54,14 +55,22 @@ def resolve(
         kms_keys=dict(mesh_spec.kms_keys),
         policies=mesh_spec.policies,
         exception_grants=tuple(
-            model.PolicyException(g.domain, g.policy, g.justification, model.Source(mesh_file, ("exceptions", i)))
+            model.PolicyException(g.domain, g.policy, g.justification, model.Source(mesh_file, ("exceptions", i)),
+                                  members=tuple(g.members))
             for i, g in enumerate(mesh_spec.exceptions)
         ),
+        column_access=tuple(
+            model.ColumnAccess(g.consumer, g.product, tuple(g.policy_tags), model.Source(mesh_file, ("column_access", i)))
+            for i, g in enumerate(mesh_spec.column_access)
+        ),
+        enforce_organization_policies=mesh_spec.organization_policies.enforce,
+        ci_service_account=mesh_spec.ci.service_account,
+        ci_repository=mesh_spec.ci.github_repository,
         deletion_grants=tuple(mesh_spec.allow_deletion),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
         subscriptions=tuple(
             model.Subscription(f.consumer, f.producer, s.product, s.purpose, s.expires,
-                               model.Source(file, ("subscriptions", i)))
+                               model.Source(file, ("subscriptions", i)), tuple(s.policy_tags))
             for f, file in sorted(subscriptions, key=lambda pair: pair[1].display)
             for i, s in enumerate(f.subscriptions)
         ),
@@ -86,7 +95,9 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
         owners=tuple(d.owners),
         code_owners=tuple(d.code_owners) or default_code_owners(d.owners),
         cost_center=d.cost_center,
-        budget=model.Budget(d.budget.amount, d.budget.currency, tuple(d.budget.thresholds)),
+        # A missing or conflicting currency is reported by check, at the budget's line.
+        budget=model.Budget(d.budget.amount, d.budget.currency or mesh.billing_currency or "",
+                            tuple(d.budget.thresholds)),
         location=location,
         labels=dict(sorted(labels.items())),
         products=products,
@@ -117,6 +128,7 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
             location=location,
             retention_days=p.storage.bucket.retention_days,
             storage_class=p.storage.bucket.storage_class,
+            noncurrent_version_days=p.storage.bucket.noncurrent_version_days,
             source=source.child("storage", "bucket"),
         )
     return model.Product(

@@ -31,9 +31,12 @@ POLICIES: tuple[Policy, ...] = (
            "lists for it (all data stays within allowed_locations regardless).",
            "move the domain's location to an allowed one, or split the product", builtin.data_residency),
     Policy("iam-member-domains", Severity.ERROR,
-           "Owners come from allowed_domains (default: the platform team's email domain) or are the mesh's own "
-           "service accounts. allUsers, allAuthenticatedUsers and primitive roles are refused always, by the spec.",
-           "use a group of your organisation, or ask the platform team for an exception", builtin.iam_member_domains),
+           "user:/group: owners come from allowed_domains (default: the platform team's email domain); service "
+           "accounts are the mesh's own pipeline accounts or listed in trusted_members; domain: members only for "
+           "domain_members. Exceptions name the members they cover. allUsers, allAuthenticatedUsers and primitive "
+           "roles are refused always, by the spec.",
+           "use a group of your organisation, or ask the platform team for an exception naming this member",
+           builtin.iam_member_domains),
     Policy("product-metadata", Severity.ERROR,
            "Every product has an owner and a description of at least min_description_length characters "
            "(classification, refresh and freshness SLO are required by the spec).",
@@ -63,6 +66,13 @@ POLICIES: tuple[Policy, ...] = (
 assert tuple(p.id for p in POLICIES) == POLICY_IDS
 
 
+def _covers(grant: PolicyException, violation: builtin.Violation) -> bool:
+    """A grant covers a violation about a member only if it names that member."""
+    if isinstance(violation, builtin.MemberViolation):
+        return violation.member.lower() in {m.lower() for m in grant.members}
+    return True
+
+
 @dataclass
 class PolicyReport:
     findings: list[Finding] = field(default_factory=list)
@@ -84,6 +94,11 @@ def evaluate(mesh: Mesh) -> PolicyReport:
             ))
     domains = {d.name for d in mesh.domains}
     for grant in mesh.exception_grants:
+        if grant.policy == "iam-member-domains" and not grant.members:
+            report.findings.append(Finding(
+                grant.source.at("policy"), grant.source.path + ("policy",),
+                f"an exception to 'iam-member-domains' must name the members it covers; this one covers none",
+                code="exceptions", hint="add members: [user:...] listing each outside member the platform accepts"))
         if grant.domain not in domains:
             report.findings.append(Finding(grant.source.at("domain"), grant.source.path + ("domain",),
                                            f"exception granted to unknown domain '{grant.domain}'",
@@ -96,7 +111,7 @@ def evaluate(mesh: Mesh) -> PolicyReport:
         severity = Severity(cfg.severity) if cfg.severity else policy.severity
         for violation in policy.run(mesh, cfg):
             key = (violation.domain, policy.id)
-            if key in granted and key in requested:
+            if key in granted and key in requested and _covers(granted[key], violation):
                 if requested[key] not in report.honoured:
                     report.honoured.append(requested[key])
                 continue

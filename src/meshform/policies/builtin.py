@@ -33,20 +33,35 @@ def data_residency(mesh: Mesh, cfg: settings.DataResidency) -> Iterator[Violatio
                                 f"{product.classification} data may only be stored in {', '.join(allowed)}")
 
 
-_SERVICE_ACCOUNT = re.compile(r"serviceAccount:[^@]+@([a-z][a-z0-9-]+)\.iam\.gserviceaccount\.com")
+@dataclass(frozen=True)
+class MemberViolation(Violation):
+    member: str = ""  # the member at fault: an exception for this policy must name it
 
 
 def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Violation]:
+    """user: and group: members from allowed email domains; service accounts only the mesh's own
+    pipeline accounts (derived from the specs) or members mesh.yaml trusts by name; domain:
+    members only for the domains mesh.yaml lists. A project id that merely looks like the
+    mesh's (anyone can create `<prefix>-anything`) proves nothing."""
     allowed = {d.lower() for d in cfg.allowed_domains} or {mesh.platform_team.rsplit("@", 1)[-1].lower()}
+    trusted = {m.lower() for m in cfg.trusted_members} | {d.pipeline_member.lower() for d in mesh.domains}
+    whole_domains = {d.lower() for d in cfg.domain_members}
 
-    def outside(member: str) -> bool:
-        account = _SERVICE_ACCOUNT.fullmatch(member)
-        if account:  # the mesh's own service accounts are always fine
-            project = account.group(1)
-            if project.startswith(f"{mesh.project_prefix}-") or project == mesh.governance_project:
-                return False
-        domain = member.split(":", 1)[1].rsplit("@", 1)[-1].lower()
-        return domain not in allowed
+    def problem(member: str) -> str | None:
+        kind, _, identity = member.partition(":")
+        if member.lower() in trusted:
+            return None
+        if kind == "domain":
+            if identity.lower() in whole_domains:
+                return None
+            return (f"'{member}' grants to everyone in {identity}; whole domains only where mesh.yaml "
+                    "policies.iam-member-domains.domain_members lists them")
+        if kind == "serviceAccount":
+            return (f"'{member}' is not one of the mesh's own service accounts; the platform team lists others in "
+                    "policies.iam-member-domains.trusted_members")
+        if identity.rsplit("@", 1)[-1].lower() not in allowed:
+            return f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})"
+        return None
 
     for domain in mesh.domains:
         members = [(m, domain.source.child("owners", i)) for i, m in enumerate(domain.owners)]
@@ -55,9 +70,9 @@ def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Viol
             if product.owners != domain.owners:
                 members += [(m, product.source.child("owners", i)) for i, m in enumerate(product.owners)]
         for member, source in members:
-            if outside(member):
-                yield Violation(domain.name, source,
-                                f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})")
+            message = problem(member)
+            if message:
+                yield MemberViolation(domain.name, source, message, member=member)
 
 
 def product_metadata(mesh: Mesh, cfg: settings.ProductMetadata) -> Iterator[Violation]:

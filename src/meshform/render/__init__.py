@@ -15,6 +15,7 @@ from pathlib import Path
 from meshform.findings import MeshformError
 from meshform.model import Mesh
 
+BOOTSTRAP_STACK = "bootstrap"
 PLATFORM_STACK = "platform"
 STACKS_DIR = "stacks"
 STACK_FILE = "cdk.tf.json"
@@ -27,7 +28,13 @@ def _quiet_node() -> None:
 
 
 def stack_names(mesh: Mesh) -> list[str]:
-    return [PLATFORM_STACK] + [d.name for d in mesh.domains]
+    """Every stack, in the order a fresh organization applies them: bootstrap (by a person),
+    platform, the domains (in parallel), then the access stacks (in parallel)."""
+    from meshform.spec.names import ACCESS_STACK_PREFIX
+
+    producers = sorted({s.producer for s in mesh.subscriptions})
+    return ([BOOTSTRAP_STACK, PLATFORM_STACK] + [d.name for d in mesh.domains]
+            + [f"{ACCESS_STACK_PREFIX}{p}" for p in producers])
 
 
 def synth(
@@ -50,16 +57,23 @@ def synth(
         progress("loading CDK Terrain and the google provider")
     from cdktn import App
 
+    from meshform.render.access import AccessStack
+    from meshform.render.bootstrap import BootstrapStack
     from meshform.render.domain import DomainStack
     from meshform.render.platform import PlatformStack
+    from meshform.spec.names import ACCESS_STACK_PREFIX
 
     with tempfile.TemporaryDirectory(prefix="meshform-synth-") as tmp:
         app = App(outdir=tmp)
         for name in wanted:
             if progress:
                 progress(f"building stack {name}")
-            if name == PLATFORM_STACK:
+            if name == BOOTSTRAP_STACK:
+                BootstrapStack(app, mesh)
+            elif name == PLATFORM_STACK:
                 PlatformStack(app, mesh)
+            elif name.startswith(ACCESS_STACK_PREFIX):
+                AccessStack(app, mesh, mesh.domain(name.removeprefix(ACCESS_STACK_PREFIX)))
             else:
                 DomainStack(app, mesh, mesh.domain(name))
         if progress:

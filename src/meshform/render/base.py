@@ -1,10 +1,10 @@
-"""What every stack has: the google provider, a GCS backend, readable unique construct ids."""
+"""What every stack has: the google provider, a state backend, readable unique construct ids."""
 
 from __future__ import annotations
 
 import re
 
-from cdktn import GcsBackend, TerraformStack
+from cdktn import GcsBackend, LocalBackend, TerraformStack
 from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
@@ -26,11 +26,24 @@ def output_name(*parts: str) -> str:
 
 
 class MeshStack(TerraformStack):
-    def __init__(self, scope: Construct, name: str, mesh: Mesh):
+    """A stack applied by CI: state in the mesh's bucket, requests billed to the governance project.
+
+    Billing Budgets (and other client-based APIs) charge quota to the caller's quota project;
+    without `user_project_override` that is the CI identity's own project. The governance
+    project (created by bootstrap, with every API the stacks call enabled) is the quota
+    project of every request instead (provider reference, `user_project_override`,
+    `billing_project`)."""
+
+    def __init__(self, scope: Construct, name: str, mesh: Mesh, *, local_state: bool = False):
         super().__init__(scope, name)
         self.mesh = mesh
-        GoogleProvider(self, "google")
-        GcsBackend(self, bucket=mesh.state_bucket, prefix=state_prefix(name))
+        if local_state:
+            # Applied once by a person, before the state bucket exists.
+            GoogleProvider(self, "google")
+            LocalBackend(self, path="terraform.tfstate")
+        else:
+            GoogleProvider(self, "google", user_project_override=True, billing_project=mesh.governance_project)
+            GcsBackend(self, bucket=mesh.state_bucket, prefix=state_prefix(name))
         self._ids: set[str] = set()
 
     def id(self, *parts: str) -> str:

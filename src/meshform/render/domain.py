@@ -2,7 +2,8 @@
 
 The stack reads the platform stack's outputs (policy tags, governance project number)
 through remote state and references no other domain, so each domain plans and applies
-on its own.
+on its own. Grants to other domains (subscriptions) live in the producer's access stack,
+applied after every domain stack, when the consumers' service accounts exist.
 """
 
 from __future__ import annotations
@@ -11,20 +12,28 @@ from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
 from cdktn_provider_google.bigquery_dataset import BigqueryDataset, BigqueryDatasetDefaultEncryptionConfiguration
-from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember, BigqueryDatasetIamMemberCondition
+from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
 from cdktn_provider_google.bigquery_table import BigqueryTable, BigqueryTableTimePartitioning
 from cdktn_provider_google.billing_budget import (
     BillingBudget,
+    BillingBudgetAllUpdatesRule,
     BillingBudgetAmount,
     BillingBudgetAmountSpecifiedAmount,
     BillingBudgetBudgetFilter,
     BillingBudgetThresholdRules,
 )
 from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
+from cdktn_provider_google.data_google_bigquery_default_service_account import DataGoogleBigqueryDefaultServiceAccount
+from cdktn_provider_google.data_google_storage_project_service_account import DataGoogleStorageProjectServiceAccount
 from cdktn_provider_google.dataplex_entry import DataplexEntry, DataplexEntryAspects, DataplexEntryAspectsAspect
+from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
+from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
 from cdktn_provider_google.project import Project
+from cdktn_provider_google.project_default_service_accounts import ProjectDefaultServiceAccounts
+from cdktn_provider_google.project_iam_audit_config import ProjectIamAuditConfig, ProjectIamAuditConfigAuditLogConfig
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from cdktn_provider_google.project_service import ProjectService
+from cdktn_provider_google.resource_manager_lien import ResourceManagerLien
 from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
 from cdktn_provider_google.storage_bucket import (
@@ -33,13 +42,14 @@ from cdktn_provider_google.storage_bucket import (
     StorageBucketRetentionPolicy,
     StorageBucketVersioning,
 )
-from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember, StorageBucketIamMemberCondition
+from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 
 from meshform import catalog
-from meshform.model import Bucket, Dataset, Domain, Mesh, Product, Subscription, tagged_columns
+from meshform.model import Bucket, Dataset, Domain, Mesh, Product
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, parent_args, state_prefix
+from meshform.render.bootstrap import lien_reason, noncurrent_versions_expire
 from meshform.render.literal import json_attribute, literal, literal_tree
 from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT, policy_tag_output
 from meshform.render.table_schema import table_schema
@@ -50,9 +60,12 @@ DOMAIN_APIS = (
     "datacatalog.googleapis.com",
     "dataplex.googleapis.com",
     "iam.googleapis.com",
+    "monitoring.googleapis.com",
     "storage.googleapis.com",
 )
 SECONDS_PER_DAY = 86_400
+MAX_BUDGET_CHANNELS = 5  # Cloud Billing: "A maximum of 5 email notifications are allowed"
+KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
 class DomainStack(MeshStack):
@@ -78,6 +91,7 @@ class DomainStack(MeshStack):
                            service=api, disable_on_destroy=False)
             for api in DOMAIN_APIS
         ]
+        self._protections()
         self.pipeline = ServiceAccount(
             self,
             "pipeline_account",
@@ -89,15 +103,29 @@ class DomainStack(MeshStack):
         )
         self._people()
         self._budget()
+        self.key_grants = self._key_grants()
         self.datasets: dict[str, BigqueryDataset] = {}
         self.buckets: dict[str, StorageBucket] = {}
         for product in domain.products:
             self._product(product)
-        for subscription in mesh.subscriptions:
-            if subscription.producer == domain.name:
-                self._subscriber(subscription)
         self._policy_tag_readers()
         self._outputs()
+
+    def _protections(self) -> None:
+        """Protections that hold outside Terraform too: a lien stops the project's deletion by
+        anyone (released with the domain in allow_deletion), Cloud Storage data access is audited
+        (BigQuery's is on by default), and the Compute default service account, which enabling
+        the Compute API creates, loses its automatic Editor role."""
+        project = self.project.project_id
+        if not self.domain.deletable:
+            ResourceManagerLien(self, "lien", parent=f"projects/{self.project.number}",
+                                restrictions=["resourcemanager.projects.delete"], origin="meshform",
+                                reason=lien_reason(self.domain.project_id))
+        ProjectIamAuditConfig(self, "storage_audit_logs", project=project, service="storage.googleapis.com",
+                              audit_log_config=[ProjectIamAuditConfigAuditLogConfig(log_type=t)
+                                                for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")])
+        ProjectDefaultServiceAccounts(self, "default_service_accounts", project=project, action="DEPRIVILEGE",
+                                      depends_on=self.services)
 
     # --- project-level access and cost -------------------------------------------------
 
@@ -114,9 +142,19 @@ class DomainStack(MeshStack):
                              member=self.pipeline.member)
 
     def _budget(self) -> None:
+        """A monthly budget on the project; alerts reach the domain's owners by email (Cloud
+        Monitoring channels, at most 5) besides the billing account's administrators."""
         budget = self.domain.budget
         units = int(budget.amount)
         nanos = int((budget.amount - units) * Decimal(1_000_000_000))
+        emails = [m.split(":", 1)[1] for m in self.domain.owners if m.split(":", 1)[0] in ("user", "group")]
+        channels = [
+            MonitoringNotificationChannel(self, self.id("budget_alerts", email), project=self.project.project_id,
+                                          display_name=literal(f"{self.domain.name} budget: {email}")[:100],
+                                          type="email", labels={"email_address": literal(email)},
+                                          depends_on=self.services)
+            for email in emails[:MAX_BUDGET_CHANNELS]
+        ]
         BillingBudget(
             self,
             "budget",
@@ -129,7 +167,33 @@ class DomainStack(MeshStack):
                 )
             ),
             threshold_rules=[BillingBudgetThresholdRules(threshold_percent=t / 100) for t in budget.thresholds],
+            all_updates_rule=BillingBudgetAllUpdatesRule(
+                monitoring_notification_channels=[c.name for c in channels]) if channels else None,
         )
+
+    # --- customer-managed encryption ---------------------------------------------------
+
+    def _key_grants(self) -> dict[str, list[KmsCryptoKeyIamMember]]:
+        """BigQuery and Cloud Storage encrypt with a customer-managed key as the project's own
+        service agents, which need the key's encrypter/decrypter role before the first dataset,
+        table or bucket is created (provider docs: google_bigquery_default_service_account,
+        google_storage_project_service_account; the data sources also create the agents)."""
+        grants: dict[str, list[KmsCryptoKeyIamMember]] = {}
+        if not self.domain.kms_keys:
+            return grants
+        project = self.project.project_id
+        agents = []
+        if any(p.kms_key and p.dataset for p in self.domain.products):
+            agents.append(("bigquery", DataGoogleBigqueryDefaultServiceAccount(
+                self, "bigquery_agent", project=project, depends_on=self.services).member))
+        if any(p.kms_key and p.bucket for p in self.domain.products):
+            agents.append(("storage", DataGoogleStorageProjectServiceAccount(
+                self, "storage_agent", project=project, depends_on=self.services).member))
+        for key in self.domain.kms_keys:
+            name = [n for n, k in sorted(self.mesh.kms_keys.items()) if k == key][0]
+            grants[key] = [KmsCryptoKeyIamMember(self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE,
+                                                 member=member) for agent, member in agents]
+        return grants
 
     # --- data products -------------------------------------------------------------------
 
@@ -176,7 +240,7 @@ class DomainStack(MeshStack):
             ),
             delete_contents_on_destroy=False,  # Terraform deletes the tables it knows first
             deletion_policy=_deletion_policy(product.deletable),
-            depends_on=self.services,
+            depends_on=[*self.services, *self.key_grants.get(product.kms_key or "", [])],
         )
         for table in spec.tables:
             partitioning = None
@@ -204,9 +268,13 @@ class DomainStack(MeshStack):
         return dataset
 
     def _bucket(self, product: Product, spec: Bucket) -> StorageBucket:
-        retention = None
+        # Cloud Storage refuses Object Versioning on a bucket with a retention policy: a
+        # retained bucket already keeps every object; a versioned one ends noncurrent versions.
+        retention = lifecycle = None
         if spec.retention_days:
             retention = StorageBucketRetentionPolicy(retention_period=str(spec.retention_days * SECONDS_PER_DAY))
+        else:
+            lifecycle = [noncurrent_versions_expire(spec.noncurrent_version_days)]
         return StorageBucket(
             self,
             self.id("bucket", product.name),
@@ -217,12 +285,13 @@ class DomainStack(MeshStack):
             labels=self._labels(product),
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            versioning=StorageBucketVersioning(enabled=True),
+            versioning=StorageBucketVersioning(enabled=spec.versioned),
+            lifecycle_rule=lifecycle,
             encryption=StorageBucketEncryption(default_kms_key_name=product.kms_key) if product.kms_key else None,
             retention_policy=retention,
             force_destroy=product.deletable,  # only data the platform explicitly released
             deletion_policy=_deletion_policy(product.deletable),
-            depends_on=self.services,
+            depends_on=[*self.services, *self.key_grants.get(product.kms_key or "", [])],
         )
 
     def _catalog_entry(self, product: Product, spec: Dataset, dataset: BigqueryDataset) -> None:
@@ -236,6 +305,9 @@ class DomainStack(MeshStack):
             entry_group_id="@bigquery",
             entry_id=f"bigquery.googleapis.com/projects/{self.domain.project_id}/datasets/{spec.dataset_id}",
             entry_type=catalog.BIGQUERY_DATASET_ENTRY_TYPE,
+            # Read back from the API: without it every plan shows a change (provider docs, example
+            # "Dataplex Entry Bigquery Table": fully_qualified_name = "bigquery:<project>.<dataset>...").
+            fully_qualified_name=f"bigquery:{self.domain.project_id}.{spec.dataset_id}",
             aspects=[DataplexEntryAspects(
                 aspect_key=f"{governance_number}.global.{catalog.ASPECT_TYPE_ID}",
                 aspect=DataplexEntryAspectsAspect(data=json_attribute(dict(sorted(catalog.product_metadata(product).items())))),
@@ -245,42 +317,15 @@ class DomainStack(MeshStack):
             depends_on=[dataset],
         )
 
-    # --- consumers ------------------------------------------------------------------------
-
-    def _subscriber(self, sub: Subscription) -> None:
-        """Read access for the consumer domain's owners and pipeline account, until `expires`."""
-        consumer = self.mesh.domain(sub.consumer)
-        members = [(m, literal(m)) for m in consumer.owners] + [("pipeline", literal(consumer.pipeline_member))]
-        condition = None
-        if sub.expires is not None:
-            condition = dict(
-                title=f"expires {sub.expires.isoformat()}",
-                description=f"Subscription of {sub.consumer} to {sub.product_key}",
-                expression=f'request.time < timestamp("{sub.expires.isoformat()}T00:00:00Z")',
-            )
-        dataset, bucket = self.datasets.get(sub.product), self.buckets.get(sub.product)
-        for name, member in members:
-            if dataset is not None:
-                BigqueryDatasetIamMember(
-                    self, self.id("subscription", sub.consumer, sub.product, "dataset", name),
-                    project=self.project.project_id, dataset_id=dataset.dataset_id, role=roles.DATASET_READER_ROLE,
-                    member=member, condition=BigqueryDatasetIamMemberCondition(**condition) if condition else None)
-            if bucket is not None:
-                StorageBucketIamMember(
-                    self, self.id("subscription", sub.consumer, sub.product, "bucket", name),
-                    bucket=bucket.name, role=roles.BUCKET_READER_ROLE,
-                    member=member, condition=StorageBucketIamMemberCondition(**condition) if condition else None)
-
     # --- column-level security -----------------------------------------------------------
 
     def _policy_tag(self, location: str, tag: str) -> str:
-        return self.platform.get_string(policy_tag_output(location.lower(), tag))
+        """The domain's own child of the mesh-level tag: its readers are this domain's only."""
+        return self.platform.get_string(policy_tag_output(location.lower(), tag, self.domain.name))
 
     def _policy_tag_readers(self) -> None:
         """Owners and the pipeline read the tagged columns of their own domain's tables."""
-        used = sorted({(p.dataset.location.lower(), tag) for p in self.domain.products if p.dataset
-                       for t in p.dataset.tables for tag in {c.policy_tag for c in tagged_columns(t.columns)}})
-        for location, tag in used:
+        for location, tag in self.domain.policy_tags:
             for name, member in self._members(self.domain.owners):
                 DataCatalogPolicyTagIamMember(
                     self, self.id("fine_grained_reader", location, tag, name),

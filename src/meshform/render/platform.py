@@ -1,5 +1,11 @@
-"""The platform stack: the governance project, the catalog's product metadata type and the
-policy-tag taxonomies that every domain's sensitive columns point at."""
+"""The platform stack: in the governance project (created by bootstrap), the catalog's product
+metadata type and the policy-tag taxonomies that every domain's sensitive columns point at.
+
+Column-level security is per domain: under each mesh-level policy tag (`pii`) every domain
+that tags columns gets a child tag (`pii-sales`). Fine-grained read on a parent tag would
+cover all its children, so nobody is granted a parent: a domain's owners read their own
+children only, and a subscriber reads a producer's child only where the platform approved it
+(mesh.yaml `column_access`)."""
 
 from __future__ import annotations
 
@@ -15,101 +21,102 @@ from cdktn_provider_google.data_catalog_tag_template import (
     DataCatalogTagTemplateFieldsTypeEnumTypeAllowedValues,
 )
 from cdktn_provider_google.data_catalog_taxonomy import DataCatalogTaxonomy
+from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.dataplex_aspect_type import DataplexAspectType
-from cdktn_provider_google.project import Project
+from cdktn_provider_google.org_policy_policy import OrgPolicyPolicy, OrgPolicyPolicySpec, OrgPolicyPolicySpecRules
 from cdktn_provider_google.project_iam_member import ProjectIamMember
-from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
 from meshform import catalog
 from meshform.model import Mesh
 from meshform.render import roles
-from meshform.render.base import PLATFORM_STACK, MeshStack, output_name, parent_args
+from meshform.render.base import PLATFORM_STACK, MeshStack, output_name
 from meshform.render.literal import literal
 
-GOVERNANCE_APIS = (
-    "bigquery.googleapis.com",
-    "billingbudgets.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
-    "datacatalog.googleapis.com",
-    "dataplex.googleapis.com",
-    "iam.googleapis.com",
-    "serviceusage.googleapis.com",
+# Boolean constraints a mesh should enforce on its parent (opt-in: organization_policies.enforce).
+# https://cloud.google.com/resource-manager/docs/organization-policy/org-policy-constraints
+ORGANIZATION_CONSTRAINTS = (
+    "compute.skipDefaultNetworkCreation",  # no default network in new projects
+    "iam.automaticIamGrantsForDefaultServiceAccounts",  # no Editor for default service accounts
 )
-
-
-def policy_tag_output(location: str, tag: str) -> str:
-    return output_name("policy_tag", location, tag)
-
-
 GOVERNANCE_NUMBER_OUTPUT = "governance_project_number"
+
+
+def policy_tag_output(location: str, tag: str, domain: str) -> str:
+    """The output holding the resource name of `domain`'s child of `tag` in `location`."""
+    return output_name("policy_tag", location, tag, domain)
+
+
+def taxonomy_display_name(mesh: Mesh, location: str) -> str:
+    # Data Catalog display names allow only letters, numbers, underscores, dashes and spaces.
+    return f"{mesh.name} sensitive data {location}"
+
+
+def child_tag_display_name(tag: str, domain: str) -> str:
+    # Display names are unique within a taxonomy, so a child repeats its parent's name.
+    return f"{tag}-{domain}"
 
 
 class PlatformStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh):
         super().__init__(scope, PLATFORM_STACK, mesh)
-        project = Project(
-            self,
-            "governance_project",
-            project_id=mesh.governance_project,
-            name=mesh.governance_project,
-            billing_account=mesh.billing_account,
-            labels={**mesh.labels, "mesh": mesh.name, "role": "governance"},
-            auto_create_network=False,
-            deletion_policy="PREVENT",
-            **parent_args(mesh),
-        )
-        services = [
-            ProjectService(self, self.id("service", api.split(".")[0]), project=project.project_id,
-                           service=api, disable_on_destroy=False)
-            for api in GOVERNANCE_APIS
-        ]
+        project_id = mesh.governance_project
+        governance = DataGoogleProject(self, "governance_project", project_id=project_id)
         for role in roles.PLATFORM_TEAM_ROLES:
-            ProjectIamMember(self, self.id("platform_team", role.split("/")[1]), project=project.project_id,
+            ProjectIamMember(self, self.id("platform_team", role.split("/")[1]), project=project_id,
                              role=role, member=literal(mesh.platform_team))
 
         if mesh.catalog_backend == "dataplex":
             DataplexAspectType(
                 self,
                 "data_product_aspect_type",
-                project=project.project_id,
+                project=project_id,
                 location="global",
                 aspect_type_id=catalog.ASPECT_TYPE_ID,
                 display_name=catalog.DISPLAY_NAME,
                 description=catalog.DESCRIPTION,
                 metadata_template=json.dumps(catalog.aspect_metadata_template()),
                 deletion_policy="PREVENT",  # deleting it would drop every product's aspect
-                depends_on=services,
             )
         else:
-            self._tag_template(project, services)
+            self._tag_template(project_id)
+        self._taxonomies(project_id)
+        if mesh.enforce_organization_policies:
+            for constraint in ORGANIZATION_CONSTRAINTS:
+                OrgPolicyPolicy(self, self.id("org_policy", constraint), name=f"{mesh.parent}/policies/{constraint}",
+                                parent=mesh.parent, spec=OrgPolicyPolicySpec(rules=[OrgPolicyPolicySpecRules(enforce="TRUE")]))
+        TerraformOutput(self, GOVERNANCE_NUMBER_OUTPUT, value=governance.number)
 
+    def _taxonomies(self, project_id: str) -> None:
+        mesh = self.mesh
+        users = {}  # (location, tag) → the domains that tag columns with it there
+        for domain in mesh.domains:
+            for location, tag in domain.policy_tags:
+                users.setdefault((location, tag), []).append(domain.name)
         for location in mesh.taxonomy_locations:
             taxonomy = DataCatalogTaxonomy(
                 self,
                 self.id("taxonomy", location),
-                project=project.project_id,
+                project=project_id,
                 region=location,
-                display_name=literal(f"{mesh.name} sensitive data ({location})"),
+                display_name=taxonomy_display_name(mesh, location),
                 description="Column-level security for the data mesh; managed by meshform.",
                 activated_policy_types=["FINE_GRAINED_ACCESS_CONTROL"],
                 deletion_policy="PREVENT",  # deleting it unprotects every tagged column
-                depends_on=services,
             )
             for tag, description in sorted(mesh.policy_tags.items()):
-                policy_tag = DataCatalogPolicyTag(
-                    self,
-                    self.id("tag", location, tag),
-                    taxonomy=taxonomy.id,
-                    display_name=tag,
-                    description=literal(description),
-                    deletion_policy="PREVENT",
-                )
-                TerraformOutput(self, policy_tag_output(location, tag), value=policy_tag.name)
+                parent = DataCatalogPolicyTag(
+                    self, self.id("tag", location, tag), taxonomy=taxonomy.id, display_name=tag,
+                    description=literal(description), deletion_policy="PREVENT")
+                for domain in users.get((location, tag), ()):
+                    child = DataCatalogPolicyTag(
+                        self, self.id("tag", location, tag, domain), taxonomy=taxonomy.id, parent_policy_tag=parent.id,
+                        display_name=child_tag_display_name(tag, domain),
+                        description=literal(f"{description} — columns of domain {domain}"),
+                        deletion_policy="PREVENT")
+                    TerraformOutput(self, policy_tag_output(location, tag, domain), value=child.name)
 
-        TerraformOutput(self, GOVERNANCE_NUMBER_OUTPUT, value=project.number)
-
-    def _tag_template(self, project: Project, services: list) -> None:
+    def _tag_template(self, project_id: str) -> None:
         fields = []
         for index, field in enumerate(catalog.FIELDS):
             if field.kind == "enum":
@@ -125,12 +132,11 @@ class PlatformStack(MeshStack):
         DataCatalogTagTemplate(
             self,
             "data_product_tag_template",
-            project=project.project_id,
+            project=project_id,
             region=self.mesh.taxonomy_locations[0],
             tag_template_id=catalog.TAG_TEMPLATE_ID,
             display_name=catalog.DISPLAY_NAME,
             fields=fields,
             force_delete=False,
             deletion_policy="PREVENT",
-            depends_on=services,
         )

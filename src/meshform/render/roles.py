@@ -39,3 +39,23 @@ PLATFORM_TEAM_ROLES = (
 )
 
 FORBIDDEN_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
+
+# The CI identity (bootstrap stack). It creates the domain projects, and a project's creator
+# is its owner, so on those it needs nothing more.
+CI_PARENT_ROLES = (
+    "roles/resourcemanager.projectCreator",
+    "roles/resourcemanager.folderViewer",
+)
+CI_ORG_POLICY_ROLE = "roles/orgpolicy.policyAdmin"  # organization_policies.enforce only
+CI_BILLING_ROLES = (
+    "roles/billing.user",  # link new projects to the billing account
+    "roles/billing.costsManager",  # budgets
+)
+CI_GOVERNANCE_ROLES = (
+    "roles/datacatalog.categoryAdmin",  # taxonomies, policy tags and who reads them
+    "roles/dataplex.catalogAdmin",  # the aspect type
+    "roles/resourcemanager.projectIamAdmin",  # the platform team's roles
+    "roles/serviceusage.serviceUsageConsumer",  # quota project of every request
+    "roles/browser",
+)
+CI_KEY_ROLE = "roles/cloudkms.admin"  # grant each domain's service agents its keys

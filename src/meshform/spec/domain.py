@@ -84,7 +84,18 @@ class BigQuery(SpecModel):
 
 
 class Bucket(SpecModel):
-    retention_days: int | None = Field(None, ge=1, le=36500, description="Objects cannot be deleted before this age.")
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description=(
+            "Objects cannot be deleted before this age. A bucket with a retention policy is not versioned "
+            "(Cloud Storage refuses both); without one, the bucket keeps noncurrent versions."
+        ),
+    )
+    noncurrent_version_days: int = Field(
+        30, ge=1, le=36500, description="Versioned buckets delete noncurrent object versions after this many days."
+    )
     storage_class: Annotated[
         Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"], BeforeValidator(_upper)
     ] = "STANDARD"
@@ -125,7 +136,7 @@ class Product(SpecModel):
 
 class Budget(SpecModel):
     amount: Decimal = Field(gt=0, max_digits=15, decimal_places=2, description="Monthly amount.")
-    currency: Currency
+    currency: Currency | None = Field(None, description="Defaults to mesh.yaml billing_currency; must equal it.")
     thresholds: list[Annotated[int, Field(ge=1, le=500)]] = Field(
         default_factory=lambda: [50, 90, 100], min_length=1, description="Alert thresholds, in percent."
     )

@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
-from meshform.spec.policies import DeletionGrant, ExceptionGrant, Policies
+from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
+    Currency,
     BucketName,
     CodeOwner,
     LabelKey,
@@ -35,11 +36,49 @@ class Catalog(SpecModel):
     )
 
 
+class OrganizationPolicies(SpecModel):
+    """Organization policies a mesh should enforce on its parent folder (opt-in: the CI identity
+    needs roles/orgpolicy.policyAdmin, which is granted on the organization only)."""
+
+    enforce: bool = Field(
+        False,
+        description=(
+            "Enforce constraints/compute.skipDefaultNetworkCreation and "
+            "constraints/iam.automaticIamGrantsForDefaultServiceAccounts on the parent (platform stack)."
+        ),
+    )
+
+
+class ContinuousIntegration(SpecModel):
+    """The identity that applies the stacks, created by the bootstrap stack."""
+
+    service_account: str = Field(
+        "meshform-ci",
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        description="Account id of the CI service account, created in the governance project.",
+    )
+    github_repository: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description=(
+            "owner/name of the mesh repository: bootstrap creates a Workload Identity Federation pool whose "
+            "provider admits only this repository's main branch."
+        ),
+    )
+
+
 class MeshSpec(SpecModel):
     """Platform-wide settings for every domain of the mesh."""
 
     mesh: MeshName = Field(description="Short name of the mesh, used in labels and names.")
     billing_account: BillingAccount
+    billing_currency: Currency | None = Field(
+        None,
+        description=(
+            "Currency of the billing account (ISO 4217). Budgets must use it; domains may then omit "
+            "budget.currency. Unset: every domain states its currency, and all must agree."
+        ),
+    )
     parent: Parent = Field(description="Folder or organization where domain projects live.")
     project_prefix: ProjectPrefix = Field(description="Domain project id = <project_prefix>-<domain>.")
     default_location: Location
@@ -65,6 +104,15 @@ class MeshSpec(SpecModel):
     )
     policies: Policies = Field(default_factory=Policies)
     exceptions: list[ExceptionGrant] = Field(default_factory=list, description="Policy exceptions granted to domains.")
+    column_access: list[ColumnAccessGrant] = Field(
+        default_factory=list,
+        description=(
+            "The platform team's approval for a consumer to read a product's policy-tagged columns; the "
+            "subscription must ask for the same tags (policy_tags) and the producer approves that file."
+        ),
+    )
+    organization_policies: OrganizationPolicies = Field(default_factory=OrganizationPolicies)
+    ci: ContinuousIntegration = Field(default_factory=ContinuousIntegration)
     allow_deletion: list[DeletionGrant] = Field(
         default_factory=list,
         description="Decommissioned products (or whole domains) whose data Terraform may delete. Nothing else is ever deletable.",

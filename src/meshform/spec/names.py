@@ -83,12 +83,22 @@ MeshName = _rule(
     "mesh name: 2-30 lowercase letters, digits and hyphens, starting with a letter",
 )
 
-# Domain names become stack names, label values and the suffix of project ids.
-RESERVED_DOMAIN_NAMES = ("platform", "governance", "mesh", "all", "none", "default")
+# Domain names become stack names, label values and the suffix of project ids; the other
+# stacks (bootstrap, platform, access-<producer>) must never collide with a domain's.
+RESERVED_DOMAIN_NAMES = ("platform", "bootstrap", "governance", "mesh", "all", "none", "default", "access")
+ACCESS_STACK_PREFIX = "access-"
+
+
+def _not_a_stack_name(value: str) -> None:
+    if value.startswith(ACCESS_STACK_PREFIX):
+        raise ValueError(f"'{value}' starts with '{ACCESS_STACK_PREFIX}', which names the stacks of subscriptions' grants")
+
+
 DomainName = _rule(
     r"[a-z][a-z0-9-]{0,24}[a-z0-9]",
     "domain name: 2-26 lowercase letters, digits and hyphens, starting with a letter",
     reserved=RESERVED_DOMAIN_NAMES,
+    extra=_not_a_stack_name,
 )
 
 ProjectPrefix = _rule(

@@ -6,12 +6,12 @@ Schema); what each policy checks lives in `meshform.policies`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
-from meshform.spec.names import DomainName, LabelKey, Location
+from meshform.spec.names import DomainName, LabelKey, Location, Member, PolicyTagName
 
 Severity = Literal["error", "warning"]
 
@@ -46,7 +46,18 @@ class DataResidency(PolicySettings):
 class MemberDomains(PolicySettings):
     allowed_domains: list[str] = Field(
         default_factory=list,
-        description="Email domains IAM members may come from; default: the platform team's domain.",
+        description="Email domains user: and group: members may come from; default: the platform team's domain.",
+    )
+    trusted_members: list[Member] = Field(
+        default_factory=list,
+        description=(
+            "Members trusted besides allowed_domains, e.g. service accounts of projects outside the mesh. "
+            "The mesh's own pipeline service accounts are always trusted; no other service account is."
+        ),
+    )
+    domain_members: list[str] = Field(
+        default_factory=list,
+        description="Domains that may be granted as a whole with a domain: member (default: none).",
     )
 
 
@@ -100,10 +111,17 @@ class Policies(SpecModel):
 
 
 class ExceptionGrant(SpecModel):
-    """The platform team's consent to one domain not following one policy."""
+    """The platform team's consent to one domain not following one policy, for what it names."""
 
     domain: DomainName
     policy: PolicyId
+    members: list[Member] = Field(
+        default_factory=list,
+        description=(
+            "iam-member-domains: the members the exception covers (required for that policy); "
+            "any other member of the domain is still checked."
+        ),
+    )
     justification: str = Field(min_length=10, description="Why the exception is acceptable.")
 
 
@@ -111,6 +129,20 @@ class ExceptionRequest(SpecModel):
     """A domain asks not to follow a policy; honoured only if mesh.yaml grants it."""
 
     policy: PolicyId
+    justification: str = Field(min_length=10)
+
+
+ProductKey = Annotated[
+    str, Field(description="A product as <domain>.<product>.", pattern=r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+]
+
+
+class ColumnAccessGrant(SpecModel):
+    """The platform team's approval for one consumer to read one product's columns with some policy tags."""
+
+    consumer: DomainName
+    product: ProductKey
+    policy_tags: list[PolicyTagName] = Field(min_length=1, description="Policy tags whose columns the consumer reads.")
     justification: str = Field(min_length=10)
 
 

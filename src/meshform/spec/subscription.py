@@ -12,7 +12,7 @@ import datetime as dt
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
-from meshform.spec.names import DomainName, ProductName
+from meshform.spec.names import DomainName, PolicyTagName, ProductName
 
 SUBSCRIPTIONS_DIR = "subscriptions"
 
@@ -24,6 +24,13 @@ class Subscription(SpecModel):
     purpose: str = Field(min_length=10, max_length=2000, description="What the consumer will do with the data.")
     expires: dt.date | None = Field(
         None, description="Access ends at 00:00 UTC on this date (an IAM condition). Omit for no end date."
+    )
+    policy_tags: list[PolicyTagName] = Field(
+        default_factory=list,
+        description=(
+            "Also read the product's columns with these policy tags (e.g. [pii]). Needs the platform's approval "
+            "in mesh.yaml column_access; without it tagged columns stay unreadable."
+        ),
     )
 
 
