@@ -340,3 +340,9 @@ def test_synth_warns_on_pending_rules_and_writes(mesh_repo, tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     assert f"warning[{pending_rule}]" in result.output
     assert (out / "stacks" / "sales" / "cdk.tf.json").exists()
+
+
+def test_docs_list_every_rule():
+    text = (REPO / "docs" / "constraints.md").read_text()
+    for r in RULES.values():
+        assert f"`{r.id}`" in text and r.doc_url in text, r.id

@@ -7,7 +7,7 @@ from typing import Any
 
 from meshform.constraints.core import Problem, Stack, blocks, is_ref, resources, rule
 
-DESIGN = "https://github.com/meshform/meshform/blob/main/README.md"  # the product's own contract
+PROVIDER = "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/"
 DATA = ("google_project", "google_bigquery_dataset", "google_bigquery_table", "google_storage_bucket")
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
@@ -16,8 +16,8 @@ BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 @rule(
     "meshform-deletion-policy",
     "Projects, datasets, tables and buckets set deletion_policy: PREVENT, or DELETE once mesh.yaml released them.",
-    "meshform: data is protected unless released (google provider 8 deletion_policy)",
-    DESIGN,
+    "meshform: data is protected unless released (google provider 8: deletion_policy)",
+    PROVIDER + "google_project#deletion_policy",
 )
 def deletion_policy(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, *DATA):
@@ -33,8 +33,8 @@ def deletion_policy(stack_name: str, stack: Stack) -> Iterator[Problem]:
 @rule(
     "meshform-table-protection",
     "A table's deletion_protection matches its deletion_policy: true with PREVENT, false with DELETE.",
-    "meshform: data is protected unless released (google_bigquery_table deletion_protection)",
-    DESIGN,
+    "meshform: data is protected unless released (google_bigquery_table: deletion_protection)",
+    PROVIDER + "bigquery_table#deletion_protection",
 )
 def table_protection(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_bigquery_table"):
