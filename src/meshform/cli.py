@@ -164,11 +164,29 @@ def synth_command(
     in that folder. Same specs, byte-identical files.
     """
     result = _validated(root, Format.text, quiet_ok=True)
+    from meshform.diff import compare, read_stacks
     from meshform.render import STACK_FILE, STACKS_DIR, synth
 
-    from meshform.diff import compare, read_stacks
-
     target = out_dir if out_dir is not None else root / "terraform"
+
+    def print_violation(violation, severity: str) -> None:
+        err.print(f"{violation.format(str(target), severity)}\n  see: {violation.doc_url}", highlight=False, markup=False)
+
+    def refuse_violations(fresh: Path) -> None:
+        from meshform import constraints
+
+        violations, pending = constraints.split_pending(constraints.check_folder(fresh))
+        for violation in pending:  # known defects whose fix is under way: reported, not refused
+            print_violation(violation, "warning")
+        if violations:
+            status.stop()
+            for violation in violations:
+                print_violation(violation, "error")
+            err.print(
+                f"refused: {len(violations)} violation(s) of Google Cloud's documented constraints; nothing written",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_SPECS)
 
     def refuse_data_loss(fresh: Path) -> None:
         committed = read_stacks(target)
@@ -181,9 +199,13 @@ def synth_command(
             err.print(DECOMMISSION_PATH, highlight=False)
             raise typer.Exit(EXIT_DESTRUCTIVE)
 
+    def before_publish(fresh: Path) -> None:
+        refuse_violations(fresh)
+        refuse_data_loss(fresh)
+
     with err.status("synthesizing", spinner="dots") as status:
         written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg),
-                        before_publish=refuse_data_loss)
+                        before_publish=before_publish)
     table = Table("stack", "resources", "file", title=f"Terraform written to {target}", title_justify="left")
     stacks, total = read_stacks(target), 0
     for name in written:

@@ -1,0 +1,60 @@
+"""BigQuery dataset and table ids."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from meshform.constraints.core import Problem, Stack, literal, resources, rule
+
+_DATASET_ID = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+# Verified: DatasetReference.datasetId — "The ID must contain only letters (a-z, A-Z), numbers
+# (0-9), or underscores (_). The maximum length is 1,024 characters." (BigQuery API reference).
+@rule(
+    "bigquery-dataset-id",
+    "Dataset ids contain only letters, digits and underscores, at most 1,024 characters.",
+    "BigQuery API: DatasetReference.datasetId",
+    "https://cloud.google.com/bigquery/docs/reference/rest/v2/datasets#DatasetReference",
+)
+def dataset_ids(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_bigquery_dataset"):
+        dataset_id = literal(body.get("dataset_id"))
+        if dataset_id is None:
+            continue
+        if not _DATASET_ID.match(dataset_id):
+            yield address, f"dataset_id {dataset_id!r} may contain only letters, digits and underscores"
+        if len(dataset_id) > 1024:
+            yield address, f"dataset_id is {len(dataset_id)} characters; at most 1,024"
+
+
+_TABLE_CATEGORIES = ("L", "M", "N", "Pc", "Pd", "Zs")
+
+
+def _table_char_ok(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in _TABLE_CATEGORIES or category[0] in _TABLE_CATEGORIES
+
+
+# Verified: table names "can contain up to 1,024 UTF-8 bytes" of Unicode categories L, M, N,
+# Pc (incl. underscore), Pd (dash), Zs (space) — BigQuery "Create and use tables", table
+# naming; quoted from the same rule in siffletdata's BigQuery URI reference.
+@rule(
+    "bigquery-table-id",
+    "Table ids are 1–1,024 UTF-8 bytes of letters, marks, numbers, connectors, dashes or spaces.",
+    "BigQuery: Create and use tables — table naming",
+    "https://cloud.google.com/bigquery/docs/tables#table_naming",
+)
+def table_ids(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_bigquery_table"):
+        table_id = literal(body.get("table_id"))
+        if table_id is None:
+            continue
+        size = len(table_id.encode("utf-8"))
+        if not 1 <= size <= 1024:
+            yield address, f"table_id is {size} UTF-8 bytes; 1 to 1,024 allowed"
+        bad = sorted({c for c in table_id if not _table_char_ok(c)})
+        if bad:
+            yield address, f"table_id {table_id!r} has characters BigQuery does not allow: {''.join(bad)!r}"
