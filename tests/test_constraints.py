@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from meshform import constraints
 from meshform.constraints import (
-    PENDING,
     RULES,
     check_stacks,
     kms_location_for,
@@ -277,20 +276,9 @@ def test_package_imports_no_cloud_library():
 COMMITTED = constraints.check_folder(REPO / "terraform")
 
 
-@pytest.mark.parametrize(
-    "rule_id",
-    [
-        pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=PENDING[r])) if r in PENDING else r
-        for r in RULES
-    ],
-)
+@pytest.mark.parametrize("rule_id", list(RULES))
 def test_committed_terraform_keeps_the_rule(rule_id):
-    """Written to pass on correct output; the ids in PENDING are known defects being fixed."""
     assert [v.format() for v in COMMITTED if v.rule == rule_id] == []
-
-
-def test_pending_names_real_rules():
-    assert set(PENDING) <= set(RULES)
 
 
 # ── synth refuses ────────────────────────────────────────────────────────────────────────
@@ -326,20 +314,6 @@ def test_synth_refuses_a_violation_and_writes_nothing(mesh_repo, tmp_path, monke
     )
     assert RULES["meshform-public-member"].doc_url in result.output
     assert not (out / "stacks").exists()
-
-
-def test_synth_warns_on_pending_rules_and_writes(mesh_repo, tmp_path, monkeypatch):
-    import meshform.render
-    from meshform.cli import app
-
-    pending_rule = next(iter(PENDING))
-    crafted = CASES[[c[0] for c in CASES].index(pending_rule)][1]
-    monkeypatch.setattr(meshform.render, "synth", _fake_synth(crafted))
-    out = tmp_path / "tf"
-    result = CliRunner().invoke(app, ["synth", "--root", str(mesh_repo.root), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert f"warning[{pending_rule}]" in result.output
-    assert (out / "stacks" / "sales" / "cdk.tf.json").exists()
 
 
 def test_docs_list_every_rule():

@@ -146,6 +146,39 @@ def test_the_platform_can_drop_its_approval_step(mesh_repo):
     assert validate(root).ok
 
 
+def test_tagged_columns_need_the_platform_s_approval_besides_the_producer_s(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS + "    policy_tags: [pii]\n")
+    assert messages(root) == [
+        "subscriptions/sales/marketing.yaml:6:19: reading sales.orders's 'pii' columns needs the platform team's approval"]
+    mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
+              "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n")
+    assert messages(root) == []
+    mesh = validate(root).mesh
+    assert mesh.readable_policy_tags(mesh.subscriptions[0]) == ("pii",)
+
+
+def test_an_approval_without_the_subscription_asking_grants_nothing(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS)
+    mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
+              "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n")
+    mesh = validate(root).mesh
+    assert mesh.readable_policy_tags(mesh.subscriptions[0]) == ()
+
+
+# --- budgets bill in the billing account's currency ------------------------------------------
+
+def test_budgets_use_the_billing_account_s_currency(mesh_repo):
+    root = subscribe(mesh_repo, ORDERS)
+    mesh_repo("domains/marketing.yaml", MARKETING.replace("currency: EUR", "currency: USD"))
+    assert messages(root) == ["mesh.yaml:1:1: domain budgets use EUR, USD, but a billing account bills in one currency"]
+    mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "billing_currency: EUR\n")
+    assert messages(root) == ["domains/marketing.yaml:5:33: budget currency USD is not the billing account's (EUR, "
+                              "mesh.yaml billing_currency); Cloud Billing refuses it"]
+    mesh_repo("domains/marketing.yaml", MARKETING.replace(", currency: EUR", ""))
+    assert messages(root) == []
+    assert {d.budget.currency for d in validate(root).mesh.domains} == {"EUR"}
+
+
 # --- rendered grants (the example mesh) ------------------------------------------------------
 
 def _grants(stack: dict, kind: str, prefix: str) -> dict[str, dict]:

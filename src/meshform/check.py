@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from meshform.constraints.locations import kms_location_for
 from meshform.findings import Finding, Severity, did_you_mean
 from meshform.model import Column, Domain, Mesh, Subscription, Table, tagged_columns
 from meshform.spec.subscription import subscription_path
@@ -20,16 +21,6 @@ DATA_CATALOG_SHUTDOWN = (
     "catalog.backend 'data-catalog' writes Data Catalog tag templates, whose tags were shut down on "
     "2026-06-01; use 'dataplex' (Dataplex Universal Catalog aspect types) unless your organisation still has access"
 )
-
-
-def kms_location_for(data_location: str) -> str:
-    """The Cloud KMS location whose keys can encrypt data stored in `data_location`.
-
-    Cloud KMS has no `eu` or `us` location: BigQuery and Cloud Storage data in the EU
-    multi-region is encrypted with keys in `europe`, US with keys in `us`, a region with keys
-    in the same region (https://cloud.google.com/bigquery/docs/customer-managed-encryption,
-    "Supported locations"; https://cloud.google.com/kms/docs/locations)."""
-    return {"EU": "europe", "US": "us"}.get(data_location, data_location.lower())
 
 
 def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:

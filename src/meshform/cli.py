@@ -169,19 +169,15 @@ def synth_command(
 
     target = out_dir if out_dir is not None else root / "terraform"
 
-    def print_violation(violation, severity: str) -> None:
-        err.print(f"{violation.format(str(target), severity)}\n  see: {violation.doc_url}", highlight=False, markup=False)
-
     def refuse_violations(fresh: Path) -> None:
         from meshform import constraints
 
-        violations, pending = constraints.split_pending(constraints.check_folder(fresh))
-        for violation in pending:  # known defects whose fix is under way: reported, not refused
-            print_violation(violation, "warning")
+        violations = constraints.check_folder(fresh)
         if violations:
             status.stop()
             for violation in violations:
-                print_violation(violation, "error")
+                err.print(f"{violation.format(str(target), 'error')}\n  see: {violation.doc_url}",
+                          highlight=False, markup=False)
             err.print(
                 f"refused: {len(violations)} violation(s) of Google Cloud's documented constraints; nothing written",
                 highlight=False,

@@ -30,7 +30,6 @@ from meshform.constraints.core import RULES, Rule, Stack, Violation
 from meshform.constraints.locations import kms_location_for, kms_locations_for
 
 __all__ = [
-    "PENDING",
     "RULES",
     "Rule",
     "Violation",
@@ -39,23 +38,7 @@ __all__ = [
     "kms_location_for",
     "kms_locations_for",
     "read_stacks",
-    "split_pending",
 ]
-
-# Rules that meshform's own output still breaks while the fix is under way elsewhere. For
-# these, `meshform synth` prints the violations as warnings instead of refusing, and the test
-# over the committed terraform/ expects them to fail (strict xfail). Remove an id when its fix
-# lands: the test then flips and synth enforces the rule.
-PENDING: dict[str, str] = {
-    "gcs-retention-versioning": "integrator fixes the example output (versioning + retention on 3 buckets)",
-    "catalog-display-name": "integrator fixes the example output (taxonomy display names with parentheses)",
-    "dataplex-bigquery-fqn": "integrator fixes the example output (no fully_qualified_name on @bigquery entries)",
-    "budget-quota-project": "integrator fixes the example output (budget provider without billing_project)",
-    # Found by these rules, not yet on the integrator's list:
-    "gcs-noncurrent-lifecycle": "render writes versioned buckets without a noncurrent-version lifecycle rule",
-    "cmek-location": "example mesh.yaml kms_keys.restricted_eu is in KMS location 'eu', which does not exist",
-}
-
 
 def check_stacks(stacks: Mapping[str, Stack], rules: Iterable[str] | None = None) -> list[Violation]:
     """Run the rules (all, or those named) over stack name → parsed cdk.tf.json; sorted violations."""
@@ -77,12 +60,3 @@ def read_stacks(folder: Path) -> dict[str, Stack]:
 def check_folder(folder: Path | str, rules: Iterable[str] | None = None) -> list[Violation]:
     """Check every stack synthesized under `folder` (the layout `meshform synth` writes)."""
     return check_stacks(read_stacks(Path(folder)), rules)
-
-
-def split_pending(violations: Iterable[Violation]) -> tuple[list[Violation], list[Violation]]:
-    """(errors, pending): violations of rules in PENDING are reported but do not refuse."""
-    errors: list[Violation] = []
-    pending: list[Violation] = []
-    for violation in violations:
-        (pending if violation.rule in PENDING else errors).append(violation)
-    return errors, pending

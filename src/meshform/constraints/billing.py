@@ -48,7 +48,7 @@ def _provider_config(stack: Stack, reference: object) -> dict[str, Any] | None:
     "budget-quota-project",
     "A stack with a budget configures its google provider with user_project_override = true and a billing_project.",
     "google provider: google_billing_budget (warning on User ADCs)",
-    "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/billing_budget",
+    "https://github.com/hashicorp/terraform-provider-google/blob/main/website/docs/r/billing_budget.html.markdown",
 )
 def quota_project(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, BUDGET):

@@ -51,7 +51,7 @@ def display_names(stack_name: str, stack: Stack) -> Iterator[Problem]:
     "dataplex-bigquery-fqn",
     "A google_dataplex_entry in entry group @bigquery sets fully_qualified_name (bigquery:<project>.<dataset>[.<table>]).",
     "google provider: google_dataplex_entry (fully_qualified_name)",
-    "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/dataplex_entry",
+    "https://github.com/hashicorp/terraform-provider-google/blob/main/website/docs/r/dataplex_entry.html.markdown",
 )
 def bigquery_entries(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_dataplex_entry"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from meshform.constraints.core import Problem, Stack, blocks, is_ref, resources, rule
 
-PROVIDER = "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/"
+PROVIDER = "https://github.com/hashicorp/terraform-provider-google/blob/main/website/docs/r/"
 DATA = ("google_project", "google_bigquery_dataset", "google_bigquery_table", "google_storage_bucket")
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
@@ -17,7 +17,7 @@ BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
     "meshform-deletion-policy",
     "Projects, datasets, tables and buckets set deletion_policy: PREVENT, or DELETE once mesh.yaml released them.",
     "meshform: data is protected unless released (google provider 8: deletion_policy)",
-    PROVIDER + "google_project#deletion_policy",
+    PROVIDER + "google_project.html.markdown",
 )
 def deletion_policy(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, *DATA):
@@ -34,7 +34,7 @@ def deletion_policy(stack_name: str, stack: Stack) -> Iterator[Problem]:
     "meshform-table-protection",
     "A table's deletion_protection matches its deletion_policy: true with PREVENT, false with DELETE.",
     "meshform: data is protected unless released (google_bigquery_table: deletion_protection)",
-    PROVIDER + "bigquery_table#deletion_protection",
+    PROVIDER + "bigquery_table.html.markdown",
 )
 def table_protection(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_bigquery_table"):
