@@ -259,3 +259,16 @@ def test_summary_puts_data_loss_first(pr_repo):
     assert text.index("destroy protected data") < text.index("### Domains and products")
     assert "- `sales`: removed `google_bigquery_table.table_orders_orders`" in text
     assert "| `sales` | 0 | 0 | 0 | 1 |" in text
+
+
+def test_summary_names_a_dropped_column_by_its_consequence(pr_repo):
+    stack = pr_repo / "terraform/stacks/sales/cdk.tf.json"
+    data = json.loads(stack.read_text())
+    table = data["resource"]["google_bigquery_table"]["table_orders_orders"]
+    table["schema"] = json.dumps([c for c in json.loads(table["schema"]) if c["name"] != "customer_email"])
+    stack.write_text(json.dumps(data))
+    text = summary(pr_repo)
+    assert "**❌ This change would destroy protected data in 1 resource(s)" in text
+    assert ("- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer_email**"
+            in text)
+    assert "| `sales` | 0 | 1 | 0 | 0 |" in text
