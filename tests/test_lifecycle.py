@@ -3,6 +3,7 @@ decommission path; `meshform diff` lists changes, destructive ones first, exit 3
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -127,3 +128,152 @@ def test_compare_orders_blocked_changes_first():
     changes = compare(old, new)
     assert changes[0] == Change("s", "removed", "google_bigquery_table.t", True, allowed=False)
     assert [c.action for c in changes[1:]] == ["changed", "added"]
+
+
+# --- the guard holds against git, and against a broken committed file ---------------------
+
+def _git(root, *args):
+    return subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def _drop_products(root):
+    text = (root / "domains/sales.yaml").read_text()
+    (root / "domains/sales.yaml").write_text(text[: text.index("products:")] + "products: []\n")
+
+
+def test_deleting_the_committed_stack_does_not_bypass_the_guard(applied):
+    import shutil
+
+    _git(applied, "init", "-q", "-b", "main")
+    _git(applied, "add", "-A")
+    _git(applied, "commit", "-qm", "base")
+    _git(applied, "switch", "-qc", "feature")
+    _drop_products(applied)
+    shutil.rmtree(applied / "terraform/stacks/sales")
+    # Not yet committed: synth reads the missing stack from git and refuses.
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 3, result.output
+    assert "DATA LOSS" in result.output and "google_bigquery_dataset.dataset_orders" in result.output
+    assert cli("diff", "--root", str(applied)).exit_code == 3
+    # Committed on the branch (the folder gone from HEAD too): what the PR workflow runs,
+    # `diff --base main`, compares with the base branch and refuses.
+    _git(applied, "add", "-A")
+    _git(applied, "commit", "-qm", "drop sales products and their Terraform")
+    result = cli("diff", "--root", str(applied), "--base", "main")
+    assert result.exit_code == 3 and "DATA LOSS" in result.output
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda t: "<<<<<<< HEAD\n" + t + "=======\n{}\n>>>>>>> feature\n", "merge-conflict markers"),
+    (lambda t: t[: len(t) // 2], "is not valid JSON"),
+])
+def test_a_corrupt_committed_stack_is_a_clear_error_naming_the_file(applied, damage, expected):
+    stack = applied / "terraform/stacks/sales/cdk.tf.json"
+    stack.write_text(damage(stack.read_text()))
+    for command in ("synth", "diff"):
+        result = cli(command, "--root", str(applied))
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+        assert str(stack) in result.output and expected in result.output and "Do not delete it" in result.output
+    assert stack.read_text().startswith(damage("")[:7])  # left as it was, for the person to repair
+
+
+# --- destructive changes inside a table -------------------------------------------------
+
+GRANT = "allow_deletion:\n  - {{domain: sales, product: orders, table: orders, {what}, justification: {why}}}\n"
+
+
+def _grant(root, what, why="Agreed with all consumers in 2026."):
+    mesh = root / "mesh.yaml"
+    mesh.write_text(mesh.read_text() + GRANT.format(what=what, why=why))
+
+
+def test_dropping_a_column_is_refused_until_the_platform_releases_it(applied):
+    edit(applied, "domains/sales.yaml", "            - {name: email, type: STRING, pii: true}\n", "")
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 3
+    assert "✗ DROPS COLUMN orders.orders.email" in result.output and "column | expiration_days" in result.output
+    _grant(applied, "column: email")
+    result = cli("diff", "--root", str(applied))
+    assert result.exit_code == 0 and "! DROPS COLUMN orders.orders.email (released)" in result.output
+    assert cli("synth", "--root", str(applied)).exit_code == 0
+    stack = load_stacks(applied / "terraform")["sales"]["resource"]
+    assert stack["google_bigquery_table"]["table_orders_orders"]["deletion_protection"] is True  # the table stays protected
+
+
+def test_setting_a_partition_expiration_is_refused_until_released(applied):
+    edit(applied, "domains/sales.yaml", "        - name: orders\n", "        - name: orders\n          partitioning: {granularity: DAY}\n")
+    result = cli("synth", "--root", str(applied))
+    # Partitioning an existing table: BigQuery cannot, Terraform recreates it.
+    assert result.exit_code == 3 and "✗ REPLACES TABLE orders.orders: partitioning type changes None → DAY" in result.output
+    (applied / "terraform").rename(applied / "old-terraform")  # start over from a partitioned table
+    assert cli("synth", "--root", str(applied)).exit_code == 0
+    edit(applied, "domains/sales.yaml", "partitioning: {granularity: DAY}", "partitioning: {granularity: DAY, expiration_days: 30}")
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 3 and "✗ EXPIRES PARTITIONS older than 30 days in orders.orders" in result.output
+    _grant(applied, "expiration_days: 60")  # consent to less than asked: still refused
+    assert cli("synth", "--root", str(applied)).exit_code == 3
+    edit(applied, "mesh.yaml", "expiration_days: 60", "expiration_days: 30")
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_type_change_bigquery_cannot_make_is_refused_and_relaxing_a_mode_is_not(applied):
+    edit(applied, "domains/sales.yaml", "{name: order_id, type: STRING, mode: REQUIRED}", "{name: order_id, type: STRING}")
+    assert cli("diff", "--root", str(applied)).exit_code == 0  # REQUIRED → NULLABLE: BigQuery does it in place
+    edit(applied, "domains/sales.yaml", "{name: order_id, type: STRING}", "{name: order_id, type: INT64}")
+    _grant(applied, "column: order_id")  # a column grant does not release a replacement of the table
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 3
+    assert "✗ REPLACES TABLE orders.orders: column order_id changes type STRING → INT64" in result.output
+
+
+def test_column_and_expiration_grants_are_checked(mesh_repo):
+    root = mesh_repo.root
+    edit(root, "domains/sales.yaml", "    refresh: daily", "    status: decommissioned\n    refresh: daily")
+    _grant(root, "column: emial")
+    result = validate(root)
+    [finding] = result.findings.warnings
+    assert "sales.orders table orders column emial is not in the specs" in finding.message
+    # A column grant releases that column only: the decommissioned product stays protected.
+    assert result.mesh.product("sales.orders").deletable is False
+    mesh = root / "mesh.yaml"
+    mesh.write_text(mesh.read_text() + "  - {domain: sales, product: orders, table: orders, justification: No column named.}\n")
+    [error] = validate(root).findings.errors
+    assert "say what may go, a 'column' or 'expiration_days'" in error.message
+
+
+def _table(schema, **extra):
+    return {"s": {"resource": {
+        "google_bigquery_dataset": {"d": {"dataset_id": "orders"}},
+        "google_bigquery_table": {"t": {"dataset_id": "${google_bigquery_dataset.d.dataset_id}", "table_id": "orders",
+                                        "deletion_protection": True, "deletion_policy": "PREVENT",
+                                        "schema": json.dumps(schema), **extra}}}}}
+
+
+def test_compare_names_what_each_table_change_does_to_the_data():
+    from meshform.diff import Releases
+
+    col = lambda name, type_="STRING", mode="NULLABLE", **kw: {"name": name, "type": type_, "mode": mode, **kw}  # noqa: E731
+    base = [col("id", "INTEGER", "REQUIRED"), col("addr", "RECORD", fields=[col("city"), col("zip")]), col("n", "FLOAT")]
+    def losses(new, releases=None, old=base, **extra):
+        return [(c.loss, c.blocked) for c in compare(_table(old), _table(new, **extra), releases) if c.loss]
+
+    # Aliases and a description are no loss; REQUIRED → NULLABLE neither.
+    assert losses([col("id", "INT64"), col("addr", "STRUCT", fields=[col("city", description="x"), col("zip")]),
+                   col("n", "FLOAT64")]) == []
+    # A nested field dropped; a mode tightened; a new REQUIRED column.
+    assert losses([base[0], col("addr", "RECORD", fields=[col("city")]), col("n", mode="REQUIRED"), col("x", mode="REQUIRED")]) == [
+        ("REPLACES TABLE orders.orders: column n changes type FLOAT64 → STRING; column n changes mode NULLABLE → REQUIRED; "
+         "new column x is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)", True),
+        ("DROPS COLUMN orders.orders.addr.zip", True)]
+    released = Releases(frozenset({("s", "orders", "orders", "addr.zip")}))
+    assert losses([base[0], col("addr", "RECORD", fields=[col("city")]), base[2]], released) == [
+        ("DROPS COLUMN orders.orders.addr.zip", False)]
+    # Partition expiration lowered, raised; table expiration set.
+    part = lambda days: {"time_partitioning": {"type": "DAY", "expiration_ms": days * 86_400_000}}  # noqa: E731
+    old90 = compare(_table(base, **part(90)), _table(base, **part(30)))
+    assert [(c.loss, c.blocked) for c in old90] == [("EXPIRES PARTITIONS older than 30 days in orders.orders", True)]
+    assert compare(_table(base, **part(30)), _table(base, **part(90)))[0].loss == ""
+    assert compare(_table(base), _table(base, expiration_time=1893456000000))[0].loss == "EXPIRES TABLE orders.orders on 2030-01-01"

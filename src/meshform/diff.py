@@ -1,18 +1,38 @@
 """diff: what a fresh synth changes against the committed Terraform, destructive changes first.
 
-A change is destructive when Terraform would delete a data-holding resource (project,
-dataset, table, bucket): it disappears, or an attribute that forces replacement changes.
-It is *allowed* only when the committed output already has that resource unprotected —
-which meshform renders only for decommissioned products the platform released in
-mesh.yaml `allow_deletion`. So the safety decision is reviewable in git, step by step.
+A change is destructive when it loses data:
+
+* Terraform deletes a data-holding resource (project, dataset, table, bucket): it
+  disappears, or an attribute that forces replacement changes — for a table that includes
+  a schema change BigQuery cannot make in place;
+* a column leaves a table's schema (its data goes with it);
+* a table's partition expiration is set or lowered, or a table expiration is set or
+  brought forward: BigQuery deletes the partitions (or the table) older than it.
+
+Deleting a resource is *allowed* only when the committed output already has it
+unprotected — which meshform renders only for decommissioned products the platform
+released in mesh.yaml `allow_deletion`. Dropping a column or expiring partitions is
+allowed when mesh.yaml `allow_deletion` names that column, or that table with an
+`expiration_days` no longer than the new expiration (`Releases`). Either way the decision
+is a reviewed change of mesh.yaml, visible in git.
+
+BigQuery's rules ("Modifying table schemas",
+https://cloud.google.com/bigquery/docs/managing-table-schemas): a column's mode can only be
+relaxed from REQUIRED to NULLABLE; a new column cannot be REQUIRED; a column's type changes
+only through DDL (`ALTER COLUMN SET DATA TYPE`), never by applying a new schema. The google
+provider therefore recreates the table for any other type or mode change (its
+`resourceBigQueryTableSchemaIsChangeable`): with deletion protection the apply fails,
+without it the table's data is gone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshform.findings import MeshformError
 
 DATA_HOLDING = ("google_project", "google_bigquery_dataset", "google_bigquery_table", "google_storage_bucket")
 # Attributes whose change makes Terraform destroy and re-create the resource.
@@ -22,6 +42,9 @@ FORCES_REPLACEMENT = {
     "google_bigquery_table": ("dataset_id", "table_id", "project"),
     "google_storage_bucket": ("name", "location", "project"),
 }
+# Type names BigQuery treats as the same type (legacy SQL and GoogleSQL spellings).
+TYPE_ALIASES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
+MS_PER_DAY = 86_400_000
 
 Stacks = dict[str, dict]  # stack name → parsed cdk.tf.json
 
@@ -33,14 +56,53 @@ class Change:
     address: str  # <type>.<name>
     data_holding: bool
     allowed: bool = True  # False: destroys protected data
+    loss: str = ""  # what data a change loses, e.g. "DROPS COLUMN orders.orders.customer_email"
 
     @property
     def destructive(self) -> bool:
-        return self.data_holding and self.action in ("removed", "replaced")
+        return bool(self.loss) or (self.data_holding and self.action in ("removed", "replaced"))
 
     @property
     def blocked(self) -> bool:
         return self.destructive and not self.allowed
+
+    @property
+    def consequence(self) -> str:
+        """What happens to the data, in words, for reports ('' when nothing is lost)."""
+        if self.loss:
+            return self.loss
+        if self.destructive:
+            return f"{'DELETES' if self.action == 'removed' else 'REPLACES'} {self.address}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Releases:
+    """Data losses the platform consented to in mesh.yaml `allow_deletion`, keyed the way
+    they appear in the Terraform output: (stack, dataset id, table id[, column path])."""
+
+    columns: frozenset[tuple[str, str, str, str]] = frozenset()
+    expirations: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the shortest allowed, in days
+
+
+def releases(mesh) -> Releases:
+    """The column and expiration grants of `mesh` (a model.Mesh) that name existing tables."""
+    columns, expirations = set(), {}
+    for grant in mesh.deletion_grants:
+        if not grant.table:
+            continue
+        try:
+            product = mesh.product(f"{grant.domain}.{grant.product}")
+        except KeyError:
+            continue
+        if product.dataset is None:
+            continue
+        key = (grant.domain, product.dataset.dataset_id, grant.table)
+        if grant.column:
+            columns.add((*key, grant.column.lower()))
+        if grant.expiration_days:
+            expirations[key] = min(grant.expiration_days, expirations.get(key, grant.expiration_days))
+    return Releases(frozenset(columns), expirations)
 
 
 def _resources(stack: dict) -> dict[str, dict]:
@@ -57,7 +119,100 @@ def _unprotected(kind: str, body: dict) -> bool:
     return not (kind == "google_bigquery_table" and body.get("deletion_protection", True))
 
 
-def compare(old: Stacks, new: Stacks) -> list[Change]:
+def _table_key(stack: str, resources: dict[str, dict], body: dict) -> tuple[str, str, str]:
+    """(stack, dataset id, table id) of a table, its dataset reference resolved."""
+    dataset = str(body.get("dataset_id", ""))
+    if dataset.startswith("${google_bigquery_dataset.") and dataset.endswith(".dataset_id}"):
+        name = dataset[len("${"):-len(".dataset_id}")]
+        dataset = str(resources.get(name, {}).get("dataset_id", dataset))
+    return stack, dataset, str(body.get("table_id", ""))
+
+
+def _fields(schema) -> list[dict] | None:
+    try:
+        fields = json.loads(schema) if isinstance(schema, str) else schema
+    except ValueError:
+        return None
+    return fields if isinstance(fields, list) else None
+
+
+def _type(column: dict) -> str:
+    name = str(column.get("type", "")).upper()
+    return TYPE_ALIASES.get(name, name)
+
+
+def _mode(column: dict) -> str:
+    return str(column.get("mode") or "NULLABLE").upper()
+
+
+def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple[list[str], list[str]]:
+    """(dropped column paths, reasons Terraform must recreate the table)."""
+    dropped, replace = [], []
+    before = {str(c.get("name", "")).lower(): c for c in old if isinstance(c, dict)}
+    after = {str(c.get("name", "")).lower(): c for c in new if isinstance(c, dict)}
+    for key, column in before.items():
+        path = prefix + str(column.get("name"))
+        if key not in after:
+            dropped.append(path)
+            continue
+        other = after[key]
+        if _type(column) != _type(other):
+            replace.append(f"column {path} changes type {_type(column)} → {_type(other)}")
+        if _mode(column) != _mode(other) and (_mode(column), _mode(other)) != ("REQUIRED", "NULLABLE"):
+            replace.append(f"column {path} changes mode {_mode(column)} → {_mode(other)}")
+        if _type(column) == _type(other) == "RECORD":
+            d, r = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".")
+            dropped += d
+            replace += r
+    for key, column in after.items():
+        if key not in before and _mode(column) == "REQUIRED" and prefix == "":
+            replace.append(f"new column {column.get('name')} is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)")
+    return dropped, replace
+
+
+def _partitioning(body: dict) -> dict:
+    block = body.get("time_partitioning") or {}
+    return block[0] if isinstance(block, list) and block else block if isinstance(block, dict) else {}
+
+
+def _table_changes(stack: str, address: str, before: dict, after: dict, old_resources: dict[str, dict],
+                   releases: Releases) -> list[Change]:
+    """The data a table change loses, one Change per consequence (none: a plain change)."""
+    key = _table_key(stack, old_resources, before)
+    unprotected = _unprotected("google_bigquery_table", before)
+    name = f"{key[1]}.{key[2]}"
+    changes = []
+    old_fields, new_fields = _fields(before.get("schema")), _fields(after.get("schema"))
+    dropped, replace = _schema_changes(old_fields, new_fields) if old_fields is not None and new_fields is not None else ([], [])
+    old_part, new_part = _partitioning(before), _partitioning(after)
+    for attribute in ("type", "field"):  # a table cannot be (re)partitioned in place
+        if old_part.get(attribute) != new_part.get(attribute):
+            replace.append(f"partitioning {attribute} changes {old_part.get(attribute)} → {new_part.get(attribute)}")
+    if replace:
+        changes.append(Change(stack, "replaced", address, True, allowed=unprotected,
+                              loss=f"REPLACES TABLE {name}: {'; '.join(replace)}"))
+    for path in dropped:
+        allowed = unprotected or (*key, path.lower()) in releases.columns
+        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=f"DROPS COLUMN {name}.{path}"))
+    old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
+    if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
+        days = int(new_exp) / MS_PER_DAY
+        shortest = releases.expirations.get(key)
+        allowed = unprotected or (shortest is not None and days >= shortest)
+        changes.append(Change(stack, "changed", address, True, allowed=allowed,
+                              loss=f"EXPIRES PARTITIONS older than {days:g} days in {name}"))
+    old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
+    if new_time and (not old_time or int(new_time) < int(old_time)):
+        when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.timezone.utc).date().isoformat()
+        changes.append(Change(stack, "changed", address, True, allowed=unprotected,
+                              loss=f"EXPIRES TABLE {name} on {when}"))
+    if not changes:
+        changes.append(Change(stack, "changed", address, True, allowed=unprotected))
+    return changes
+
+
+def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[Change]:
+    releases = releases or Releases()
     changes = []
     for stack in sorted(set(old) | set(new)):
         before, after = _resources(old.get(stack, {})), _resources(new.get(stack, {}))
@@ -70,24 +225,67 @@ def compare(old: Stacks, new: Stacks) -> list[Change]:
                 changes.append(Change(stack, "removed", address, holding, allowed=_unprotected(kind, before[address])))
             elif before[address] != after[address]:
                 forced = any(before[address].get(a) != after[address].get(a) for a in FORCES_REPLACEMENT.get(kind, ()))
-                action = "replaced" if forced else "changed"
-                changes.append(Change(stack, action, address, holding, allowed=_unprotected(kind, before[address])))
+                if forced:
+                    changes.append(Change(stack, "replaced", address, holding, allowed=_unprotected(kind, before[address])))
+                elif kind == "google_bigquery_table":
+                    changes += _table_changes(stack, address, before[address], after[address], before, releases)
+                else:
+                    changes.append(Change(stack, "changed", address, holding, allowed=_unprotected(kind, before[address])))
     order = {"removed": 0, "replaced": 1, "changed": 2, "added": 3}
-    return sorted(changes, key=lambda c: (not c.blocked, not c.destructive, order[c.action], c.stack, c.address))
+    return sorted(changes, key=lambda c: (not c.blocked, not c.destructive, order[c.action], c.stack, c.address, c.loss))
+
+
+def _parse(text: bytes | str, where: str) -> dict:
+    """A stack's JSON, or an error naming the file and how to repair it (never: delete it)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        conflict = any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines())
+        why = "holds git merge-conflict markers" if conflict else f"is not valid JSON ({error})"
+        raise MeshformError(
+            f"{where} {why}. Do not delete it: meshform compares the new output with it to protect data. "
+            "Restore the committed version (git checkout <base branch> -- <that file>), then run `meshform synth`."
+        ) from None
+    if not isinstance(data, dict):
+        raise MeshformError(f"{where} is not a Terraform JSON object; restore it from git, then run `meshform synth`")
+    return data
 
 
 def read_stacks(folder: Path) -> Stacks:
     """Stacks written under `folder`/stacks (empty when nothing has been synthesized yet)."""
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
+    return {p.parent.name: _parse(p.read_bytes(), str(p)) for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
+
+
+def _stacks_dir(folder: Path) -> str:
+    return f"{folder.as_posix().strip('/')}/stacks" if folder.as_posix() not in (".", "") else "stacks"
 
 
 def read_stacks_at(repo: Path, ref: str, folder: Path) -> Stacks:
     """Stacks as committed at git `ref` (e.g. origin/main) under `folder`, relative to the mesh root."""
     from meshform.gitref import files_at
 
-    stacks_dir = f"{folder.as_posix().strip('/')}/stacks" if folder.as_posix() not in (".", "") else "stacks"
+    stacks_dir = _stacks_dir(folder)
     return {
-        path[len(stacks_dir) + 1:].split("/", 1)[0]: json.loads(data)
+        path[len(stacks_dir) + 1:].split("/", 1)[0]: _parse(data, f"{path} at {ref}")
         for path, data in files_at(repo, ref, stacks_dir).items()
-        if path.endswith("/cdk.tf.json")
+        if path.endswith("/cdk.tf.json") and path.count("/") == stacks_dir.count("/") + 2
     }
+
+
+def read_committed(root: Path, target: Path) -> Stacks:
+    """What the data-loss guard compares with: the stacks in `target`, and — inside a git
+    repository — the last commit's version of every stack whose folder is missing from
+    the working tree. A deleted folder thus counts as everything in it removed, never as
+    a new stack."""
+    stacks = read_stacks(target)
+    if not target.is_relative_to(root):
+        return stacks
+    from meshform.gitref import has_commit
+
+    if not has_commit(root, "HEAD"):
+        return stacks
+    for name, stack in read_stacks_at(root, "HEAD", target.relative_to(root)).items():
+        stacks.setdefault(name, stack)
+    return stacks

@@ -24,6 +24,15 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout
 
 
+def has_commit(root: Path, ref: str) -> bool:
+    """Whether `ref` names a commit of the repository at `root` (False outside a repository)."""
+    try:
+        git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except MeshformError:
+        return False
+    return True
+
+
 def merge_base(root: Path, base: str) -> str:
     """The commit the current branch started from; a clear error for an unknown ref."""
     try:
@@ -57,6 +66,17 @@ def files_at(root: Path, ref: str, folder: str) -> dict[str, bytes]:
         data = subprocess.run(["git", "-C", str(root), "show", f"{ref}:{path}"], capture_output=True, check=True).stdout
         out[path[len(here):]] = data
     return out
+
+
+def folders_at(root: Path, ref: str, folder: str) -> set[str]:
+    """Names of the folders directly under `folder` (relative to the mesh root) at `ref`."""
+    here = prefix(root)
+    listing = git(root, "ls-tree", "-d", "--name-only", f"{ref}:{here}{folder}") if _exists(root, ref, here + folder) else ""
+    return {name for name in listing.splitlines() if name}
+
+
+def _exists(root: Path, ref: str, path: str) -> bool:
+    return subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{ref}:{path}"], capture_output=True).returncode == 0
 
 
 def checkout_specs(root: Path, ref: str, into: Path) -> bool:

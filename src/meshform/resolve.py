@@ -79,7 +79,8 @@ def resolve(
 
 
 def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
-    return any(g.domain == domain and g.product in (None, product) for g in mesh.allow_deletion)
+    # Column and expiration grants (with `table`) release only that; diff.releases reads them.
+    return any(g.domain == domain and g.product in (None, product) and g.table is None for g in mesh.allow_deletion)
 
 
 def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain:

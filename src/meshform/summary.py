@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from meshform.changes import changed_stacks
-from meshform.diff import compare, read_stacks, read_stacks_at
+from meshform.diff import compare, read_stacks, read_stacks_at, releases
 from meshform.gitref import checkout_specs, merge_base
 from meshform.model import Mesh, Product, Subscription
 from meshform.validate import Result, validate
@@ -99,28 +99,33 @@ def _findings(result: Result) -> list[str]:
     return lines
 
 
-def _terraform(root: Path, start: str, terraform: Path) -> tuple[list[str], int]:
+def _terraform(root: Path, start: str, terraform: Path, head: Mesh) -> tuple[list[str], int]:
     folder = terraform.relative_to(root) if terraform.is_relative_to(root) else terraform
-    changes = compare(read_stacks_at(root, start, folder), read_stacks(terraform))
+    changes = compare(read_stacks_at(root, start, folder), read_stacks(terraform), releases(head))
     if not changes:
         return ["No Terraform changes."], 0
     blocked = [c for c in changes if c.blocked]
     lines = []
     if blocked:
         lines += [f"**❌ {len(blocked)} change(s) would destroy protected data — refused:**", ""]
-        lines += [f"- `{c.stack}`: {c.action} `{c.address}`" for c in blocked] + [""]
+        lines += [_loss_line(c) for c in blocked] + [""]
     released = [c for c in changes if c.destructive and not c.blocked]
     if released:
         lines += ["**Deletes data the platform released (mesh.yaml allow_deletion):**", ""]
-        lines += [f"- `{c.stack}`: {c.action} `{c.address}`" for c in released] + [""]
+        lines += [_loss_line(c) for c in released] + [""]
     lines += ["| stack | added | changed | replaced | removed |", "| --- | ---: | ---: | ---: | ---: |"]
     per_stack: dict[str, Counter] = {}
-    for c in changes:
-        per_stack.setdefault(c.stack, Counter())[c.action] += 1
+    for stack, action, _ in sorted({(c.stack, c.action, c.address) for c in changes}):
+        per_stack.setdefault(stack, Counter())[action] += 1
     for stack in sorted(per_stack, key=lambda s: (-(per_stack[s]["removed"] + per_stack[s]["replaced"]), s)):
         n = per_stack[stack]
         lines.append(f"| `{stack}` | {n['added']} | {n['changed']} | {n['replaced']} | {n['removed']} |")
     return lines, len(blocked)
+
+
+def _loss_line(c) -> str:
+    line = f"- `{c.stack}`: {c.action} `{c.address}`"
+    return line + (f" — **{c.loss}**" if c.loss else "")
 
 
 def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
@@ -136,7 +141,7 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
         return "\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n"
 
     stacks = changed_stacks(head.mesh, root, base)
-    tf_lines, blocked = _terraform(root, start, terraform)
+    tf_lines, blocked = _terraform(root, start, terraform, head.mesh)
     if blocked:
         out.insert(4, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n")
     sections = [
@@ -144,6 +149,8 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
         ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
         ("Policy findings", _findings(head) or ["None."]),
         ("Stacks to plan", [f"- `{s}` — {'; '.join(stacks.reasons[s])}" for s in stacks.stacks]
+         + ([f"- `bootstrap` — {'; '.join(stacks.reasons['bootstrap'])}: **a person must apply it** (CI never does)"]
+            if stacks.bootstrap else [])
          + [f"- `{s}` — removed: needs `terraform destroy`" for s in stacks.removed] or ["None."]),
         ("Terraform", tf_lines),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from meshform.spec.base import SpecModel
 from meshform.spec.names import DomainName, LabelKey, Location, Member, PolicyTagName
@@ -147,9 +147,32 @@ class ColumnAccessGrant(SpecModel):
 
 
 class DeletionGrant(SpecModel):
-    """The platform team's explicit consent to delete a decommissioned product's data
-    (or, without `product`, a whole domain whose products are all decommissioned)."""
+    """The platform team's explicit consent to lose data: a decommissioned product's data
+    (or, without `product`, a whole domain whose products are all decommissioned); or, with
+    `table`, one column of an active product's table (`column`) or its partitions older than
+    `expiration_days`."""
 
     domain: DomainName
     product: str | None = Field(None, description="Omit to allow deleting the whole domain, project included.")
+    table: str | None = Field(None, description="A table of the product; with `column` or `expiration_days`, releases only that.")
+    column: str | None = Field(
+        None, description="A column of `table` (a.b for a nested field) whose data may be dropped with it from the schema."
+    )
+    expiration_days: int | None = Field(
+        None, ge=1, le=36500,
+        description="`table`'s partitions older than this many days may be deleted: allows a partition expiration of at least this.",
+    )
     justification: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _names_what_it_releases(self) -> DeletionGrant:
+        if self.table and not self.product:
+            raise ValueError("a grant for a table names its product too")
+        if (self.column or self.expiration_days) and not self.table:
+            raise ValueError("'column' and 'expiration_days' release data of one table: name it in 'table'")
+        if self.table and not (self.column or self.expiration_days):
+            raise ValueError(f"grant for table '{self.table}': say what may go, a 'column' or 'expiration_days' "
+                             "(a whole table goes with its product: decommission it)")
+        if self.column and self.expiration_days:
+            raise ValueError("one grant releases a column or an expiration, not both; write two")
+        return self
