@@ -71,8 +71,9 @@ def product_card(mesh: Mesh, product: Product) -> str:
     consumers = mesh.consumers_of(product)
     lines += ["", "## Consumers", ""]
     if consumers:
-        lines += ["| domain | purpose | until |", "| --- | --- | --- |"]
-        lines += [f"| {s.consumer} | {_cell(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} |" for s in consumers]
+        lines += ["| domain | purpose | until | tagged columns |", "| --- | --- | --- | --- |"]
+        lines += [f"| {s.consumer} | {_cell(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
+                  f"{', '.join(mesh.readable_policy_tags(s)) or 'none'} |" for s in consumers]
     else:
         lines.append("None yet.")
 
@@ -101,7 +102,8 @@ def product_card(mesh: Mesh, product: Product) -> str:
         lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
     if any(tagged_columns(t.columns) for t in (product.dataset.tables if product.dataset else ())):
         lines.append("")
-        lines.append("Columns with a policy tag stay unreadable to subscribers unless the platform team grants "
-                     "fine-grained read on that tag.")
+        lines.append(f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
+                     "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "
+                     f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`.")
     return "\n".join(lines) + "\n"
 

@@ -90,7 +90,7 @@ def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:
     lines = [
         "next:",
         f"  git switch -c {branch}",
-        "  meshform synth            # the grants appear in terraform/stacks/" + producer.name,
+        "  meshform synth            # the grants appear in terraform/stacks/access-" + producer.name,
         f"  git add {relative} terraform/ && git commit -m \"{consumer} subscribes to {product_key}\"",
         f"  open a pull request: {producer.name}'s code owners ({approvers}) approve it",
     ]
