@@ -7,14 +7,12 @@ mesh with it, and puts back what was there when the file itself has errors.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from meshform.files import write_atomic
 from meshform.findings import Finding, MeshformError
 from meshform.spec.subscription import Subscription
 from meshform.validate import Result, outside_root, validate
@@ -44,20 +42,6 @@ def write_checked(root: Path, relative: str, text: str,
                 path.parent.rmdir()
     return result, problems
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`: readers
-    see the old file or the new one, never half of one, and a link at `path` is replaced,
-    not followed. The temporary file is removed on any failure (full disk, interrupt)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _yaml_list(items: list[str]) -> str:
