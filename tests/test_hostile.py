@@ -199,7 +199,7 @@ def test_subscribe_refuses_an_invalid_existing_file_with_a_finding(mesh):
     assert result.exit_code == 1 and "subscriptions/sales/finance.yaml:" in result.output
 
 
-@pytest.mark.parametrize("product", ["sales.orders\n  - product: daily_revenue", "sales.[/]", "sales.a: b #"])
+@pytest.mark.parametrize("product", ["sales.orders\n", "sales.orders\n  - product: daily_revenue", "sales.a: b #"])
 def test_subscribe_a_product_argument_cannot_inject_yaml(mesh, product):
     result = run("subscribe", product, "--as", "logistics", "--purpose", "Campaign work here.", "--root", str(mesh))
     assert result.exit_code in (1, 2)
