@@ -512,13 +512,17 @@ def show_command(
 
     from meshform.card import product_card
 
-    mesh = _resolved_mesh(root).mesh
+    result = _resolved_mesh(root)
+    mesh = result.mesh
     try:
         found = mesh.product(product)
     except KeyError:
         keys = [p.key for p in mesh.products]
         close = difflib.get_close_matches(product, keys, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; `meshform discover` lists products"
+        if result.findings.errors:  # the product may be in a file that does not parse: the specs' fault
+            raise MeshformError(f"no product '{product}'; the specs have {len(result.findings.errors)} error(s), "
+                                "run `meshform validate`", EXIT_SPECS) from None
         raise MeshformError(f"no product '{product}'{hint}") from None
     text = product_card(mesh, found)
     out.print(text if markdown else Markdown(clean(text, newlines=True), hyperlinks=False), highlight=False, markup=False)
