@@ -46,3 +46,20 @@ def example_synth(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def example_stacks(example_synth: Path) -> dict[str, dict]:
     return load_stacks(example_synth)
+
+
+@pytest.fixture
+def committed_mesh(tmp_path, example_synth) -> Path:
+    """The example mesh and its Terraform committed on `main`, on a branch `feature`."""
+    import subprocess
+
+    root = tmp_path / "pr"
+    root.mkdir()
+    shutil.copy(REPO / "mesh.yaml", root)
+    for folder in ("domains", "subscriptions"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(example_synth / "stacks", root / "terraform" / "stacks")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"], ["switch", "-qc", "feature"]):
+        subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                       check=True, capture_output=True)
+    return root

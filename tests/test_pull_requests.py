@@ -274,6 +274,7 @@ def test_summary_names_a_dropped_column_by_its_consequence(pr_repo):
     stack.write_text(json.dumps(data))
     text = summary(pr_repo)
     assert "**❌ This change would destroy protected data in 1 resource(s)" in text
-    assert ("- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer_email**"
+    # Names in the loss are spec text, escaped like all of it (`_` would start emphasis).
+    assert ("- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer\\_email**"
             in text)
     assert "| `sales` | 0 | 1 | 0 | 0 |" in text

@@ -6,20 +6,18 @@ the data lives, who consumes it already, and exactly how to request access.
 
 from __future__ import annotations
 
+from meshform.markdown import code
+from meshform.markdown import text as md
 from meshform.model import Column, Mesh, Product, tagged_columns
 from meshform.spec.subscription import subscription_path
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _rows(columns: tuple[Column, ...], prefix: str = "") -> list[str]:
     rows = []
     for column in columns:
         name = f"{prefix}{column.name}"
-        tag = f"**{column.policy_tag}**" if column.policy_tag else ""
-        rows.append(f"| `{name}` | {column.type} | {column.mode} | {tag} | {_cell(column.description)} |")
+        tag = f"**{md(column.policy_tag)}**" if column.policy_tag else ""
+        rows.append(f"| {code(name)} | {md(column.type)} | {md(column.mode)} | {tag} | {md(column.description)} |")
         rows += _rows(column.fields, f"{name}.")
     return rows
 
@@ -28,42 +26,42 @@ def product_card(mesh: Mesh, product: Product) -> str:
     domain = mesh.domain(product.domain)
     code_owners = " ".join(domain.code_owners or mesh.code_owners)
     lines = [
-        f"# {product.key}",
+        f"# {md(product.key)}",
         "",
-        product.description,
+        md(product.description, limit=5000),
         "",
         "| | |",
         "| --- | --- |",
-        f"| classification | {product.classification} |",
-        f"| status | {product.status} |",
-        f"| refresh | {product.refresh}; never older than {product.freshness_slo_hours} h |",
-        f"| owners | {', '.join(product.owners)} |",
-        f"| domain | {domain.name} (project `{domain.project_id}`); approvals by {code_owners} |",
+        f"| classification | {md(product.classification)} |",
+        f"| status | {md(product.status)} |",
+        f"| refresh | {md(product.refresh)}; never older than {product.freshness_slo_hours} h |",
+        f"| owners | {md(', '.join(product.owners))} |",
+        f"| domain | {md(domain.name)} (project {code(domain.project_id)}); approvals by {code_owners.replace('|', '')} |",
         "",
         "## Where the data lives",
         "",
     ]
     if product.dataset:
-        lines.append(f"- BigQuery dataset `{domain.project_id}.{product.dataset.dataset_id}` ({product.dataset.location})")
+        lines.append(f"- BigQuery dataset {code(f'{domain.project_id}.{product.dataset.dataset_id}')} ({md(product.dataset.location)})")
     if product.bucket:
         kept = f", objects kept at least {product.bucket.retention_days} days" if product.bucket.retention_days else ""
-        lines.append(f"- Cloud Storage bucket `gs://{product.bucket.name}` ({product.bucket.location}{kept})")
+        lines.append(f"- Cloud Storage bucket {code(f'gs://{product.bucket.name}')} ({md(product.bucket.location)}{kept})")
     if not product.dataset and not product.bucket:
         lines.append("- nothing yet: the product declares no dataset or bucket")
     if product.kms_key:
-        lines.append(f"- encrypted with the customer-managed key `{product.kms_key}`")
+        lines.append(f"- encrypted with the customer-managed key {code(product.kms_key)}")
 
     for table in product.dataset.tables if product.dataset else ():
-        lines += ["", f"## Table `{table.table_id}`", ""]
+        lines += ["", f"## Table {code(table.table_id)}", ""]
         if table.description:
-            lines += [table.description, ""]
+            lines += [md(table.description, limit=5000), ""]
         lines += ["| column | type | mode | policy tag | description |", "| --- | --- | --- | --- | --- |"]
         lines += _rows(table.columns)
         layout = []
         if table.partitioning:
-            layout.append(f"partitioned by {table.partitioning.column or 'ingestion time'} ({table.partitioning.granularity})")
+            layout.append(f"partitioned by {md(table.partitioning.column or 'ingestion time')} ({md(table.partitioning.granularity)})")
         if table.clustering:
-            layout.append(f"clustered by {', '.join(table.clustering)}")
+            layout.append(f"clustered by {md(', '.join(table.clustering))}")
         if layout:
             text = "; ".join(layout)
             lines += ["", text[0].upper() + text[1:] + "."]
@@ -72,8 +70,8 @@ def product_card(mesh: Mesh, product: Product) -> str:
     lines += ["", "## Consumers", ""]
     if consumers:
         lines += ["| domain | purpose | until | tagged columns |", "| --- | --- | --- | --- |"]
-        lines += [f"| {s.consumer} | {_cell(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
-                  f"{', '.join(mesh.readable_policy_tags(s)) or 'none'} |" for s in consumers]
+        lines += [f"| {md(s.consumer)} | {md(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
+                  f"{md(', '.join(mesh.readable_policy_tags(s)) or 'none')} |" for s in consumers]
     else:
         lines.append("None yet.")
 

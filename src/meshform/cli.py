@@ -13,12 +13,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from meshform import __version__
 from meshform.findings import MeshformError
 from meshform.report import Format, print_findings
+from meshform.text import clean
 from meshform.validate import Result, validate
 
 EXIT_SPECS = 1
@@ -35,8 +38,29 @@ To drop a column or expire partitions of an active product, the platform team ad
 A type or mode change BigQuery cannot make in place recreates the table: add a new column,
   fill it, then drop the old one."""
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+class _SafeConsole(Console):
+    """Every string printed loses terminal escape sequences and control characters (spec
+    files, file names and arguments are user text). Rich markup in user text is escaped
+    where it is printed: `_u`."""
+
+    def render_str(self, text: str, **kwargs):
+        return super().render_str(clean(text, newlines=True), **kwargs)
+
+
+def _u(value: object) -> str:
+    """User text inside a markup string: no escapes, no control characters, no markup."""
+    return escape(clean(value))
+
+
+def _cell(value: object) -> Text:
+    """User text as a table cell: printed literally."""
+    return Text(clean(value, newlines=True))
+
+
+out = _SafeConsole(soft_wrap=True)
+err = _SafeConsole(stderr=True, soft_wrap=True)
 
 
 class _Commands(TyperGroup):
@@ -46,7 +70,7 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except MeshformError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            err.print(f"[bold red]error:[/] {_u(error)}", highlight=False)
             raise typer.Exit(error.exit_code) from None
 
 
@@ -100,8 +124,8 @@ def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = F
         return result
     if not quiet_ok:
         for exception in result.honoured_exceptions:
-            out.print(f"[bold]exception honoured:[/] domain '{exception.domain}' is exempt from '{exception.policy}' "
-                      f"— {exception.justification}", highlight=False)
+            out.print(f"[bold]exception honoured:[/] domain '{_u(exception.domain)}' is exempt from "
+                      f"'{_u(exception.policy)}' — {_u(exception.justification)}", highlight=False)
     errors, warnings = len(result.findings.errors), len(result.findings.warnings)
     if failed:
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
@@ -148,7 +172,7 @@ def policies_command(root: RootOption = Path(".")) -> None:
     if mesh is not None and mesh.exception_grants:
         out.print("Exceptions granted in mesh.yaml:")
         for grant in mesh.exception_grants:
-            out.print(f"  {grant.domain}: {grant.policy} — {grant.justification}", highlight=False)
+            out.print(f"  {grant.domain}: {grant.policy} — {grant.justification}", highlight=False, markup=False)
 
 
 @app.command("synth")
@@ -207,18 +231,18 @@ def synth_command(
     with err.status("synthesizing", spinner="dots") as status:
         written = synth(result.mesh, target, only=domains, progress=lambda msg: status.update(msg),
                         before_publish=before_publish)
-    table = Table("stack", "resources", "file", title=f"Terraform written to {target}", title_justify="left")
+    table = Table("stack", "resources", "file", title=Text(clean(f"Terraform written to {target}")), title_justify="left")
     stacks, total = read_stacks(target), 0
     for name in written:
         count = sum(len(v) for v in stacks[name].get("resource", {}).values())
         total += count
-        table.add_row(name, str(count), str(target / STACKS_DIR / name / STACK_FILE))
+        table.add_row(name, str(count), _cell(target / STACKS_DIR / name / STACK_FILE))
     out.print(table)
     out.print(f"[bold green]✓[/] {len(written)} stack(s), {total} resources")
 
 
 def _print_changes(changes, title: str) -> None:
-    table = Table("", "stack", "action", "resource", title=title, title_justify="left")
+    table = Table("", "stack", "action", "resource", title=Text(clean(title)), title_justify="left")
     for change in changes:
         if change.blocked:
             mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
@@ -226,7 +250,7 @@ def _print_changes(changes, title: str) -> None:
             mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
         else:
             mark, style = "", None
-        table.add_row(mark, change.stack, change.action, change.address, style=style)
+        table.add_row(mark, _cell(change.stack), change.action, _cell(change.address), style=style)
     out.print(table)
 
 
@@ -423,10 +447,10 @@ def subscribe_command(
     outcome = request_subscription(root, product, consumer, purpose, until)
     if outcome.findings:
         print_findings(outcome.findings, Format.text, out)
-        err.print(f"[bold red]✗[/] {outcome.path} was left unchanged")
+        err.print(f"[bold red]✗[/] {_u(outcome.path)} was left unchanged")
         raise typer.Exit(EXIT_SPECS)
-    out.print(f"[bold green]✓[/] {consumer} asks for {product} in {outcome.path}", highlight=False)
-    out.print(outcome.next_steps, highlight=False)
+    out.print(f"[bold green]✓[/] {_u(consumer)} asks for {_u(product)} in {_u(outcome.path)}", highlight=False)
+    out.print(outcome.next_steps, highlight=False, markup=False)
 
 
 class Backend(str, Enum):
@@ -480,9 +504,10 @@ def discover_command(
         out.print_json(json.dumps([{**h.__dict__, "key": h.key, "owners": list(h.owners)} for h in hits]))
         return
     if not hits:
-        out.print(f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter")
+        out.print(f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter",
+                  markup=False, highlight=False)
         return
-    table = Table(title=f"{len(hits)} product(s){f' for {query!r}' if query else ''}", title_justify="left")
+    table = Table(title=Text(f"{len(hits)} product(s){f' for {clean(query)!r}' if query else ''}"), title_justify="left")
     table.add_column("product", no_wrap=True)
     table.add_column("classification", no_wrap=True)
     table.add_column("refresh / SLO", no_wrap=True)
@@ -490,8 +515,8 @@ def discover_command(
     table.add_column("description", ratio=1, min_width=20)
     for hit in hits:
         status = "" if hit.status == "active" else f" ({hit.status})"
-        table.add_row(hit.key + status, hit.classification, f"{hit.refresh} / {hit.freshness_slo_hours} h",
-                      "\n".join(hit.owners), hit.description)
+        table.add_row(_cell(hit.key + status), _cell(hit.classification), _cell(f"{hit.refresh} / {hit.freshness_slo_hours} h"),
+                      _cell("\n".join(hit.owners)), _cell(hit.description))
     out.print(table)
     out.print("see a product's card and how to request access: meshform show DOMAIN.PRODUCT")
 
@@ -513,16 +538,20 @@ def show_command(
 
     from meshform.card import product_card
 
-    mesh = _resolved_mesh(root).mesh
+    result = _resolved_mesh(root)
+    mesh = result.mesh
     try:
         found = mesh.product(product)
     except KeyError:
         keys = [p.key for p in mesh.products]
         close = difflib.get_close_matches(product, keys, n=1)
         hint = f"; did you mean {close[0]}?" if close else "; `meshform discover` lists products"
+        if result.findings.errors:  # the product may be in a file that does not parse: the specs' fault
+            raise MeshformError(f"no product '{product}'; the specs have {len(result.findings.errors)} error(s), "
+                                "run `meshform validate`", EXIT_SPECS) from None
         raise MeshformError(f"no product '{product}'{hint}") from None
     text = product_card(mesh, found)
-    out.print(text if markdown else Markdown(text), highlight=False, markup=False)
+    out.print(text if markdown else Markdown(clean(text, newlines=True), hyperlinks=False), highlight=False, markup=False)
 
 
 BaseOption = Annotated[
@@ -559,12 +588,12 @@ def changed_command(
     if not changes.stacks and not changes.removed and not changes.bootstrap:
         out.print(f"no stack changes since {since}")
     for stack in changes.stacks:
-        out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False)
+        out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False, markup=False)
     if changes.bootstrap:
         out.print(f"bootstrap: {'; '.join(changes.reasons['bootstrap'])} — a person must apply it; CI never does",
-                  highlight=False)
+                  highlight=False, markup=False)
     for stack in changes.removed:
-        out.print(f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False)
+        out.print(f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False, markup=False)
 
 
 @app.command("summary")

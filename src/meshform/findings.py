@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from meshform.text import clean, shorten
+
 Path = tuple[str | int, ...]
+MAX_MESSAGE = 400  # characters; values inside a message are quoted with text.excerpt
 
 
 class Severity(str, Enum):
@@ -29,6 +32,10 @@ class Location:
     line: int = 0
     col: int = 0
 
+    def __post_init__(self) -> None:
+        # File names come from the repository: a name may hold escape sequences too.
+        object.__setattr__(self, "file", clean(self.file))
+
     def __str__(self) -> str:
         if not self.line:
             return self.file
@@ -42,7 +49,8 @@ def format_path(path: Path) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = shorten(clean(part), 60)  # keys are the user's text
+            out += f".{part}" if out else part
     return out
 
 
@@ -54,6 +62,12 @@ class Finding:
     severity: Severity = Severity.ERROR
     code: str = "spec"  # a policy id, or the stage that found it
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        # Messages quote the user's values: one line, no control characters, bounded, so a
+        # finding can neither forge output nor carry a file's content into CI logs.
+        object.__setattr__(self, "message", shorten(clean(self.message), MAX_MESSAGE))
+        object.__setattr__(self, "hint", shorten(clean(self.hint), MAX_MESSAGE))
 
     @property
     def is_error(self) -> bool:

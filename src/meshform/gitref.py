@@ -16,7 +16,8 @@ DEFAULT_BASE = "origin/main"
 
 def git(root: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              encoding="utf-8", errors="surrogateescape")
     except FileNotFoundError:
         raise MeshformError("git is not installed; it is needed to compare with --base") from None
     if proc.returncode:
@@ -52,8 +53,8 @@ def changed_files(root: Path, base: str) -> list[str]:
     relative to the mesh root."""
     start = merge_base(root, base)
     here = prefix(root)
-    names = set(git(root, "diff", "--name-only", "--no-renames", start, "--", ".").splitlines())
-    names |= {here + n for n in git(root, "ls-files", "--others", "--exclude-standard").splitlines()}
+    names = set(_names(git(root, "diff", "-z", "--name-only", "--no-renames", start, "--", ".")))
+    names |= {here + n for n in _names(git(root, "ls-files", "-z", "--others", "--exclude-standard"))}
     return sorted(n[len(here):] for n in names if n.startswith(here))
 
 
@@ -61,10 +62,13 @@ def files_at(root: Path, ref: str, folder: str) -> dict[str, bytes]:
     """Every file under `folder` (relative to the mesh root) at `ref`: path → content."""
     here = prefix(root)
     out = {}
-    listing = git(root, "ls-tree", "-r", "--name-only", ref, "--", f"{here}{folder}")
-    for path in listing.splitlines():
-        data = subprocess.run(["git", "-C", str(root), "show", f"{ref}:{path}"], capture_output=True, check=True).stdout
-        out[path[len(here):]] = data
+    # -z: names as they are; without it git quotes non-ASCII names ("domains/\303\251.yaml").
+    listing = git(root, "ls-tree", "-r", "-z", "--name-only", ref, "--", f"{here}{folder}")
+    for path in _names(listing):
+        proc = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"{ref}:{path}"], capture_output=True)
+        if proc.returncode:  # a submodule or an unreadable entry: not a spec file
+            continue
+        out[path[len(here):]] = proc.stdout
     return out
 
 
@@ -79,6 +83,10 @@ def _exists(root: Path, ref: str, path: str) -> bool:
     return subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{ref}:{path}"], capture_output=True).returncode == 0
 
 
+def _names(output: str) -> list[str]:
+    return [name for name in output.split("\0") if name]
+
+
 def checkout_specs(root: Path, ref: str, into: Path) -> bool:
     """Write mesh.yaml, domains/ and subscriptions/ as of `ref` into `into`; False when the
     mesh did not exist yet at `ref`."""
@@ -86,6 +94,8 @@ def checkout_specs(root: Path, ref: str, into: Path) -> bool:
     for folder in ("mesh.yaml", "domains", "subscriptions"):
         for path, data in files_at(root, ref, folder).items():
             target = into / path
+            if not target.resolve().is_relative_to(into.resolve()):
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             found = True

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from meshform.findings import Finding, Findings, format_path
+from meshform.text import clean, github_data, github_property
 
 
 class Format(str, Enum):
@@ -24,12 +25,15 @@ def print_findings(findings: Findings, fmt: Format, console: Console) -> None:
         return
     for finding in items:
         if fmt is Format.github:
+            # Workflow-command escaping: a value cannot end the command early, start a new
+            # one on another line, or add properties.
             level = "error" if finding.is_error else "warning"
-            title = f",title={finding.code}" if finding.code not in ("spec", "yaml") else ""
+            title = f",title={github_property(finding.code)}" if finding.code not in ("spec", "yaml") else ""
             loc = finding.location
-            where = format_path(finding.path)
-            message = f"{where + ': ' if where else ''}{finding.message}".replace("\n", " ")
-            console.print(f"::{level} file={loc.file},line={loc.line},col={loc.col}{title}::{message}", markup=False, highlight=False)
+            where = clean(format_path(finding.path))
+            message = github_data(f"{where + ': ' if where else ''}{finding.message}")
+            console.print(f"::{level} file={github_property(loc.file)},line={loc.line},col={loc.col}{title}::{message}",
+                          markup=False, highlight=False, soft_wrap=True)
         else:
             console.print(_as_text(finding), highlight=False)
 
@@ -42,7 +46,7 @@ def _as_text(finding: Finding) -> Text:
     if finding.code not in ("spec", "yaml"):
         label += f"[{finding.code}]"  # the policy id, so it can be looked up or excepted
     text.append(f"{label}: ", style="bold red" if finding.is_error else "bold yellow")
-    where = format_path(finding.path)
+    where = clean(format_path(finding.path))  # keys are the user's text too
     if where:
         text.append(f"{where}: ", style="cyan")
     text.append(finding.message)
@@ -56,7 +60,7 @@ def _as_dict(finding: Finding) -> dict:
         "file": finding.location.file,
         "line": finding.location.line,
         "column": finding.location.col,
-        "path": format_path(finding.path),
+        "path": clean(format_path(finding.path)),
         "severity": finding.severity.value,
         "code": finding.code,
         "message": finding.message,

@@ -8,12 +8,14 @@ mesh with it, and puts back what was there when the file itself has errors.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-from meshform.findings import Finding
+from meshform.files import write_atomic
+from meshform.findings import Finding, MeshformError
 from meshform.spec.subscription import Subscription
-from meshform.validate import Result, validate
+from meshform.validate import Result, outside_root, validate
 
 
 def write_checked(root: Path, relative: str, text: str,
@@ -21,20 +23,25 @@ def write_checked(root: Path, relative: str, text: str,
     """Write `text` to ROOT/`relative` and validate; on errors in that file (other than
     those `excuse` accepts), restore the previous state and return them."""
     path = root / relative
+    if outside_root(root, path) or path.is_symlink():
+        # Never write through a link a pull request may have planted.
+        raise MeshformError(f"{relative} is a symbolic link (or under one); meshform does not write through links",
+                            exit_code=1)
     before = path.read_text(encoding="utf-8") if path.is_file() else None
     made_folder = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text.encode("utf-8"))
     result = validate(root)
     problems = [f for f in result.findings.errors if f.location.file == relative and not excuse(f)]
     if problems:
         if before is not None:
-            path.write_text(before, encoding="utf-8")
+            write_atomic(path, before.encode("utf-8"))
         else:
             path.unlink()
             if made_folder:
                 path.parent.rmdir()
     return result, problems
+
 
 
 def _yaml_list(items: list[str]) -> str:
@@ -114,7 +121,10 @@ subscriptions:
 
 
 def subscription_item(sub: Subscription) -> str:
-    text = f"  - product: {sub.product}\n    purpose: {json.dumps(sub.purpose)}\n"
+    # A product argument is the user's text: quoted unless it is a plain name, so a newline
+    # or a `#` cannot add keys or entries to the file.
+    product = sub.product if re.fullmatch(r"[a-z][a-z0-9_]*", sub.product) else json.dumps(sub.product)
+    text = f"  - product: {product}\n    purpose: {json.dumps(sub.purpose)}\n"
     if sub.expires:
         text += f"    expires: {sub.expires.isoformat()}          # access ends at 00:00 UTC on this day\n"
     return text

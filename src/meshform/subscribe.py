@@ -16,7 +16,8 @@ from ruamel.yaml import YAML
 from meshform.findings import Finding, Findings, MeshformError
 from meshform.scaffold import subscription_header, subscription_item, write_checked
 from meshform.spec.subscription import Subscription, subscription_path
-from meshform.validate import validate
+from meshform.load import SpecLoadError, parse_spec_text
+from meshform.validate import outside_root, validate
 
 
 @dataclass
@@ -47,9 +48,15 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
     item = Subscription.model_construct(product=product, purpose=purpose, expires=expires)
     relative = subscription_path(producer, consumer)
     path = root / relative
-    before = path.read_text(encoding="utf-8") if path.is_file() else None
-    after, problems = write_checked(root, relative, _append(before, consumer, producer, item), excuse=_awaits_platform)
     outcome = Outcome(relative)
+    before = path.read_text(encoding="utf-8") if path.is_file() and not outside_root(root, path) else None
+    if before is not None:
+        try:  # the file must read as a spec before meshform edits it: findings, not a traceback
+            parse_spec_text(before, relative)
+        except SpecLoadError as error:
+            outcome.findings.add(error.finding)
+            return outcome
+    after, problems = write_checked(root, relative, _append(before, consumer, producer, item), excuse=_awaits_platform)
     if problems:
         outcome.findings.extend(problems)
     else:

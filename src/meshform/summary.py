@@ -15,10 +15,13 @@ from pathlib import Path
 from meshform.changes import changed_stacks
 from meshform.diff import compare, read_stacks, read_stacks_at, releases
 from meshform.gitref import checkout_specs, merge_base
+from meshform.markdown import code, text, truncate
 from meshform.model import Mesh, Product, Subscription
 from meshform.validate import Result, validate
 
 MAX_FINDINGS = 50
+# GitHub refuses comments over 65,536 characters; leave room for what CI wraps around it.
+MAX_CHARS = 60_000
 MARKER = "<!-- meshform-summary -->"  # lets CI update its comment instead of adding one
 
 
@@ -44,21 +47,21 @@ def _subscriptions(mesh: Mesh | None) -> dict[tuple[str, str], Subscription]:
 def _compare(what: str, old: dict, new: dict, describe, ignore: tuple[str, ...] = ()) -> list[str]:
     """Lines for what was added, removed and changed (with the changed fields) between two
     versions of the same kind of model object, by key."""
-    lines = [f"- **new {what}** `{key}` — {describe(new[key])}" for key in sorted(set(new) - set(old))]
-    lines += [f"- **{what} removed** `{key}`" for key in sorted(set(old) - set(new))]
+    lines = [f"- **new {what}** {code(key)} — {describe(new[key])}" for key in sorted(set(new) - set(old))]
+    lines += [f"- **{what} removed** {code(key)}" for key in sorted(set(old) - set(new))]
     for key in sorted(set(old) & set(new)):
         before, after = _plain(old[key]), _plain(new[key])
         changed = sorted(k for k in set(before) | set(after) if k not in ignore and before.get(k) != after.get(k))
         if changed:
-            lines.append(f"- {what} `{key}` changed: {', '.join(changed)}")
+            lines.append(f"- {what} {code(key)} changed: {', '.join(changed)}")
     return lines
 
 
 def _people(base: Mesh | None, head: Mesh) -> list[str]:
     domains = _compare("domain", {d.name: d for d in base.domains} if base else {}, {d.name: d for d in head.domains},
-                       lambda d: f"owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month",
+                       lambda d: text(f"owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month"),
                        ignore=("products",))
-    products = _compare("product", _products(base), _products(head), lambda p: f"{p.classification}, {p.refresh}")
+    products = _compare("product", _products(base), _products(head), lambda p: text(f"{p.classification}, {p.refresh}"))
     return domains + products
 
 
@@ -84,15 +87,18 @@ def _subscription_lines(base: Mesh | None, head: Mesh) -> list[str]:
         for s in subs:
             until = s.expires.isoformat() if s.expires else "—"
             approver = _approval(head, s) if s.product_key in _products(head) else "—"
-            lines.append(f"| {mark} | {s.consumer} | `{s.product_key}` | {s.purpose.replace('|', '/')} | {until} | {approver} |")
+            # The approvers are code owners (validated @user / @org/team names): mentioned on
+            # purpose. Everything the requester wrote is escaped.
+            lines.append(f"| {mark} | {text(s.consumer)} | {code(s.product_key)} | {text(s.purpose)} | {until} | "
+                         f"{approver.replace('|', '')} |")
     for s in removed:
-        lines.append(f"| removed | {s.consumer} | `{s.product_key}` | | | |")
+        lines.append(f"| removed | {text(s.consumer)} | {code(s.product_key)} | | | |")
     return lines
 
 
 def _findings(result: Result) -> list[str]:
     ordered = result.findings.sorted()
-    lines = [f"- {'❌' if f.is_error else '⚠️'} `{f.location}` {f.message}" + (f" — _{f.hint}_" if f.hint else "")
+    lines = [f"- {'❌' if f.is_error else '⚠️'} {code(f.location)} {text(f.message)}" + (f" — _{text(f.hint)}_" if f.hint else "")
              for f in ordered[:MAX_FINDINGS]]
     if len(ordered) > MAX_FINDINGS:
         lines.append(f"- … and {len(ordered) - MAX_FINDINGS} more (run `meshform validate`)")
@@ -119,13 +125,13 @@ def _terraform(root: Path, start: str, terraform: Path, head: Mesh) -> tuple[lis
         per_stack.setdefault(stack, Counter())[action] += 1
     for stack in sorted(per_stack, key=lambda s: (-(per_stack[s]["removed"] + per_stack[s]["replaced"]), s)):
         n = per_stack[stack]
-        lines.append(f"| `{stack}` | {n['added']} | {n['changed']} | {n['replaced']} | {n['removed']} |")
+        lines.append(f"| {code(stack)} | {n['added']} | {n['changed']} | {n['replaced']} | {n['removed']} |")
     return lines, len(blocked)
 
 
 def _loss_line(c) -> str:
-    line = f"- `{c.stack}`: {c.action} `{c.address}`"
-    return line + (f" — **{c.loss}**" if c.loss else "")
+    line = f"- {code(c.stack)}: {c.action} {code(c.address)}"
+    return line + (f" — **{text(c.loss)}**" if c.loss else "")
 
 
 def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
@@ -136,9 +142,9 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
 
     errors, warnings = len(head.findings.errors), len(head.findings.warnings)
     status = "❌ the specs have errors" if errors else "✅ the specs are valid"
-    out = [MARKER, "## meshform", "", f"{status} ({errors} error(s), {warnings} warning(s)) — compared with `{base}`.", ""]
+    out = [MARKER, "## meshform", "", f"{status} ({errors} error(s), {warnings} warning(s)) — compared with {code(base)}.", ""]
     if head.mesh is None:
-        return "\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n"
+        return _bounded("\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n")
 
     stacks = changed_stacks(head.mesh, root, base)
     tf_lines, blocked = _terraform(root, start, terraform, head.mesh)
@@ -148,12 +154,17 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),
         ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
         ("Policy findings", _findings(head) or ["None."]),
-        ("Stacks to plan", [f"- `{s}` — {'; '.join(stacks.reasons[s])}" for s in stacks.stacks]
-         + ([f"- `bootstrap` — {'; '.join(stacks.reasons['bootstrap'])}: **a person must apply it** (CI never does)"]
+        ("Stacks to plan", [f"- {code(s)} — {text('; '.join(stacks.reasons[s]))}" for s in stacks.stacks]
+         + ([f"- `bootstrap` — {text('; '.join(stacks.reasons['bootstrap']))}: **a person must apply it** (CI never does)"]
             if stacks.bootstrap else [])
-         + [f"- `{s}` — removed: needs `terraform destroy`" for s in stacks.removed] or ["None."]),
+         + [f"- {code(s)} — removed: needs `terraform destroy`" for s in stacks.removed] or ["None."]),
         ("Terraform", tf_lines),
     ]
     for title, lines in sections:
         out += [f"### {title}", "", *lines, ""]
-    return "\n".join(out)
+    return _bounded("\n".join(out))
+
+
+def _bounded(document: str) -> str:
+    return truncate(document, MAX_CHARS, f"**… this summary was cut at {MAX_CHARS:,} characters** (GitHub's limit "
+                    f"for a comment is 65,536); run `meshform summary` locally for the rest.")

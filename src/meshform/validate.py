@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from meshform.check import check_mesh
-from meshform.findings import Findings, MeshformError
+from meshform.findings import Finding, Findings, Location, MeshformError
 from meshform.load import SpecFile, SpecLoadError, load_spec_file
 from meshform.model import Mesh, PolicyException
 from meshform.policies import evaluate
 from meshform.resolve import resolve
 from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
+from meshform.text import excerpt
 
 MESH_FILE = "mesh.yaml"
 DOMAINS_DIR = "domains"
@@ -65,7 +66,7 @@ def validate(root: Path | str = ".") -> Result:
         raise MeshformError(f"no {MESH_FILE} in {root.resolve()}; run meshform in a mesh repository or pass --root DIR")
 
     findings = Findings()
-    mesh_file = _load(root / MESH_FILE, MESH_FILE, findings)
+    mesh_file = _load(root / MESH_FILE, MESH_FILE, findings, root)
     mesh_spec = None
     if mesh_file is not None:
         mesh_spec, problems = parse_mesh(mesh_file)
@@ -89,7 +90,7 @@ def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findi
     """(spec, file) for each file that loads and parses; findings for the others."""
     parsed = []
     for path in paths:
-        spec_file = _load(path, path.relative_to(root).as_posix(), findings)
+        spec_file = _load(path, path.relative_to(root).as_posix(), findings, root)
         if spec_file is None:
             continue
         spec, problems = parse(spec_file)
@@ -99,7 +100,18 @@ def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findi
     return parsed
 
 
-def _load(path: Path, display: str, findings: Findings) -> SpecFile | None:
+def outside_root(root: Path, path: Path) -> bool:
+    """True when `path`, with its symbolic links followed, is not inside the mesh root."""
+    return not path.resolve().is_relative_to(root.resolve())
+
+
+def _load(path: Path, display: str, findings: Findings, root: Path) -> SpecFile | None:
+    if outside_root(root, path):
+        # A pull request can add a link to /etc/passwd or ~/.ssh: its content must never be
+        # read, let alone echoed into findings, annotations or the PR comment.
+        findings.add(Finding(Location(display), (), f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
+                             "mesh repository; refused (spec files must live in the repository)", code="yaml"))
+        return None
     try:
         return load_spec_file(path, display)
     except SpecLoadError as error:

@@ -6,12 +6,17 @@ jsii and costs seconds, so this module imports them lazily, inside `synth()`.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from meshform.files import write_atomic
 from meshform.findings import MeshformError
 from meshform.model import Mesh
 
@@ -19,6 +24,8 @@ BOOTSTRAP_STACK = "bootstrap"
 PLATFORM_STACK = "platform"
 STACKS_DIR = "stacks"
 STACK_FILE = "cdk.tf.json"
+LOCK_FILE = ".meshform.lock"  # in the output folder while a synth writes it
+LOCK_WAIT_SECONDS = 5.0
 
 
 def _quiet_node() -> None:
@@ -79,24 +86,84 @@ def synth(
         if progress:
             progress("writing Terraform JSON")
         app.synth()
-        if before_publish:
-            before_publish(Path(tmp))
-        _publish(Path(tmp), Path(out), wanted, full=not only)
+        with publish_lock(Path(out)):
+            if before_publish:
+                before_publish(Path(tmp))
+            _publish(Path(tmp), Path(out), wanted, full=not only)
     return wanted
 
 
+@contextlib.contextmanager
+def publish_lock(out: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold `out`/.meshform.lock while writing: a second synth into the same folder waits
+    briefly, then stops with a usage error naming the holder (exit 2)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or 'not a folder'}") from None
+    lock = out / LOCK_FILE
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+    while True:
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is None:
+                continue  # a stale lock (its process is gone) was removed: try again
+            if time.monotonic() >= deadline:
+                raise MeshformError(f"{out} is being written by another meshform synth ({holder}); wait for it, "
+                                    f"or delete {lock} if that process is not running") from None
+            time.sleep(0.1)
+        except OSError as error:
+            raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or error}") from None
+    with os.fdopen(handle, "w") as stream:
+        stream.write(f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def _lock_holder(lock: Path) -> str | None:
+    """Who holds the lock; None (and the lock removed) when it was left by a dead process
+    on this machine."""
+    try:
+        text = lock.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "unknown"
+    parts = text.split()
+    if len(parts) >= 4 and parts[0] == "pid" and parts[1].isdigit() and parts[3] == socket.gethostname():
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            return None
+        except OSError:
+            pass
+    return text[:200] or "unknown"
+
+
 def _publish(synthesized: Path, out: Path, stacks: list[str], full: bool) -> None:
-    """Move the synthesized stacks into `out`. A full synth also drops stacks that no
-    longer exist, so `out` mirrors the specs exactly (git shows the removal)."""
-    target = out / STACKS_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    for name in stacks:
-        destination = target / name
-        if destination.exists():
-            shutil.rmtree(destination)
-        destination.mkdir()
-        shutil.copyfile(synthesized / STACKS_DIR / name / STACK_FILE, destination / STACK_FILE)
-    if full:
-        for stale in sorted(p for p in target.iterdir() if p.is_dir() and p.name not in stacks):
-            shutil.rmtree(stale)
-        shutil.copyfile(synthesized / "manifest.json", out / "manifest.json")
+    """Put the synthesized stacks into `out`. A full synth also drops stacks that no
+    longer exist, so `out` mirrors the specs exactly (git shows the removal).
+
+    Each file is written beside its final name and renamed into place: a full disk, a
+    read-only folder or an interrupt leaves every stack either as it was or complete."""
+    try:
+        target = out / STACKS_DIR
+        target.mkdir(parents=True, exist_ok=True)
+        for name in stacks:
+            destination = target / name
+            destination.mkdir(exist_ok=True)
+            write_atomic(destination / STACK_FILE, (synthesized / STACKS_DIR / name / STACK_FILE).read_bytes())
+        if full:
+            for stale in sorted(p for p in target.iterdir() if p.is_dir() and p.name not in stacks):
+                shutil.rmtree(stale)
+            write_atomic(out / "manifest.json", (synthesized / "manifest.json").read_bytes())
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or error}{where}; "
+                            "files already written are complete, the others unchanged") from None

@@ -11,13 +11,16 @@ from pydantic import BaseModel, ValidationError
 
 from meshform.findings import Finding, did_you_mean
 from meshform.load import SpecFile
+from meshform.text import excerpt
 
 
 def findings_from(error: ValidationError, spec_file: SpecFile, model: type[BaseModel]) -> list[Finding]:
     findings = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        is_key = bool(loc) and loc[-1] == "[key]"
+        # pydantic marks a bad mapping key with a trailing "[key]" after the key itself; a key
+        # that is literally "[key]" (an unknown top-level key, say) is just a key.
+        is_key = len(loc) >= 2 and loc[-1] == "[key]" and item["type"] != "extra_forbidden"
         if is_key:
             loc = loc[:-1]
         message = _message(item, loc, model, is_key)
@@ -33,7 +36,7 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
     if kind == "extra_forbidden":
         known = _known_keys(model, loc[:-1])
         hint = did_you_mean(str(loc[-1]), known) or (f"; expected one of: {', '.join(known)}" if known else "")
-        return f"unknown key '{loc[-1]}'{hint}"
+        return f"unknown key {excerpt(str(loc[-1]))}{hint}"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         return f"{_show(value)} is not one of {', '.join(choices)}"
@@ -71,10 +74,10 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
 
 def _show(value: object) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return excerpt(value)
     if isinstance(value, (dict, list)) or value is None:
         return describe_value(value)
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    return str(value).lower() if isinstance(value, bool) else excerpt(value)
 
 
 def describe_value(value: object) -> str:
@@ -88,10 +91,10 @@ def describe_value(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {excerpt(value)}"
     if isinstance(value, (dt.date, dt.datetime)):
         return f"the date {value}"
-    return f"text {value!r}"
+    return f"text {excerpt(value)}"
 
 
 def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:

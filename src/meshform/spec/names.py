@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from meshform.text import excerpt
+
 # --- locations --------------------------------------------------------------------------
 
 MULTI_REGIONS = ("EU", "US")
@@ -37,7 +39,7 @@ def _normalise_location(value: object) -> object:
 
 def _check_location(value: str) -> str:
     if value not in LOCATIONS:
-        raise ValueError(f"'{value}' is not a BigQuery location (multi-regions: EU, US; or a region such as europe-west1)")
+        raise ValueError(f"{excerpt(value)} is not a BigQuery location (multi-regions: EU, US; or a region such as europe-west1)")
     return value
 
 
@@ -62,9 +64,9 @@ def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None
 
     def check(value: str) -> str:
         if not regex.fullmatch(value):
-            raise ValueError(f"'{value}' is not a valid {what}")
+            raise ValueError(f"{excerpt(value)} is not a valid {what}")
         if value.lower() in reserved:
-            raise ValueError(f"'{value}' is reserved; choose another {what.split(':')[0]}")
+            raise ValueError(f"{excerpt(value)} is reserved; choose another {what.split(':')[0]}")
         if extra:
             extra(value)
         return value
@@ -75,7 +77,7 @@ def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None
 
 def _no_google(value: str) -> None:
     if "google" in value:
-        raise ValueError(f"'{value}' contains 'google', which Google Cloud does not allow")
+        raise ValueError(f"{excerpt(value)} contains 'google', which Google Cloud does not allow")
 
 
 MeshName = _rule(
@@ -139,7 +141,7 @@ RESERVED_COLUMN_PREFIXES = (
 def _no_reserved_column_prefix(value: str) -> None:
     for prefix in RESERVED_COLUMN_PREFIXES:
         if value.lower().startswith(prefix):
-            raise ValueError(f"'{value}' starts with '{prefix.upper()}', a prefix BigQuery reserves")
+            raise ValueError(f"{excerpt(value)} starts with '{prefix.upper()}', a prefix BigQuery reserves")
 
 
 ColumnName = _rule(
@@ -194,11 +196,11 @@ def bucket_name_problem(name: str) -> str | None:
     """Why `name` is not a valid Cloud Storage bucket name, or None. Dots are not allowed
     here: dotted names need domain verification, which a mesh cannot assume."""
     if not 3 <= len(name) <= 63:
-        return f"bucket name '{name}' is {len(name)} characters; Cloud Storage allows 3 to 63"
+        return f"bucket name {excerpt(name)} is {len(name)} characters; Cloud Storage allows 3 to 63"
     if not _BUCKET.fullmatch(name):
-        return f"'{name}' is not a valid bucket name: lowercase letters, digits, '-' and '_', starting and ending with a letter or digit"
+        return f"{excerpt(name)} is not a valid bucket name: lowercase letters, digits, '-' and '_', starting and ending with a letter or digit"
     if name.startswith("goog") or "google" in name or "g00gle" in name:
-        return f"bucket name '{name}' may not start with 'goog' or contain 'google'"
+        return f"bucket name {excerpt(name)} may not start with 'goog' or contain 'google'"
     return None
 
 
@@ -215,11 +217,11 @@ BucketName = Annotated[str, AfterValidator(_check_bucket), Field(json_schema_ext
 def project_id_problem(project_id: str) -> str | None:
     if not re.fullmatch(PROJECT_ID_PATTERN, project_id):
         return (
-            f"project id '{project_id}' ({len(project_id)} characters) is invalid: 6-30 lowercase "
+            f"project id {excerpt(project_id)} ({len(project_id)} characters) is invalid: 6-30 lowercase "
             "letters, digits and hyphens, starting with a letter, not ending with a hyphen"
         )
     if "google" in project_id:
-        return f"project id '{project_id}' contains 'google', which Google Cloud does not allow"
+        return f"project id {excerpt(project_id)} contains 'google', which Google Cloud does not allow"
     return None
 
 
@@ -233,10 +235,10 @@ PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
 
 def _check_member(value: str) -> str:
     if value.lower() in PUBLIC_MEMBERS:
-        raise ValueError(f"'{value}' would make data public; meshform never grants to it")
+        raise ValueError(f"{excerpt(value)} would make data public; meshform never grants to it")
     if not _MEMBER.fullmatch(value):
         raise ValueError(
-            f"'{value}' is not an IAM member; use user:, group:, serviceAccount: with an email, or domain: with a domain"
+            f"{excerpt(value)} is not an IAM member; use user:, group:, serviceAccount: with an email, or domain: with a domain"
         )
     return value
 
