@@ -104,6 +104,16 @@ CASES = [
         stack({"google_service_account": {"a": {"account_id": "pipelines"}}}),
     ),
     (
+        "iam-condition-supported",
+        stack({"google_data_catalog_policy_tag_iam_member": {"m": {
+            "member": "group:a@b.com", "role": "roles/datacatalog.categoryFineGrainedReader", "policy_tag": "t",
+            "condition": {"title": "expires", "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")'},
+        }}}),
+        stack({"google_data_catalog_policy_tag_iam_member": {"m": {
+            "member": "group:a@b.com", "role": "roles/datacatalog.categoryFineGrainedReader", "policy_tag": "t",
+        }}}),
+    ),
+    (
         "iam-condition",
         stack({"google_storage_bucket_iam_member": {"m": {
             "member": "group:a@b.com", "role": "roles/storage.objectViewer",

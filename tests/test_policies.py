@@ -194,6 +194,17 @@ def test_only_the_mesh_s_own_service_accounts_and_listed_members_are_trusted(mes
     assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 1
 
 
+def test_another_domain_s_pipeline_account_is_not_this_domain_s_owner(mesh_repo):
+    """Every domain's pipeline account is the mesh's own, but only in its own domain: as
+    marketing's owner, sales' pipeline would read everything marketing subscribes to."""
+    mesh_repo("domains/marketing.yaml", "domain: marketing\ndescription: Campaigns and their results.\n"
+              "owners: [group:marketing@acme.com, 'serviceAccount:pipelines@acme-dm-sales.iam.gserviceaccount.com']\n"
+              "cost_center: cc-2001\nbudget: {amount: 100, currency: EUR}\n")
+    [finding] = policy_findings(mesh_repo.root, "iam-member-domains")
+    assert "is not marketing's own pipeline service account" in finding.message
+    assert finding.location.file == "domains/marketing.yaml"
+
+
 def test_mesh_yaml_can_trust_members_and_domains_by_name(mesh_repo):
     edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
          "owners: [group:sales-data@acme.com, 'serviceAccount:etl@vendor-proj.iam.gserviceaccount.com', 'domain:acme.com']")

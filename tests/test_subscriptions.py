@@ -230,10 +230,39 @@ def test_tagged_columns_stay_unreadable_to_subscribers_without_the_platform_s_ap
 
 def test_an_approved_column_access_reads_only_the_producer_s_own_tag(example_stacks):
     """logistics asked for customer_profiles' pii columns and mesh.yaml column_access approves:
-    it reads customer's child of pii, until the subscription expires, and nothing else."""
+    it reads customer's child of pii, and nothing else."""
     grants = example_stacks["access-customer"]["resource"]["google_data_catalog_policy_tag_iam_member"]
     assert {g["member"] for g in grants.values()} == {
         "group:logistics-data@acme.com", "serviceAccount:pipelines@acme-dm-logistics.iam.gserviceaccount.com"}
     for grant in grants.values():
         assert grant["policy_tag"] == "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_customer}"
-        assert grant["condition"]["expression"] == 'request.time < timestamp("2027-03-31T00:00:00Z")'
+        # Policy tags take no conditional bindings; the dataset read the columns need expires.
+        assert "condition" not in grant
+
+
+@pytest.mark.synth
+def test_a_member_only_an_exception_admits_never_reads_another_domain_s_data(tmp_path):
+    """marketing's exception admits a partner agency's group; moved to marketing's domain
+    owners, it still gets nothing of what marketing subscribes to."""
+    import shutil
+    from pathlib import Path
+
+    from meshform.diff import read_stacks
+    from meshform.render import synth
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "mesh"
+    root.mkdir()
+    for part in ("mesh.yaml", "domains", "subscriptions"):
+        (shutil.copytree if (repo / part).is_dir() else shutil.copy)(repo / part, root / part)
+    marketing = (root / "domains/marketing.yaml").read_text()
+    marketing = marketing.replace("owners: [group:marketing-analytics@acme.com,",
+                                  "owners: [group:crm-ops@partner-agency.example, group:marketing-analytics@acme.com,", 1)
+    (root / "domains/marketing.yaml").write_text(marketing)
+    result = validate(root)
+    assert result.ok, [str(f) for f in result.findings]  # the exception covers the member
+    synth(result.mesh, tmp_path / "out", only=["access-sales"])
+    grants = read_stacks(tmp_path / "out")["access-sales"]["resource"]
+    members = {g["member"] for kind in grants.values() for g in kind.values()}
+    assert "group:marketing-analytics@acme.com" in members
+    assert not any("partner-agency" in m for m in members)

@@ -8,7 +8,9 @@ it touches approves. Hence:
   that domain's code owners: the producer approves its consumers;
 * everything else — mesh.yaml and its policies, workflows, schemas, and any *new* domain
   file (it has no line yet) — belongs to the platform team;
-* generated Terraform has no owner: CI checks that it matches the specs.
+* generated Terraform has no owner — CI checks that it matches the specs — except a
+  producer's access stack (`terraform/stacks/access-<domain>/`): who reads a producer's
+  data changes there also when a *consumer* changes its owners, so the producer approves it.
 
 GitHub reads CODEOWNERS from the pull request's base branch, so a PR cannot approve itself
 by editing this file.
@@ -17,6 +19,7 @@ by editing this file.
 from __future__ import annotations
 
 from meshform.model import Mesh
+from meshform.spec.names import ACCESS_STACK_PREFIX
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
 
 CODEOWNERS_PATH = ".github/CODEOWNERS"
@@ -44,12 +47,14 @@ def render_codeowners(mesh: Mesh) -> str:
         "# Generated Terraform: no owner; CI checks it matches the specs.",
         ("/terraform/", ""),
         "",
-        "# Each domain approves changes to its spec and subscriptions to its products.",
+        "# Each domain approves changes to its spec, subscriptions to its products, and who",
+        "# reads them (its access stack changes when a consumer changes its owners too).",
     ]
     for domain in mesh.domains:
         owners = " ".join(domain.code_owners) or platform
         rows.append((f"/domains/{domain.name}.yaml", owners))
         rows.append((f"/{SUBSCRIPTIONS_DIR}/{domain.name}/", owners))
+        rows.append((f"/terraform/stacks/{ACCESS_STACK_PREFIX}{domain.name}/", owners))
     rows += ["", "# Platform files, last so that no line above can take them."]
     rows += [(path, platform) for path in PLATFORM_PATHS]
     width = max(len(r[0]) for r in rows if isinstance(r, tuple)) + 2

@@ -106,3 +106,23 @@ def conditions(stack_name: str, stack: Stack) -> Iterator[Problem]:
             continue
         for problem in condition_problems(condition):
             yield address, problem
+
+
+# Resource types whose IAM policy takes no conditional role bindings. The provider reads a
+# policy tag's and a taxonomy's policy without asking for version 3
+# (google/services/datacatalog/iam_data_catalog_policy_tag.go sends no requestedPolicyVersion;
+# website/docs/r/data_catalog_policy_tag_iam.html.markdown documents no `condition`), and
+# Data Catalog is not among the services that accept conditions.
+UNCONDITIONAL = ("google_data_catalog_policy_tag_iam_member", "google_data_catalog_taxonomy_iam_member")
+
+
+@rule(
+    "iam-condition-supported",
+    "No IAM condition on a resource whose policy takes none (Data Catalog policy tags and taxonomies).",
+    "IAM: Resource types that accept conditional role bindings",
+    "https://cloud.google.com/iam/docs/conditions-resource-attributes",
+)
+def unsupported_conditions(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for rtype, address, body in resources(stack):
+        if rtype in UNCONDITIONAL and body.get("condition"):
+            yield address, f"{rtype} takes no IAM condition; the apply fails or the binding is lost"

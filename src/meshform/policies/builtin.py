@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshform.model import Mesh, Source, tagged_columns
+from meshform.model import Domain, Mesh, Source, tagged_columns
 from meshform.spec import policies as settings
 
 
@@ -38,31 +38,35 @@ class MemberViolation(Violation):
     member: str = ""  # the member at fault: an exception for this policy must name it
 
 
-def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Violation]:
-    """user: and group: members from allowed email domains; service accounts only the mesh's own
-    pipeline accounts (derived from the specs) or members mesh.yaml trusts by name; domain:
-    members only for the domains mesh.yaml lists. A project id that merely looks like the
-    mesh's (anyone can create `<prefix>-anything`) proves nothing."""
-    allowed = {d.lower() for d in cfg.allowed_domains} or {mesh.platform_team.rsplit("@", 1)[-1].lower()}
-    trusted = {m.lower() for m in cfg.trusted_members} | {d.pipeline_member.lower() for d in mesh.domains}
-    whole_domains = {d.lower() for d in cfg.domain_members}
+def member_problem(mesh: Mesh, domain: Domain, member: str, cfg: settings.MemberDomains | None = None) -> str | None:
+    """Why `member` may not be an owner in `domain` under iam-member-domains, or None.
 
-    def problem(member: str) -> str | None:
-        kind, _, identity = member.partition(":")
-        if member.lower() in trusted:
-            return None
-        if kind == "domain":
-            if identity.lower() in whole_domains:
-                return None
-            return (f"'{member}' grants to everyone in {identity}; whole domains only where mesh.yaml "
-                    "policies.iam-member-domains.domain_members lists them")
-        if kind == "serviceAccount":
-            return (f"'{member}' is not one of the mesh's own service accounts; the platform team lists others in "
-                    "policies.iam-member-domains.trusted_members")
-        if identity.rsplit("@", 1)[-1].lower() not in allowed:
-            return f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})"
+    user: and group: members from allowed email domains (compared case-insensitively);
+    service accounts only the domain's own pipeline account or members mesh.yaml trusts by
+    name; domain: members only for the domains mesh.yaml lists. A project id that merely
+    looks like the mesh's (anyone can create `<prefix>-anything`) proves nothing, and another
+    domain's pipeline account is that domain's, not this one's."""
+    cfg = cfg or mesh.policies.iam_member_domains
+    if not cfg.enabled:
         return None
+    allowed = {d.lower() for d in cfg.allowed_domains} or {mesh.platform_team.rsplit("@", 1)[-1].lower()}
+    kind, _, identity = member.partition(":")
+    if member.lower() in {m.lower() for m in cfg.trusted_members} | {domain.pipeline_member.lower()}:
+        return None
+    if kind == "domain":
+        if identity.lower() in {d.lower() for d in cfg.domain_members}:
+            return None
+        return (f"'{member}' grants to everyone in {identity}; whole domains only where mesh.yaml "
+                "policies.iam-member-domains.domain_members lists them")
+    if kind == "serviceAccount":
+        return (f"'{member}' is not {domain.name}'s own pipeline service account; the platform team lists "
+                "others in policies.iam-member-domains.trusted_members")
+    if identity.rsplit("@", 1)[-1].lower() not in allowed:
+        return f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})"
+    return None
 
+
+def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Violation]:
     for domain in mesh.domains:
         members = [(m, domain.source.child("owners", i)) for i, m in enumerate(domain.owners)]
         for product in domain.products:
@@ -70,7 +74,7 @@ def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Viol
             if product.owners != domain.owners:
                 members += [(m, product.source.child("owners", i)) for i, m in enumerate(product.owners)]
         for member, source in members:
-            message = problem(member)
+            message = member_problem(mesh, domain, member, cfg)
             if message:
                 yield MemberViolation(domain.name, source, message, member=member)
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from cdktn import DataTerraformRemoteStateGcs
 from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember, BigqueryDatasetIamMemberCondition
-from cdktn_provider_google.data_catalog_policy_tag_iam_member import (
-    DataCatalogPolicyTagIamMember,
-    DataCatalogPolicyTagIamMemberCondition,
-)
+from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
 from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember, StorageBucketIamMemberCondition
 from constructs import Construct
 
 from meshform.model import Domain, Mesh, Subscription
+from meshform.policies.builtin import member_problem
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, state_prefix
 from meshform.render.literal import literal
@@ -45,7 +43,10 @@ class AccessStack(MeshStack):
         tagged columns only for the tags both the subscription and the platform name."""
         consumer = self.mesh.domain(sub.consumer)
         product = self.mesh.product(sub.product_key)
-        members = [(m, literal(m)) for m in consumer.owners] + [("pipeline", literal(consumer.pipeline_member))]
+        # An exception lets an outside member own the consumer's own data, never read another
+        # domain's: members the policy would refuse are left out of every grant here.
+        owners = [m for m in consumer.owners if member_problem(self.mesh, consumer, m) is None]
+        members = [(m, literal(m)) for m in owners] + [("pipeline", literal(consumer.pipeline_member))]
         condition = None
         if sub.expires is not None:
             condition = dict(
@@ -64,10 +65,12 @@ class AccessStack(MeshStack):
                 for tag in tags:
                     location = product.dataset.location.lower()
                     tag_name = self.platform.get_string(policy_tag_output(location, tag, self.producer.name))
+                    # No expiry condition here: policy tags take no conditional bindings (the
+                    # provider reads their policy without requesting version 3). Column read
+                    # ends with the dataset read it needs, which does expire.
                     DataCatalogPolicyTagIamMember(
                         self, self.id(sub.consumer, sub.product, "fine_grained_reader", tag, name),
-                        policy_tag=tag_name, role=roles.FINE_GRAINED_READER_ROLE, member=member,
-                        condition=DataCatalogPolicyTagIamMemberCondition(**condition) if condition else None)
+                        policy_tag=tag_name, role=roles.FINE_GRAINED_READER_ROLE, member=member)
             if product.bucket is not None:
                 StorageBucketIamMember(
                     self, self.id(sub.consumer, sub.product, "bucket", name), bucket=product.bucket.name,

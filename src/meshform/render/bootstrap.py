@@ -21,6 +21,7 @@ from cdktn_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktn_provider_google.kms_key_ring import KmsKeyRing
 from cdktn_provider_google.organization_iam_member import OrganizationIamMember
 from cdktn_provider_google.project import Project
+from cdktn_provider_google.project_default_service_accounts import ProjectDefaultServiceAccounts
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.resource_manager_lien import ResourceManagerLien
@@ -51,6 +52,7 @@ GOVERNANCE_APIS = (
     "cloudbilling.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",  # deleting a new project's default network (auto_create_network = false)
     "datacatalog.googleapis.com",
     "dataplex.googleapis.com",
     "iam.googleapis.com",
@@ -103,6 +105,9 @@ class BootstrapStack(MeshStack):
         ResourceManagerLien(self, self.id(role, "lien"), parent=f"projects/{project.number}",
                             restrictions=["resourcemanager.projects.delete"], origin="meshform",
                             reason=lien_reason(project_id))
+        # auto_create_network = false enables Compute, whose default service account would get Editor.
+        ProjectDefaultServiceAccounts(self, self.id(role, "default_service_accounts"), project=project.project_id,
+                                      action="DEPRIVILEGE")
         return [ProjectService(self, self.id(role, "service", api.split(".")[0]), project=project.project_id,
                                service=api, disable_on_destroy=False) for api in apis]
 

@@ -121,11 +121,15 @@ class DomainStack(MeshStack):
             ResourceManagerLien(self, "lien", parent=f"projects/{self.project.number}",
                                 restrictions=["resourcemanager.projects.delete"], origin="meshform",
                                 reason=lien_reason(self.domain.project_id))
+        # DEPRIVILEGE rewrites the whole project policy without retrying a concurrent change
+        # (provider: resource_google_project_default_service_accounts.go), so every other
+        # write to the project's policy waits for it.
+        self.iam_after = [ProjectDefaultServiceAccounts(self, "default_service_accounts", project=project,
+                                                        action="DEPRIVILEGE", depends_on=self.services)]
         ProjectIamAuditConfig(self, "storage_audit_logs", project=project, service="storage.googleapis.com",
                               audit_log_config=[ProjectIamAuditConfigAuditLogConfig(log_type=t)
-                                                for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")])
-        ProjectDefaultServiceAccounts(self, "default_service_accounts", project=project, action="DEPRIVILEGE",
-                                      depends_on=self.services)
+                                                for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")],
+                              depends_on=self.iam_after)
 
     # --- project-level access and cost -------------------------------------------------
 
@@ -134,12 +138,12 @@ class DomainStack(MeshStack):
         for member in self.domain.owners:
             for role in roles.DOMAIN_OWNER_PROJECT_ROLES:
                 ProjectIamMember(self, self.id("owner", role.split("/")[1], member), project=project,
-                                 role=role, member=literal(member))
+                                 role=role, member=literal(member), depends_on=self.iam_after)
             ServiceAccountIamMember(self, self.id("owner_acts_as_pipeline", member), service_account_id=self.pipeline.name,
                                     role=roles.PIPELINE_ACCOUNT_USER_ROLE, member=literal(member))
         for role in roles.PIPELINE_PROJECT_ROLES:
             ProjectIamMember(self, self.id("pipeline", role.split("/")[1]), project=project, role=role,
-                             member=self.pipeline.member)
+                             member=self.pipeline.member, depends_on=self.iam_after)
 
     def _budget(self) -> None:
         """A monthly budget on the project; alerts reach the domain's owners by email (Cloud
