@@ -93,6 +93,72 @@ def test_module_runs_without_cdktn_and_exits_1_on_findings():
     assert "finding" in proc.stdout
 
 
+def _literal(stack: dict, text: str) -> str:
+    """`${google_project|google_bigquery_dataset|google_storage_bucket.X.attr}` of `stack` → its literal."""
+    def replace(m: re.Match) -> str:
+        body = stack["resource"][m[1]][m[2]]
+        return body[{"google_project": "project_id", "google_bigquery_dataset": "dataset_id",
+                     "google_storage_bucket": "name"}[m[1]]]
+    return re.sub(r"\$\{(google_project|google_bigquery_dataset|google_storage_bucket)\.([\w-]+)\.[a-z_]+\}",
+                  replace, text)
+
+
+def _intended_layout(stacks: dict[str, dict], mesh: dict) -> dict[str, dict]:
+    """Today's example rearranged as issue 8 plans it: a bootstrap stack (governance project,
+    state bucket, KMS keys of mesh.yaml), a platform stack that no longer creates the governance
+    project, and every subscription grant moved from its producer's stack to access-<producer>."""
+    stacks = json.loads(json.dumps(stacks))
+    keys = {}
+    for i, key in enumerate(mesh["kms_keys"].values()):
+        _, project, _, location, _, ring, _, name = key.split("/")
+        keys[f"ring{i}"] = (project, location, ring, name)
+    bootstrap = {"resource": {
+        "google_project": {"governance": {"project_id": mesh["governance_project"]},
+                           **{f"kms_{p}": {"project_id": p} for p in {k[0] for k in keys.values()}}},
+        "google_storage_bucket": {"state": {"name": mesh["state_bucket"], "project": mesh["governance_project"],
+                                            "depends_on": ["google_project.governance"]}},
+        "google_kms_key_ring": {r: {"name": ring, "location": loc, "project": f"${{google_project.kms_{p}.project_id}}"}
+                                for r, (p, loc, ring, _) in keys.items()},
+        "google_kms_crypto_key": {r: {"name": name, "key_ring": f"${{google_kms_key_ring.{r}.id}}"}
+                                  for r, (_, _, _, name) in keys.items()},
+    }}
+    platform = stacks["platform"]
+    governance = platform["resource"].pop("google_project")
+    assert list(governance) == ["governance_project"]
+    platform.setdefault("data", {})["google_project"] = {"governance": {"project_id": mesh["governance_project"]}}
+    text = json.dumps(platform).replace("${google_project.governance_project.project_id}", mesh["governance_project"])
+    stacks["platform"] = json.loads(text.replace("${google_project.governance_project.", "${data.google_project.governance."))
+    for name in [s for s in stacks if s != "platform"]:
+        moved: dict[str, dict] = {}
+        for rtype, items in stacks[name]["resource"].items():
+            for rname in [r for r in items if r.startswith("subscription_")]:
+                body = json.loads(_literal(stacks[name], json.dumps(items.pop(rname))))
+                moved.setdefault(rtype, {})[rname] = body
+        if moved:
+            stacks[f"access-{name}"] = {"resource": moved, "terraform": stacks[name]["terraform"]}
+    return {"bootstrap": bootstrap, **stacks}
+
+
+def test_example_in_the_intended_layout_names_only_what_exists():
+    """What the integrator is building, simulated on the example: once the grants sit in access
+    stacks and the bootstrap creates what mesh.yaml names, only the impossible 'eu' key is left."""
+    mesh = YAML(typ="safe", pure=True).load((REPO / "mesh.yaml").read_text())
+    stacks = _intended_layout(_read(STACKS), mesh)
+    assert {"bootstrap", "access-finance", "access-sales", "access-customer"} <= set(stacks)
+    findings = simulate(stacks)
+    assert all(f.kind == "KMS key" and "no location 'eu'" in f.reason for f in findings), \
+        "\n".join(map(str, findings))
+    # ...and moving one grant back into its producer's stack is caught again.
+    stacks["sales"]["resource"]["google_project_iam_member"]["x"] = {
+        "project": "${google_project.project.project_id}", "role": "roles/viewer",
+        "member": "serviceAccount:pipelines@acme-dm-finance.iam.gserviceaccount.com"}
+    assert _one(simulate(stacks), stack="sales", kind="service account")
+    # ...and so is a platform stack that still creates the governance project the bootstrap creates.
+    stacks["platform"]["resource"]["google_project"] = {"governance_project": {"project_id": mesh["governance_project"]}}
+    twice = [f for f in simulate(stacks) if "also created by" in f.reason]
+    assert {(f.stack, f.name) for f in twice} == {("bootstrap", "acme-dm-governance"), ("platform", "acme-dm-governance")}
+
+
 # --- hand-made stacks: each kind of missing dependency -------------------------------------
 
 STATE = "st-tfstate"
