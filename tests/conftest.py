@@ -63,3 +63,24 @@ def committed_mesh(tmp_path, example_synth) -> Path:
         subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
                        check=True, capture_output=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def generated_mesh(tmp_path_factory) -> Path:
+    """A generated mesh of 10 domains subscribing to each other (tests/generated_mesh.py)."""
+    from generated_mesh import generate
+
+    return generate(tmp_path_factory.mktemp("generated") / "mesh", domains=10)
+
+
+@pytest.fixture(scope="session")
+def generated_synth(generated_mesh: Path, tmp_path_factory) -> Path:
+    """The generated mesh synthesized once per session (its stacks under <out>/stacks)."""
+    from meshform.render import synth
+    from meshform.validate import validate
+
+    result = validate(generated_mesh)
+    assert result.ok, [str(f) for f in result.findings]
+    out = tmp_path_factory.mktemp("generated-synth")
+    synth(result.mesh, out)
+    return out
