@@ -1,27 +1,18 @@
 """card: a data product's card, in Markdown — what a consumer needs to decide and to ask.
 
 Description, owners, classification, freshness, schema (sensitive columns marked), where
-the data lives, who consumes it already, and exactly how to request access.
+the data lives (each store's own lines), who consumes it already, and exactly how to request access.
 """
 
 from __future__ import annotations
 
-from meshform.model import Column, Mesh, Product, tagged_columns
+from meshform import stores
+from meshform.model import Mesh, Product
 from meshform.spec.subscription import subscription_path
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _rows(columns: tuple[Column, ...], prefix: str = "") -> list[str]:
-    rows = []
-    for column in columns:
-        name = f"{prefix}{column.name}"
-        tag = f"**{column.policy_tag}**" if column.policy_tag else ""
-        rows.append(f"| `{name}` | {column.type} | {column.mode} | {tag} | {_cell(column.description)} |")
-        rows += _rows(column.fields, f"{name}.")
-    return rows
 
 
 def product_card(mesh: Mesh, product: Product) -> str:
@@ -43,30 +34,14 @@ def product_card(mesh: Mesh, product: Product) -> str:
         "## Where the data lives",
         "",
     ]
-    if product.dataset:
-        lines.append(f"- BigQuery dataset `{domain.project_id}.{product.dataset.dataset_id}` ({product.dataset.location})")
-    if product.bucket:
-        kept = f", objects kept at least {product.bucket.retention_days} days" if product.bucket.retention_days else ""
-        lines.append(f"- Cloud Storage bucket `gs://{product.bucket.name}` ({product.bucket.location}{kept})")
-    if not product.dataset and not product.bucket:
-        lines.append("- nothing yet: the product declares no dataset or bucket")
+    for store in product.stores:
+        lines += store.card_lines(domain.project_id)
+    if not product.stores:
+        lines.append(f"- nothing yet: the product declares no {stores.nouns()}")
     if product.kms_key:
         lines.append(f"- encrypted with the customer-managed key `{product.kms_key}`")
-
-    for table in product.dataset.tables if product.dataset else ():
-        lines += ["", f"## Table `{table.table_id}`", ""]
-        if table.description:
-            lines += [table.description, ""]
-        lines += ["| column | type | mode | policy tag | description |", "| --- | --- | --- | --- | --- |"]
-        lines += _rows(table.columns)
-        layout = []
-        if table.partitioning:
-            layout.append(f"partitioned by {table.partitioning.column or 'ingestion time'} ({table.partitioning.granularity})")
-        if table.clustering:
-            layout.append(f"clustered by {', '.join(table.clustering)}")
-        if layout:
-            text = "; ".join(layout)
-            lines += ["", text[0].upper() + text[1:] + "."]
+    for store in product.stores:
+        lines += store.card_sections()
 
     consumers = mesh.consumers_of(product)
     lines += ["", "## Consumers", ""]
@@ -99,7 +74,7 @@ def product_card(mesh: Mesh, product: Product) -> str:
     if product.classification == "restricted":
         lines.append("")
         lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
-    if any(tagged_columns(t.columns) for t in (product.dataset.tables if product.dataset else ())):
+    if any(store.policy_tags() for store in product.stores):
         lines.append("")
         lines.append("Columns with a policy tag stay unreadable to subscribers unless the platform team grants "
                      "fine-grained read on that tag.")
