@@ -1,25 +1,16 @@
 """card: a data product's card, in Markdown — what a consumer needs to decide and to ask.
 
 Description, owners, classification, freshness, schema (sensitive columns marked), where
-the data lives, who consumes it already, and exactly how to request access.
+the data lives (each store's own lines), who consumes it already, and exactly how to request access.
 """
 
 from __future__ import annotations
 
+from meshform import stores
 from meshform.markdown import code
 from meshform.markdown import text as md
-from meshform.model import Column, Mesh, Product, tagged_columns
+from meshform.model import Mesh, Product
 from meshform.spec.subscription import subscription_path
-
-
-def _rows(columns: tuple[Column, ...], prefix: str = "") -> list[str]:
-    rows = []
-    for column in columns:
-        name = f"{prefix}{column.name}"
-        tag = f"**{md(column.policy_tag)}**" if column.policy_tag else ""
-        rows.append(f"| {code(name)} | {md(column.type)} | {md(column.mode)} | {tag} | {md(column.description)} |")
-        rows += _rows(column.fields, f"{name}.")
-    return rows
 
 
 def product_card(mesh: Mesh, product: Product) -> str:
@@ -41,30 +32,14 @@ def product_card(mesh: Mesh, product: Product) -> str:
         "## Where the data lives",
         "",
     ]
-    if product.dataset:
-        lines.append(f"- BigQuery dataset {code(f'{domain.project_id}.{product.dataset.dataset_id}')} ({md(product.dataset.location)})")
-    if product.bucket:
-        kept = f", objects kept at least {product.bucket.retention_days} days" if product.bucket.retention_days else ""
-        lines.append(f"- Cloud Storage bucket {code(f'gs://{product.bucket.name}')} ({md(product.bucket.location)}{kept})")
-    if not product.dataset and not product.bucket:
-        lines.append("- nothing yet: the product declares no dataset or bucket")
+    for store in product.stores:
+        lines += store.card_lines(domain.project_id)
+    if not product.stores:
+        lines.append(f"- nothing yet: the product declares no {stores.nouns()}")
     if product.kms_key:
         lines.append(f"- encrypted with the customer-managed key {code(product.kms_key)}")
-
-    for table in product.dataset.tables if product.dataset else ():
-        lines += ["", f"## Table {code(table.table_id)}", ""]
-        if table.description:
-            lines += [md(table.description, limit=5000), ""]
-        lines += ["| column | type | mode | policy tag | description |", "| --- | --- | --- | --- | --- |"]
-        lines += _rows(table.columns)
-        layout = []
-        if table.partitioning:
-            layout.append(f"partitioned by {md(table.partitioning.column or 'ingestion time')} ({md(table.partitioning.granularity)})")
-        if table.clustering:
-            layout.append(f"clustered by {md(', '.join(table.clustering))}")
-        if layout:
-            text = "; ".join(layout)
-            lines += ["", text[0].upper() + text[1:] + "."]
+    for store in product.stores:
+        lines += store.card_sections()
 
     consumers = mesh.consumers_of(product)
     lines += ["", "## Consumers", ""]
@@ -98,7 +73,7 @@ def product_card(mesh: Mesh, product: Product) -> str:
     if product.classification == "restricted":
         lines.append("")
         lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
-    if any(tagged_columns(t.columns) for t in (product.dataset.tables if product.dataset else ())):
+    if any(store.policy_tags() for store in product.stores):
         lines.append("")
         lines.append(f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
                      "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "

@@ -1,21 +1,23 @@
 """check: rules that need the whole resolved mesh — computed names, uniqueness, locations.
 
 Single-field rules live in the spec models; what is here needs more than one value:
-a project id is the prefix from mesh.yaml plus a name from a domain file, bucket names
-must be unique across all domains, and so on.
+a project id is the prefix from mesh.yaml plus a name from a domain file, and so on.
+Each kind of store adds its own (`StoreKind.check`: unique bucket names, table columns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from meshform.constraints.locations import kms_location_for
+from meshform import stores
 from meshform.findings import Finding, Severity, did_you_mean
-from meshform.model import Column, Domain, Mesh, Subscription, Table, tagged_columns
+from meshform.findings import duplicates as _duplicates
+from meshform.findings import finding_at as _at
+from meshform.model import Domain, Mesh, Subscription
+from meshform.spec.names import project_id_problem
 from meshform.spec.subscription import subscription_path
-from meshform.spec.domain import NESTED_TYPES, TIME_TYPES
-from meshform.spec.names import bucket_name_problem, project_id_problem
 
 DATA_CATALOG_SHUTDOWN = (
     "catalog.backend 'data-catalog' writes Data Catalog tag templates, whose tags were shut down on "
@@ -27,10 +29,11 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     findings = list(_mesh_settings(mesh)) + list(_deletion_grants(mesh))
     findings += _budget_currencies(mesh)
     findings += _column_access(mesh)
-    findings += _unique_buckets(mesh)
     findings += _duplicates(((d.name, d.source.child("domain")) for d in mesh.domains), "domain")
     for domain in mesh.domains:
         findings += _domain(mesh, domain)
+    for kind in stores.KINDS:
+        findings += kind.check(mesh)
     findings += _subscriptions(mesh, today or dt.date.today())
     return findings
 
@@ -151,8 +154,6 @@ def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
                       f"location '{domain.location}' is not in the mesh's allowed_locations ({', '.join(mesh.allowed_locations)})")
 
     yield from _duplicates(((p.name, p.source.child("name")) for p in domain.products), "product")
-    # An undeclared dataset id defaults to the product name; locate() then finds `bigquery:`.
-    yield from _duplicates(((p.dataset.dataset_id, p.dataset.source.child("dataset")) for p in domain.products if p.dataset), "dataset")
     for product in domain.products:
         if product.kms_key_name and product.kms_key is None:
             known = ", ".join(sorted(mesh.kms_keys)) or "none are declared"
@@ -164,43 +165,6 @@ def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
                 yield _at(product.source.child("kms_key"),
                           f"kms_key '{product.kms_key_name}' is in {key_location}, but the product's data is in "
                           f"{product.location}, which Cloud KMS serves from keys in '{needed}'")
-        if product.dataset is None:
-            continue
-        tables = product.dataset.tables
-        yield from _duplicates(((t.table_id, t.source.child("name")) for t in tables), "table")
-        for table in tables:
-            yield from _table(mesh, table)
-
-
-def _table(mesh: Mesh, table: Table) -> Iterator[Finding]:
-    yield from _columns(mesh, table.columns)
-    top = {c.name.lower(): c for c in table.columns}
-    if table.partitioning and table.partitioning.column:
-        src = table.source.child("partitioning", "column")
-        column = top.get(table.partitioning.column.lower())
-        if column is None:
-            yield _at(src, f"partitioning column '{table.partitioning.column}' is not a column of table '{table.table_id}'")
-        elif column.type not in TIME_TYPES or column.mode == "REPEATED":
-            yield _at(src, f"partitioning column '{column.name}' is {column.mode} {column.type}; "
-                           f"it must be a single {', '.join(TIME_TYPES)}")
-    for i, name in enumerate(table.clustering):
-        src = table.source.child("clustering", i)
-        column = top.get(name.lower())
-        if column is None:
-            yield _at(src, f"clustering column '{name}' is not a column of table '{table.table_id}'")
-        elif column.mode == "REPEATED" or column.type in NESTED_TYPES + ("JSON", "GEOGRAPHY"):
-            yield _at(src, f"clustering column '{name}' is {column.mode} {column.type}, which BigQuery cannot cluster on")
-
-
-def _columns(mesh: Mesh, columns: tuple[Column, ...]) -> Iterator[Finding]:
-    # BigQuery column names are case-insensitive: 'Email' and 'email' collide.
-    yield from _duplicates(((c.name.lower(), c.source.child("name")) for c in columns), "column", shown=[c.name for c in columns])
-    for column in columns:
-        if column.policy_tag and column.policy_tag not in mesh.policy_tags:
-            yield _at(column.source.child("policy_tag"),
-                      f"policy tag '{column.policy_tag}' is not declared in mesh.yaml policy_tags "
-                      f"({', '.join(sorted(mesh.policy_tags))})")
-        yield from _columns(mesh, column.fields)
 
 
 def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
@@ -239,7 +203,7 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
                       f"(first at line {first.line})")
             continue
         seen[key] = sub
-        used = {c.policy_tag for t in (product.dataset.tables if product.dataset else ()) for c in tagged_columns(t.columns)}
+        used = {tag for store in product.stores for tag in store.policy_tags()}
         for i, tag in enumerate(sub.policy_tags):
             if tag in mesh.policy_tags and tag not in used:
                 yield Finding(src.at("policy_tags", i), src.path + ("policy_tags", i),
@@ -250,43 +214,11 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
         elif product.status == "deprecated":
             yield Finding(src.at("product"), src.path + ("product",),
                           f"product {product.key} is deprecated; plan to move off it", Severity.WARNING)
-        if product.dataset is None and product.bucket is None:
+        if not product.stores:
             yield Finding(src.at("product"), src.path + ("product",),
-                          f"product {product.key} has no dataset or bucket yet; the subscription grants nothing",
+                          f"product {product.key} has no {stores.nouns()} yet; the subscription grants nothing",
                           Severity.WARNING)
         if sub.expires is not None and sub.expires <= today:
             yield Finding(src.at("expires"), src.path + ("expires",),
                           f"expired on {sub.expires.isoformat()}: access has ended", Severity.WARNING,
                           hint="remove the subscription, or renew it with a later date")
-
-
-def _unique_buckets(mesh: Mesh) -> Iterator[Finding]:
-    owners: dict[str, str] = {mesh.state_bucket: "the mesh's state_bucket"}
-    for domain in mesh.domains:
-        for product in domain.products:
-            bucket = product.bucket
-            if bucket is None:
-                continue
-            problem = bucket_name_problem(bucket.name)
-            if problem:
-                yield _at(product.source.child("storage", "bucket"), f"{problem} (derived from prefix, domain and product)")
-            elif bucket.name in owners:
-                yield _at(product.source.child("storage", "bucket"),
-                          f"bucket name '{bucket.name}' is already used by {owners[bucket.name]}; rename the product")
-            owners.setdefault(bucket.name, f"product {product.key}")
-
-
-def _duplicates(items: Iterable, what: str, shown: list[str] | None = None) -> Iterator[Finding]:
-    first: dict[str, object] = {}
-    for index, (name, src) in enumerate(items):
-        if name in first:
-            label = shown[index] if shown else name
-            first_loc = first[name].at()
-            where = f"line {first_loc.line}" if first_loc.file == src.at().file else str(first_loc)
-            yield _at(src, f"duplicate {what} '{label}' (first declared at {where})")
-        else:
-            first[name] = src
-
-
-def _at(src, message: str, hint: str = "") -> Finding:
-    return Finding(src.at(), src.path, message, hint=hint)

@@ -32,16 +32,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meshform import stores
 from meshform.findings import MeshformError
 
-DATA_HOLDING = ("google_project", "google_bigquery_dataset", "google_bigquery_table", "google_storage_bucket")
-# Attributes whose change makes Terraform destroy and re-create the resource.
-FORCES_REPLACEMENT = {
-    "google_project": ("project_id",),
-    "google_bigquery_dataset": ("dataset_id", "location", "project"),
-    "google_bigquery_table": ("dataset_id", "table_id", "project"),
-    "google_storage_bucket": ("name", "location", "project"),
-}
+# Data-holding resource types → attributes whose change makes Terraform destroy and re-create
+# the resource: the project's, and each store kind's (StoreKind.resources).
+FORCES_REPLACEMENT = {"google_project": ("project_id",), **stores.data_holding()}
+DATA_HOLDING = tuple(FORCES_REPLACEMENT)
 # Type names BigQuery treats as the same type (legacy SQL and GoogleSQL spellings).
 TYPE_ALIASES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
 MS_PER_DAY = 86_400_000

@@ -131,3 +131,21 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     """"; did you mean 'x'?" for the closest known name, or ""."""
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def finding_at(src, message: str, hint: str = "") -> Finding:
+    """An error at a model object's `Source` (or a child of one)."""
+    return Finding(src.at(), src.path, message, hint=hint)
+
+
+def duplicates(items: Iterable, what: str, shown: list[str] | None = None):
+    """An error for each (name, source) whose name came before; `shown` spells the names in messages."""
+    first: dict[str, object] = {}
+    for index, (name, src) in enumerate(items):
+        if name in first:
+            label = shown[index] if shown else name
+            first_loc = first[name].at()
+            where = f"line {first_loc.line}" if first_loc.file == src.at().file else str(first_loc)
+            yield finding_at(src, f"duplicate {what} '{label}' (first declared at {where})")
+        else:
+            first[name] = src

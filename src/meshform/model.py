@@ -1,5 +1,6 @@
 """model: the resolved mesh — every name computed, every default applied, plain data.
 
+A product's data lives in its `stores`, each of a kind from `meshform.stores`.
 This is what checks, rendering, discovery and reports read. It imports no cloud library
 and knows nothing of Terraform. Each object keeps its `Source`, so any later stage can
 point a finding at the exact line of the spec it came from.
@@ -10,10 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from meshform.findings import Location, Path
 from meshform.load import SpecFile
 from meshform.spec.policies import DeletionGrant, Policies
+
+if TYPE_CHECKING:
+    from meshform.stores import Store
+    from meshform.stores.bigquery import Dataset
+    from meshform.stores.storage import Bucket
 
 
 @dataclass(frozen=True)
@@ -31,67 +38,6 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    mode: str
-    description: str
-    policy_tag: str | None  # a key of Mesh.policy_tags
-    fields: tuple[Column, ...]
-    source: Source
-
-
-def tagged_columns(columns: tuple[Column, ...]) -> list[Column]:
-    """Every column with a policy tag, nested RECORD fields included."""
-    found = []
-    for column in columns:
-        if column.policy_tag:
-            found.append(column)
-        found += tagged_columns(column.fields)
-    return found
-
-
-@dataclass(frozen=True)
-class Partitioning:
-    column: str | None
-    granularity: str
-    expiration_days: int | None
-
-
-@dataclass(frozen=True)
-class Table:
-    table_id: str
-    description: str
-    columns: tuple[Column, ...]
-    partitioning: Partitioning | None
-    clustering: tuple[str, ...]
-    source: Source
-
-
-@dataclass(frozen=True)
-class Dataset:
-    dataset_id: str
-    location: str
-    tables: tuple[Table, ...]
-    source: Source
-
-
-@dataclass(frozen=True)
-class Bucket:
-    name: str
-    location: str
-    retention_days: int | None
-    storage_class: str
-    noncurrent_version_days: int
-    source: Source
-
-    @property
-    def versioned(self) -> bool:
-        """Cloud Storage refuses Object Versioning on a bucket with a retention policy."""
-        return self.retention_days is None
-
-
-@dataclass(frozen=True)
 class Product:
     domain: str
     name: str
@@ -104,15 +50,26 @@ class Product:
     labels: dict[str, str]
     kms_key_name: str | None  # a key of Mesh.kms_keys
     kms_key: str | None  # the Cloud KMS key resource name it stands for
-    dataset: Dataset | None
-    bucket: Bucket | None
+    stores: tuple[Store, ...]  # one per kind it declares, in the order of meshform.stores.KINDS
     source: Source
     deletable: bool = False  # decommissioned and listed in mesh.yaml allow_deletion
 
+    def store(self, kind: str) -> Store | None:
+        """The product's store of a kind ('bigquery', 'storage', ...), if it declares one."""
+        return next((s for s in self.stores if s.kind == kind), None)
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The BigQuery dataset, for rules about BigQuery alone (tables, columns, naming)."""
+        return self.store("bigquery")  # type: ignore[return-value]
+
+    @property
+    def bucket(self) -> Bucket | None:
+        return self.store("storage")  # type: ignore[return-value]
+
     @property
     def location(self) -> str | None:
-        where = self.dataset or self.bucket
-        return where.location if where else None
+        return self.stores[0].location if self.stores else None
 
     @property
     def key(self) -> str:
@@ -193,10 +150,8 @@ class Domain:
     @property
     def policy_tags(self) -> tuple[tuple[str, str], ...]:
         """(location, tag) of every policy tag the domain's tables use, lower-case location."""
-        return tuple(sorted({(p.dataset.location.lower(), column.policy_tag)
-                             for p in self.products if p.dataset
-                             for t in p.dataset.tables for column in tagged_columns(t.columns)
-                             if column.policy_tag}))
+        return tuple(sorted({(store.location.lower(), tag)
+                             for p in self.products for store in p.stores for tag in store.policy_tags()}))
 
     @property
     def kms_keys(self) -> tuple[str, ...]:

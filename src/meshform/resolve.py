@@ -1,5 +1,6 @@
 """resolve: spec objects → the resolved model (names computed, defaults applied).
 
+Each kind of store resolves its own part of a product (`meshform.stores`).
 Resolving never fails: whatever it computes that may be invalid (a project id that is
 too long, a bucket name that collides) is judged afterwards by `check`, which can then
 point at the spec line responsible.
@@ -7,7 +8,7 @@ point at the spec line responsible.
 
 from __future__ import annotations
 
-from meshform import model
+from meshform import model, stores
 from meshform.load import SpecFile
 from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
 from meshform.spec import domain as spec
@@ -15,11 +16,6 @@ from meshform.spec import domain as spec
 
 def project_id(mesh: MeshSpec, domain_name: str) -> str:
     return f"{mesh.project_prefix}-{domain_name}"
-
-
-def bucket_name(mesh: MeshSpec, domain_name: str, product_name: str) -> str:
-    # Prefix + domain make the name globally unique in practice; `_` is not DNS-safe.
-    return f"{mesh.project_prefix}-{domain_name}-{product_name}".replace("_", "-")
 
 
 def default_code_owners(members) -> tuple[str, ...]:
@@ -113,25 +109,8 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
 
 
 def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, source: model.Source) -> model.Product:
-    dataset = None
-    if p.bigquery is not None:
-        bq_source = source.child("bigquery")
-        dataset = model.Dataset(
-            dataset_id=p.bigquery.dataset or p.name,
-            location=location,
-            tables=tuple(_table(t, bq_source.child("tables", i)) for i, t in enumerate(p.bigquery.tables)),
-            source=bq_source,
-        )
-    bucket = None
-    if p.storage is not None and p.storage.bucket is not None:
-        bucket = model.Bucket(
-            name=bucket_name(mesh, d.domain, p.name),
-            location=location,
-            retention_days=p.storage.bucket.retention_days,
-            storage_class=p.storage.bucket.storage_class,
-            noncurrent_version_days=p.storage.bucket.noncurrent_version_days,
-            source=source.child("storage", "bucket"),
-        )
+    ctx = stores.Context(mesh, d.domain, p.name, location)
+    resolved = (kind.resolve(ctx, getattr(p, kind.key), source.child(kind.key)) for kind in stores.KINDS)
     return model.Product(
         domain=d.domain,
         name=p.name,
@@ -144,37 +123,7 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
         labels=dict(p.labels),
         kms_key_name=p.kms_key,
         kms_key=mesh.kms_keys.get(p.kms_key) if p.kms_key else None,
-        dataset=dataset,
-        bucket=bucket,
+        stores=tuple(store for store in resolved if store is not None),
         source=source,
         deletable=p.status == "decommissioned" and _deletion_allowed(mesh, d.domain, p.name),
-    )
-
-
-def _table(t: spec.Table, source: model.Source) -> model.Table:
-    partitioning = None
-    if t.partitioning is not None:
-        partitioning = model.Partitioning(t.partitioning.column, t.partitioning.granularity, t.partitioning.expiration_days)
-    return model.Table(
-        table_id=t.name,
-        description=t.description,
-        columns=tuple(_column(c, source.child("columns", i)) for i, c in enumerate(t.columns)),
-        partitioning=partitioning,
-        clustering=tuple(t.clustering),
-        source=source,
-    )
-
-
-def _column(c: spec.Column, source: model.Source, inherited: str | None = None) -> model.Column:
-    policy_tag = c.policy_tag or ("pii" if c.pii else None) or inherited
-    # BigQuery tags leaf fields only: a tag on a RECORD applies to every field inside it.
-    nested = c.type in spec.NESTED_TYPES
-    return model.Column(
-        name=c.name,
-        type=c.type,
-        mode=c.mode,
-        description=c.description,
-        policy_tag=None if nested else policy_tag,
-        fields=tuple(_column(f, source.child("fields", i), policy_tag) for i, f in enumerate(c.fields)),
-        source=source,
     )

@@ -1,4 +1,5 @@
-"""schema: JSON Schema of every spec file kind, generated from the pydantic models.
+"""schema: JSON Schema of every spec file kind, generated from the pydantic models, and of
+the manifest (mesh.json) meshform writes.
 
 The example specs point at these files with a `yaml-language-server` modeline, so editors
 complete keys and flag mistakes while the domain owner types.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from meshform import manifest
 from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
 
 SCHEMAS = {
@@ -26,6 +28,8 @@ def render_schemas() -> dict[str, str]:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://meshform.dev/schemas/{name}"
         out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # Not a spec file: the resolved mesh meshform writes (mesh.json, docs/manifest.md).
+    out["manifest.schema.json"] = json.dumps(manifest.schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
 
 

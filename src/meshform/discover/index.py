@@ -1,4 +1,5 @@
-"""The embedded discovery backend: an in-memory SQLite FTS5 index of the resolved mesh.
+"""The embedded discovery backend: an in-memory SQLite FTS5 index of the resolved mesh,
+read from its manifest (mesh.json, `meshform.manifest`), so a saved mesh.json serves as well.
 
 One row per product. Porter stemming makes "orders" find "order"; prefix matching makes
 "cust" find "customer"; bm25 ranks, with a product's name weighing most, then its
@@ -9,33 +10,39 @@ from __future__ import annotations
 
 import sqlite3
 
+from meshform import manifest, stores
 from meshform.discover import Filters, Hit, query_words
 from meshform.findings import MeshformError
-from meshform.model import Column, Mesh, Product
+from meshform.model import Mesh
 
 # bm25 weights, in the order of the indexed columns below.
 WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
 
-def _column_words(columns: tuple[Column, ...]) -> list[str]:
-    words = []
-    for column in columns:
-        words += [column.name, column.description]
-        words += _column_words(column.fields)
-    return words
-
-
-def _schema_words(product: Product) -> str:
-    if product.dataset is None:
-        return ""
-    words = [product.dataset.dataset_id]
-    for table in product.dataset.tables:
-        words += [table.table_id, table.description] + _column_words(table.columns)
+def _schema_words(product: dict) -> str:
+    """What the product's stores contribute (StoreKind.search_words, from their mesh.json form)."""
+    words = [w for store in product["stores"] for w in stores.BY_KEY[store["kind"]].search_words(store)]
     return " ".join(w for w in words if w)
 
 
 class ProductIndex:
+    """Built from the resolved mesh, or straight from a mesh.json manifest (`from_manifest`)."""
+
     def __init__(self, mesh: Mesh):
+        self._load(manifest.build(mesh))
+
+    @classmethod
+    def from_manifest(cls, data: dict) -> ProductIndex:
+        """An index of a manifest (`meshform.manifest.build`, or a mesh.json read back)."""
+        version = data.get("meshform_manifest_version")
+        if version != manifest.MANIFEST_VERSION:
+            raise MeshformError(f"mesh.json is version {version}; this meshform reads version "
+                                f"{manifest.MANIFEST_VERSION} (run meshform again to rebuild it)")
+        index = cls.__new__(cls)
+        index._load(data)
+        return index
+
+    def _load(self, data: dict) -> None:
         try:
             self.db = sqlite3.connect(":memory:")
             self.db.execute(
@@ -44,11 +51,11 @@ class ProductIndex:
             )
         except sqlite3.OperationalError as error:  # a Python built without FTS5
             raise MeshformError(f"this Python's SQLite has no full-text search (FTS5): {error}") from None
-        self.products = {p.key: p for p in mesh.products}
+        self.products = dict(data["products"])
         self.db.executemany(
             "INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
-            [(f"{p.domain} {p.name}", p.description, _schema_words(p), " ".join(p.owners), p.key)
-             for p in mesh.products],
+            [(f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key)
+             for key, p in self.products.items()],
         )
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
@@ -67,6 +74,7 @@ class ProductIndex:
         return [h for h in hits if filters.admit(h)][:limit]
 
 
-def _hit(product: Product, score: float = 0.0) -> Hit:
-    return Hit(product.domain, product.name, product.description, product.classification, product.status,
-               product.refresh, product.freshness_slo_hours, product.owners, round(score, 3))
+def _hit(product: dict, score: float = 0.0) -> Hit:
+    return Hit(product["domain"], product["name"], product["description"], product["classification"],
+               product["status"], product["refresh"], product["freshness_slo_hours"], tuple(product["owners"]),
+               round(score, 3))

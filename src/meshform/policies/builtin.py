@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshform.model import Domain, Mesh, Source, tagged_columns
+from meshform.model import Domain, Mesh, Source
 from meshform.spec import policies as settings
 
 
@@ -106,20 +106,19 @@ def freshness_slo(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violatio
 def pii_classification(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
     for domain in mesh.domains:
         for product in domain.products:
-            if product.classification in ("confidential", "restricted") or product.dataset is None:
+            if product.classification in ("confidential", "restricted"):
                 continue
-            for table in product.dataset.tables:
-                for column in tagged_columns(table.columns):
+            for store in product.stores:
+                for name, column in store.tagged_columns():
                     yield Violation(domain.name, column.source.child("name"),
-                                    f"column '{table.table_id}.{column.name}' holds {column.policy_tag} data, but "
+                                    f"column '{name}' holds {column.policy_tag} data, but "
                                     f"product '{product.name}' is classified {product.classification}")
 
 
 def restricted_cmek(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
     for domain in mesh.domains:
         for product in domain.products:
-            stores = product.dataset is not None or product.bucket is not None
-            if product.classification == "restricted" and stores and not product.kms_key_name:
+            if product.classification == "restricted" and product.stores and not product.kms_key_name:
                 yield Violation(domain.name, product.source.child("classification"),
                                 f"restricted product '{product.name}' stores data without a customer-managed "
                                 "encryption key")

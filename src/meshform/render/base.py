@@ -56,3 +56,11 @@ class MeshStack(TerraformStack):
             candidate, n = f"{base}_{n}", n + 1
         self._ids.add(candidate)
         return candidate
+
+
+SECONDS_PER_DAY = 86_400
+
+
+def deletion_policy(deletable: bool) -> str:
+    """PREVENT, always — unless mesh.yaml allow_deletion released this decommissioned data."""
+    return "DELETE" if deletable else "PREVENT"

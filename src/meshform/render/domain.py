@@ -11,9 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
-from cdktn_provider_google.bigquery_dataset import BigqueryDataset, BigqueryDatasetDefaultEncryptionConfiguration
-from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
-from cdktn_provider_google.bigquery_table import BigqueryTable, BigqueryTableTimePartitioning
 from cdktn_provider_google.billing_budget import (
     BillingBudget,
     BillingBudgetAllUpdatesRule,
@@ -23,9 +20,6 @@ from cdktn_provider_google.billing_budget import (
     BillingBudgetThresholdRules,
 )
 from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
-from cdktn_provider_google.data_google_bigquery_default_service_account import DataGoogleBigqueryDefaultServiceAccount
-from cdktn_provider_google.data_google_storage_project_service_account import DataGoogleStorageProjectServiceAccount
-from cdktn_provider_google.dataplex_entry import DataplexEntry, DataplexEntryAspects, DataplexEntryAspectsAspect
 from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
 from cdktn_provider_google.project import Project
@@ -36,23 +30,15 @@ from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.resource_manager_lien import ResourceManagerLien
 from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
-from cdktn_provider_google.storage_bucket import (
-    StorageBucket,
-    StorageBucketEncryption,
-    StorageBucketRetentionPolicy,
-    StorageBucketVersioning,
-)
-from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 
-from meshform import catalog
-from meshform.model import Bucket, Dataset, Domain, Mesh, Product
+from meshform import stores
+from meshform.model import Domain, Mesh, Product
 from meshform.render import roles
-from meshform.render.base import PLATFORM_STACK, MeshStack, parent_args, state_prefix
-from meshform.render.bootstrap import lien_reason, noncurrent_versions_expire
-from meshform.render.literal import json_attribute, literal, literal_tree
-from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT, policy_tag_output
-from meshform.render.table_schema import table_schema
+from meshform.render.base import PLATFORM_STACK, MeshStack, deletion_policy, parent_args, state_prefix
+from meshform.render.bootstrap import lien_reason
+from meshform.render.literal import literal, literal_tree
+from meshform.render.platform import policy_tag_output
 
 DOMAIN_APIS = (
     "bigquery.googleapis.com",
@@ -63,7 +49,6 @@ DOMAIN_APIS = (
     "monitoring.googleapis.com",
     "storage.googleapis.com",
 )
-SECONDS_PER_DAY = 86_400
 MAX_BUDGET_CHANNELS = 5  # Cloud Billing: "A maximum of 5 email notifications are allowed"
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
@@ -83,7 +68,7 @@ class DomainStack(MeshStack):
             billing_account=mesh.billing_account,
             labels=literal_tree(domain.labels),
             auto_create_network=False,
-            deletion_policy=_deletion_policy(domain.deletable),
+            deletion_policy=deletion_policy(domain.deletable),
             **parent_args(mesh),
         )
         self.services = [
@@ -104,8 +89,6 @@ class DomainStack(MeshStack):
         self._people()
         self._budget()
         self.key_grants = self._key_grants()
-        self.datasets: dict[str, BigqueryDataset] = {}
-        self.buckets: dict[str, StorageBucket] = {}
         for product in domain.products:
             self._product(product)
         self._policy_tag_readers()
@@ -185,14 +168,8 @@ class DomainStack(MeshStack):
         grants: dict[str, list[KmsCryptoKeyIamMember]] = {}
         if not self.domain.kms_keys:
             return grants
-        project = self.project.project_id
-        agents = []
-        if any(p.kms_key and p.dataset for p in self.domain.products):
-            agents.append(("bigquery", DataGoogleBigqueryDefaultServiceAccount(
-                self, "bigquery_agent", project=project, depends_on=self.services).member))
-        if any(p.kms_key and p.bucket for p in self.domain.products):
-            agents.append(("storage", DataGoogleStorageProjectServiceAccount(
-                self, "storage_agent", project=project, depends_on=self.services).member))
+        agents = [(kind.key, kind.renderer().service_agent(self)) for kind in stores.KINDS
+                  if any(p.kms_key and p.store(kind.key) for p in self.domain.products)]
         for key in self.domain.kms_keys:
             name = [n for n, k in sorted(self.mesh.kms_keys.items()) if k == key][0]
             grants[key] = [KmsCryptoKeyIamMember(self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE,
@@ -202,128 +179,27 @@ class DomainStack(MeshStack):
     # --- data products -------------------------------------------------------------------
 
     def _product(self, product: Product) -> None:
+        """Each of the product's stores renders its own resources (meshform.stores)."""
         writers = self._members(product.owners)
-        frozen = product.status == "decommissioned"
-        if product.dataset is not None:
-            dataset = self.datasets[product.name] = self._dataset(product, product.dataset)
-            for name, member in writers:
-                BigqueryDatasetIamMember(self, self.id("dataset", product.name, "writer", name),
-                                         project=self.project.project_id, dataset_id=dataset.dataset_id,
-                                         role=roles.DATASET_READER_ROLE if frozen else roles.DATASET_WRITER_ROLE,
-                                         member=member)
-            if self.mesh.catalog_backend == "dataplex":
-                self._catalog_entry(product, product.dataset, dataset)
-        if product.bucket is not None:
-            bucket = self.buckets[product.name] = self._bucket(product, product.bucket)
-            for name, member in writers:
-                StorageBucketIamMember(self, self.id("bucket", product.name, "writer", name), bucket=bucket.name,
-                                       role=roles.BUCKET_READER_ROLE if frozen else roles.BUCKET_WRITER_ROLE,
-                                       member=member)
+        for store in product.stores:
+            stores.kind_of(store).renderer().render(self, product, store, writers)
 
     def _members(self, owners: tuple[str, ...]) -> list[tuple[str, str]]:
         """(construct-id part, IAM member) for the given owners plus the pipeline account."""
         return [(m, literal(m)) for m in owners] + [("pipeline", self.pipeline.member)]
 
-    def _labels(self, product: Product) -> dict[str, str]:
+    def labels(self, product: Product) -> dict[str, str]:
         labels = {**self.domain.labels, **product.labels, "product": product.name.replace("_", "-"),
                   "classification": product.classification}
         return literal_tree(dict(sorted(labels.items())))
 
-    def _dataset(self, product: Product, spec: Dataset) -> BigqueryDataset:
-        dataset = BigqueryDataset(
-            self,
-            self.id("dataset", product.name),
-            project=self.project.project_id,
-            dataset_id=spec.dataset_id,
-            location=spec.location,
-            friendly_name=literal(product.name),
-            description=literal(product.description),
-            labels=self._labels(product),
-            default_encryption_configuration=(
-                BigqueryDatasetDefaultEncryptionConfiguration(kms_key_name=product.kms_key) if product.kms_key else None
-            ),
-            delete_contents_on_destroy=False,  # Terraform deletes the tables it knows first
-            deletion_policy=_deletion_policy(product.deletable),
-            depends_on=[*self.services, *self.key_grants.get(product.kms_key or "", [])],
-        )
-        for table in spec.tables:
-            partitioning = None
-            if table.partitioning is not None:
-                expiration = table.partitioning.expiration_days
-                partitioning = BigqueryTableTimePartitioning(
-                    type=table.partitioning.granularity,
-                    field=table.partitioning.column,
-                    expiration_ms=expiration * SECONDS_PER_DAY * 1000 if expiration else None,
-                )
-            BigqueryTable(
-                self,
-                self.id("table", product.name, table.table_id),
-                project=self.project.project_id,
-                dataset_id=dataset.dataset_id,
-                table_id=table.table_id,
-                description=literal(table.description) or None,
-                schema=table_schema(table, lambda tag: self._policy_tag(spec.location, tag)),
-                time_partitioning=partitioning,
-                clustering=list(table.clustering) or None,
-                labels=self._labels(product),
-                deletion_protection=not product.deletable,
-                deletion_policy=_deletion_policy(product.deletable),
-            )
-        return dataset
-
-    def _bucket(self, product: Product, spec: Bucket) -> StorageBucket:
-        # Cloud Storage refuses Object Versioning on a bucket with a retention policy: a
-        # retained bucket already keeps every object; a versioned one ends noncurrent versions.
-        retention = lifecycle = None
-        if spec.retention_days:
-            retention = StorageBucketRetentionPolicy(retention_period=str(spec.retention_days * SECONDS_PER_DAY))
-        else:
-            lifecycle = [noncurrent_versions_expire(spec.noncurrent_version_days)]
-        return StorageBucket(
-            self,
-            self.id("bucket", product.name),
-            project=self.project.project_id,
-            name=spec.name,
-            location=spec.location,
-            storage_class=spec.storage_class,
-            labels=self._labels(product),
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning=StorageBucketVersioning(enabled=spec.versioned),
-            lifecycle_rule=lifecycle,
-            encryption=StorageBucketEncryption(default_kms_key_name=product.kms_key) if product.kms_key else None,
-            retention_policy=retention,
-            force_destroy=product.deletable,  # only data the platform explicitly released
-            deletion_policy=_deletion_policy(product.deletable),
-            depends_on=[*self.services, *self.key_grants.get(product.kms_key or "", [])],
-        )
-
-    def _catalog_entry(self, product: Product, spec: Dataset, dataset: BigqueryDataset) -> None:
-        """Attach the data-product aspect to the dataset's entry in the @bigquery system group."""
-        governance_number = self.platform.get_string(GOVERNANCE_NUMBER_OUTPUT)
-        DataplexEntry(
-            self,
-            self.id("catalog", product.name),
-            project=self.project.number,
-            location=spec.location.lower(),
-            entry_group_id="@bigquery",
-            entry_id=f"bigquery.googleapis.com/projects/{self.domain.project_id}/datasets/{spec.dataset_id}",
-            entry_type=catalog.BIGQUERY_DATASET_ENTRY_TYPE,
-            # Read back from the API: without it every plan shows a change (provider docs, example
-            # "Dataplex Entry Bigquery Table": fully_qualified_name = "bigquery:<project>.<dataset>...").
-            fully_qualified_name=f"bigquery:{self.domain.project_id}.{spec.dataset_id}",
-            aspects=[DataplexEntryAspects(
-                aspect_key=f"{governance_number}.global.{catalog.ASPECT_TYPE_ID}",
-                aspect=DataplexEntryAspectsAspect(data=json_attribute(dict(sorted(catalog.product_metadata(product).items())))),
-            )],
-            # The entry belongs to BigQuery: removing it from Terraform must never delete it.
-            deletion_policy="ABANDON",
-            depends_on=[dataset],
-        )
+    def store_dependencies(self, product: Product) -> list:
+        """What a store's first resource waits for: the APIs, and its key's grants to the service agents."""
+        return [*self.services, *self.key_grants.get(product.kms_key or "", [])]
 
     # --- column-level security -----------------------------------------------------------
 
-    def _policy_tag(self, location: str, tag: str) -> str:
+    def policy_tag(self, location: str, tag: str) -> str:
         """The domain's own child of the mesh-level tag: its readers are this domain's only."""
         return self.platform.get_string(policy_tag_output(location.lower(), tag, self.domain.name))
 
@@ -333,14 +209,10 @@ class DomainStack(MeshStack):
             for name, member in self._members(self.domain.owners):
                 DataCatalogPolicyTagIamMember(
                     self, self.id("fine_grained_reader", location, tag, name),
-                    policy_tag=self._policy_tag(location, tag), role=roles.FINE_GRAINED_READER_ROLE, member=member)
+                    policy_tag=self.policy_tag(location, tag), role=roles.FINE_GRAINED_READER_ROLE, member=member)
 
     def _outputs(self) -> None:
         TerraformOutput(self, "project_id", value=self.project.project_id)
         TerraformOutput(self, "project_number", value=self.project.number)
         TerraformOutput(self, "pipeline_service_account", value=self.pipeline.email)
 
-
-def _deletion_policy(deletable: bool) -> str:
-    """PREVENT, always — unless mesh.yaml allow_deletion released this decommissioned data."""
-    return "DELETE" if deletable else "PREVENT"

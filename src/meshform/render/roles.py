@@ -18,14 +18,10 @@ PIPELINE_PROJECT_ROLES = (
 # Owners may run jobs as the pipeline account (deploy and debug pipelines), not mint keys.
 PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
 
-# On each product dataset and bucket, for its owners and the pipeline account: read and write
-# data, but not change IAM (that is the specs' job).
-DATASET_WRITER_ROLE = "roles/bigquery.dataEditor"
-BUCKET_WRITER_ROLE = "roles/storage.objectUser"
-# A decommissioned product is frozen: still readable, no longer written. Subscribers of a
-# product (consumer domains) get the same read-only roles.
-DATASET_READER_ROLE = "roles/bigquery.dataViewer"
-BUCKET_READER_ROLE = "roles/storage.objectViewer"
+# On each product's stores, for its owners and the pipeline account: read and write data, but
+# not change IAM (that is the specs' job). Each store kind names its own writer and reader
+# roles (meshform.stores: StoreKind.writer_role / reader_role); a decommissioned product is
+# frozen (readable, no longer written), and subscribers get the reader role.
 
 # On policy tags used by a domain, for its owners and pipeline account: read tagged columns
 # of tables they can already read.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from meshform.model import Column, Table
+from meshform.stores.bigquery import Column, Table
 from meshform.render.literal import Reference, json_attribute
 
 

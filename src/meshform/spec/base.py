@@ -10,3 +10,8 @@ class SpecModel(BaseModel):
         # `cost_center: 1001` is text to a person; accept it as such.
         coerce_numbers_to_str=True,
     )
+
+
+def upper(value: object) -> object:
+    """Enum values are upper case; accept `day` for `DAY`."""
+    return value.upper() if isinstance(value, str) else value
