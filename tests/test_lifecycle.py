@@ -277,3 +277,34 @@ def test_compare_names_what_each_table_change_does_to_the_data():
     assert [(c.loss, c.blocked) for c in old90] == [("EXPIRES PARTITIONS older than 30 days in orders.orders", True)]
     assert compare(_table(base, **part(30)), _table(base, **part(90)))[0].loss == ""
     assert compare(_table(base), _table(base, expiration_time=1893456000000))[0].loss == "EXPIRES TABLE orders.orders on 2030-01-01"
+
+
+def test_removing_a_policy_tag_is_refused_until_the_platform_releases_the_column(applied):
+    """Untagging a column makes it readable by every reader of the dataset: the platform decides."""
+    edit(applied, "domains/sales.yaml", "{name: email, type: STRING, pii: true}", "{name: email, type: STRING}")
+    result = cli("synth", "--root", str(applied))
+    assert result.exit_code == 3, result.output
+    assert "✗ UNPROTECTS COLUMN orders.orders.email (policy tag removed)" in result.output
+    _grant(applied, "column: email")
+    assert cli("synth", "--root", str(applied)).exit_code == 0
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("bucket: true", "bucket: {noncurrent_version_days: 1}"),  # versions kept 30 days → 1
+    ("bucket: {retention_days: 365}", "bucket: {noncurrent_version_days: 1}"),  # retention lifted
+    ("bucket: {retention_days: 365}", "bucket: {retention_days: 7}"),
+])
+def test_keeping_bucket_data_shorter_is_refused_until_released(mesh_repo, before, after):
+    text = (mesh_repo.root / "domains/sales.yaml").read_text()
+    assert "bucket: true" in text
+    mesh_repo("domains/sales.yaml", text.replace("bucket: true", before))
+    assert cli("synth", "--root", str(mesh_repo.root)).exit_code == 0
+    edit(mesh_repo.root, "domains/sales.yaml", before, after)
+    result = cli("synth", "--root", str(mesh_repo.root))
+    assert result.exit_code == 3 and "✗ SHORTENS PROTECTION of bucket acme-dm-sales-orders" in result.output
+    mesh = mesh_repo.root / "mesh.yaml"
+    mesh.write_text(mesh.read_text() + "allow_deletion:\n  - {domain: sales, product: orders, bucket_protection_days: 1, "
+                    "justification: Raw files are re-fetched from the source on demand.}\n")
+    assert cli("synth", "--root", str(mesh_repo.root)).exit_code == 0
+    edit(mesh_repo.root, "domains/sales.yaml", after, before)  # keeping data longer needs no one's consent
+    assert cli("synth", "--root", str(mesh_repo.root)).exit_code == 0

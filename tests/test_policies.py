@@ -235,3 +235,20 @@ def test_policies_command_lists_every_policy_with_this_mesh_s_settings(mesh_repo
         assert policy.id in result.output
     naming_row = next(line for line in result.output.splitlines() if "│ naming" in line)
     assert "off" in naming_row
+
+
+@pytest.mark.parametrize(("where", "label"), [
+    ("cost_center: cc-1001", "cost_center: cc-1001\nlabels: {cost-center: cc-9999}"),  # domain: another's cost center
+    ("    refresh: daily", "    refresh: daily\n    labels: {domain: marketing}"),  # product: another domain
+])
+def test_a_spec_cannot_set_the_labels_costs_are_attributed_by(mesh_repo, where, label):
+    edit(mesh_repo, "domains/sales.yaml", where, label)
+    [finding] = validate(mesh_repo.root).findings.errors
+    assert "is reserved: meshform sets it" in finding.message and finding.location.file == "domains/sales.yaml"
+
+
+def test_a_domain_cannot_override_a_mesh_wide_label(mesh_repo):
+    add_to_mesh(mesh_repo, "labels: {managed-by: meshform}\n")
+    edit(mesh_repo, "domains/sales.yaml", "cost_center: cc-1001", "cost_center: cc-1001\nlabels: {managed-by: nobody}")
+    [finding] = validate(mesh_repo.root).findings.errors
+    assert "label 'managed-by' is reserved: mesh.yaml sets it on every resource" in finding.message

@@ -15,7 +15,7 @@ from meshform import stores
 from meshform.findings import Finding, Severity, did_you_mean
 from meshform.findings import duplicates as _duplicates
 from meshform.findings import finding_at as _at
-from meshform.model import Domain, Mesh, Subscription
+from meshform.model import RESERVED_LABELS, Domain, Mesh, Subscription
 from meshform.spec.names import project_id_problem
 from meshform.spec.subscription import subscription_path
 
@@ -25,6 +25,19 @@ DATA_CATALOG_SHUTDOWN = (
 )
 
 
+def _labels(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
+    """Cost reports group by these labels: a domain must not bill to another's cost center."""
+    owned = {key: "meshform sets it" for key in RESERVED_LABELS}
+    owned.update({key: "mesh.yaml sets it on every resource" for key in mesh.labels})
+    spec_labels = [(domain.source.child("labels"), domain.spec_labels)]
+    spec_labels += [(p.source.child("labels"), p.labels) for p in domain.products]
+    for src, labels in spec_labels:
+        for key in sorted(labels):
+            if key in owned:
+                yield _at(src.child(key), f"label '{key}' is reserved: {owned[key]}",
+                          hint="use another key" if key in RESERVED_LABELS else "ask the platform team to change it in mesh.yaml")
+
+
 def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     findings = list(_mesh_settings(mesh)) + list(_deletion_grants(mesh))
     findings += _budget_currencies(mesh)
@@ -32,6 +45,7 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     findings += _duplicates(((d.name, d.source.child("domain")) for d in mesh.domains), "domain")
     for domain in mesh.domains:
         findings += _domain(mesh, domain)
+        findings += _labels(mesh, domain)
     for kind in stores.KINDS:
         findings += kind.check(mesh)
     findings += _subscriptions(mesh, today or dt.date.today())
@@ -104,6 +118,8 @@ def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
         except KeyError:
             continue  # the domain's spec is gone: the grant lets its removal through diff
         products = [p for p in domain.products if grant.product in (None, p.name)]
+        if grant.bucket_protection_days is not None:  # a bucket of an active product keeps data shorter
+            continue
         if grant.table:  # a column or an expiration of an active product's table
             yield from _table_grant(grant, products, src)
             continue

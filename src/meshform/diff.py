@@ -80,17 +80,22 @@ class Releases:
 
     columns: frozenset[tuple[str, str, str, str]] = frozenset()
     expirations: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the shortest allowed, in days
+    buckets: dict[tuple[str, str], int] = field(default_factory=dict)  # (stack, bucket) → shortest protection, days
 
 
 def releases(mesh) -> Releases:
     """The column and expiration grants of `mesh` (a model.Mesh) that name existing tables."""
-    columns, expirations = set(), {}
+    columns, expirations, buckets = set(), {}, {}
     for grant in mesh.deletion_grants:
-        if not grant.table:
+        if not (grant.table or grant.bucket_protection_days):
             continue
         try:
             product = mesh.product(f"{grant.domain}.{grant.product}")
         except KeyError:
+            continue
+        if grant.bucket_protection_days and product.bucket is not None:
+            key = (grant.domain, product.bucket.name)
+            buckets[key] = min(grant.bucket_protection_days, buckets.get(key, grant.bucket_protection_days))
             continue
         if product.dataset is None:
             continue
@@ -99,7 +104,7 @@ def releases(mesh) -> Releases:
             columns.add((*key, grant.column.lower()))
         if grant.expiration_days:
             expirations[key] = min(grant.expiration_days, expirations.get(key, grant.expiration_days))
-    return Releases(frozenset(columns), expirations)
+    return Releases(frozenset(columns), expirations, buckets)
 
 
 def _resources(stack: dict) -> dict[str, dict]:
@@ -142,9 +147,15 @@ def _mode(column: dict) -> str:
     return str(column.get("mode") or "NULLABLE").upper()
 
 
-def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple[list[str], list[str]]:
-    """(dropped column paths, reasons Terraform must recreate the table)."""
-    dropped, replace = [], []
+def _tags(column: dict) -> set[str]:
+    tags = column.get("policyTags") or {}
+    return set(tags.get("names") or []) if isinstance(tags, dict) else set()
+
+
+def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple[list[str], list[str], list[str]]:
+    """(dropped column paths, reasons Terraform must recreate the table, column paths that
+    lose a policy tag — column-level security lifted, readable by every dataset reader)."""
+    dropped, replace, untagged = [], [], []
     before = {str(c.get("name", "")).lower(): c for c in old if isinstance(c, dict)}
     after = {str(c.get("name", "")).lower(): c for c in new if isinstance(c, dict)}
     for key, column in before.items():
@@ -153,18 +164,21 @@ def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple
             dropped.append(path)
             continue
         other = after[key]
+        if not _tags(column) <= _tags(other):
+            untagged.append(path)
         if _type(column) != _type(other):
             replace.append(f"column {path} changes type {_type(column)} → {_type(other)}")
         if _mode(column) != _mode(other) and (_mode(column), _mode(other)) != ("REQUIRED", "NULLABLE"):
             replace.append(f"column {path} changes mode {_mode(column)} → {_mode(other)}")
         if _type(column) == _type(other) == "RECORD":
-            d, r = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".")
+            d, r, u = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".")
             dropped += d
             replace += r
+            untagged += u
     for key, column in after.items():
         if key not in before and _mode(column) == "REQUIRED" and prefix == "":
             replace.append(f"new column {column.get('name')} is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)")
-    return dropped, replace
+    return dropped, replace, untagged
 
 
 def _partitioning(body: dict) -> dict:
@@ -180,7 +194,8 @@ def _table_changes(stack: str, address: str, before: dict, after: dict, old_reso
     name = f"{key[1]}.{key[2]}"
     changes = []
     old_fields, new_fields = _fields(before.get("schema")), _fields(after.get("schema"))
-    dropped, replace = _schema_changes(old_fields, new_fields) if old_fields is not None and new_fields is not None else ([], [])
+    dropped, replace, untagged = (_schema_changes(old_fields, new_fields)
+                                  if old_fields is not None and new_fields is not None else ([], [], []))
     old_part, new_part = _partitioning(before), _partitioning(after)
     for attribute in ("type", "field"):  # a table cannot be (re)partitioned in place
         if old_part.get(attribute) != new_part.get(attribute):
@@ -191,6 +206,10 @@ def _table_changes(stack: str, address: str, before: dict, after: dict, old_reso
     for path in dropped:
         allowed = unprotected or (*key, path.lower()) in releases.columns
         changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=f"DROPS COLUMN {name}.{path}"))
+    for path in untagged:  # released like a dropped column: the platform names the column
+        allowed = unprotected or (*key, path.lower()) in releases.columns
+        changes.append(Change(stack, "changed", address, True, allowed=allowed,
+                              loss=f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)"))
     old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
     if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
         days = int(new_exp) / MS_PER_DAY
@@ -206,6 +225,37 @@ def _table_changes(stack: str, address: str, before: dict, after: dict, old_reso
     if not changes:
         changes.append(Change(stack, "changed", address, True, allowed=unprotected))
     return changes
+
+
+def _protection_days(bucket: dict) -> float:
+    """How long a bucket keeps what is written to it, deleted or not: its retention period, or,
+    when versioned, how long noncurrent versions live (0: a delete is immediate)."""
+    retention = bucket.get("retention_policy") or {}
+    retention = retention[0] if isinstance(retention, list) and retention else retention
+    if isinstance(retention, dict) and retention.get("retention_period"):
+        return int(retention["retention_period"]) / 86_400
+    versioning = bucket.get("versioning") or {}
+    versioning = versioning[0] if isinstance(versioning, list) and versioning else versioning
+    if not (isinstance(versioning, dict) and versioning.get("enabled") is True):
+        return 0
+    ages = [rule.get("condition", {}).get("days_since_noncurrent_time") for rule in bucket.get("lifecycle_rule") or []
+            if isinstance(rule, dict) and rule.get("action", {}).get("type") == "Delete"]
+    ages = [int(a) for a in ages if isinstance(a, int | str) and str(a).isdigit()]
+    return min(ages) if ages else float("inf")  # versioned, never pruned: kept forever
+
+
+def _bucket_changes(stack: str, address: str, before: dict, after: dict, releases: Releases) -> list[Change]:
+    """Lowering how long a bucket keeps data (retention, or noncurrent versions) loses data a
+    delete would otherwise have kept: refused unless mesh.yaml allow_deletion releases it."""
+    old, new = _protection_days(before), _protection_days(after)
+    unprotected = _unprotected("google_storage_bucket", before)
+    if new >= old:
+        return [Change(stack, "changed", address, True, allowed=unprotected)]
+    shortest = releases.buckets.get((stack, str(before.get("name", ""))))
+    allowed = unprotected or (shortest is not None and new >= shortest)
+    shown = "forever" if old == float("inf") else f"{old:g} days"
+    return [Change(stack, "changed", address, True, allowed=allowed,
+                   loss=f"SHORTENS PROTECTION of bucket {before.get('name')} from {shown} to {new:g} days")]
 
 
 def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[Change]:
@@ -226,6 +276,8 @@ def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[
                     changes.append(Change(stack, "replaced", address, holding, allowed=_unprotected(kind, before[address])))
                 elif kind == "google_bigquery_table":
                     changes += _table_changes(stack, address, before[address], after[address], before, releases)
+                elif kind == "google_storage_bucket":
+                    changes += _bucket_changes(stack, address, before[address], after[address], releases)
                 else:
                     changes.append(Change(stack, "changed", address, holding, allowed=_unprotected(kind, before[address])))
     order = {"removed": 0, "replaced": 1, "changed": 2, "added": 3}

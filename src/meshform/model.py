@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from meshform.stores.storage import Bucket
 
 
+# Labels meshform sets itself, for cost attribution and discovery: a spec may not set them.
+RESERVED_LABELS = ("mesh", "domain", "cost-center", "product", "classification")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a model object was declared: a file and the path inside it."""
@@ -138,6 +142,7 @@ class Domain:
     source: Source
     pipeline_account_id: str = "pipelines"
     deletable: bool = False  # the whole domain is listed in mesh.yaml allow_deletion
+    spec_labels: dict[str, str] = field(default_factory=dict)  # as the domain file writes them
 
     @property
     def pipeline_email(self) -> str:

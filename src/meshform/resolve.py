@@ -75,8 +75,9 @@ def resolve(
 
 
 def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
-    # Column and expiration grants (with `table`) release only that; diff.releases reads them.
-    return any(g.domain == domain and g.product in (None, product) and g.table is None for g in mesh.allow_deletion)
+    # Column, expiration and bucket grants release only that; diff.releases reads them.
+    return any(g.domain == domain and g.product in (None, product) and g.table is None
+               and g.bucket_protection_days is None for g in mesh.allow_deletion)
 
 
 def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain:
@@ -97,6 +98,7 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
                             tuple(d.budget.thresholds)),
         location=location,
         labels=dict(sorted(labels.items())),
+        spec_labels=dict(d.labels),
         products=products,
         exception_requests=tuple(
             model.PolicyException(d.domain, r.policy, r.justification, source.child("exceptions", i))

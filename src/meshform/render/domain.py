@@ -33,7 +33,7 @@ from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMe
 from constructs import Construct
 
 from meshform import stores
-from meshform.model import Domain, Mesh, Product
+from meshform.model import RESERVED_LABELS, Domain, Mesh, Product
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, deletion_policy, parent_args, state_prefix
 from meshform.render.bootstrap import lien_reason
@@ -189,7 +189,9 @@ class DomainStack(MeshStack):
         return [(m, literal(m)) for m in owners] + [("pipeline", self.pipeline.member)]
 
     def labels(self, product: Product) -> dict[str, str]:
-        labels = {**self.domain.labels, **product.labels, "product": product.name.replace("_", "-"),
+        # The labels meshform sets (cost attribution, mesh-wide ones) win over a product's own.
+        reserved = {k: v for k, v in self.domain.labels.items() if k in RESERVED_LABELS or k in self.mesh.labels}
+        labels = {**self.domain.labels, **product.labels, **reserved, "product": product.name.replace("_", "-"),
                   "classification": product.classification}
         return literal_tree(dict(sorted(labels.items())))
 

@@ -162,10 +162,19 @@ class DeletionGrant(SpecModel):
         None, ge=1, le=36500,
         description="`table`'s partitions older than this many days may be deleted: allows a partition expiration of at least this.",
     )
+    bucket_protection_days: int | None = Field(
+        None, ge=0, le=36500,
+        description=(
+            "The product's bucket may keep written or deleted objects only this many days: allows lowering its "
+            "retention_days, or moving to versioning with noncurrent_version_days, down to this."
+        ),
+    )
     justification: str = Field(min_length=10)
 
     @model_validator(mode="after")
     def _names_what_it_releases(self) -> DeletionGrant:
+        if self.bucket_protection_days is not None and (not self.product or self.table):
+            raise ValueError("'bucket_protection_days' releases a product's bucket: name the product, not a table")
         if self.table and not self.product:
             raise ValueError("a grant for a table names its product too")
         if (self.column or self.expiration_days) and not self.table:
