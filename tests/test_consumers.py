@@ -184,7 +184,7 @@ def test_a_restricted_product_is_written_pending_the_platform_s_approval(example
     (["sales.nothing", "--as", "finance", "--purpose", "Campaign work."], 1, "'nothing' is not a product of domain 'sales'"),
     (["sales.Bad!", "--as", "finance", "--purpose", "Campaign work."], 1, "'Bad!' is not a valid product name"),
     (["sales.orders", "--as", "sales", "--purpose", "Campaign work."], 1, "cannot subscribe to itself"),
-    (["finance.payments", "--as", "logistics", "--purpose", "Campaign work."], 1, "must expire within 365 days"),
+    (["finance.payments", "--as", "logistics", "--purpose", "Campaign work."], 2, "access must end within 365 days"),
 ])
 def test_subscribe_refuses_bad_requests_and_leaves_no_file(example_copy, args, code, message):
     before = sorted(p.relative_to(example_copy) for p in (example_copy / "subscriptions").rglob("*"))

@@ -198,7 +198,7 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
                 yield Finding(file.locate(()), (), f"subscriptions of '{sub.consumer}' to '{sub.producer}' must be in "
                               f"{expected}, not {file.display}, so that {sub.producer}'s owners review them")
             for role, name in (("consumer", sub.consumer), ("producer", sub.producer)):
-                if name not in domains:
+                if name not in domains and name not in mesh.unparsed_domains:
                     yield Finding(file.locate((role,)), (role,), f"{role} '{name}' is not a domain of the mesh"
                                   + did_you_mean(name, domains))
             if sub.consumer == sub.producer:

@@ -191,6 +191,9 @@ class Mesh:
     enforce_organization_policies: bool = False
     ci_service_account: str = "meshform-ci"
     ci_repository: str | None = None
+    # Domains whose file has errors: still known to cross-file checks, so that one typo is
+    # reported once, at its root, not again in every file that names the domain.
+    unparsed_domains: tuple[str, ...] = ()
 
     @property
     def ci_member(self) -> str:

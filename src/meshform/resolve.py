@@ -30,6 +30,7 @@ def resolve(
     mesh_file: SpecFile,
     domains: list[tuple[DomainSpec, SpecFile]],
     subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = (),
+    unparsed_domains: tuple[str, ...] = (),
 ) -> model.Mesh:
     resolved = tuple(_domain(mesh_spec, d, model.Source(f)) for d, f in domains)
     platform_email = mesh_spec.platform_team.split(":", 1)[1]
@@ -71,6 +72,7 @@ def resolve(
             for i, s in enumerate(f.subscriptions)
         ),
         source=model.Source(mesh_file),
+        unparsed_domains=tuple(sorted(set(unparsed_domains))),
     )
 
 

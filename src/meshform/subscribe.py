@@ -44,6 +44,10 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
 
     if len(purpose) < 10:
         raise MeshformError("--purpose needs at least 10 characters: say what you will do with the data")
+    today = dt.date.today()
+    if expires is not None and expires <= today:
+        raise MeshformError(f"--expires {expires.isoformat()} is not in the future: access would end before it starts")
+    _refuse_restricted_without_expiry(mesh, product_key, expires, today)
     # Not validated here: the written file is, so a bad name gets a finding with its line.
     item = Subscription.model_construct(product=product, purpose=purpose, expires=expires)
     relative = subscription_path(producer, consumer)
@@ -62,6 +66,21 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
     else:
         outcome.next_steps = _next_steps(after.mesh, relative, consumer, product_key)
     return outcome
+
+
+def _refuse_restricted_without_expiry(mesh, product_key: str, expires: dt.date | None, today: dt.date) -> None:
+    """Say the real next step before writing anything: a restricted product's access expires."""
+    try:
+        product = mesh.product(product_key)
+    except KeyError:
+        return  # the written file gets the finding, with did-you-mean
+    policy = mesh.policies.restricted_subscriptions
+    if product.classification != "restricted" or not policy.enabled:
+        return
+    latest = today + dt.timedelta(days=policy.max_days)
+    if expires is None or expires > latest:
+        raise MeshformError(f"{product_key} is restricted: access must end within {policy.max_days} days; "
+                            f"add --expires YYYY-MM-DD, no later than {latest.isoformat()}")
 
 
 def _awaits_platform(finding: Finding) -> bool:

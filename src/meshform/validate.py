@@ -73,12 +73,13 @@ def validate(root: Path | str = ".") -> Result:
         findings.extend(problems)
 
     domain_paths, subscription_paths = domain_files(root), subscription_files(root)
-    domains = _parse_files(root, domain_paths, parse_domain, findings)
+    unparsed: list[str] = []
+    domains = _parse_files(root, domain_paths, parse_domain, findings, unparsed)
     subscriptions = _parse_files(root, subscription_paths, parse_subscriptions, findings)
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions)
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed))
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)
@@ -86,17 +87,21 @@ def validate(root: Path | str = ".") -> Result:
     return Result(root=root, mesh=mesh, findings=findings, files=1 + len(domain_paths) + len(subscription_paths), honoured_exceptions=honoured)
 
 
-def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findings) -> list[tuple[Any, SpecFile]]:
-    """(spec, file) for each file that loads and parses; findings for the others."""
+def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findings,
+                 unparsed: list[str] | None = None) -> list[tuple[Any, SpecFile]]:
+    """(spec, file) for each file that loads and parses; findings for the others, whose
+    names (the `domain:` they declare, else the file name) go to `unparsed`."""
     parsed = []
     for path in paths:
         spec_file = _load(path, path.relative_to(root).as_posix(), findings, root)
-        if spec_file is None:
-            continue
-        spec, problems = parse(spec_file)
+        spec, problems = parse(spec_file) if spec_file is not None else (None, [])
         findings.extend(problems)
         if spec is not None:
             parsed.append((spec, spec_file))
+        elif unparsed is not None:
+            data = spec_file.data if spec_file is not None else None
+            declared = data.get("domain") if isinstance(data, dict) else None
+            unparsed.append(declared if isinstance(declared, str) else path.stem)
     return parsed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import types
 import typing
@@ -16,7 +17,14 @@ from meshform.text import excerpt
 
 def findings_from(error: ValidationError, spec_file: SpecFile, model: type[BaseModel]) -> list[Finding]:
     findings = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    # A misspelled key is one mistake: "unknown key 'ownr'; did you mean 'owners'?" says it all,
+    # so the "missing required key 'owners'" it causes is not reported again.
+    unknown = {tuple(i["loc"]) for i in items if i["type"] == "extra_forbidden"}
+    explained = {loc[:-1] + (close,) for loc in unknown
+                 for close in difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)}
+    items = [i for i in items if not (i["type"] == "missing" and tuple(i["loc"]) in explained)]
+    for item in items:
         loc = tuple(item["loc"])
         # pydantic marks a bad mapping key with a trailing "[key]" after the key itself; a key
         # that is literally "[key]" (an unknown top-level key, say) is just a key.
@@ -39,7 +47,8 @@ def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> st
         return f"unknown key {excerpt(str(loc[-1]))}{hint}"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        return f"{_show(value)} is not one of {', '.join(choices)}"
+        guess = did_you_mean(value, choices) if isinstance(value, str) else ""
+        return f"{_show(value)} is not one of {', '.join(choices)}{guess}"
     if kind == "value_error":
         text = str(ctx.get("error", item["msg"]))
         return f"key {text}" if is_key else text

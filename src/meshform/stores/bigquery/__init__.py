@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from meshform.findings import Finding, duplicates, finding_at
+from meshform.findings import Finding, did_you_mean, duplicates, finding_at
 from meshform.markdown import code
 from meshform.markdown import text as md
 from meshform.stores.base import Context, Store, StoreKind
@@ -173,7 +173,8 @@ def _check_table(mesh: Mesh, table: Table) -> Iterator[Finding]:
         src = table.source.child("partitioning", "column")
         column = top.get(table.partitioning.column.lower())
         if column is None:
-            yield finding_at(src, f"partitioning column '{table.partitioning.column}' is not a column of table '{table.table_id}'")
+            yield finding_at(src, f"partitioning column '{table.partitioning.column}' is not a column of table "
+                                  f"'{table.table_id}'" + did_you_mean(table.partitioning.column, [c.name for c in table.columns]))
         elif column.type not in TIME_TYPES or column.mode == "REPEATED":
             yield finding_at(src, f"partitioning column '{column.name}' is {column.mode} {column.type}; "
                                   f"it must be a single {', '.join(TIME_TYPES)}")
@@ -181,7 +182,8 @@ def _check_table(mesh: Mesh, table: Table) -> Iterator[Finding]:
         src = table.source.child("clustering", i)
         column = top.get(name.lower())
         if column is None:
-            yield finding_at(src, f"clustering column '{name}' is not a column of table '{table.table_id}'")
+            yield finding_at(src, f"clustering column '{name}' is not a column of table '{table.table_id}'"
+                             + did_you_mean(name, [c.name for c in table.columns]))
         elif column.mode == "REPEATED" or column.type in NESTED_TYPES + ("JSON", "GEOGRAPHY"):
             yield finding_at(src, f"clustering column '{name}' is {column.mode} {column.type}, which BigQuery cannot cluster on")
 

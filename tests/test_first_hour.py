@@ -1,0 +1,83 @@
+"""What a new user trips over in the first hour (issue 13): each behaviour as they would meet it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from meshform.validate import validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    root = tmp_path / "mesh"
+    root.mkdir()
+    shutil.copy(REPO / "mesh.yaml", root)
+    for folder in ("domains", "subscriptions"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def test_one_typo_is_reported_once_at_its_root_not_in_other_teams_files(example):
+    sales = example / "domains/sales.yaml"
+    sales.write_text(sales.read_text().replace("classification: confidential", "classification: confidental", 1))
+    errors = validate(example).findings.errors
+    assert [f.location.file for f in errors] == ["domains/sales.yaml"], [str(f) for f in errors]
+    assert "'confidental' is not one of" in errors[0].message
+
+
+def test_a_domain_file_that_does_not_parse_at_all_cascades_nowhere_either(example):
+    (example / "domains/sales.yaml").write_text("domain: sales\nowners: [\n")
+    assert {f.location.file for f in validate(example).findings.errors} == {"domains/sales.yaml"}
+
+
+def test_a_subscription_to_a_domain_that_does_not_exist_is_still_an_error(example):
+    (example / "domains/sales.yaml").unlink()
+    files = {f.location.file for f in validate(example).findings.errors}
+    assert "subscriptions/sales/marketing.yaml" in files
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("classification: confidential", "classification: confidental", "did you mean 'confidential'?"),
+    ("type: TIMESTAMP, mode: REQUIRED}", "type: TIMESTAMPS, mode: REQUIRED}", "did you mean 'TIMESTAMP'?"),
+    ("partitioning: {column: ordered_at, granularity: DAY}", "partitioning: {column: ordered, granularity: DAY}",
+     "did you mean 'ordered_at'?"),
+])
+def test_did_you_mean_for_values_too(example, old, new, expected):
+    sales = example / "domains/sales.yaml"
+    assert old in sales.read_text()
+    sales.write_text(sales.read_text().replace(old, new, 1))
+    [finding] = validate(example).findings.errors
+    assert finding.message.endswith(expected), finding.message
+
+
+def test_a_misspelled_key_is_one_error(example):
+    sales = example / "domains/sales.yaml"
+    sales.write_text(sales.read_text().replace("    classification: confidential", "    clasification: confidential", 1))
+    [finding] = validate(example).findings.errors
+    assert finding.message == "unknown key 'clasification'; did you mean 'classification'?"
+
+
+def _subscribe(root, *args):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    return CliRunner().invoke(app, ["subscribe", *args, "--root", str(root)])
+
+
+def test_subscribe_refuses_an_expiry_in_the_past_and_writes_nothing(example):
+    result = _subscribe(example, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.",
+                        "--expires", "2020-01-31")
+    assert result.exit_code == 2 and "is not in the future" in result.output
+    assert not (example / "subscriptions/sales/logistics.yaml").exists()
+
+
+def test_subscribe_to_a_restricted_product_names_the_expiry_it_needs_up_front(example):
+    result = _subscribe(example, "finance.payments", "--as", "marketing", "--purpose", "Payment rates per campaign.")
+    assert result.exit_code == 2 and "add --expires YYYY-MM-DD, no later than" in result.output
+    assert not (example / "subscriptions/finance/marketing.yaml").exists()
