@@ -81,3 +81,36 @@ def test_subscribe_to_a_restricted_product_names_the_expiry_it_needs_up_front(ex
     result = _subscribe(example, "finance.payments", "--as", "marketing", "--purpose", "Payment rates per campaign.")
     assert result.exit_code == 2 and "add --expires YYYY-MM-DD, no later than" in result.output
     assert not (example / "subscriptions/finance/marketing.yaml").exists()
+
+
+def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.repository import WORKFLOWS
+
+    target = tmp_path / "new"
+    result = CliRunner().invoke(app, ["init", str(target), "--name", "demo", "--prefix", "demo-dm"])
+    assert result.exit_code == 0, result.output
+    for relative in ("mesh.yaml", "domains", "subscriptions", ".gitignore", ".pre-commit-config.yaml", "README.md",
+                     ".github/CODEOWNERS", "schemas/domain.schema.json", *(f".github/workflows/{w}" for w in WORKFLOWS)):
+        assert (target / relative).exists(), relative
+    mesh_yaml = (target / "mesh.yaml").read_text()
+    keys = [line for line in mesh_yaml.splitlines() if line and not line.startswith((" ", "#"))]
+    assert all("#" in line for line in keys), [line for line in keys if "#" not in line]  # a comment on every key
+    assert validate(target).ok
+    runner = CliRunner()
+    assert runner.invoke(app, ["codeowners", "--check", "--root", str(target)]).exit_code == 0
+    assert runner.invoke(app, ["new-domain", "sales", "--owner", "group:sales@example.com", "--root", str(target)]).exit_code == 0
+    assert validate(target).ok
+    pinned = (target / ".github/workflows/meshform-pr.yaml").read_text()
+    assert 'MESHFORM: "meshform==' in pinned and 'MESHFORM: "."' not in pinned
+    again = runner.invoke(app, ["init", str(target)])
+    assert again.exit_code == 2 and "is a mesh repository already" in again.output
+
+
+def test_this_repository_runs_the_workflows_init_writes():
+    from meshform.repository import WORKFLOWS, workflow
+
+    for name in WORKFLOWS:
+        assert (REPO / ".github/workflows" / name).read_text() == workflow(name), name

@@ -624,5 +624,11 @@ def main() -> None:
         sys.exit(130)
 
 
+# Commands kept in modules of their own (registered here until cli/ is a package).
+from meshform import cli_init  # noqa: E402
+
+cli_init.register(app)
+
+
 if __name__ == "__main__":
     main()
