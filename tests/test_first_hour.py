@@ -114,3 +114,31 @@ def test_this_repository_runs_the_workflows_init_writes():
 
     for name in WORKFLOWS:
         assert (REPO / ".github/workflows" / name).read_text() == workflow(name), name
+
+
+def _readme_meshform_commands() -> list[list[str]]:
+    """Every `meshform ...` command of the README's bash blocks, continuation lines joined."""
+    import re
+    import shlex
+
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("  #", 1)[0].strip()
+            if line.startswith("meshform "):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_every_readme_meshform_command_runs_as_written(example):
+    """The consumer's path, as the README tells it, on a copy of the example mesh."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    commands = _readme_meshform_commands()
+    assert [c[0] for c in commands] == ["discover", "show", "subscribe"]
+    for args in commands:
+        result = CliRunner().invoke(app, [*args, "--root", str(example)])
+        assert result.exit_code == 0, (args, result.output)
+    assert (example / "subscriptions/sales/logistics.yaml").is_file()
