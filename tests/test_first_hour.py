@@ -142,3 +142,12 @@ def test_every_readme_meshform_command_runs_as_written(example):
         result = CliRunner().invoke(app, [*args, "--root", str(example)])
         assert result.exit_code == 0, (args, result.output)
     assert (example / "subscriptions/sales/logistics.yaml").is_file()
+
+
+def test_policies_show_how_this_mesh_sets_them():
+    from meshform.policies import mesh_settings
+
+    mesh = validate(REPO).mesh
+    assert mesh_settings(mesh, "product-metadata") == "min_description_length: 30"
+    assert mesh_settings(mesh, "data-residency") == "by_classification: {restricted: EU}"
+    assert mesh_settings(mesh, "naming") == ""  # nothing changed from the defaults

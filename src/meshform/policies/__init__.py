@@ -118,3 +118,20 @@ def evaluate(mesh: Mesh) -> PolicyReport:
             report.findings.append(Finding(violation.source.at(), violation.source.path, violation.message,
                                            severity, code=policy.id, hint=policy.hint))
     return report
+
+
+def mesh_settings(mesh: Mesh, policy_id: str) -> str:
+    """How this mesh sets a policy, as `key: value` pairs of what mesh.yaml changes from the
+    defaults ('' when it changes nothing), for `meshform policies`."""
+    cfg = mesh.policies.settings(policy_id)
+    changed = cfg.model_dump(exclude_defaults=True, exclude={"enabled", "severity"}, mode="json")
+    return "; ".join(f"{key}: {_short(value)}" for key, value in sorted(changed.items()))
+
+
+def _short(value: object) -> str:
+    if isinstance(value, list):
+        items = [_short(v) for v in value]
+        return ", ".join(items[:3]) + (f" (+{len(items) - 3} more)" if len(items) > 3 else "")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
+    return str(value)
