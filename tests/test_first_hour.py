@@ -151,3 +151,40 @@ def test_policies_show_how_this_mesh_sets_them():
     assert mesh_settings(mesh, "product-metadata") == "min_description_length: 30"
     assert mesh_settings(mesh, "data-residency") == "by_classification: {restricted: EU}"
     assert mesh_settings(mesh, "naming") == ""  # nothing changed from the defaults
+
+
+def test_add_product_keeps_comments_and_validates(example):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    before = (example / "domains/sales.yaml").read_text()
+    result = CliRunner().invoke(app, ["add-product", "sales", "returns", "--description",
+                                      "Returned orders, one row per returned article and reason.", "--root", str(example)])
+    assert result.exit_code == 0, result.output
+    after = (example / "domains/sales.yaml").read_text()
+    assert after.startswith(before.split("products:")[0])  # header comments and layout kept
+    assert "added by `meshform add-product`" in after
+    assert [p.name for p in validate(example).mesh.domain("sales").products][-1] == "returns"
+    short = CliRunner().invoke(app, ["add-product", "sales", "refunds", "--description", "Refunds.", "--root", str(example)])
+    assert short.exit_code == 1 and (example / "domains/sales.yaml").read_text() == after  # refused: nothing changed
+
+
+def test_unsubscribe_and_renew(example):
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.edit_specs import renew_subscription
+
+    later = dt.date.today() + dt.timedelta(days=100)
+    assert renew_subscription(example, "sales.orders", "marketing", later) == []
+    sub = next(s for s in validate(example).mesh.subscriptions if s.consumer == "marketing" and s.product == "orders")
+    assert sub.expires == later
+    result = CliRunner().invoke(app, ["unsubscribe", "sales.orders", "--as", "finance", "--root", str(example)])
+    assert result.exit_code == 0, result.output
+    assert not (example / "subscriptions/sales/finance.yaml").exists()  # its last subscription
+    assert validate(example).ok
+    again = CliRunner().invoke(app, ["unsubscribe", "sales.orders", "--as", "finance", "--root", str(example)])
+    assert again.exit_code == 2 and "has no subscriptions" in again.output

@@ -1,0 +1,59 @@
+"""`meshform add-product`, `meshform unsubscribe` (the library does the work: meshform.edit_specs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Root = Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")]
+
+
+def _report(problems, done: str) -> None:
+    for finding in problems:
+        typer.echo(str(finding), err=True)
+    if problems:
+        typer.echo("✗ nothing was changed", err=True)
+        raise typer.Exit(1)
+    typer.echo(done)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("add-product")
+    def add_product_command(
+        domain: Annotated[str, typer.Argument(help="The domain that owns the product.")],
+        name: Annotated[str, typer.Argument(help="The product's name (lowercase, digits, underscores).")],
+        description: Annotated[str, typer.Option(help="What it holds and what it is good for (at least a sentence).")],
+        classification: Annotated[str, typer.Option(help="public, internal, confidential or restricted.")] = "internal",
+        refresh: Annotated[str, typer.Option(help="realtime, hourly, daily, weekly, monthly or on-demand.")] = "daily",
+        freshness_slo_hours: Annotated[int, typer.Option(help="Data is never older than this, in hours.")] = 26,
+        root: Root = Path("."),
+    ) -> None:
+        """Add a product to domains/DOMAIN.yaml, keeping its comments; written only if it validates."""
+        from meshform.edit_specs import add_product
+        from meshform.findings import MeshformError
+
+        try:
+            problems = add_product(root, domain, name, description, classification, refresh, freshness_slo_hours)
+        except MeshformError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        _report(problems, f"✓ added {domain}.{name} to domains/{domain}.yaml; declare its tables, then `meshform synth`")
+
+    @app.command("unsubscribe")
+    def unsubscribe_command(
+        product: Annotated[str, typer.Argument(help="DOMAIN.PRODUCT to stop reading.")],
+        consumer: Annotated[str, typer.Option("--as", help="Your domain.")],
+        root: Root = Path("."),
+    ) -> None:
+        """Remove your domain's subscription to a product (its grants go with the next apply)."""
+        from meshform.edit_specs import remove_subscription
+        from meshform.findings import MeshformError
+
+        try:
+            relative = remove_subscription(root, product, consumer)
+        except MeshformError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        typer.echo(f"✓ removed {consumer}'s subscription to {product} from {relative}; `meshform synth`, then a pull request")
