@@ -64,7 +64,7 @@ def add_product(root: Path, domain: str, name: str, description: str, classifica
         raise MeshformError(f"{domain} already has a product '{name}'")
     product = CommentedMap(name=name, description=description, classification=classification, refresh=refresh,
                            freshness_slo_hours=freshness_slo_hours)
-    product.yaml_set_start_comment(PRODUCT_COMMENT, indent=4)
+    product.yaml_set_start_comment(PRODUCT_COMMENT, indent=2)
     products.append(product)
     _, problems = write_checked(root, relative, _dump(yaml, data))
     return problems
