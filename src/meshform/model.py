@@ -186,6 +186,8 @@ class Mesh:
     enforce_organization_policies: bool = False
     ci_service_account: str = "meshform-ci"
     ci_repository: str | None = None
+    # mesh.yaml data_products.access_group when data products are enabled, else None (meshform.dataproducts)
+    data_product_access_group: str | None = None
 
     @property
     def ci_member(self) -> str:
