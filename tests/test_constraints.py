@@ -158,6 +158,31 @@ CASES = [
         stack({"google_storage_bucket_iam_member": {"m": {"member": "group:a@b.com", "role": "roles/storage.objectViewer"}}}),
     ),
     (
+        "dataplex-data-product-id",
+        stack({"google_dataplex_data_product": {"p": {"data_product_id": "daily_revenue"}}}),
+        stack({"google_dataplex_data_product": {"p": {"data_product_id": "daily-revenue"}}}),
+    ),
+    (
+        "dataplex-data-asset-resource",
+        stack({"google_dataplex_data_product_data_asset": {"a": {
+            "resource": "//storage.googleapis.com/projects/_/buckets/acme-dm-sales-orders"}}}),
+        stack({"google_dataplex_data_product_data_asset": {"a": {
+            "resource": "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/orders"}}}),
+    ),
+    (
+        "dataplex-access-group-one-role",
+        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
+            {"access_group": "readers", "iam_roles": ["roles/bigquery.dataViewer", "roles/bigquery.metadataViewer"]}]}}}),
+        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
+            {"access_group": "readers", "iam_roles": []}]}}}),
+    ),
+    (
+        "meshform-access-group-no-role",
+        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
+            {"access_group": "readers", "iam_roles": ["roles/bigquery.dataViewer"]}]}}}),
+        stack({"google_dataplex_data_product_data_asset": {"a": {"resource": "//bigquery.googleapis.com/projects/p/datasets/d"}}}),
+    ),
+    (
         "meshform-basic-role",
         stack({"google_project_iam_member": {"m": {"member": "group:a@b.com", "role": "roles/editor"}}}),
         stack({"google_project_iam_member": {"m": {"member": "group:a@b.com", "role": "roles/bigquery.jobUser"}}}),

@@ -1,5 +1,5 @@
 """`discover --backend dataplex`: the real google-cloud-dataplex client, over REST, against a
-small local server speaking Dataplex's searchEntries protocol (no emulator exists)."""
+small local server speaking Dataplex's searchEntries and dataProducts.list protocol (no emulator exists)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from meshform.cli import app
 from meshform.discover import Filters
-from meshform.discover.dataplex import catalog_client, catalog_query, search_catalog
+from meshform.discover.dataplex import catalog_client, catalog_query, search, search_catalog, search_data_products
+from meshform.validate import validate
 
 from test_consumers import REPO
 
@@ -46,6 +47,29 @@ PAGES = {
 }
 
 
+def data_product(project: str, id_: str, description: str, status: str = "active", **labels) -> dict:
+    """A DataProduct as dataProducts.list returns it (JSON names in lowerCamelCase)."""
+    return {
+        "name": f"projects/{project}/locations/eu/dataProducts/{id_}",
+        "displayName": f"{project.rsplit('-', 1)[-1]}.{id_.replace('-', '_')}",
+        "description": description + "\n\nAccess is granted by a reviewed pull request, not by this console: ...",
+        "ownerEmails": ["sales-data@acme.com"],
+        "labels": {"classification": "internal", "status": status, **labels},
+        "accessGroups": {"readers": {"id": "readers", "groupId": "readers", "displayName": "Readers",
+                                     "principal": {"googleGroup": f"dp-{id_}-readers@acme.com"}}},
+    }
+
+
+DATA_PRODUCTS = {
+    "acme-dm-sales": {"dataProducts": [
+        data_product("acme-dm-sales", "orders", "One row per confirmed web-shop order."),  # also found by search
+        data_product("acme-dm-sales", "daily-revenue", "[DEPRECATED] Net revenue per day and country.",
+                     status="deprecated"),
+        data_product("acme-dm-sales", "shadow-copy", "Revenue copied by hand; not the mesh's."),  # not a product
+    ]},
+}
+
+
 class DataplexHandler(BaseHTTPRequestHandler):
     requests: list[tuple[str, dict, str | None]] = []
     fail_with: int | None = None
@@ -61,6 +85,20 @@ class DataplexHandler(BaseHTTPRequestHandler):
             self._send(200, PAGES[params.get("pageToken", "")])
         else:
             self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
+
+    def do_GET(self):  # noqa: N802 — dataProducts.list
+        path, _, query = self.path.partition("?")
+        params = {k: v[0] for k, v in parse_qs(query).items()}
+        type(self).requests.append((path, params, self.headers.get("Authorization")))
+        project = path.split("/")[3] if path.count("/") >= 3 else ""
+        if type(self).fail_with:
+            self._send(type(self).fail_with, {"error": {"code": type(self).fail_with, "message": "Internal error.", "status": "INTERNAL"}})
+        elif path != f"/v1/projects/{project}/locations/-/dataProducts":
+            self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
+        elif project == "acme-dm-finance":  # a project the caller may not list: skipped, not fatal
+            self._send(403, {"error": {"code": 403, "message": "Permission denied.", "status": "PERMISSION_DENIED"}})
+        else:
+            self._send(200, DATA_PRODUCTS.get(project, {}))
 
     def _send(self, status: int, payload: dict) -> None:
         data = json.dumps(payload).encode()
@@ -136,3 +174,44 @@ def test_an_unreachable_catalog_is_a_message_and_exit_4(dataplex):
                                       "--root", str(REPO)])
     assert result.exit_code == 4 and "cannot reach Dataplex: ConnectionError" in result.output
     assert "Traceback" not in result.output
+
+
+MESH = validate(REPO).mesh
+
+
+def test_data_products_are_listed_per_domain_project_and_matched(dataplex):
+    endpoint, handler = dataplex
+    client = catalog_client(endpoint, "DataProductServiceClient")
+    hits = search_data_products(client, MESH, "revenue", Filters(include_decommissioned=True))
+    assert [(h.key, h.status, h.description) for h in hits] == [
+        ("sales.daily_revenue", "deprecated", "Net revenue per day and country.")]  # shadow-copy is not the mesh's
+    assert hits[0].owners == ("sales-data@acme.com",) and hits[0].refresh == "daily"  # refresh: from the spec
+    paths = [path for path, _, _ in handler.requests]
+    assert paths == [f"/v1/projects/{d.project_id}/locations/-/dataProducts" for d in MESH.domains]
+    # the access note after the first paragraph is not searched
+    assert search_data_products(client, MESH, "console") == []
+
+
+def test_discover_adds_data_products_the_aspect_search_missed(dataplex):
+    endpoint, handler = dataplex
+    hits = search(MESH, endpoint, "order revenue")
+    assert [h.key for h in hits] == ["sales.orders", "finance.payments", "sales.daily_revenue"]
+    assert sum(1 for path, _, _ in handler.requests if path.endswith(":searchEntries")) == 2
+
+
+def test_discover_without_data_products_asks_only_the_search(dataplex):
+    import dataclasses
+
+    endpoint, handler = dataplex
+    search(dataclasses.replace(MESH, data_product_access_group=None), endpoint, "revenue")
+    assert all(path.endswith(":searchEntries") for path, _, _ in handler.requests)
+
+
+def test_a_data_products_error_is_a_message_and_exit_4(dataplex):
+    endpoint, handler = dataplex
+    client = catalog_client(endpoint, "DataProductServiceClient")
+    handler.fail_with = 500
+    with pytest.raises(Exception) as raised:
+        search_data_products(client, MESH, "revenue")
+    assert "Dataplex data products failed: 500 Internal error." in str(raised.value)
+    assert getattr(raised.value, "exit_code", None) == 4

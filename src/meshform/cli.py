@@ -493,9 +493,9 @@ def discover_command(
         err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
                   "that do not parse are missing (run `meshform validate`)")
     if backend is Backend.dataplex:
-        from meshform.discover.dataplex import catalog_client, search_catalog
+        from meshform.discover.dataplex import search
 
-        hits = search_catalog(catalog_client(endpoint), result.mesh.governance_project, query, filters, limit)
+        hits = search(result.mesh, endpoint, query, filters, limit)
     else:
         from meshform.discover.index import ProductIndex
 

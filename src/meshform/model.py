@@ -194,6 +194,8 @@ class Mesh:
     # Domains whose file has errors: still known to cross-file checks, so that one typo is
     # reported once, at its root, not again in every file that names the domain.
     unparsed_domains: tuple[str, ...] = ()
+    # mesh.yaml data_products.access_group when data products are enabled, else None (meshform.dataproducts)
+    data_product_access_group: str | None = None
 
     @property
     def ci_member(self) -> str:

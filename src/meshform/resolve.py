@@ -63,6 +63,7 @@ def resolve(
         enforce_organization_policies=mesh_spec.organization_policies.enforce,
         ci_service_account=mesh_spec.ci.service_account,
         ci_repository=mesh_spec.ci.github_repository,
+        data_product_access_group=mesh_spec.data_products.access_group if mesh_spec.data_products.enabled else None,
         deletion_grants=tuple(mesh_spec.allow_deletion),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
         subscriptions=tuple(

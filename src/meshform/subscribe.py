@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from meshform import dataproducts
 from meshform.findings import Finding, Findings, MeshformError
 from meshform.scaffold import subscription_header, subscription_item, write_checked
 from meshform.spec.subscription import Subscription, subscription_path
@@ -120,6 +121,10 @@ def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:
         f"  git add {relative} terraform/ && git commit -m \"{consumer} subscribes to {product_key}\"",
         f"  open a pull request: {producer.name}'s code owners ({approvers}) approve it",
     ]
+    data_product = dataproducts.resource_name(mesh, product)
+    if data_product is not None:
+        lines.append(f"  {product_key} is the Dataplex data product {data_product}: if you also pressed "
+                     "\"Request access\" in the console, link this pull request there; access comes from the pull request")
     policy = mesh.policies.restricted_subscriptions
     if product.classification == "restricted" and policy.enabled and policy.platform_approval:
         lines.append(f"  {product_key} is restricted: the platform team ({' '.join(mesh.code_owners)}) must also add "

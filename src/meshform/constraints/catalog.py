@@ -1,11 +1,12 @@
-"""Data Catalog policy tags and taxonomies; Dataplex Universal Catalog entries."""
+"""Data Catalog policy tags and taxonomies; Dataplex Universal Catalog entries and data products."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
-from meshform.constraints.core import Problem, Stack, literal, resources, rule
+from meshform.constraints.core import Problem, Stack, blocks, is_ref, literal, resources, rule
 
 
 def display_name_problems(name: str) -> list[str]:
@@ -65,3 +66,63 @@ def bigquery_entries(stack_name: str, stack: Stack) -> Iterator[Problem]:
             )
         elif literal(fqn) is not None and not fqn.startswith("bigquery:"):
             yield address, f"fully_qualified_name {fqn!r} must start with 'bigquery:' for an @bigquery entry"
+
+
+# ── Dataplex data products ──────────────────────────────────────────────────────────────
+
+DATA_PRODUCT_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+BIGQUERY_ASSET = re.compile(r"^//bigquery\.googleapis\.com/projects/[^/]+/datasets/[^/]+(/tables/[^/]+)?$")
+DATAPLEX_REST = "https://cloud.google.com/dataplex/docs/reference/rest/v1/"
+
+
+# Verified (Dataplex API v1, CreateDataProductRequest.data_product_id, in the client libraries'
+# reference and `gcloud dataplex data-products create`): "must conform to RFC-1034 and contain only
+# lower-case letters (a-z), numbers (0-9), or hyphens, with the first character a letter, the last
+# a letter or a number, and a 63 character maximum ... Valid format regex: ^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+@rule(
+    "dataplex-data-product-id",
+    "A data product id is 1-63 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen.",
+    "Dataplex API v1: CreateDataProductRequest.data_product_id",
+    DATAPLEX_REST + "projects.locations.dataProducts/create",
+)
+def data_product_ids(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_dataplex_data_product"):
+        value = literal(body.get("data_product_id"))
+        if value is not None and not DATA_PRODUCT_ID.fullmatch(value):
+            yield address, f"data_product_id {value!r} does not match ^[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?$"
+
+
+# Verified (Dataplex API v1, DataAsset.resource): "Full resource name of the cloud resource ...
+# Only BigQuery tables and datasets are currently supported." (google-cloud-dataplex 2.21,
+# dataplex_v1.DataAsset; the provider's examples use //bigquery.googleapis.com/projects/P/datasets/D).
+@rule(
+    "dataplex-data-asset-resource",
+    "A data asset is a BigQuery dataset or table, by full resource name (//bigquery.googleapis.com/projects/P/datasets/D[/tables/T]).",
+    "Dataplex API v1: DataAsset.resource",
+    DATAPLEX_REST + "projects.locations.dataProducts.dataAssets",
+)
+def data_asset_resources(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_dataplex_data_product_data_asset"):
+        value = body.get("resource")
+        if value is None or is_ref(value):  # absent: Terraform itself refuses (the argument is required)
+            continue
+        if not isinstance(value, str) or not BIGQUERY_ASSET.fullmatch(value):
+            yield address, (f"resource {value!r} is not a BigQuery dataset or table: "
+                            "only BigQuery tables and datasets are supported as data assets")
+
+
+# Verified (Dataplex API v1, DataAsset.access_group_configs): "Currently, at most one IAM role is
+# allowed per access group. For providing multiple predefined IAM roles, wrap them in a custom IAM role."
+@rule(
+    "dataplex-access-group-one-role",
+    "A data asset gives each access group at most one IAM role.",
+    "Dataplex API v1: DataAsset.accessGroupConfigs",
+    DATAPLEX_REST + "projects.locations.dataProducts.dataAssets",
+)
+def access_group_roles(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_dataplex_data_product_data_asset"):
+        for config in blocks(body.get("access_group_configs")):
+            roles = config.get("iam_roles")
+            if isinstance(roles, list) and len(roles) > 1:
+                yield address, (f"access group {config.get('access_group')!r} gets {len(roles)} IAM roles; "
+                                "Dataplex allows one (wrap several in a custom role)")

@@ -107,3 +107,18 @@ def basic_roles(stack_name: str, stack: Stack) -> Iterator[Problem]:
         for role in roles:
             if role in BASIC_ROLES:
                 yield address, f"grants the basic role {role}; grant a predefined role instead"
+
+
+@rule(
+    "meshform-access-group-no-role",
+    "A data product's access groups get no IAM role on its assets: reads come only from subscriptions (the access stacks).",
+    "meshform: the subscription pull request is the system of record (Dataplex: DataAsset.accessGroupConfigs)",
+    "https://cloud.google.com/dataplex/docs/reference/rest/v1/projects.locations.dataProducts.dataAssets",
+)
+def access_group_grants(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    for _, address, body in resources(stack, "google_dataplex_data_product_data_asset"):
+        for config in blocks(body.get("access_group_configs")):
+            if config.get("iam_roles"):
+                yield address, (f"access group {config.get('access_group')!r} gets {config.get('iam_roles')}: "
+                                "its members (managed outside the mesh, or added by a console approval) would read "
+                                "the data without a subscription; grant through a subscription instead")

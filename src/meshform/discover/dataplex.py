@@ -1,5 +1,6 @@
 """The live discovery backend: Dataplex Universal Catalog search, limited to entries that
-carry the mesh's data-product aspect, read back into the same `Hit`s as the index.
+carry the mesh's data-product aspect, and — when mesh.yaml enables them — the mesh's Dataplex
+data products (listed per domain project), read back into the same `Hit`s as the index.
 
 Uses the official client (`google-cloud-dataplex`, the `dataplex` extra) over REST.
 Credentials come from Application Default Credentials; they are never sent to a plain
@@ -8,16 +9,20 @@ Credentials come from Application Default Credentials; they are never sent to a 
 
 from __future__ import annotations
 
-from meshform import catalog
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from meshform import catalog, dataproducts
 from meshform.discover import Filters, Hit, query_words
 from meshform.findings import MeshformError
+from meshform.model import Mesh, Product
 
 EXIT_REMOTE = 4
 TIMEOUT_SECONDS = 60.0
 MAX_PAGES = 20  # a narrow filter over a large catalog must still end
 
 
-def catalog_client(endpoint: str | None = None):
+def catalog_client(endpoint: str | None = None, service: str = "CatalogServiceClient"):
     try:
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
@@ -28,7 +33,7 @@ def catalog_client(endpoint: str | None = None):
     options = ClientOptions(api_endpoint=endpoint) if endpoint else None
     credentials = AnonymousCredentials() if endpoint and endpoint.startswith("http://") else None
     try:
-        return dataplex_v1.CatalogServiceClient(transport="rest", client_options=options, credentials=credentials)
+        return getattr(dataplex_v1, service)(transport="rest", client_options=options, credentials=credentials)
     except DefaultCredentialsError:
         raise MeshformError("no Google credentials for Dataplex: run `gcloud auth application-default login`",
                             EXIT_REMOTE) from None
@@ -41,11 +46,99 @@ def catalog_query(governance_project: str, query: str) -> str:
     return f"{scope} AND ({' OR '.join(words)})" if words else scope
 
 
-def search_catalog(client, governance_project: str, query: str = "", filters: Filters = Filters(),
-                   limit: int = 20) -> list[Hit]:
+def search(mesh: Mesh, endpoint: str | None = None, query: str = "", filters: Filters = Filters(),
+           limit: int = 20) -> list[Hit]:
+    """Entries with the mesh's aspect first; then the mesh's data products that search missed."""
+    hits = search_catalog(catalog_client(endpoint), mesh.governance_project, query, filters, limit)
+    if dataproducts.enabled(mesh) and len(hits) < limit:
+        seen = {h.key for h in hits}
+        found = search_data_products(catalog_client(endpoint, "DataProductServiceClient"), mesh, query, filters, limit)
+        hits += [h for h in found if h.key not in seen]
+    return hits[:limit]
+
+
+def search_data_products(client, mesh: Mesh, query: str = "", filters: Filters = Filters(),
+                         limit: int = 20) -> list[Hit]:
+    """The data products of every domain project (ListDataProducts, all locations), matched on
+    their display name, description, owners and labels. Only the mesh's own count: a data product
+    is the mesh's when its project and id are a product's (meshform.dataproducts)."""
+    from google.api_core import exceptions
+    from google.cloud import dataplex_v1
+
+    words = query_words(query)
+    hits: list[Hit] = []
+    with _api_errors("Dataplex data products"):
+        for domain in mesh.domains:
+            ours = {dataproducts.data_product_id(p): p for p in domain.products}
+            request = dataplex_v1.ListDataProductsRequest(parent=f"projects/{domain.project_id}/locations/-",
+                                                          page_size=min(max(limit, 50), 1000))
+            try:
+                pager = client.list_data_products(request=request, timeout=TIMEOUT_SECONDS)
+                for number, page in enumerate(pager.pages, start=1):
+                    for found in page.data_products:
+                        product = ours.get(found.name.rsplit("/", 1)[-1])
+                        if product is None:
+                            continue
+                        hit = _data_product_hit(found, product, words)
+                        if hit is not None and filters.admit(hit):
+                            hits.append(hit)
+                    if number >= MAX_PAGES:
+                        break
+            except (exceptions.NotFound, exceptions.Forbidden):  # REST maps 403 to Forbidden
+                continue  # a domain not applied yet, or one you may not list: the aspect search covered it
+    hits.sort(key=lambda h: (-h.score, h.key))
+    return hits[:limit]
+
+
+def _data_product_hit(found, product: Product, words: list[str]) -> Hit | None:
+    """What the live data product says (description, owners, labels), plus the spec's refresh."""
+    labels = dict(found.labels)
+    description = found.description.split("\n\n", 1)[0]  # the rest is meshform's note on access
+    text = " ".join([found.display_name, description, *found.owner_emails, *labels.values()]).lower()
+    matched = sum(1 for w in words if w in text)
+    if words and not matched:
+        return None
+    for mark in dataproducts.STATUS_MARK.values():
+        if mark and description.startswith(mark):
+            description = description[len(mark):]
+    return Hit(
+        domain=product.domain,
+        product=product.name,
+        description=description,
+        classification=labels.get("classification", product.classification),
+        status=labels.get("status", product.status),
+        refresh=product.refresh,
+        freshness_slo_hours=product.freshness_slo_hours,
+        owners=tuple(found.owner_emails),
+        score=round(matched / len(words), 3) if words else 0.0,
+    )
+
+
+@contextmanager
+def _api_errors(what: str) -> Iterator[None]:
+    """A failed or unreachable API call is a message and exit 4, never a traceback."""
     import requests
     from google.api_core import exceptions
     from google.auth import exceptions as auth_exceptions
+
+    try:
+        yield
+    except exceptions.GoogleAPICallError as error:
+        message = str(error.message)
+        if message.startswith(("POST ", "GET ")) and ": " in message:  # REST errors lead with the URL
+            message = message.split(": ", 1)[1]
+        raise MeshformError(f"{what} failed: {error.code or ''} {message}".strip(), EXIT_REMOTE) from None
+    except (requests.RequestException, auth_exceptions.TransportError) as error:
+        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", EXIT_REMOTE) from None
+    except auth_exceptions.GoogleAuthError as error:
+        raise MeshformError(f"Google credentials were refused: {_first_line(error)}; run "
+                            "`gcloud auth application-default login`", EXIT_REMOTE) from None
+    except exceptions.RetryError as error:
+        raise MeshformError(f"{what} did not answer: {error}", EXIT_REMOTE) from None
+
+
+def search_catalog(client, governance_project: str, query: str = "", filters: Filters = Filters(),
+                   limit: int = 20) -> list[Hit]:
     from google.cloud import dataplex_v1
 
     request = dataplex_v1.SearchEntriesRequest(
@@ -54,7 +147,7 @@ def search_catalog(client, governance_project: str, query: str = "", filters: Fi
         page_size=min(max(limit, 10), 1000),
     )
     hits: list[Hit] = []
-    try:
+    with _api_errors("Dataplex search"):
         pager = client.search_entries(request=request, timeout=TIMEOUT_SECONDS)
         rank = 0
         for number, page in enumerate(pager.pages, start=1):
@@ -65,18 +158,6 @@ def search_catalog(client, governance_project: str, query: str = "", filters: Fi
                     hits.append(hit)
             if len(hits) >= limit or number >= MAX_PAGES:
                 break
-    except exceptions.GoogleAPICallError as error:
-        message = str(error.message)
-        if message.startswith(("POST ", "GET ")) and ": " in message:  # REST errors lead with the URL
-            message = message.split(": ", 1)[1]
-        raise MeshformError(f"Dataplex search failed: {error.code or ''} {message}".strip(), EXIT_REMOTE) from None
-    except (requests.RequestException, auth_exceptions.TransportError) as error:
-        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", EXIT_REMOTE) from None
-    except auth_exceptions.GoogleAuthError as error:
-        raise MeshformError(f"Google credentials were refused: {_first_line(error)}; run "
-                            "`gcloud auth application-default login`", EXIT_REMOTE) from None
-    except exceptions.RetryError as error:
-        raise MeshformError(f"Dataplex search did not answer: {error}", EXIT_REMOTE) from None
     return hits[:limit]
 
 

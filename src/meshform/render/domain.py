@@ -32,9 +32,9 @@ from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
 from constructs import Construct
 
-from meshform import stores
+from meshform import dataproducts, stores
 from meshform.model import RESERVED_LABELS, Domain, Mesh, Product
-from meshform.render import roles
+from meshform.render import dataproduct, roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, deletion_policy, parent_args, state_prefix
 from meshform.render.bootstrap import lien_reason
 from meshform.render.literal import literal, literal_tree
@@ -89,6 +89,7 @@ class DomainStack(MeshStack):
         self._people()
         self._budget()
         self.key_grants = self._key_grants()
+        self.datasets: dict[str, object] = {}  # product name → its google_bigquery_dataset (stores.bigquery)
         for product in domain.products:
             self._product(product)
         self._policy_tag_readers()
@@ -183,6 +184,8 @@ class DomainStack(MeshStack):
         writers = self._members(product.owners)
         for store in product.stores:
             stores.kind_of(store).renderer().render(self, product, store, writers)
+        if dataproducts.enabled(self.mesh):
+            dataproduct.render(self, product)
 
     def _members(self, owners: tuple[str, ...]) -> list[tuple[str, str]]:
         """(construct-id part, IAM member) for the given owners plus the pipeline account."""

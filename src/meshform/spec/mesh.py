@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from meshform.spec.base import SpecModel
 from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
@@ -67,6 +67,41 @@ class ContinuousIntegration(SpecModel):
     )
 
 
+ACCESS_GROUP_PATTERN = r"group:[A-Za-z0-9._%+{}-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+
+
+class DataProducts(SpecModel):
+    """Dataplex data products (Knowledge Catalog): one per product, in its domain's stack. Opt-in."""
+
+    enabled: bool = Field(
+        False,
+        description=(
+            "Register every product as a Dataplex data product (google_dataplex_data_product) with its BigQuery "
+            "dataset as data asset, so consumers find it and press 'Request access' in the console."
+        ),
+    )
+    access_group: str = Field(
+        "group:dp-{domain}-{product}-readers@example.com",
+        pattern=rf"^{ACCESS_GROUP_PATTERN}$",
+        description=(
+            "Naming rule of each data product's access group, a Google group the organization creates "
+            "(a prerequisite; meshform never manages its members). {domain} and {product} are replaced; "
+            "both are required, as Dataplex needs a group of its own per data product. The group gets no IAM "
+            "role: access comes only from subscriptions (the access stacks)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _unique_per_product(self) -> "DataProducts":
+        for placeholder in ("{domain}", "{product}"):
+            if placeholder not in self.access_group:
+                raise ValueError(f"access_group must contain {placeholder}: each data product needs a Google group of its own")
+        rest = self.access_group.replace("{domain}", "").replace("{product}", "")
+        if "{" in rest or "}" in rest:
+            raise ValueError("access_group takes only the placeholders {domain} and {product}")
+        return self
+
+
 class MeshSpec(SpecModel):
     """Platform-wide settings for every domain of the mesh."""
 
@@ -94,6 +129,7 @@ class MeshSpec(SpecModel):
     )
     governance_project: ProjectId = Field(description="Holds aspect types and the policy-tag taxonomies.")
     catalog: Catalog = Field(default_factory=Catalog)
+    data_products: DataProducts = Field(default_factory=DataProducts)
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Added to every labelled resource.")
     policy_tags: dict[PolicyTagName, str] = Field(
         default_factory=lambda: {"pii": "Personally identifiable information"},

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tuple[str, str]]) -> None:
     """The dataset and its tables; the writers' role on it; its data-product aspect in the catalog."""
     dataset = _dataset(stack, product, spec)
+    stack.datasets[product.name] = dataset  # for the data product's asset (meshform.render.dataproduct)
     role = KIND.reader_role if product.status == "decommissioned" else KIND.writer_role
     for name, member in writers:
         BigqueryDatasetIamMember(stack, stack.id("dataset", product.name, "writer", name),
