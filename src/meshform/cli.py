@@ -624,5 +624,7 @@ def main() -> None:
         sys.exit(130)
 
 
+__import__("meshform.cli_contract").cli_contract.register(app)  # the `contract` group (integrator: move into the CLI package)
+
 if __name__ == "__main__":
     main()
