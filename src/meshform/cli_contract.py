@@ -1,0 +1,97 @@
+"""`meshform contract export|import`: data products as data contracts (ODCS v3), for consumers
+and for the tools they use (datacontract-cli, Entropy Data). A thin layer over
+`meshform.contracts`; `register(app)` adds the `contract` group to the main app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+FormatKey = Annotated[str, typer.Option("--format", help="The contract format: odcs (Open Data Contract Standard v3).")]
+Root = Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True)]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `contract` command group to `app`."""
+    contract = typer.Typer(help="Data contracts (ODCS v3) in and out: export products, import contracts.",
+                           no_args_is_help=True)
+    contract.command("export")(export_command)
+    contract.command("import")(import_command)
+    app.add_typer(contract, name="contract")
+
+
+def export_command(
+    product: Annotated[str | None, typer.Argument(help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")] = None,
+    all_products: Annotated[bool, typer.Option("--all", help="Every product of the mesh, one file each in --out DIR.")] = False,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (a folder with --all). [default: print]")] = None,
+    fmt: FormatKey = "odcs",
+    root: Root = Path("."),
+) -> None:
+    """Write a data product as a data contract (ODCS v3 YAML).
+
+    Schema (tables, columns, types, required, policy-tagged columns as classification), owners,
+    SLAs for freshness and refresh, and servers for the BigQuery dataset and the bucket.
+    `--all --out contracts` writes contracts/<domain>.<product>.odcs.yaml for every product
+    (and removes those of products that are gone).
+    """
+    from meshform import contracts
+    from meshform.cli import _resolved_mesh, _u, out
+    from meshform.files import write_atomic
+    from meshform.findings import MeshformError
+
+    chosen = contracts.get(fmt)
+    mesh = _resolved_mesh(root).mesh
+    if all_products:
+        if product is not None or out_path is None:
+            raise MeshformError("--all writes one file per product: give --out DIR and no product", exit_code=2)
+        written = contracts.write_all(mesh, out_path, fmt)
+        out.print(f"[bold green]✓[/] {len(written)} contract(s) in {_u(out_path)}", highlight=False)
+        return
+    if product is None:
+        raise MeshformError("name a product as DOMAIN.PRODUCT, or use --all --out DIR", exit_code=2)
+    try:
+        found = mesh.product(product)
+    except KeyError:
+        raise MeshformError(f"no product '{product}'; `meshform discover` lists products") from None
+    text = chosen.dumps(chosen.export(mesh, found))
+    if out_path is None:
+        typer.echo(text, nl=False)
+        return
+    if out_path.is_dir():
+        out_path = out_path / contracts.file_name(found, fmt)
+    write_atomic(out_path, text.encode("utf-8"))
+    out.print(f"[bold green]✓[/] wrote {_u(out_path)}", highlight=False)
+
+
+def import_command(
+    contract_file: Annotated[Path, typer.Argument(help="The contract (ODCS v3 YAML).", exists=True, dir_okay=False)],
+    domain: Annotated[str, typer.Option("--domain", "-d", help="The domain whose file gets the product.")],
+    fmt: FormatKey = "odcs",
+    root: Root = Path("."),
+) -> None:
+    """Add (or update) the contract's product in domains/DOMAIN.yaml, keeping its comments.
+
+    The mesh is validated with it; on errors the file is left as it was. What the contract
+    says that meshform cannot express (quality rules, primary keys, other roles...) is listed.
+    """
+    from meshform import contracts
+    from meshform.cli import EXIT_SPECS, _u, err, out
+    from meshform.report import Format, print_findings
+
+    outcome = contracts.get(fmt).import_(root, contract_file, domain)
+    if outcome.findings:
+        print_findings(outcome.findings, Format.text, out)
+        err.print(f"[bold red]✗[/] {_u(outcome.path)} was left unchanged: {_u(outcome.product_key)} does not validate")
+        raise typer.Exit(EXIT_SPECS)
+    verb = {"added": "added", "updated": "updated", "unchanged": "already matches"}[outcome.action]
+    out.print(f"[bold green]✓[/] {_u(outcome.product_key)} {verb} in {_u(outcome.path)}; the mesh validates",
+              highlight=False)
+    for note in outcome.notes:
+        out.print(f"  note: {_u(note)}", highlight=False)
+    if outcome.losses:
+        out.print(f"[bold yellow]not expressible in meshform[/] ({len(outcome.losses)}; not written):", highlight=False)
+        for loss in outcome.losses:
+            out.print(f"  - {_u(loss)}", highlight=False)
