@@ -78,7 +78,7 @@ def validate(root: Path | str = ".") -> Result:
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions)
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, root)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)

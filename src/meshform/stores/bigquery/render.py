@@ -78,6 +78,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
         deletion_policy=deletion_policy(product.deletable),
         depends_on=stack.store_dependencies(product),
     )
+    stack.datasets[product.name] = dataset
     for table in spec.tables:
         partitioning = None
         if table.partitioning is not None:
@@ -87,7 +88,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
                 field=table.partitioning.column,
                 expiration_ms=expiration * SECONDS_PER_DAY * 1000 if expiration else None,
             )
-        BigqueryTable(
+        stack.tables.setdefault(product.name, {})[table.table_id] = BigqueryTable(
             stack,
             stack.id("table", product.name, table.table_id),
             project=stack.project.project_id,
