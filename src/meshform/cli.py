@@ -624,5 +624,7 @@ def main() -> None:
         sys.exit(130)
 
 
+__import__("meshform.cli_status").cli_status.register(app)  # meshform status (issue 11); the integrator moves it
+
 if __name__ == "__main__":
     main()
