@@ -23,7 +23,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_validate_the_example_mesh():
     result = runner.invoke(app, ["validate", "--root", str(REPO)])
     assert result.exit_code == 0, result.output
-    assert "mesh 'acme': 5 domains, 9 products, 11 tables, 4 buckets" in result.output
+    assert "mesh 'acme': 5 domains, 9 products, 12 tables, 4 buckets" in result.output
 
 
 def test_validate_never_loads_cdk_terrain():

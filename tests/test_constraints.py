@@ -78,6 +78,22 @@ CASES = [
         stack({"google_bigquery_table": {"t": {"table_id": "orders 2026-Ü_x", "dataset_id": "d"}}}),
     ),
     (
+        "bigquery-scheduled-query-location",
+        stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
+               "google_bigquery_data_transfer_config": {"q": {
+                   "data_source_id": "scheduled_query", "location": "US",
+                   "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}"}}}),
+        stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
+               "google_bigquery_data_transfer_config": {"q": {
+                   "data_source_id": "scheduled_query", "location": "eu",
+                   "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}"}}}),
+    ),
+    (
+        "dataplex-datascan-id",
+        stack({"google_dataplex_datascan": {"s": {"data_scan_id": "orders_orders", "location": "europe-west1"}}}),
+        stack({"google_dataplex_datascan": {"s": {"data_scan_id": "orders-orders", "location": "europe-west1"}}}),
+    ),
+    (
         "catalog-display-name",
         stack({"google_data_catalog_taxonomy": {"t": {"display_name": "acme sensitive data (eu)"}}}),
         stack({"google_data_catalog_taxonomy": {"t": {"display_name": "acme sensitive data eu"}}}),

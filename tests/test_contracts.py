@@ -262,3 +262,17 @@ def test_cli_export(tmp_path):
     assert result.exit_code == 2 and "no product 'sales.nope'" in result.output
     result = runner.invoke(app, ["contract", "export", "sales.orders", "--format", "avro", "--root", str(REPO)])
     assert result.exit_code == 2 and "no contract format 'avro'" in result.output
+
+
+def test_an_update_keeps_what_contracts_do_not_carry(tmp_mesh, tmp_path):
+    """Transformations, quality rules and the freshness measure are meshform's alone: an import
+    that updates the product leaves them as the domain file has them."""
+    def edit(data):
+        next(s for s in data["slaProperties"] if s["property"] == "latency")["value"] = 3
+
+    before = validate(tmp_mesh).mesh.product("sales.orders")
+    result = runner.invoke(app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)])
+    assert result.exit_code == 0, result.output
+    after = validate(tmp_mesh).mesh.product("sales.orders")
+    assert after.freshness_slo_hours == 3
+    assert (after.quality_rules, after.freshness) == (before.quality_rules, before.freshness)

@@ -64,7 +64,7 @@ def test_what_the_peer_writes_back_imports_as_the_same_product(peer, tmp_path):
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     before = manifest.build(validate(REPO).mesh)["products"]
-    texts = {p.name: p.read_bytes() for p in (tmp_path / "domains").iterdir()}
+    texts = {p.name: p.read_bytes() for p in (tmp_path / "domains").rglob("*") if p.is_file()}
     for file, result in peer.items():
         assert result["export_exit"] == 0, result
         written = tmp_path / f"peer-{Path(file).name}"
@@ -73,7 +73,7 @@ def test_what_the_peer_writes_back_imports_as_the_same_product(peer, tmp_path):
         outcome = odcs_import.import_contract(tmp_path, written, key.split(".")[0])
         assert (outcome.action, outcome.losses, [str(f) for f in outcome.findings]) == ("unchanged", [], []), key
         assert manifest.build(outcome.mesh)["products"][key] == before[key]
-    assert texts == {p.name: p.read_bytes() for p in (tmp_path / "domains").iterdir()}
+    assert texts == {p.name: p.read_bytes() for p in (tmp_path / "domains").rglob("*") if p.is_file()}
 
 
 def test_missing_datacontract_fails_with_how_to_install_it(monkeypatch, tmp_path):

@@ -41,6 +41,8 @@ def product_card(mesh: Mesh, product: Product) -> str:
     for store in product.stores:
         lines += store.card_sections()
 
+    lines += _running(mesh, product)
+
     consumers = mesh.consumers_of(product)
     lines += ["", "## Consumers", ""]
     if consumers:
@@ -80,3 +82,28 @@ def product_card(mesh: Mesh, product: Product) -> str:
                      f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`.")
     return "\n".join(lines) + "\n"
 
+
+
+def _running(mesh: Mesh, product: Product) -> list[str]:
+    """How the product is built (its transformations), what it is built from (upstream) and
+    which products are built from it (downstream), and how its health is checked."""
+    lines = []
+    if product.transformations:
+        lines += ["", "## Transformations", "", "| name | writes table | how | schedule | reads |", "| --- | --- | --- | --- | --- |"]
+        for t in product.transformations:
+            reads = ", ".join(code(str(r)) for r in t.reads) or "—"
+            lines.append(f"| {md(t.name)} | {code(t.table)} | {md(t.write)} | {md(t.schedule or 'none')} | {reads} |")
+    upstream, downstream = mesh.upstream_of(product), mesh.downstream_of(product)
+    lines += ["", "## Lineage", ""]
+    if not upstream and not downstream:
+        lines.append("No transformation reads or writes it across products.")
+    for label, edges, other in (("Upstream", upstream, "upstream"), ("Downstream", downstream, "downstream")):
+        keys = sorted({getattr(e, other) for e in edges})
+        for key in keys:
+            via = sorted({e.transformation for e in edges if getattr(e, other) == key})
+            lines.append(f"- {label}: {md(key)} (transformation {md(', '.join(via))})")
+    if product.freshness is not None:
+        measure = (f"MAX({code(product.freshness.column)}) of table {code(product.freshness.table)}"
+                   if product.freshness.column else f"last modification of table {code(product.freshness.table)}")
+        lines += ["", f"Freshness is measured as {measure} (`meshform status`)."]
+    return lines

@@ -49,6 +49,9 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     for kind in stores.KINDS:
         findings += kind.check(mesh)
     findings += _subscriptions(mesh, today or dt.date.today())
+    from meshform.sql import check as running  # transformations, quality rules, freshness
+
+    findings += running.check(mesh)
     return findings
 
 

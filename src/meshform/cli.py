@@ -625,11 +625,12 @@ def main() -> None:
 
 
 # Commands kept in modules of their own (registered here until cli/ is a package).
-from meshform import cli_contract, cli_edit, cli_init  # noqa: E402
+from meshform import cli_contract, cli_edit, cli_init, cli_status  # noqa: E402
 
 cli_init.register(app)
 cli_edit.register(app)
 cli_contract.register(app)
+cli_status.register(app)
 
 if __name__ == "__main__":
     main()

@@ -42,6 +42,70 @@ class Source:
 
 
 @dataclass(frozen=True)
+class TableRef:
+    """A table a query names: `project.dataset.table`, `dataset.table` (the running project's)."""
+
+    project: str | None
+    dataset: str | None
+    table: str
+
+    def __str__(self) -> str:
+        return ".".join(p for p in (self.project, self.dataset, self.table) if p)
+
+
+@dataclass(frozen=True)
+class Transformation:
+    """A scheduled query into one of the product's tables (`products[].transformations[]`)."""
+
+    name: str
+    sql: str | None  # None when its file could not be read (`problem` says why)
+    file: str | None  # the SQL file as shown to users, relative to the mesh root
+    table: str
+    write: str  # truncate | append
+    schedule: str | None  # None: the product's refresh has no schedule (realtime, on-demand)
+    reads: tuple[TableRef, ...]  # the tables the SQL reads (lineage)
+    columns: tuple[str, ...]  # the names of the query's output columns ("" for an unnamed one)
+    star: bool  # the query selects `*`: its columns are not known from the text
+    problem: str | None  # why the SQL cannot be used (unreadable file, parse error)
+    source: Source
+    problem_at: tuple[int, int] = (0, 0)  # (line, column) in the SQL where parsing stopped
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    table: str
+    check: str  # not_null | unique | accepted_values | range | sql
+    column: str | None
+    values: tuple[str, ...]
+    min: float | None
+    max: float | None
+    sql: str | None
+    threshold: float | None
+    name: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Where a product's newest data is measured: a column's maximum, or (column None) the
+    table's last modification time."""
+
+    table: str
+    column: str | None
+    source: Source | None = None  # None when derived from the tables
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    """`downstream`'s transformation reads `upstream`'s table: product keys (domain.product)."""
+
+    upstream: str
+    downstream: str
+    transformation: str
+    table: str  # the table read, as the SQL names it
+
+
+@dataclass(frozen=True)
 class Product:
     domain: str
     name: str
@@ -57,6 +121,10 @@ class Product:
     stores: tuple[Store, ...]  # one per kind it declares, in the order of meshform.stores.KINDS
     source: Source
     deletable: bool = False  # decommissioned and listed in mesh.yaml allow_deletion
+    transformations: tuple[Transformation, ...] = ()
+    quality_scans: bool = True  # generate Dataplex data quality scans of its tables
+    quality_rules: tuple[QualityRule, ...] = ()
+    freshness: Freshness | None = None  # None: the product has no table
 
     def store(self, kind: str) -> Store | None:
         """The product's store of a kind ('bigquery', 'storage', ...), if it declares one."""
@@ -196,6 +264,13 @@ class Mesh:
     unparsed_domains: tuple[str, ...] = ()
     # mesh.yaml data_products.access_group when data products are enabled, else None (meshform.dataproducts)
     data_product_access_group: str | None = None
+    lineage: tuple[LineageEdge, ...] = ()  # what each transformation reads, between products
+
+    def upstream_of(self, product: Product) -> tuple[LineageEdge, ...]:
+        return tuple(e for e in self.lineage if e.downstream == product.key and e.upstream != product.key)
+
+    def downstream_of(self, product: Product) -> tuple[LineageEdge, ...]:
+        return tuple(e for e in self.lineage if e.upstream == product.key and e.downstream != product.key)
 
     @property
     def ci_member(self) -> str:

@@ -8,6 +8,9 @@ point at the spec line responsible.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path, PurePosixPath
+
 from meshform import model, stores
 from meshform.load import SpecFile
 from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
@@ -31,10 +34,12 @@ def resolve(
     domains: list[tuple[DomainSpec, SpecFile]],
     subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = (),
     unparsed_domains: tuple[str, ...] = (),
+    root: Path | None = None,
 ) -> model.Mesh:
-    resolved = tuple(_domain(mesh_spec, d, model.Source(f)) for d, f in domains)
+    """`root` is the mesh repository, where transformations' SQL files are read (None: not read)."""
+    resolved = tuple(_domain(mesh_spec, d, model.Source(f), root) for d, f in domains)
     platform_email = mesh_spec.platform_team.split(":", 1)[1]
-    return model.Mesh(
+    mesh = model.Mesh(
         name=mesh_spec.mesh,
         billing_account=mesh_spec.billing_account,
         billing_currency=mesh_spec.billing_currency,
@@ -75,6 +80,9 @@ def resolve(
         source=model.Source(mesh_file),
         unparsed_domains=tuple(sorted(set(unparsed_domains))),
     )
+    from meshform.sql import lineage
+
+    return dataclasses.replace(mesh, lineage=lineage.edges(mesh))
 
 
 def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
@@ -83,11 +91,11 @@ def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
                and g.bucket_protection_days is None for g in mesh.allow_deletion)
 
 
-def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain:
+def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | None = None) -> model.Domain:
     location = d.location or mesh.default_location
     labels = {**mesh.labels, **d.labels, "mesh": mesh.mesh, "domain": d.domain, "cost-center": d.cost_center}
     products = tuple(
-        _product(mesh, d, p, location, source.child("products", i)) for i, p in enumerate(d.products)
+        _product(mesh, d, p, location, source.child("products", i), root) for i, p in enumerate(d.products)
     )
     return model.Domain(
         name=d.domain,
@@ -113,9 +121,11 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source) -> model.Domain
     )
 
 
-def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, source: model.Source) -> model.Product:
+def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, source: model.Source,
+             root: Path | None = None) -> model.Product:
     ctx = stores.Context(mesh, d.domain, p.name, location)
-    resolved = (kind.resolve(ctx, getattr(p, kind.key), source.child(kind.key)) for kind in stores.KINDS)
+    resolved = tuple(kind.resolve(ctx, getattr(p, kind.key), source.child(kind.key)) for kind in stores.KINDS)
+    dataset = next((s for s in resolved if s is not None and s.kind == "bigquery"), None)
     return model.Product(
         domain=d.domain,
         name=p.name,
@@ -131,4 +141,69 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
         stores=tuple(store for store in resolved if store is not None),
         source=source,
         deletable=p.status == "decommissioned" and _deletion_allowed(mesh, d.domain, p.name),
+        transformations=tuple(_transformation(t, p.refresh, source.child("transformations", i), root)
+                              for i, t in enumerate(p.transformations)),
+        quality_scans=p.quality.scans,
+        quality_rules=tuple(
+            model.QualityRule(r.table, r.check, r.column, tuple(r.values or ()), r.min, r.max, r.sql, r.threshold,
+                              r.name, source.child("quality", "rules", i))
+            for i, r in enumerate(p.quality.rules)),
+        freshness=_freshness(p, dataset, source),
     )
+
+
+# BigQuery Data Transfer schedules for a product's refresh (realtime and on-demand have none).
+REFRESH_SCHEDULES = {"hourly": "every 1 hours", "daily": "every 24 hours", "weekly": "every monday 00:00",
+                     "monthly": "1 of month 00:00"}
+MAX_SQL_FILE_BYTES = 256 * 1024
+
+
+def _transformation(t, refresh: str, source: model.Source, root: Path | None) -> model.Transformation:
+    from meshform.sql import analyze
+
+    text, shown, problem = t.sql, None, None
+    if t.file is not None:
+        shown = (PurePosixPath(source.file.display).parent / t.file).as_posix()
+        text, problem = _read_sql(root, shown)
+    analysis = analyze(text) if text is not None else None
+    return model.Transformation(
+        name=t.name, sql=text, file=shown, table=t.table, write=t.write,
+        schedule=t.schedule or REFRESH_SCHEDULES.get(refresh),
+        reads=analysis.reads if analysis else (), columns=analysis.columns if analysis else (),
+        star=analysis.star if analysis else False,
+        problem=problem or (analysis.problem if analysis else None), source=source,
+        problem_at=(analysis.line, analysis.col) if analysis else (0, 0))
+
+
+def _read_sql(root: Path | None, shown: str) -> tuple[str | None, str | None]:
+    """The text of a SQL file of the repository, or why it cannot be read (never outside the root)."""
+    if root is None:
+        return None, f"{shown} is not read here (no repository)"
+    path = root / shown
+    try:
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None, f"{shown} leads outside the mesh repository; refused"
+        if not path.is_file():
+            return None, f"{shown} does not exist"
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SQL_FILE_BYTES + 1)
+    except OSError as error:
+        return None, f"{shown} cannot be read: {error.strerror or error}"
+    if len(data) > MAX_SQL_FILE_BYTES:
+        return None, f"{shown} is larger than {MAX_SQL_FILE_BYTES // 1024} KB"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, f"{shown} is not UTF-8 text"
+
+
+def _freshness(p: spec.Product, dataset, source: model.Source) -> model.Freshness | None:
+    """Declared; else the first partitioned table's partitioning column; else the first table's
+    last modification time; None without tables."""
+    if p.freshness is not None:
+        return model.Freshness(p.freshness.table, p.freshness.column, source.child("freshness"))
+    tables = dataset.tables if dataset is not None else ()
+    for table in tables:
+        if table.partitioning is not None and table.partitioning.column:
+            return model.Freshness(table.table_id, table.partitioning.column)
+    return model.Freshness(tables[0].table_id, None) if tables else None

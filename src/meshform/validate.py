@@ -79,7 +79,7 @@ def validate(root: Path | str = ".") -> Result:
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed))
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed), root)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)

@@ -332,7 +332,7 @@ def _edit(before: str, entry: dict) -> tuple[str, str]:
         products.append(_styled(entry))
         action = "added"
     else:
-        _merge(existing, _styled(entry))
+        _merge(existing, _styled(entry), keep=NOT_IN_CONTRACTS)
         action = "updated"
     buffer = StringIO()
     yaml.dump(data, buffer)
@@ -383,9 +383,14 @@ def _named(items: list) -> bool:
     return all(isinstance(i, dict) and "name" in i for i in items)
 
 
-def _merge(old: CommentedMap, new: CommentedMap) -> None:
-    """Make `old` equal `new`, changing only what differs (comments and styles of the rest stay)."""
-    for key in [k for k in old if k not in new and not _spells_default(k, old[k], new)]:
+# Product keys an ODCS contract does not carry: an import keeps them as the domain file has them.
+NOT_IN_CONTRACTS = frozenset({"transformations", "quality", "freshness"})
+
+
+def _merge(old: CommentedMap, new: CommentedMap, keep: frozenset[str] = frozenset()) -> None:
+    """Make `old` equal `new`, changing only what differs (comments and styles of the rest stay);
+    keys in `keep` stay when `new` lacks them."""
+    for key in [k for k in old if k not in new and k not in keep and not _spells_default(k, old[k], new)]:
         del old[key]
     previous = -1
     for key, value in new.items():

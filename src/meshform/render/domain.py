@@ -89,9 +89,15 @@ class DomainStack(MeshStack):
         self._people()
         self._budget()
         self.key_grants = self._key_grants()
-        self.datasets: dict[str, object] = {}  # product name → its google_bigquery_dataset (stores.bigquery)
+        # Constructs of each product's dataset and tables, for what refers to them (render.running).
+        self.datasets: dict[str, Construct] = {}
+        self.tables: dict[str, dict[str, Construct]] = {}
+        from meshform.render.running import Running
+
+        running = Running(self)
         for product in domain.products:
             self._product(product)
+            running.render(product)
         self._policy_tag_readers()
         self._outputs()
 

@@ -15,6 +15,12 @@ PIPELINE_PROJECT_ROLES = (
     "roles/bigquery.jobUser",
     "roles/bigquery.readSessionUser",
 )
+# Scheduled queries run as the pipeline account: the BigQuery Data Transfer service agent mints its
+# tokens (granted on that account only).
+TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
+# The Dataplex service agent runs data quality scans: jobs in the domain project, read on scanned datasets.
+SCAN_JOB_ROLE = "roles/bigquery.jobUser"
+SCAN_READER_ROLE = "roles/bigquery.dataViewer"
 # Owners may run jobs as the pipeline account (deploy and debug pipelines), not mint keys.
 PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
 

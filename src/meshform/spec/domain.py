@@ -9,6 +9,7 @@ from pydantic import Field, create_model, field_validator
 
 from meshform.spec.base import SpecModel
 from meshform.spec.policies import ExceptionRequest
+from meshform.spec.running import Freshness, Quality, Transformation
 from meshform.stores.kinds import KINDS
 from meshform.spec.names import (
     CodeOwner,
@@ -39,6 +40,13 @@ class ProductBase(SpecModel):
     owners: list[Member] = Field(default_factory=list, description="Defaults to the domain's owners.")
     labels: Labels = Field(default_factory=dict)
     kms_key: PolicyTagName | None = Field(None, description="Name of a key in mesh.yaml kms_keys (CMEK).")
+    transformations: list[Transformation] = Field(
+        default_factory=list, max_length=100,
+        description="SQL that BigQuery runs on a schedule into the product's tables (scheduled queries).")
+    quality: Quality = Field(default_factory=Quality, description="Dataplex data quality scans of the product's tables.")
+    freshness: Freshness | None = Field(
+        None, description="Where newest data is measured. Default: the partitioning column of the first partitioned "
+                          "table; otherwise the first table's last modification time.")
 
 
 # A product's stores (`bigquery:`, `storage:`, ...) are one optional key per registered kind.

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tuple[str, str]]) -> None:
     """The dataset and its tables; the writers' role on it; its data-product aspect in the catalog."""
     dataset = _dataset(stack, product, spec)
-    stack.datasets[product.name] = dataset  # for the data product's asset (meshform.render.dataproduct)
     role = KIND.reader_role if product.status == "decommissioned" else KIND.writer_role
     for name, member in writers:
         BigqueryDatasetIamMember(stack, stack.id("dataset", product.name, "writer", name),
@@ -79,6 +78,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
         deletion_policy=deletion_policy(product.deletable),
         depends_on=stack.store_dependencies(product),
     )
+    stack.datasets[product.name] = dataset  # for what refers to it: data products, scheduled queries, scans
     for table in spec.tables:
         partitioning = None
         if table.partitioning is not None:
@@ -88,7 +88,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
                 field=table.partitioning.column,
                 expiration_ms=expiration * SECONDS_PER_DAY * 1000 if expiration else None,
             )
-        BigqueryTable(
+        stack.tables.setdefault(product.name, {})[table.table_id] = BigqueryTable(
             stack,
             stack.id("table", product.name, table.table_id),
             project=stack.project.project_id,

@@ -1,0 +1,84 @@
+"""`meshform status`: is every product fresh right now? (registered by meshform.cli)
+
+Exit codes: 0 every product ok (or unknown) · 1 a product is late, empty or missing, or the
+specs have errors · 4 Google Cloud cannot be reached or refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_LATE = 1  # as the specs' errors (cli.EXIT_SPECS)
+STYLES = {"ok": "green", "late": "bold red", "empty": "yellow", "missing": "bold red", "unknown": "dim"}
+
+
+class StatusFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _age(hours: float | None) -> str:
+    if hours is None:
+        return "—"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} d"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("status")
+    def status_command(
+        names: Annotated[list[str] | None, typer.Argument(
+            help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.", show_default=False)] = None,
+        fmt: Annotated[StatusFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = StatusFormat.table,
+        deadline: Annotated[float, typer.Option(help="Seconds each Google Cloud call may retry.", min=1, max=600)] = 30.0,
+        root: Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")] = Path("."),
+    ) -> None:
+        """Is every product fresh right now? Asks BigQuery and Cloud Storage for each product's newest data.
+
+        Newest data: MAX of the product's freshness column, or the table's last modification;
+        a bucket's newest object. States: ok, late (older than freshness_slo_hours), empty,
+        missing (not created), unknown. Exits 0 when all are ok, 1 when any is late, empty or
+        missing, 4 when Google Cloud cannot be reached or refuses. Uses Application Default
+        Credentials; MESHFORM_BIGQUERY_ENDPOINT and STORAGE_EMULATOR_HOST point it at emulators.
+        """
+        from rich.table import Table
+        from rich.text import Text
+
+        from meshform.cli import _resolved_mesh, err, out
+        from meshform.live.clients import bigquery_client, storage_client
+        from meshform.live.status import FAILING, select, status
+        from meshform.text import clean
+
+        mesh = _resolved_mesh(root).mesh
+        products = select(mesh, list(names or []))
+        with err.status("asking BigQuery and Cloud Storage", spinner="dots"):
+            results = status(mesh, products, bigquery_client, storage_client, deadline=deadline)
+        failing = [r for r in results if r.state in FAILING]
+        if fmt is StatusFormat.json:
+            print(json.dumps({"products": [r.as_json() for r in results],
+                              "failing": len(failing)}, sort_keys=True, indent=2))
+        else:
+            table = Table("product", "state", "newest data", "age", "SLO", "details", title_justify="left",
+                          title=Text(f"{len(results)} product(s)"
+                                     + (f" — endpoint {os.environ['MESHFORM_BIGQUERY_ENDPOINT']}"
+                                        if os.environ.get("MESHFORM_BIGQUERY_ENDPOINT") else "")))
+            for r in results:
+                details = "; ".join(f"{p.kind} {p.name}: {p.state}" + (f" ({p.detail})" if p.detail else "")
+                                    for p in r.parts) or "nothing to measure"
+                table.add_row(Text(clean(r.key)), Text(r.state, style=STYLES[r.state]),
+                              r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "—", _age(r.age_hours),
+                              f"{r.slo_hours} h", Text(clean(details)))
+            out.print(table)
+            counts = {s: sum(1 for r in results if r.state == s) for s in ("ok", "late", "empty", "missing", "unknown")}
+            summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no products"
+            mark = "[bold red]✗[/]" if failing else "[bold green]✓[/]"
+            out.print(f"{mark} {summary}", highlight=False)
+        if failing:
+            raise typer.Exit(EXIT_LATE)

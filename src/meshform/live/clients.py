@@ -1,0 +1,62 @@
+"""The Google Cloud clients `status` uses, pointed at the real services or at emulators."""
+
+from __future__ import annotations
+
+import os
+
+from meshform.findings import MeshformError
+
+EXIT_REMOTE = 4
+BIGQUERY_ENDPOINT = "MESHFORM_BIGQUERY_ENDPOINT"
+STORAGE_ENDPOINT = "STORAGE_EMULATOR_HOST"
+
+
+class LiveError(MeshformError):
+    """Google Cloud cannot be reached, or refuses: exit 4."""
+
+    def __init__(self, message: str):
+        super().__init__(message, EXIT_REMOTE)
+
+
+def _modules():
+    try:
+        from google.cloud import bigquery, storage
+    except ImportError:
+        raise MeshformError("meshform status needs the Google Cloud clients: pip install 'meshform[status]'") from None
+    return bigquery, storage
+
+
+def _credentials_error() -> LiveError:
+    return LiveError("no Google Cloud credentials: run `gcloud auth application-default login`, or set "
+                     "GOOGLE_APPLICATION_CREDENTIALS to a service account key file (it needs BigQuery Data Viewer "
+                     "and Job User on the domain projects, and Storage Object Viewer on the buckets)")
+
+
+def bigquery_client(project: str):
+    bigquery, _ = _modules()
+    endpoint = os.environ.get(BIGQUERY_ENDPOINT)
+    if endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        return bigquery.Client(project=project, credentials=AnonymousCredentials(),
+                               client_options={"api_endpoint": endpoint})
+    import google.auth.exceptions
+
+    try:
+        return bigquery.Client(project=project)
+    except google.auth.exceptions.DefaultCredentialsError:
+        raise _credentials_error() from None
+
+
+def storage_client(project: str):
+    _, storage = _modules()
+    if os.environ.get(STORAGE_ENDPOINT):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project=project, credentials=AnonymousCredentials())
+    import google.auth.exceptions
+
+    try:
+        return storage.Client(project=project)
+    except google.auth.exceptions.DefaultCredentialsError:
+        raise _credentials_error() from None

@@ -1,0 +1,226 @@
+"""How products run: scheduled queries (transformations) and Dataplex data quality scans.
+
+Imported by `meshform.render.domain` only (it loads CDK Terrain). Every string from a spec —
+SQL above all — goes through `literal()`, so `${...}` in a query reaches BigQuery as text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from cdktn_provider_google.bigquery_data_transfer_config import (
+    BigqueryDataTransferConfig,
+    BigqueryDataTransferConfigEncryptionConfiguration,
+)
+from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
+from cdktn_provider_google.dataplex_datascan import (
+    DataplexDatascan,
+    DataplexDatascanData,
+    DataplexDatascanDataQualitySpec,
+    DataplexDatascanDataQualitySpecRules,
+    DataplexDatascanDataQualitySpecRulesNonNullExpectation,
+    DataplexDatascanDataQualitySpecRulesRangeExpectation,
+    DataplexDatascanDataQualitySpecRulesRowConditionExpectation,
+    DataplexDatascanDataQualitySpecRulesSetExpectation,
+    DataplexDatascanDataQualitySpecRulesTableConditionExpectation,
+    DataplexDatascanDataQualitySpecRulesUniquenessExpectation,
+    DataplexDatascanExecutionSpec,
+    DataplexDatascanExecutionSpecTrigger,
+    DataplexDatascanExecutionSpecTriggerOnDemand,
+    DataplexDatascanExecutionSpecTriggerSchedule,
+)
+from cdktn_provider_google.project_iam_member import ProjectIamMember
+from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
+
+from meshform.model import Product, QualityRule
+from meshform.render import roles
+from meshform.render.literal import literal
+
+if TYPE_CHECKING:
+    from meshform.render.domain import DomainStack
+    from meshform.stores.bigquery import Dataset, Table
+
+WRITE_DISPOSITIONS = {"truncate": "WRITE_TRUNCATE", "append": "WRITE_APPEND"}
+# Scans run on the product's refresh schedule (cron, UTC); on-demand products' scans are run by hand.
+SCAN_CRON = {"realtime": "TZ=UTC 0 * * * *", "hourly": "TZ=UTC 15 * * * *", "daily": "TZ=UTC 0 5 * * *",
+             "weekly": "TZ=UTC 0 5 * * 1", "monthly": "TZ=UTC 0 5 1 * *"}
+# A data scan resides in a region (DataScan.name: "locationId refers to a GCP region"); a table in a
+# multi-region is scanned from a region inside it.
+SCAN_REGIONS = {"EU": "europe-west1", "US": "us-central1"}
+MAX_ID = 63
+
+
+def scan_location(location: str) -> str:
+    return SCAN_REGIONS.get(location.upper(), location.lower())
+
+
+def transfer_agent(stack: DomainStack) -> str:
+    """The BigQuery Data Transfer service agent of the domain's project."""
+    return f"serviceAccount:service-{stack.project.number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
+
+
+def dataplex_agent(stack: DomainStack) -> str:
+    """The Dataplex service agent of the domain's project: it runs the data quality scans."""
+    return f"serviceAccount:service-{stack.project.number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+
+
+class Running:
+    """The domain's scheduled queries and data quality scans, with the grants they need."""
+
+    def __init__(self, stack: DomainStack):
+        self.stack = stack
+        products = stack.domain.products
+        self.token_grant = None
+        if any(p.transformations and p.dataset for p in products):
+            # Provider docs, google_bigquery_data_transfer_config "Scheduled Query": the Data Transfer
+            # service agent gets roles/iam.serviceAccountTokenCreator (there on the project; here only
+            # on the account the queries run as).
+            self.token_grant = ServiceAccountIamMember(
+                stack, "transfer_agent_token_creator", service_account_id=stack.pipeline.name,
+                role=roles.TOKEN_CREATOR_ROLE, member=transfer_agent(stack), depends_on=stack.services)
+        self.scan_grants: list = []
+        if any(self._scanned(p) for p in products):
+            # The Dataplex service agent runs scans: BigQuery Job User on the project, Data Viewer on
+            # the scanned tables (Dataplex docs, "Required roles").
+            self.scan_grants.append(ProjectIamMember(
+                stack, "dataplex_agent_jobuser", project=stack.project.project_id, role=roles.SCAN_JOB_ROLE,
+                member=dataplex_agent(stack), depends_on=stack.iam_after))
+        self._scan_ids: set[str] = set()
+
+    @staticmethod
+    def _scanned(product: Product) -> bool:
+        return bool(product.quality_scans and product.dataset and product.dataset.tables
+                    and product.status != "decommissioned")
+
+    def render(self, product: Product) -> None:
+        dataset = product.dataset
+        if dataset is None:
+            return
+        for transformation in product.transformations:
+            self._transfer(product, dataset, transformation)
+        if self._scanned(product):
+            grant = BigqueryDatasetIamMember(
+                self.stack, self.stack.id("dataset", product.name, "dataplex_agent"),
+                project=self.stack.project.project_id, dataset_id=self.stack.datasets[product.name].dataset_id,
+                role=roles.SCAN_READER_ROLE, member=dataplex_agent(self.stack))
+            for table in dataset.tables:
+                self._scan(product, dataset, table, [grant, *self.scan_grants])
+
+    # --- transformations --------------------------------------------------------------------
+
+    def _transfer(self, product: Product, dataset: Dataset, t) -> None:
+        stack = self.stack
+        if t.sql is None or t.schedule is None:
+            return  # validate refused it
+        depends = [self.token_grant, *stack.tables.get(product.name, {}).values()]
+        BigqueryDataTransferConfig(
+            stack,
+            stack.id("transformation", product.name, t.name),
+            project=stack.project.project_id,
+            location=dataset.location,
+            display_name=literal(f"{product.key}.{t.name}"),
+            data_source_id="scheduled_query",
+            schedule=literal(t.schedule),
+            destination_dataset_id=stack.datasets[product.name].dataset_id,
+            service_account_name=stack.pipeline.email,
+            params={
+                "query": literal(t.sql),
+                "destination_table_name_template": literal(t.table),
+                "write_disposition": WRITE_DISPOSITIONS[t.write],
+            },
+            encryption_configuration=(BigqueryDataTransferConfigEncryptionConfiguration(kms_key_name=product.kms_key)
+                                      if product.kms_key else None),
+            disabled=True if product.status == "decommissioned" else None,
+            depends_on=[d for d in depends if d is not None],
+        )
+
+    # --- data quality scans ---------------------------------------------------------------
+
+    def _scan_id(self, product: Product, table: Table) -> str:
+        base = re.sub(r"[^a-z0-9-]+", "-", f"{product.name}-{table.table_id}".lower()).strip("-")[:MAX_ID - 3]
+        base = base.rstrip("-") or "scan"
+        candidate, n = base, 2
+        while candidate in self._scan_ids:
+            candidate, n = f"{base}-{n}", n + 1
+        self._scan_ids.add(candidate)
+        return candidate
+
+    def _scan(self, product: Product, dataset: Dataset, table: Table, depends: list) -> None:
+        stack = self.stack
+        rules = _rules(product, table)
+        if not rules:
+            return
+        cron = SCAN_CRON.get(product.refresh)
+        trigger = (DataplexDatascanExecutionSpecTrigger(schedule=DataplexDatascanExecutionSpecTriggerSchedule(cron=cron))
+                   if cron else DataplexDatascanExecutionSpecTrigger(on_demand=DataplexDatascanExecutionSpecTriggerOnDemand()))
+        project_id = stack.domain.project_id
+        DataplexDatascan(
+            stack,
+            stack.id("quality", product.name, table.table_id),
+            project=stack.project.project_id,
+            location=scan_location(dataset.location),
+            data_scan_id=self._scan_id(product, table),
+            display_name=literal(f"{product.key} {table.table_id}")[:256],
+            description=literal(f"Data quality of {product.key} table {table.table_id}; managed by meshform.")[:1024],
+            labels=stack.labels(product),
+            data=DataplexDatascanData(
+                resource=f"//bigquery.googleapis.com/projects/{project_id}/datasets/{dataset.dataset_id}/tables/{table.table_id}"),
+            execution_spec=DataplexDatascanExecutionSpec(trigger=trigger),
+            data_quality_spec=DataplexDatascanDataQualitySpec(rules=rules, catalog_publishing_enabled=True),
+            depends_on=[*depends, stack.tables[product.name][table.table_id]],
+        )
+
+
+def _rule_name(*parts: str) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")[:MAX_ID].rstrip("-")
+    return name if name[:1].isalpha() else f"r-{name}"[:MAX_ID].rstrip("-")
+
+
+def _rules(product: Product, table: Table) -> list[DataplexDatascanDataQualitySpecRules]:
+    """Non-null for REQUIRED columns, the spec's own rules, and the freshness SLO."""
+    rules = [
+        DataplexDatascanDataQualitySpecRules(
+            name=_rule_name("required", column.name), column=column.name, dimension="COMPLETENESS",
+            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
+        for column in table.columns if column.mode == "REQUIRED"
+    ]
+    rules += [_rule(rule) for rule in product.quality_rules if rule.table == table.table_id]
+    freshness = product.freshness
+    if freshness is not None and freshness.table == table.table_id and freshness.column:
+        hours = product.freshness_slo_hours
+        rules.append(DataplexDatascanDataQualitySpecRules(
+            name=_rule_name("freshness", freshness.column), dimension="FRESHNESS",
+            description=f"The newest {freshness.column} is at most {hours} h old (freshness_slo_hours).",
+            table_condition_expectation=DataplexDatascanDataQualitySpecRulesTableConditionExpectation(
+                sql_expression=literal(f"TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), TIMESTAMP(MAX(`{freshness.column}`)), "
+                                       f"HOUR) <= {hours}"))))
+    return rules
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _rule(rule: QualityRule) -> DataplexDatascanDataQualitySpecRules:
+    name = literal(rule.name) if rule.name else _rule_name(rule.check.replace("_", "-"), rule.column or "row")
+    common = dict(name=name, column=rule.column, threshold=rule.threshold)
+    if rule.check == "not_null":
+        return DataplexDatascanDataQualitySpecRules(
+            **common, dimension="COMPLETENESS", non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
+    if rule.check == "unique":
+        return DataplexDatascanDataQualitySpecRules(
+            **common, dimension="UNIQUENESS", uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation())
+    if rule.check == "accepted_values":
+        return DataplexDatascanDataQualitySpecRules(
+            **common, dimension="VALIDITY", ignore_null=True,
+            set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(values=[literal(v) for v in rule.values]))
+    if rule.check == "range":
+        return DataplexDatascanDataQualitySpecRules(
+            **common, dimension="VALIDITY", ignore_null=True,
+            range_expectation=DataplexDatascanDataQualitySpecRulesRangeExpectation(
+                min_value=_number(rule.min) if rule.min is not None else None,
+                max_value=_number(rule.max) if rule.max is not None else None))
+    return DataplexDatascanDataQualitySpecRules(
+        **common, dimension="VALIDITY",
+        row_condition_expectation=DataplexDatascanDataQualitySpecRulesRowConditionExpectation(sql_expression=literal(rule.sql)))

@@ -1,0 +1,118 @@
+"""The spec of how a product runs: `transformations:`, `quality:` and `freshness:` (issue 11).
+
+A transformation is SQL that BigQuery runs on a schedule into one of the product's tables; the
+quality rules and the freshness measure become Dataplex data quality scans, and `meshform
+status` reads the freshness measure from the live tables.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from meshform.spec.base import SpecModel
+from meshform.spec.names import ColumnName, TableId, _rule
+
+MAX_SQL_CHARS = 256 * 1024  # a BigQuery query may be 1 MB; a scheduled query's spec is far smaller
+
+TransformationName = _rule(
+    r"[a-z][a-z0-9_]{0,62}",
+    "transformation name: 1-63 lowercase letters, digits and underscores, starting with a letter",
+)
+RuleName = _rule(
+    r"[a-z][a-z0-9-]{0,61}[a-z0-9]",
+    "rule name: 2-63 lowercase letters, digits and hyphens, starting with a letter (Dataplex rule names)",
+)
+
+
+def _relative_file(value: str) -> str:
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith("/") or ".." in parts or not value.endswith(".sql") or len(value) > 512:
+        raise ValueError(f"'{value[:80]}' is not a relative path to a .sql file inside the repository")
+    return value
+
+
+SqlFile = Annotated[str, AfterValidator(_relative_file)]
+# BigQuery Data Transfer schedules ("every 6 hours", "every day 02:00", "1st monday of month 03:00").
+_SCHEDULE = re.compile(r"[a-z0-9 ,:]{5,120}")
+
+
+def _schedule(value: str) -> str:
+    if not _SCHEDULE.fullmatch(value):
+        raise ValueError(f"'{value[:80]}' is not a BigQuery Data Transfer schedule such as 'every 6 hours' or "
+                         "'every day 02:00' (lowercase words, digits, commas and colons)")
+    return value
+
+
+Schedule = Annotated[str, AfterValidator(_schedule)]
+
+
+class Transformation(SpecModel):
+    """SQL that BigQuery runs on a schedule (a scheduled query) into one of the product's tables."""
+
+    name: TransformationName
+    sql: Annotated[str, Field(min_length=1, max_length=MAX_SQL_CHARS)] | None = Field(
+        None, description="The query (GoogleSQL), inline; or use `file`.")
+    file: SqlFile | None = Field(
+        None, description="A .sql file, relative to the domain file's folder (e.g. sales/daily_revenue.sql).")
+    table: TableId = Field(description="The destination: one of the product's tables.")
+    write: Literal["truncate", "append"] = Field("truncate", description="Replace the table, or append to it.")
+    schedule: Schedule | None = Field(
+        None, description="BigQuery Data Transfer schedule, e.g. 'every 6 hours'. Default: from the product's refresh.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Transformation:
+        if (self.sql is None) == (self.file is None):
+            raise ValueError(f"transformation '{self.name}' needs exactly one of 'sql' and 'file'")
+        return self
+
+
+Check = Literal["not_null", "unique", "accepted_values", "range", "sql"]
+_NEEDS_COLUMN = ("not_null", "unique", "accepted_values", "range")
+
+
+class QualityRule(SpecModel):
+    """One data quality rule of a table, run by the product's Dataplex data quality scan."""
+
+    table: TableId
+    check: Check = Field(description="not_null, unique, accepted_values (values), range (min/max), sql (a row condition).")
+    column: ColumnName | None = Field(None, description="The top-level column (all checks but sql).")
+    values: list[Annotated[str, Field(max_length=1024)]] | None = Field(
+        None, max_length=1000, description="accepted_values: the allowed values.")
+    min: float | None = Field(None, description="range: the smallest allowed value.")
+    max: float | None = Field(None, description="range: the largest allowed value.")
+    sql: Annotated[str, Field(min_length=1, max_length=8192)] | None = Field(
+        None, description="sql: a GoogleSQL boolean expression every row must satisfy, e.g. 'amount >= 0'.")
+    threshold: float | None = Field(None, ge=0, le=1, description="Share of rows that must pass (default 1.0).")
+    name: RuleName | None = Field(None, description="The rule's name in Dataplex.")
+
+    @model_validator(mode="after")
+    def _arguments(self) -> QualityRule:
+        if self.check in _NEEDS_COLUMN and self.column is None:
+            raise ValueError(f"a '{self.check}' rule needs 'column'")
+        if self.check == "accepted_values" and not self.values:
+            raise ValueError("an 'accepted_values' rule needs 'values'")
+        if self.check == "range" and self.min is None and self.max is None:
+            raise ValueError("a 'range' rule needs 'min', 'max' or both")
+        if self.check == "sql" and self.sql is None:
+            raise ValueError("a 'sql' rule needs 'sql' (a condition every row satisfies)")
+        extra = {"values": self.values, "min": self.min, "max": self.max, "sql": self.sql}
+        allowed = {"accepted_values": {"values"}, "range": {"min", "max"}, "sql": {"sql"}}.get(self.check, set())
+        stray = sorted(k for k, v in extra.items() if v is not None and k not in allowed)
+        if stray:
+            raise ValueError(f"a '{self.check}' rule takes no {', '.join(stray)}")
+        return self
+
+
+class Quality(SpecModel):
+    scans: bool = Field(True, description="Generate Dataplex data quality scans for the product's tables.")
+    rules: list[QualityRule] = Field(default_factory=list, max_length=200)
+
+
+class Freshness(SpecModel):
+    """Where the product's newest data is measured: a TIMESTAMP, DATETIME or DATE column."""
+
+    table: TableId
+    column: ColumnName
