@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import pytest
@@ -15,7 +16,7 @@ from meshform.cli import app
 from meshform.discover import Filters
 from meshform.discover.dataplex import catalog_client, catalog_query, search_catalog
 
-from test_consumers import REPO
+from helpers import REPO
 
 ASPECT_KEY = "123456789.global.data-product"
 
@@ -47,10 +48,10 @@ PAGES = {
 
 
 class DataplexHandler(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict, str | None]] = []
+    requests: ClassVar[list[tuple[str, dict, str | None]]] = []
     fail_with: int | None = None
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         # The REST binding has no body: every request field is a query parameter.
         path, _, query = self.path.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -128,7 +129,6 @@ def test_an_api_error_is_a_message_and_exit_4(dataplex):
 
 
 def test_an_unreachable_catalog_is_a_message_and_exit_4(dataplex):
-    endpoint, _ = dataplex
     closed = ThreadingHTTPServer(("127.0.0.1", 0), DataplexHandler)
     port = closed.server_address[1]
     closed.server_close()  # nothing listens there any more

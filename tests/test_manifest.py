@@ -8,12 +8,13 @@ import json
 import jsonschema
 import pytest
 
-from conftest import REPO
 from meshform import manifest
 from meshform.discover import Filters
 from meshform.discover.index import ProductIndex
 from meshform.findings import MeshformError
 from meshform.validate import validate
+
+from helpers import REPO
 
 SCHEMA = json.loads((REPO / "schemas" / "manifest.schema.json").read_text())
 
@@ -28,7 +29,7 @@ def test_the_manifest_of_the_example_mesh_is_valid_against_its_schema(example_me
     data = manifest.build(example_mesh)
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     assert data["meshform_manifest_version"] == manifest.MANIFEST_VERSION == 1
-    assert SCHEMA == manifest.schema()
+    assert manifest.schema() == SCHEMA
 
 
 def test_the_schema_refuses_what_it_does_not_describe(example_mesh):

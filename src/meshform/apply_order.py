@@ -215,8 +215,9 @@ def created(name: str, stack: Mapping) -> tuple[World, list[Finding]]:
             kms = res.attribute(rtype, rname, "id")
             if kms:
                 world.add("KMS key", kms, name, address)
-                if _kms_location_missing(kms):
-                    impossible.append(Finding(name, address, "KMS key", kms, _kms_location_missing(kms)))
+                missing = _kms_location_missing(kms)
+                if missing:
+                    impossible.append(Finding(name, address, "KMS key", kms, missing))
         elif rtype == "google_storage_bucket":
             bucket = res.value(body.get("name"))
             if bucket:
@@ -460,8 +461,9 @@ def _check_stack(name: str, stack: Mapping, before: World, own: World, everythin
                           "a literal id cannot name a tag of a fresh organisation (read it from the platform "
                           "stack's outputs)")
             continue
-        if n.kind == "KMS key" and _kms_location_missing(n.name):
-            yield Finding(name, n.address, n.kind, n.name, _kms_location_missing(n.name))
+        missing = _kms_location_missing(n.name) if n.kind == "KMS key" else None
+        if missing:
+            yield Finding(name, n.address, n.kind, n.name, missing)
             continue
         if before.has(n.kind, n.name):
             continue

@@ -8,6 +8,8 @@ point at the spec line responsible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from meshform import model, stores
 from meshform.load import SpecFile
 from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
@@ -29,7 +31,7 @@ def resolve(
     mesh_spec: MeshSpec,
     mesh_file: SpecFile,
     domains: list[tuple[DomainSpec, SpecFile]],
-    subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = (),
+    subscriptions: Sequence[tuple[SubscriptionsSpec, SpecFile]] = (),
 ) -> model.Mesh:
     resolved = tuple(_domain(mesh_spec, d, model.Source(f)) for d, f in domains)
     platform_email = mesh_spec.platform_team.split(":", 1)[1]

@@ -7,23 +7,23 @@ from typing import Literal
 from pydantic import Field
 
 from meshform.spec.base import SpecModel
-from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
-    Currency,
     BucketName,
     CodeOwner,
+    Currency,
+    KmsKey,
     LabelKey,
     LabelValue,
     Location,
-    MeshName,
     Member,
+    MeshName,
     Parent,
-    KmsKey,
     PolicyTagName,
     ProjectId,
     ProjectPrefix,
 )
+from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
 
 
 class Catalog(SpecModel):
