@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-BASE = Path(__file__).resolve().parent / "fixtures" / "base"
+from helpers import BASE, REPO, load_stacks
 
 
 @pytest.fixture
@@ -25,9 +24,6 @@ def mesh_repo(tmp_path: Path):
 
     write.root = root  # type: ignore[attr-defined]
     return write
-
-
-from meshform.diff import read_stacks as load_stacks  # noqa: E402,F401  (stack name → cdk.tf.json)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ import sys
 
 from typer.testing import CliRunner
 
-from conftest import REPO
 from meshform.cli import app
+
+from helpers import REPO
 
 runner = CliRunner()
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import json
 import shutil
 from pathlib import Path
@@ -64,7 +63,7 @@ def test_column_names_and_stems_match(example_mesh):
 
 
 def test_prefixes_and_owners_match(example_mesh):
-    assert [h.key for h in ProductIndex(example_mesh).search("logist")][0].startswith("logistics.")
+    assert ProductIndex(example_mesh).search("logist")[0].key.startswith("logistics.")
     owned = ProductIndex(example_mesh).search("partner-agency")
     assert [h.key for h in owned] == ["marketing.audience_segments"]
 
@@ -135,7 +134,7 @@ def test_the_card_of_a_restricted_product_asks_for_an_expiry():
 
 def test_an_unknown_product_gets_a_suggestion():
     result = run("show", "sales.order", "--root", str(REPO))
-    assert result.exit_code == 2 and "no product 'sales.order'; did you mean sales.orders?" in result.output
+    assert result.exit_code == 2 and "no product 'sales.order'; did you mean 'sales.orders'?" in result.output
 
 
 # --- subscribe ---------------------------------------------------------------------------

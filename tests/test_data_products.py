@@ -5,14 +5,15 @@ product is marked and takes no requests, and `subscribe` names the data product.
 from __future__ import annotations
 
 import pytest
+from test_stores import _subset
 from typer.testing import CliRunner
 
 from meshform import constraints, dataproducts
 from meshform.apply_order import simulate
 from meshform.cli import app
 from meshform.validate import validate
+
 from conftest import BASE, load_stacks
-from test_stores import _subset
 
 ENABLED = '\ndata_products: {enabled: true, access_group: "group:dp-{domain}-{product}-readers@acme.com"}\n'
 DOMAIN = """\

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 import pytest
@@ -16,7 +17,7 @@ from meshform.discover import Filters
 from meshform.discover.dataplex import catalog_client, catalog_query, search, search_catalog, search_data_products
 from meshform.validate import validate
 
-from test_consumers import REPO
+from helpers import REPO
 
 ASPECT_KEY = "123456789.global.data-product"
 
@@ -71,10 +72,10 @@ DATA_PRODUCTS = {
 
 
 class DataplexHandler(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict, str | None]] = []
+    requests: ClassVar[list[tuple[str, dict, str | None]]] = []
     fail_with: int | None = None
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         # The REST binding has no body: every request field is a query parameter.
         path, _, query = self.path.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -86,7 +87,7 @@ class DataplexHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
 
-    def do_GET(self):  # noqa: N802 — dataProducts.list
+    def do_GET(self):
         path, _, query = self.path.partition("?")
         params = {k: v[0] for k, v in parse_qs(query).items()}
         type(self).requests.append((path, params, self.headers.get("Authorization")))
@@ -166,7 +167,6 @@ def test_an_api_error_is_a_message_and_exit_4(dataplex):
 
 
 def test_an_unreachable_catalog_is_a_message_and_exit_4(dataplex):
-    endpoint, _ = dataplex
     closed = ThreadingHTTPServer(("127.0.0.1", 0), DataplexHandler)
     port = closed.server_address[1]
     closed.server_close()  # nothing listens there any more

@@ -254,9 +254,9 @@ def test_synth_into_a_read_only_folder_leaves_the_stacks_whole(base_mesh, tmp_pa
 
 @pytest.mark.synth
 def test_a_full_disk_or_an_interrupt_loses_no_stack(base_mesh, tmp_path, monkeypatch):
-    import meshform.files
-
     import tempfile
+
+    import meshform.files
 
     private_tmp = tmp_path / "tmp"  # other synths on the machine must not count as leftovers
     private_tmp.mkdir()

@@ -9,10 +9,11 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from conftest import load_stacks
 from meshform.cli import app
 from meshform.diff import Change, compare
 from meshform.validate import validate
+
+from helpers import load_stacks
 
 pytestmark = pytest.mark.synth
 runner = CliRunner()
@@ -174,7 +175,7 @@ def test_a_corrupt_committed_stack_is_a_clear_error_naming_the_file(applied, dam
     for command in ("synth", "diff"):
         result = cli(command, "--root", str(applied))
         assert result.exit_code == 2, result.output
-        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+        assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
         assert str(stack) in result.output and expected in result.output and "Do not delete it" in result.output
     assert stack.read_text().startswith(damage("")[:7])  # left as it was, for the person to repair
 

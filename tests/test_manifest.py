@@ -8,12 +8,13 @@ import json
 import jsonschema
 import pytest
 
-from conftest import REPO
 from meshform import manifest
 from meshform.discover import Filters
 from meshform.discover.index import ProductIndex
 from meshform.findings import MeshformError
 from meshform.validate import validate
+
+from helpers import REPO
 
 SCHEMA = json.loads((REPO / "schemas" / "manifest.schema.json").read_text())
 
@@ -28,7 +29,7 @@ def test_the_manifest_of_the_example_mesh_is_valid_against_its_schema(example_me
     data = manifest.build(example_mesh)
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     assert data["meshform_manifest_version"] == manifest.MANIFEST_VERSION == 1
-    assert SCHEMA == manifest.schema()
+    assert manifest.schema() == SCHEMA
 
 
 def test_the_schema_refuses_what_it_does_not_describe(example_mesh):
@@ -99,3 +100,23 @@ def test_discovery_refuses_a_manifest_of_another_version(example_mesh):
     data = manifest.build(example_mesh) | {"meshform_manifest_version": 2}
     with pytest.raises(MeshformError, match="version 2"):
         ProductIndex.from_manifest(data)
+
+
+def test_the_manifest_command_prints_or_writes_mesh_json(example_mesh, tmp_path, mesh_repo):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    printed = runner.invoke(app, ["manifest", "--root", str(REPO)])
+    assert printed.exit_code == 0, printed.output
+    assert printed.stdout == manifest.dumps(manifest.build(example_mesh))  # stdout holds only the JSON
+    target = tmp_path / "out" / "mesh.json"
+    written = runner.invoke(app, ["manifest", "--root", str(REPO), "--out", str(target)])
+    assert written.exit_code == 0, written.output
+    assert target.read_text(encoding="utf-8") == printed.stdout
+    # Invalid specs have no manifest: findings on stderr, exit 1, nothing written.
+    mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text().replace("daily", "sometimes"))
+    refused = runner.invoke(app, ["manifest", "--root", str(mesh_repo.root), "--out", str(tmp_path / "bad.json")])
+    assert refused.exit_code == 1 and "products[0].refresh" in refused.stderr and refused.stdout == ""
+    assert not (tmp_path / "bad.json").exists()

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from conftest import BASE
 from meshform.load import SpecLoadError, parse_spec_text
 from meshform.spec import parse_domain, parse_mesh
 from meshform.validate import validate
+
+from helpers import BASE
 
 BASE_DOMAIN = (BASE / "domains" / "sales.yaml").read_text()
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -200,7 +200,7 @@ def test_show_lists_upstream_and_downstream(mesh_repo):
 @pytest.mark.synth
 def test_example_scheduled_queries(example_stacks):
     sales = example_stacks["sales"]["resource"]
-    [(name, config)] = sales["google_bigquery_data_transfer_config"].items()
+    [(_name, config)] = sales["google_bigquery_data_transfer_config"].items()
     assert config["data_source_id"] == "scheduled_query"
     assert config["location"] == "EU"  # the dataset's
     assert config["project"] == "${google_project.project.project_id}"

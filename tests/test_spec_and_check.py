@@ -117,7 +117,7 @@ def test_bucket_name_rules(name, ok):
 def test_missing_mesh_yaml_is_a_usage_error(tmp_path):
     from meshform.findings import MeshformError
 
-    with pytest.raises(MeshformError, match="no mesh.yaml"):
+    with pytest.raises(MeshformError, match=r"no mesh\.yaml"):
         validate(tmp_path)
 
 

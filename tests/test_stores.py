@@ -15,7 +15,8 @@ import pytest
 from meshform import stores
 from meshform.diff import DATA_HOLDING, FORCES_REPLACEMENT
 from meshform.validate import validate
-from conftest import BASE, load_stacks
+
+from helpers import BASE, load_stacks
 
 DOMAIN = """\
 domain: sales

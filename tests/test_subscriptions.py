@@ -11,7 +11,6 @@ import pytest
 from meshform.findings import Severity
 from meshform.validate import validate
 
-
 MARKETING = """\
 domain: marketing
 description: Campaigns and their results.

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, load_stacks
 from meshform.render import synth
 from meshform.validate import validate
+
+from helpers import REPO, load_stacks
 from terraform_strings import interpolations, strings, unescape
 
 pytestmark = pytest.mark.synth

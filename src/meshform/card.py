@@ -7,10 +7,26 @@ the data lives (each store's own lines), who consumes it already, and exactly ho
 from __future__ import annotations
 
 from meshform import stores
+from meshform.exit_codes import ExitCode
+from meshform.findings import MeshformError, did_you_mean
 from meshform.markdown import code
 from meshform.markdown import text as md
 from meshform.model import Mesh, Product
 from meshform.spec.subscription import subscription_path
+from meshform.validate import ValidResult
+
+
+def find_product(result: ValidResult, key: str) -> Product:
+    """The product `key` (DOMAIN.PRODUCT) of a validated mesh. Missing: a usage error with the
+    closest name, or the specs' error when files that do not parse may hold it."""
+    try:
+        return result.mesh.product(key)
+    except KeyError:
+        if result.findings.errors:
+            raise MeshformError(f"no product '{key}'; the specs have {len(result.findings.errors)} error(s), "
+                                "run `meshform validate`", ExitCode.SPECS) from None
+        hint = did_you_mean(key, (p.key for p in result.mesh.products)) or "; `meshform discover` lists products"
+        raise MeshformError(f"no product '{key}'{hint}") from None
 
 
 def product_card(mesh: Mesh, product: Product) -> str:

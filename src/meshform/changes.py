@@ -134,6 +134,14 @@ def changed_stacks(mesh: Mesh, root: Path, base: str) -> StackChanges:
     return stacks_touched(mesh, root, changed_files(root, base), folders_at(root, start, STACKS_PATH))
 
 
+def stacks_to_apply(mesh: Mesh, root: Path, base: str, applied: Path | None = None) -> tuple[StackChanges, str]:
+    """`meshform changed`: the stacks changed since `base`, or, with `applied` (a folder of
+    apply records), those out of date with their last apply; and what they were compared with."""
+    if applied is not None:
+        return out_of_date(mesh, root, read_applied(applied), base), "its last apply"
+    return changed_stacks(mesh, root, base), base
+
+
 def read_applied(folder: Path) -> dict[str, str]:
     """The record of applies: one file per stack, named after it, holding the commit it was
     last applied at (what the apply workflow downloads from the state bucket)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from meshform.constraints.locations import kms_location_for
 from meshform import stores
+from meshform.constraints.locations import kms_location_for
 from meshform.findings import Finding, Severity, did_you_mean
 from meshform.findings import duplicates as _duplicates
 from meshform.findings import finding_at as _at

@@ -18,6 +18,8 @@ by editing this file.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from meshform.model import Mesh
 from meshform.spec.names import ACCESS_STACK_PREFIX
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
@@ -30,6 +32,20 @@ HEADER = """\
 # To change who approves what, edit code_owners in the specs and run `meshform codeowners`.
 # Enable "Require review from Code Owners" on the default branch for this file to bind.
 """
+
+
+def is_current(root: Path, mesh: Mesh) -> bool:
+    """True when ROOT/.github/CODEOWNERS is what the specs give (`codeowners --check`)."""
+    path = root / CODEOWNERS_PATH
+    return path.is_file() and path.read_text(encoding="utf-8") == render_codeowners(mesh)
+
+
+def write_codeowners(root: Path, mesh: Mesh) -> tuple[Path, bool]:
+    """Write ROOT/.github/CODEOWNERS; return its path and whether its content changed."""
+    path, changed = root / CODEOWNERS_PATH, not is_current(root, mesh)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_codeowners(mesh), encoding="utf-8")
+    return path, changed
 
 
 def orphan_domains(mesh: Mesh) -> list[str]:

@@ -85,7 +85,9 @@ class Releases:
 
 def releases(mesh) -> Releases:
     """The column and expiration grants of `mesh` (a model.Mesh) that name existing tables."""
-    columns, expirations, buckets = set(), {}, {}
+    columns: set[tuple[str, str, str, str]] = set()
+    expirations: dict[tuple[str, str, str], int] = {}
+    buckets: dict[tuple[str, str], int] = {}
     for grant in mesh.deletion_grants:
         if not (grant.table or grant.bucket_protection_days):
             continue
@@ -219,7 +221,7 @@ def _table_changes(stack: str, address: str, before: dict, after: dict, old_reso
                               loss=f"EXPIRES PARTITIONS older than {days:g} days in {name}"))
     old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
     if new_time and (not old_time or int(new_time) < int(old_time)):
-        when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.timezone.utc).date().isoformat()
+        when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.UTC).date().isoformat()
         changes.append(Change(stack, "changed", address, True, allowed=unprotected,
                               loss=f"EXPIRES TABLE {name} on {when}"))
     if not changes:

@@ -38,7 +38,7 @@ def _load(root: Path, relative: str, what: str) -> tuple[Any, YAML]:
     yaml = _yaml()
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))
-    except Exception:  # noqa: BLE001  (any parse error: the file must be fixed first)
+    except Exception:
         raise MeshformError(f"{relative} does not parse; run `meshform validate` and fix it first", exit_code=1) from None
     if not isinstance(data, dict):
         raise MeshformError(f"{relative} is not a mapping; run `meshform validate` and fix it first", exit_code=1)

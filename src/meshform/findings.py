@@ -12,7 +12,9 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
+from meshform.exit_codes import ExitCode
 from meshform.text import clean, shorten
 
 Path = tuple[str | int, ...]
@@ -119,10 +121,10 @@ class Findings:
 class MeshformError(Exception):
     """Raised for problems that stop a command: bad arguments, unreadable repository.
 
-    The CLI prints the message and exits with code 2 (usage) or 1 (specs).
+    The CLI prints the message and exits with `exit_code` (default: a usage error).
     """
 
-    def __init__(self, message: str, exit_code: int = 2):
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.USAGE):
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -140,7 +142,7 @@ def finding_at(src, message: str, hint: str = "") -> Finding:
 
 def duplicates(items: Iterable, what: str, shown: list[str] | None = None):
     """An error for each (name, source) whose name came before; `shown` spells the names in messages."""
-    first: dict[str, object] = {}
+    first: dict[str, Any] = {}  # name → its Source
     for index, (name, src) in enumerate(items):
         if name in first:
             label = shown[index] if shown else name

@@ -93,9 +93,8 @@ def _bound_work(text: str, display: str) -> None:
     """Refuse, in milliseconds and before parsing, a file whose parse would take seconds."""
     if len(text) > MAX_FILE_BYTES:
         raise _error(display, (1, 1), f"text is over {MAX_FILE_BYTES:,} characters, the limit for spec files")
-    depth = tokens = 0
-    for match in _TOKENS.finditer(text):
-        tokens += 1
+    depth = 0
+    for tokens, match in enumerate(_TOKENS.finditer(text), start=1):
         char = match.group()
         if char in "[{":
             depth += 1

@@ -18,6 +18,7 @@ from meshform.load import SpecFile
 from meshform.spec.policies import DeletionGrant, Policies
 
 if TYPE_CHECKING:
+    from meshform.spec.domain import Classification
     from meshform.stores import Store
     from meshform.stores.bigquery import Dataset
     from meshform.stores.storage import Bucket
@@ -110,7 +111,7 @@ class Product:
     domain: str
     name: str
     description: str
-    classification: str
+    classification: Classification
     refresh: str
     freshness_slo_hours: int
     status: str

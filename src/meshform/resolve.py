@@ -9,6 +9,7 @@ point at the spec line responsible.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from meshform import model, stores
@@ -32,7 +33,7 @@ def resolve(
     mesh_spec: MeshSpec,
     mesh_file: SpecFile,
     domains: list[tuple[DomainSpec, SpecFile]],
-    subscriptions: list[tuple[SubscriptionsSpec, SpecFile]] = (),
+    subscriptions: Sequence[tuple[SubscriptionsSpec, SpecFile]] = (),
     unparsed_domains: tuple[str, ...] = (),
     root: Path | None = None,
 ) -> model.Mesh:

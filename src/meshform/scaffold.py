@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from meshform.exit_codes import ExitCode
 from meshform.files import write_atomic
 from meshform.findings import Finding, MeshformError
+from meshform.model import Mesh
 from meshform.spec.subscription import Subscription
-from meshform.validate import Result, outside_root, validate
+from meshform.validate import DOMAINS_DIR, Result, outside_root, validate
 
 
 def write_checked(root: Path, relative: str, text: str,
@@ -26,7 +29,7 @@ def write_checked(root: Path, relative: str, text: str,
     if outside_root(root, path) or path.is_symlink():
         # Never write through a link a pull request may have planted.
         raise MeshformError(f"{relative} is a symbolic link (or under one); meshform does not write through links",
-                            exit_code=1)
+                            exit_code=ExitCode.SPECS)
     before = path.read_text(encoding="utf-8") if path.is_file() else None
     made_folder = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,39 @@ products: []
 #     storage:
 #       bucket: true                  # or {{retention_days: 365, storage_class: STANDARD}}
 """
+
+
+def check_domain_name(value: str) -> None:
+    """Names become file paths: refuse anything but a valid domain name before touching disk."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from meshform.spec.names import DomainName
+
+    try:
+        TypeAdapter(DomainName).validate_python(value)
+    except ValidationError as error:
+        raise MeshformError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def new_domain(root: Path, mesh: Mesh, name: str, owners: list[str], description: str | None = None,
+               cost_center: str | None = None, budget: str = "1000", currency: str | None = None,
+               code_owners: list[str] | None = None) -> tuple[str, list[Finding]]:
+    """Write domains/NAME.yaml (`meshform new-domain`), valid as written: its display path,
+    and the findings that kept it from being written (none when it was)."""
+    check_domain_name(name)
+    display = f"{DOMAINS_DIR}/{name}.yaml"
+    path = root / display
+    if path.exists():
+        raise MeshformError(f"{path} already exists; edit it instead")
+    currencies = Counter(d.budget.currency for d in mesh.domains)
+    text = domain_text(
+        name=name, owners=owners, description=description or f"Data products of the {name} domain.",
+        cost_center=cost_center or name, budget=budget,
+        currency=currency or (currencies.most_common(1)[0][0] if currencies else "USD"),
+        code_owners=code_owners or [], required_labels=list(mesh.policies.required_labels.labels),
+    )
+    _, problems = write_checked(root, display, text)
+    return display, problems
 
 
 def subscription_header(consumer: str, producer: str) -> str:

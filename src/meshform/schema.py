@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from meshform import manifest
 from meshform.spec import DomainSpec, MeshSpec, SubscriptionsSpec
 
-SCHEMAS = {
+SCHEMAS: dict[str, type[BaseModel]] = {
     "mesh.schema.json": MeshSpec,
     "domain.schema.json": DomainSpec,
     "subscription.schema.json": SubscriptionsSpec,
@@ -31,6 +33,12 @@ def render_schemas() -> dict[str, str]:
     # Not a spec file: the resolved mesh meshform writes (mesh.json, docs/manifest.md).
     out["manifest.schema.json"] = json.dumps(manifest.schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
+
+
+def stale_schemas(folder: Path) -> list[str]:
+    """The schema files in `folder` that are missing or differ from the models (`schema --check`)."""
+    return [name for name, text in render_schemas().items()
+            if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text]
 
 
 def write_schemas(folder: Path) -> list[Path]:

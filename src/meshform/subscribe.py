@@ -14,10 +14,11 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from meshform import dataproducts
+from meshform.exit_codes import ExitCode
 from meshform.findings import Finding, Findings, MeshformError
+from meshform.load import SpecLoadError, parse_spec_text
 from meshform.scaffold import subscription_header, subscription_item, write_checked
 from meshform.spec.subscription import Subscription, subscription_path
-from meshform.load import SpecLoadError, parse_spec_text
 from meshform.validate import outside_root, validate
 
 
@@ -28,13 +29,21 @@ class Outcome:
     next_steps: str = ""
 
 
+def parse_expires(text: str | None) -> dt.date | None:
+    """--expires YYYY-MM-DD, or None when not given."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise MeshformError(f"--expires '{text}' is not a date as YYYY-MM-DD") from None
+
+
 def request_subscription(root: Path, product_key: str, consumer: str, purpose: str, expires: dt.date | None) -> Outcome:
     producer, dot, product = product_key.partition(".")
     if not dot or not producer or not product:
         raise MeshformError(f"'{product_key}' is not DOMAIN.PRODUCT (e.g. sales.orders); `meshform discover` lists products")
     result = validate(root)
     if result.mesh is None:
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=1)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=ExitCode.SPECS)
     mesh = result.mesh
     for name in (producer, consumer):
         try:

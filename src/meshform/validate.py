@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from meshform.check import check_mesh
+from meshform.exit_codes import ExitCode
 from meshform.findings import Finding, Findings, Location, MeshformError
 from meshform.load import SpecFile, SpecLoadError, load_spec_file
 from meshform.model import Mesh, PolicyException
@@ -40,6 +41,43 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.mesh is not None and not self.findings.errors
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when the specs are not valid: errors, or warnings with `strict`."""
+        return not self.ok or bool(strict and self.findings.warnings)
+
+    def resolved(self) -> ValidResult:
+        """This result with a mesh to work on (there may be errors in files that did not
+        parse); raises MeshformError (specs, exit 1) when mesh.yaml itself has errors."""
+        if self.mesh is None:
+            raise MeshformError("mesh.yaml has errors; run `meshform validate`", ExitCode.SPECS)
+        return ValidResult(root=self.root, mesh=self.mesh, findings=self.findings, files=self.files,
+                           honoured_exceptions=self.honoured_exceptions)
+
+
+@dataclass
+class ValidResult(Result):
+    """A result whose mesh resolved: what every command after `validate` works on."""
+
+    mesh: Mesh  # narrowed: never None here
+
+
+@dataclass(frozen=True)
+class MeshCounts:
+    domains: int
+    products: int
+    tables: int
+    buckets: int
+
+
+def counts(mesh: Mesh) -> MeshCounts:
+    """What `meshform validate` reports of a valid mesh."""
+    products = mesh.products
+    return MeshCounts(
+        domains=len(mesh.domains), products=len(products),
+        tables=sum(len(p.dataset.tables) for p in products if p.dataset),
+        buckets=sum(1 for p in products if p.bucket),
+    )
 
 
 def domain_files(root: Path) -> list[Path]:

@@ -6,9 +6,8 @@ Prints one JSON object: file → {lint_exit, lint_output, export_exit, export}."
 import json
 import sys
 
-from typer.testing import CliRunner
-
 from datacontract.cli import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 report = {}

@@ -24,7 +24,7 @@ from meshform.contracts import odcs_export
 from meshform.findings import Findings, MeshformError
 from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
 from meshform.stores.bigquery.spec import ColumnType
-from meshform.validate import DOMAINS_DIR, outside_root, validate
+from meshform.validate import outside_root, validate
 
 BIGQUERY_TYPES = set(ColumnType.__args__)
 REFRESH = ("realtime", "hourly", "daily", "weekly", "monthly", "on-demand")
@@ -365,7 +365,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=False))
     return a == b and isinstance(a, str) == isinstance(b, str)
 
 

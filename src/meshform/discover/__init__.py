@@ -8,7 +8,26 @@ carry the mesh's data-product aspect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from meshform.findings import MeshformError
+from meshform.spec.domain import CLASSIFICATIONS
+
+if TYPE_CHECKING:
+    from meshform.model import Mesh
+
+
+class Backend(StrEnum):
+    INDEX = "index"  # the specs of this checkout, in an SQLite FTS5 index
+    DATAPLEX = "dataplex"  # the live catalog (the `dataplex` extra, Google credentials)
+
+
+def check_classification(value: str | None) -> None:
+    """A --classification filter must name a classification (a typo would match nothing)."""
+    if value is not None and value not in CLASSIFICATIONS:
+        raise MeshformError(f"--classification '{value}' is not one of {', '.join(CLASSIFICATIONS)}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,10 @@ class Hit:
     def key(self) -> str:
         return f"{self.domain}.{self.product}"
 
+    def as_json(self) -> dict:
+        """The hit for scripts (`discover --format json`)."""
+        return {**asdict(self), "key": self.key, "owners": list(self.owners)}
+
 
 STOP_WORDS = frozenset(
     "a an and any are about for from i in is it me my need of on or our show some the to we with want "
@@ -56,3 +79,16 @@ def query_words(query: str) -> list[str]:
     words = "".join(ch.lower() if ch.isalnum() else " " for ch in query).split()
     kept = [w for w in words if w not in STOP_WORDS]
     return list(dict.fromkeys(kept or words))
+
+
+def search(mesh: Mesh, query: str = "", filters: Filters | None = None, limit: int = 20,
+           backend: Backend = Backend.INDEX, endpoint: str | None = None) -> list[Hit]:
+    """Products matching `query` and `filters`, best first, from `backend`."""
+    filters = filters or Filters()
+    if backend is Backend.DATAPLEX:
+        from meshform.discover import dataplex
+
+        return dataplex.search(mesh, endpoint, query, filters, limit)
+    from meshform.discover.index import ProductIndex
+
+    return ProductIndex(mesh).search(query, filters, limit)

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 from meshform import catalog, dataproducts
 from meshform.discover import Filters, Hit, query_words
+from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError
 from meshform.model import Mesh, Product
 
-EXIT_REMOTE = 4
 TIMEOUT_SECONDS = 60.0
 MAX_PAGES = 20  # a narrow filter over a large catalog must still end
 
@@ -36,7 +36,7 @@ def catalog_client(endpoint: str | None = None, service: str = "CatalogServiceCl
         return getattr(dataplex_v1, service)(transport="rest", client_options=options, credentials=credentials)
     except DefaultCredentialsError:
         raise MeshformError("no Google credentials for Dataplex: run `gcloud auth application-default login`",
-                            EXIT_REMOTE) from None
+                            ExitCode.REMOTE) from None
 
 
 def catalog_query(governance_project: str, query: str) -> str:
@@ -127,14 +127,14 @@ def _api_errors(what: str) -> Iterator[None]:
         message = str(error.message)
         if message.startswith(("POST ", "GET ")) and ": " in message:  # REST errors lead with the URL
             message = message.split(": ", 1)[1]
-        raise MeshformError(f"{what} failed: {error.code or ''} {message}".strip(), EXIT_REMOTE) from None
+        raise MeshformError(f"{what} failed: {error.code or ''} {message}".strip(), ExitCode.REMOTE) from None
     except (requests.RequestException, auth_exceptions.TransportError) as error:
-        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", EXIT_REMOTE) from None
+        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", ExitCode.REMOTE) from None
     except auth_exceptions.GoogleAuthError as error:
         raise MeshformError(f"Google credentials were refused: {_first_line(error)}; run "
-                            "`gcloud auth application-default login`", EXIT_REMOTE) from None
+                            "`gcloud auth application-default login`", ExitCode.REMOTE) from None
     except exceptions.RetryError as error:
-        raise MeshformError(f"{what} did not answer: {error}", EXIT_REMOTE) from None
+        raise MeshformError(f"{what} did not answer: {error}", ExitCode.REMOTE) from None
 
 
 def search_catalog(client, governance_project: str, query: str = "", filters: Filters = Filters(),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
+from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError
 
-EXIT_REMOTE = 4
 BIGQUERY_ENDPOINT = "MESHFORM_BIGQUERY_ENDPOINT"
 STORAGE_ENDPOINT = "STORAGE_EMULATOR_HOST"
 
@@ -15,7 +15,7 @@ class LiveError(MeshformError):
     """Google Cloud cannot be reached, or refuses: exit 4."""
 
     def __init__(self, message: str):
-        super().__init__(message, EXIT_REMOTE)
+        super().__init__(message, ExitCode.REMOTE)
 
 
 def _modules():

@@ -124,7 +124,7 @@ class Checker:
                 parts.append(self._bucket(domain, product))
         except LiveError:
             raise
-        except Exception as error:  # noqa: BLE001 — turned into exit 4 with what failed
+        except Exception as error:
             raise _remote_error(error, product) from None
         # The product's newest data is its freshness measure's (else the newest of its parts).
         measured = [p for p in parts if p.kind == "table" and product.freshness and p.name.endswith(f".{product.freshness.table}")]

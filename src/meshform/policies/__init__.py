@@ -66,6 +66,26 @@ POLICIES: tuple[Policy, ...] = (
 assert tuple(p.id for p in POLICIES) == POLICY_IDS
 
 
+@dataclass(frozen=True)
+class PolicyStatus:
+    id: str
+    severity: str
+    enabled: bool
+    checks: str
+
+
+def statuses(mesh: Mesh | None) -> list[PolicyStatus]:
+    """Every built-in policy as this mesh sets it (defaults when there is no mesh)."""
+    rows = []
+    for policy in POLICIES:
+        severity, enabled = policy.severity.value, True
+        if mesh is not None:
+            cfg = mesh.policies.settings(policy.id)
+            severity, enabled = cfg.severity or severity, cfg.enabled
+        rows.append(PolicyStatus(policy.id, severity, enabled, policy.checks))
+    return rows
+
+
 def _covers(grant: PolicyException, violation: builtin.Violation) -> bool:
     """A grant covers a violation about a member only if it names that member."""
     if isinstance(violation, builtin.MemberViolation):
@@ -97,7 +117,7 @@ def evaluate(mesh: Mesh) -> PolicyReport:
         if grant.policy == "iam-member-domains" and not grant.members:
             report.findings.append(Finding(
                 grant.source.at("policy"), grant.source.path + ("policy",),
-                f"an exception to 'iam-member-domains' must name the members it covers; this one covers none",
+                "an exception to 'iam-member-domains' must name the members it covers; this one covers none",
                 code="exceptions", hint="add members: [user:...] listing each outside member the platform accepts"))
         if grant.domain not in domains:
             report.findings.append(Finding(grant.source.at("domain"), grant.source.path + ("domain",),

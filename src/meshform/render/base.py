@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 from cdktn import GcsBackend, LocalBackend, TerraformStack
 from cdktn_provider_google.provider import GoogleProvider
@@ -16,7 +17,12 @@ def state_prefix(stack: str) -> str:
     return f"stacks/{stack}"
 
 
-def parent_args(mesh: Mesh) -> dict[str, str]:
+class ParentArgs(TypedDict, total=False):
+    folder_id: str
+    org_id: str
+
+
+def parent_args(mesh: Mesh) -> ParentArgs:
     kind, number = mesh.parent.split("/", 1)
     return {"folder_id": number} if kind == "folders" else {"org_id": number}
 

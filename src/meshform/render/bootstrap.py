@@ -38,8 +38,7 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from constructs import Construct
 
 from meshform.model import Mesh
-from meshform.render import roles
-from meshform.render import BOOTSTRAP_STACK
+from meshform.render import BOOTSTRAP_STACK, roles
 from meshform.render.base import MeshStack, parent_args
 from meshform.render.literal import literal
 

@@ -178,7 +178,7 @@ class DomainStack(MeshStack):
         agents = [(kind.key, kind.renderer().service_agent(self)) for kind in stores.KINDS
                   if any(p.kms_key and p.store(kind.key) for p in self.domain.products)]
         for key in self.domain.kms_keys:
-            name = [n for n, k in sorted(self.mesh.kms_keys.items()) if k == key][0]
+            name = next(n for n, k in sorted(self.mesh.kms_keys.items()) if k == key)
             grants[key] = [KmsCryptoKeyIamMember(self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE,
                                                  member=member) for agent, member in agents]
         return grants

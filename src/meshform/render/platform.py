@@ -89,7 +89,7 @@ class PlatformStack(MeshStack):
 
     def _taxonomies(self, project_id: str) -> None:
         mesh = self.mesh
-        users = {}  # (location, tag) → the domains that tag columns with it there
+        users: dict[tuple[str, str], list[str]] = {}  # (location, tag) → the domains that tag columns with it there
         for domain in mesh.domains:
             for location, tag in domain.policy_tags:
                 users.setdefault((location, tag), []).append(domain.name)
@@ -108,13 +108,13 @@ class PlatformStack(MeshStack):
                 parent = DataCatalogPolicyTag(
                     self, self.id("tag", location, tag), taxonomy=taxonomy.id, display_name=tag,
                     description=literal(description), deletion_policy="PREVENT")
-                for domain in users.get((location, tag), ()):
+                for user in users.get((location, tag), ()):
                     child = DataCatalogPolicyTag(
-                        self, self.id("tag", location, tag, domain), taxonomy=taxonomy.id, parent_policy_tag=parent.id,
-                        display_name=child_tag_display_name(tag, domain),
-                        description=literal(f"{description} — columns of domain {domain}"),
+                        self, self.id("tag", location, tag, user), taxonomy=taxonomy.id, parent_policy_tag=parent.id,
+                        display_name=child_tag_display_name(tag, user),
+                        description=literal(f"{description} — columns of domain {user}"),
                         deletion_policy="PREVENT")
-                    TerraformOutput(self, policy_tag_output(location, tag, domain), value=child.name)
+                    TerraformOutput(self, policy_tag_output(location, tag, user), value=child.name)
 
     def _tag_template(self, project_id: str) -> None:
         fields = []

@@ -42,4 +42,4 @@ def parse_subscriptions(spec_file: SpecFile) -> tuple[SubscriptionsSpec | None, 
     return _parse(spec_file, SubscriptionsSpec, "a subscriptions file")
 
 
-__all__ = ["MeshSpec", "DomainSpec", "SubscriptionsSpec", "parse_mesh", "parse_domain", "parse_subscriptions"]
+__all__ = ["DomainSpec", "MeshSpec", "SubscriptionsSpec", "parse_domain", "parse_mesh", "parse_subscriptions"]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, create_model, field_validator
 
 from meshform.spec.base import SpecModel
-from meshform.spec.policies import ExceptionRequest
-from meshform.spec.running import Freshness, Quality, Transformation
-from meshform.stores.kinds import KINDS
 from meshform.spec.names import (
     CodeOwner,
     Currency,
@@ -22,8 +19,12 @@ from meshform.spec.names import (
     PolicyTagName,
     ProductName,
 )
+from meshform.spec.policies import ExceptionRequest
+from meshform.spec.running import Freshness, Quality, Transformation
+from meshform.stores.kinds import KINDS
 
 Classification = Literal["public", "internal", "confidential", "restricted"]
+CLASSIFICATIONS: tuple[str, ...] = get_args(Classification)
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 Status = Literal["active", "deprecated", "decommissioned"]
 Description = Annotated[str, Field(max_length=16384)]
@@ -50,12 +51,8 @@ class ProductBase(SpecModel):
 
 
 # A product's stores (`bigquery:`, `storage:`, ...) are one optional key per registered kind.
-Product = create_model(
-    "Product",
-    __base__=ProductBase,
-    __module__=__name__,
-    **{kind.key: (kind.spec | None, None) for kind in KINDS},
-)
+_STORE_FIELDS: dict[str, Any] = {kind.key: (kind.spec | None, None) for kind in KINDS}
+Product = create_model("Product", __base__=ProductBase, __module__=__name__, **_STORE_FIELDS)
 
 
 class Budget(SpecModel):
@@ -95,4 +92,4 @@ class DomainSpec(SpecModel):
     )
 
 
-__all__ = ["DomainSpec", "Product", "Budget"]
+__all__ = ["Budget", "DomainSpec", "Product"]

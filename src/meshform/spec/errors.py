@@ -7,6 +7,8 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,7 +39,7 @@ def findings_from(error: ValidationError, spec_file: SpecFile, model: type[BaseM
     return findings
 
 
-def _message(item: dict, loc: tuple, model: type[BaseModel], is_key: bool) -> str:
+def _message(item: Mapping[str, Any], loc: tuple, model: type[BaseModel], is_key: bool) -> str:
     kind, value, ctx = item["type"], item.get("input"), item.get("ctx") or {}
     if kind == "missing":
         return f"missing required key '{loc[-1]}'"

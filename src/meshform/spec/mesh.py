@@ -7,23 +7,23 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from meshform.spec.base import SpecModel
-from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
 from meshform.spec.names import (
     BillingAccount,
-    Currency,
     BucketName,
     CodeOwner,
+    Currency,
+    KmsKey,
     LabelKey,
     LabelValue,
     Location,
-    MeshName,
     Member,
+    MeshName,
     Parent,
-    KmsKey,
     PolicyTagName,
     ProjectId,
     ProjectPrefix,
 )
+from meshform.spec.policies import ColumnAccessGrant, DeletionGrant, ExceptionGrant, Policies
 
 
 class Catalog(SpecModel):
@@ -92,7 +92,7 @@ class DataProducts(SpecModel):
     )
 
     @model_validator(mode="after")
-    def _unique_per_product(self) -> "DataProducts":
+    def _unique_per_product(self) -> DataProducts:
         for placeholder in ("{domain}", "{product}"):
             if placeholder not in self.access_group:
                 raise ValueError(f"access_group must contain {placeholder}: each data product needs a Google group of its own")

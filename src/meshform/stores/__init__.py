@@ -32,4 +32,4 @@ def data_holding() -> dict[str, tuple[str, ...]]:
     return {kind_type: attrs for kind in KINDS for kind_type, attrs in kind.resources.items()}
 
 
-__all__ = ["KINDS", "BY_KEY", "Context", "Store", "StoreKind", "kind_of", "nouns", "data_holding"]
+__all__ = ["BY_KEY", "KINDS", "Context", "Store", "StoreKind", "data_holding", "kind_of", "nouns"]

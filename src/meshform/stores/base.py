@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from meshform.findings import Finding
-    from meshform.model import Column, Mesh, Source
+    from meshform.model import Mesh, Source
     from meshform.spec.mesh import MeshSpec
+    from meshform.stores.bigquery import Column
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from meshform.exit_codes import ExitCode
+
 FormatKey = Annotated[str, typer.Option("--format", help="The contract format: odcs (Open Data Contract Standard v3).")]
 Root = Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True)]
 
@@ -38,17 +40,17 @@ def export_command(
     (and removes those of products that are gone).
     """
     from meshform import contracts
-    from meshform.cli import _resolved_mesh, _u, out
+    from meshform.cli.common import out, resolved, u
     from meshform.files import write_atomic
     from meshform.findings import MeshformError
 
     chosen = contracts.get(fmt)
-    mesh = _resolved_mesh(root).mesh
+    mesh = resolved(root).mesh
     if all_products:
         if product is not None or out_path is None:
             raise MeshformError("--all writes one file per product: give --out DIR and no product", exit_code=2)
         written = contracts.write_all(mesh, out_path, fmt)
-        out.print(f"[bold green]✓[/] {len(written)} contract(s) in {_u(out_path)}", highlight=False)
+        out.print(f"[bold green]✓[/] {len(written)} contract(s) in {u(out_path)}", highlight=False)
         return
     if product is None:
         raise MeshformError("name a product as DOMAIN.PRODUCT, or use --all --out DIR", exit_code=2)
@@ -63,7 +65,7 @@ def export_command(
     if out_path.is_dir():
         out_path = out_path / contracts.file_name(found, fmt)
     write_atomic(out_path, text.encode("utf-8"))
-    out.print(f"[bold green]✓[/] wrote {_u(out_path)}", highlight=False)
+    out.print(f"[bold green]✓[/] wrote {u(out_path)}", highlight=False)
 
 
 def import_command(
@@ -78,20 +80,20 @@ def import_command(
     says that meshform cannot express (quality rules, primary keys, other roles...) is listed.
     """
     from meshform import contracts
-    from meshform.cli import EXIT_SPECS, _u, err, out
+    from meshform.cli.common import err, out, u
     from meshform.report import Format, print_findings
 
     outcome = contracts.get(fmt).import_(root, contract_file, domain)
     if outcome.findings:
         print_findings(outcome.findings, Format.text, out)
-        err.print(f"[bold red]✗[/] {_u(outcome.path)} was left unchanged: {_u(outcome.product_key)} does not validate")
-        raise typer.Exit(EXIT_SPECS)
+        err.print(f"[bold red]✗[/] {u(outcome.path)} was left unchanged: {u(outcome.product_key)} does not validate")
+        raise typer.Exit(ExitCode.SPECS)
     verb = {"added": "added", "updated": "updated", "unchanged": "already matches"}[outcome.action]
-    out.print(f"[bold green]✓[/] {_u(outcome.product_key)} {verb} in {_u(outcome.path)}; the mesh validates",
+    out.print(f"[bold green]✓[/] {u(outcome.product_key)} {verb} in {u(outcome.path)}; the mesh validates",
               highlight=False)
     for note in outcome.notes:
-        out.print(f"  note: {_u(note)}", highlight=False)
+        out.print(f"  note: {u(note)}", highlight=False)
     if outcome.losses:
         out.print(f"[bold yellow]not expressible in meshform[/] ({len(outcome.losses)}; not written):", highlight=False)
         for loss in outcome.losses:
-            out.print(f"  - {_u(loss)}", highlight=False)
+            out.print(f"  - {u(loss)}", highlight=False)

@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
-EXIT_LATE = 1  # as the specs' errors (cli.EXIT_SPECS)
+from meshform.exit_codes import ExitCode
+
+EXIT_LATE = ExitCode.SPECS  # late, empty or missing data: the one failing state besides REMOTE
 STYLES = {"ok": "green", "late": "bold red", "empty": "yellow", "missing": "bold red", "unknown": "dim"}
 
 
@@ -51,12 +53,12 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        from meshform.cli import _resolved_mesh, err, out
+        from meshform.cli.common import err, out, resolved
         from meshform.live.clients import bigquery_client, storage_client
         from meshform.live.status import FAILING, select, status
         from meshform.text import clean
 
-        mesh = _resolved_mesh(root).mesh
+        mesh = resolved(root).mesh
         products = select(mesh, list(names or []))
         with err.status("asking BigQuery and Cloud Storage", spinner="dots"):
             results = status(mesh, products, bigquery_client, storage_client, deadline=deadline)

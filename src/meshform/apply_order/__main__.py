@@ -1,0 +1,3 @@
+from meshform.apply_order import main
+
+raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""meshform diff: a fresh synth against the committed Terraform (CI, platform team)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshform.cli.common import RootOption, err, fail, out, print_changes, validated
+from meshform.exit_codes import ExitCode
+from meshform.report import Format
+
+
+def diff_command(
+    root: RootOption = Path("."),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The committed Terraform folder. [default: ROOT/terraform]")
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Compare with the output committed at this git ref (e.g. origin/main) instead "
+                     "of the working tree."),
+    ] = None,
+) -> None:
+    """Compare a fresh synth with the committed Terraform: resources added, changed,
+    replaced and removed per stack, data-destroying changes first.
+
+    Exits 3 when a change would destroy protected data (a project, dataset, table or
+    bucket), 0 otherwise. Writes nothing.
+    """
+    from meshform.synthesis import DECOMMISSION_PATH, diff
+
+    result = validated(root, Format.text, quiet_ok=True)
+    with err.status("synthesizing", spinner="dots") as status:
+        found = diff(result.mesh, root, out_dir, base, progress=status.update)
+    if not found.changes:
+        out.print(f"[bold green]✓[/] no changes against {found.against}")
+        return
+    print_changes(found.changes, f"{len(found.changes)} change(s) against {found.against}")
+    out.print(", ".join(f"{n} {action}" for action, n in found.counts().items() if n))
+    if found.blocked:
+        err.print(f"[bold red]✗ {len(found.blocked)} change(s) would destroy protected data[/]")
+        err.print(DECOMMISSION_PATH, highlight=False)
+        raise fail(ExitCode.DATA_LOSS)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diff")(diff_command)

@@ -1,0 +1,30 @@
+"""meshform policies: the built-in policies and how this mesh sets them (platform team)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from meshform.cli.common import RootOption, out
+from meshform.validate import MESH_FILE, validate
+
+
+def policies_command(root: RootOption = Path(".")) -> None:
+    """List the built-in policies, what each checks, and how this mesh configures them."""
+    from meshform.policies import statuses
+
+    mesh = validate(root).mesh if (root / MESH_FILE).is_file() else None
+    table = Table("policy", "severity", "status", "checks", title="Policies", title_justify="left", show_lines=True)
+    for policy in statuses(mesh):
+        table.add_row(policy.id, policy.severity, "on" if policy.enabled else "off", policy.checks)
+    out.print(table)
+    if mesh is not None and mesh.exception_grants:
+        out.print("Exceptions granted in mesh.yaml:")
+        for grant in mesh.exception_grants:
+            out.print(f"  {grant.domain}: {grant.policy} — {grant.justification}", highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("policies")(policies_command)

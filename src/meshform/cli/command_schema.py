@@ -1,0 +1,41 @@
+"""meshform schema: the JSON Schemas of the spec files (platform team, CI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshform.cli.common import err, fail, out
+from meshform.exit_codes import ExitCode
+
+
+def schema_command(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for mesh, domain and subscription schemas.")
+    ] = Path("schemas"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the files there are not current; write nothing.")
+    ] = False,
+) -> None:
+    """Write the JSON Schema of each spec file kind, for editors and CI.
+
+    Point a spec at it with a first line such as
+    `# yaml-language-server: $schema=../schemas/domain.schema.json`.
+    """
+    from meshform.schema import stale_schemas, write_schemas
+
+    if check:
+        stale = stale_schemas(out_dir)
+        if stale:
+            err.print(f"[bold red]✗[/] out of date in {out_dir}: {', '.join(stale)} — run `meshform schema --out {out_dir}`")
+            raise fail(ExitCode.SPECS)
+        out.print(f"[bold green]✓[/] schemas in {out_dir} are current")
+        return
+    for path in write_schemas(out_dir):
+        out.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schema")(schema_command)

@@ -1,0 +1,46 @@
+"""meshform subscribe: ask for read access to a product, by pull request (consumers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshform.cli.common import RootOption, err, fail, out, u
+from meshform.exit_codes import ExitCode
+from meshform.report import Format, print_findings
+
+
+def subscribe_command(
+    product: Annotated[str, typer.Argument(help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`).")],
+    consumer: Annotated[str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")],
+    purpose: Annotated[
+        str, typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it.")
+    ],
+    expires: Annotated[
+        str | None,
+        typer.Option(help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products."),
+    ] = None,
+    root: RootOption = Path("."),
+) -> None:
+    """Ask for read access to a data product, by pull request.
+
+    Adds the request to subscriptions/<producer>/<consumer>.yaml, checks it, and prints
+    the pull request to open.
+    The producer's code owners approve it; once merged and applied, your domain's owners
+    and pipeline account can read the product's dataset and bucket.
+    """
+    from meshform.subscribe import parse_expires, request_subscription
+
+    outcome = request_subscription(root, product, consumer, purpose, parse_expires(expires))
+    if outcome.findings:
+        print_findings(outcome.findings, Format.text, out)
+        err.print(f"[bold red]✗[/] {u(outcome.path)} was left unchanged")
+        raise fail(ExitCode.SPECS)
+    out.print(f"[bold green]✓[/] {u(consumer)} asks for {u(product)} in {u(outcome.path)}", highlight=False)
+    out.print(outcome.next_steps, highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("subscribe")(subscribe_command)

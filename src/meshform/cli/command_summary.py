@@ -1,0 +1,35 @@
+"""meshform summary: the pull request's report (CI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshform.cli.common import BaseOption, RootOption
+
+
+def summary_command(
+    root: RootOption = Path("."),
+    base: BaseOption = "origin/main",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The synthesized Terraform folder. [default: ROOT/terraform]")
+    ] = None,
+) -> None:
+    """Print the Markdown report for this branch's pull request.
+
+    Domains and products added or changed, new subscriptions and whose approval they
+    need, policy findings, and Terraform resources added / changed / destroyed per stack
+    (destructive first).
+
+    Reads the synthesized Terraform in the working tree: run `meshform synth` first.
+    """
+    from meshform.summary import pull_request_summary
+    from meshform.synthesis import terraform_dir
+
+    print(pull_request_summary(root, base, terraform_dir(root, out_dir)), end="")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("summary")(summary_command)

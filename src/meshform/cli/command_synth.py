@@ -1,0 +1,58 @@
+"""meshform synth: write the Terraform stacks (domain owners, platform team)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from meshform.cli.common import RootOption, cell, err, fail, out, print_changes, validated
+from meshform.report import Format
+from meshform.text import clean
+
+
+def synth_command(
+    root: RootOption = Path("."),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write stacks/<stack>/cdk.tf.json. [default: ROOT/terraform]"),
+    ] = None,
+    domains: Annotated[
+        list[str] | None,
+        typer.Option("--domain", "-d", help="Synthesize only this stack (a domain, or 'platform'); repeatable."),
+    ] = None,
+) -> None:
+    """Validate, then write one Terraform stack per domain plus the platform stack.
+
+    Output: OUT/stacks/<stack>/cdk.tf.json, ready for `terraform init && terraform plan`
+    in that folder. Same specs, byte-identical files.
+    """
+    from meshform.synthesis import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
+
+    result = validated(root, Format.text, quiet_ok=True)
+    try:
+        with err.status("synthesizing", spinner="dots") as status:
+            done = synthesize(result.mesh, root, out_dir, only=domains, progress=status.update)
+    except ConstraintsRefused as refused:
+        for violation in refused.violations:
+            err.print(f"{violation.format(str(refused.target), 'error')}\n  see: {violation.doc_url}",
+                      highlight=False, markup=False)
+        err.print(str(refused), highlight=False)
+        raise fail(refused.exit_code) from None
+    except DataLossRefused as refused:
+        print_changes(refused.blocked, str(refused))
+        err.print(DECOMMISSION_PATH, highlight=False)
+        raise fail(refused.exit_code) from None
+    table = Table("stack", "resources", "file", title=Text(clean(f"Terraform written to {done.target}")),
+                  title_justify="left")
+    for stack in done.stacks:
+        table.add_row(stack.name, str(stack.resources), cell(stack.path))
+    out.print(table)
+    out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("synth")(synth_command)

@@ -1,0 +1,24 @@
+"""meshform validate: check the specs (domain owners, CI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from meshform.cli.common import FormatOption, RootOption, StrictOption, validated
+from meshform.report import Format
+
+
+def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False) -> None:
+    """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
+    print every problem as file:line:col with the policy id and a fix hint.
+
+    Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
+    Fast: does not load CDK Terrain.
+    """
+    validated(root, fmt, strict=strict)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate_command)

@@ -1,0 +1,115 @@
+"""What every command module shares: the consoles (user text printed safely), the common
+options, and the validation every command starts with. Presentation only: each decision is
+a library function's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from meshform.exit_codes import ExitCode
+from meshform.report import Format, print_findings
+from meshform.text import clean
+from meshform.validate import ValidResult, counts, validate
+
+if TYPE_CHECKING:
+    from meshform.diff import Change
+
+
+class SafeConsole(Console):
+    """Every string printed loses terminal escape sequences and control characters (spec
+    files, file names and arguments are user text). Rich markup in user text is escaped
+    where it is printed: `u`."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(clean(text, newlines=True), **kwargs)
+
+
+def u(value: object) -> str:
+    """User text inside a markup string: no escapes, no control characters, no markup."""
+    return escape(clean(value))
+
+
+def cell(value: object) -> Text:
+    """User text as a table cell: printed literally."""
+    return Text(clean(value, newlines=True))
+
+
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
+
+
+def fail(code: ExitCode) -> typer.Exit:
+    """`raise fail(ExitCode.SPECS)`: end the command with this exit code (message printed)."""
+    return typer.Exit(int(code))
+
+
+RootOption = Annotated[
+    Path,
+    typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="How to print findings: text, json, or github (Actions annotations).")
+]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
+BaseOption = Annotated[
+    str, typer.Option("--base", help="Compare with the point where the branch left this git ref.", show_default=True)
+]
+
+
+def validated(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
+              console: Console = out) -> ValidResult:
+    """Validate and print the findings; exit 1 unless the specs are valid."""
+    result = validate(root)
+    print_findings(result.findings, fmt, console)
+    failed = result.failed(strict)
+    if fmt is Format.json:
+        if failed:
+            raise fail(ExitCode.SPECS)
+        return result.resolved()
+    if not quiet_ok:
+        for exception in result.honoured_exceptions:
+            console.print(f"[bold]exception honoured:[/] domain '{u(exception.domain)}' is exempt from "
+                          f"'{u(exception.policy)}' — {u(exception.justification)}", highlight=False)
+    errors, warnings = len(result.findings.errors), len(result.findings.warnings)
+    if failed:
+        err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
+        raise fail(ExitCode.SPECS)
+    valid = result.resolved()
+    if not quiet_ok:
+        n = counts(valid.mesh)
+        note = f", {warnings} warning(s)" if warnings else ""
+        console.print(
+            f"[bold green]✓[/] mesh '{valid.mesh.name}': {n.domains} domains, {n.products} products, "
+            f"{n.tables} tables, {n.buckets} buckets — {result.files} files valid{note}"
+        )
+    return valid
+
+
+def resolved(root: Path) -> ValidResult:
+    """Validate; stop (exit 1, findings printed) only when there is no mesh to work on."""
+    result = validate(root)
+    if result.mesh is None:
+        print_findings(result.findings, Format.text, out)
+    return result.resolved()
+
+
+def print_changes(changes: Iterable[Change], title: str) -> None:
+    """Terraform changes as a table, data loss marked."""
+    table = Table("", "stack", "action", "resource", title=Text(clean(title)), title_justify="left")
+    for change in changes:
+        if change.blocked:
+            mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
+        elif change.destructive:
+            mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
+        else:
+            mark, style = "", None
+        table.add_row(mark, cell(change.stack), change.action, cell(change.address), style=style)
+    out.print(table)
