@@ -9,6 +9,7 @@ other command. It reports every problem it can find in one pass and never import
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,18 @@ def subscription_files(root: Path) -> list[Path]:
 
 
 def validate(root: Path | str = ".") -> Result:
-    root = Path(root)
+    # Loading builds millions of small objects and no cycles worth collecting: the cyclic
+    # collector would walk them all again and again (1.8-2.5x slower at 1,000 domains).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate(Path(root))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _validate(root: Path) -> Result:
     if not root.is_dir():
         raise MeshformError(f"{root} is not a directory")
     if not (root / MESH_FILE).is_file():
@@ -89,8 +101,9 @@ def validate(root: Path | str = ".") -> Result:
 def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findings) -> list[tuple[Any, SpecFile]]:
     """(spec, file) for each file that loads and parses; findings for the others."""
     parsed = []
+    inside = _Inside(root)
     for path in paths:
-        spec_file = _load(path, path.relative_to(root).as_posix(), findings, root)
+        spec_file = _load(path, path.relative_to(root).as_posix(), findings, root, inside)
         if spec_file is None:
             continue
         spec, problems = parse(spec_file)
@@ -105,8 +118,25 @@ def outside_root(root: Path, path: Path) -> bool:
     return not path.resolve().is_relative_to(root.resolve())
 
 
-def _load(path: Path, display: str, findings: Findings, root: Path) -> SpecFile | None:
-    if outside_root(root, path):
+class _Inside:
+    """outside_root for many files of few folders: each folder is resolved once, and a file
+    that is no symbolic link itself lies where its folder does."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.folders: dict[Path, bool] = {}
+
+    def outside(self, path: Path) -> bool:
+        if path.is_symlink():
+            return not path.resolve().is_relative_to(self.root)
+        folder = path.parent
+        if folder not in self.folders:
+            self.folders[folder] = not folder.resolve().is_relative_to(self.root)
+        return self.folders[folder]
+
+
+def _load(path: Path, display: str, findings: Findings, root: Path, inside: _Inside | None = None) -> SpecFile | None:
+    if (inside.outside(path) if inside else outside_root(root, path)):
         # A pull request can add a link to /etc/passwd or ~/.ssh: its content must never be
         # read, let alone echoed into findings, annotations or the PR comment.
         findings.add(Finding(Location(display), (), f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
