@@ -114,8 +114,11 @@ def main_options(
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
 
 
-def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = False) -> Result:
-    result = validate(root)
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Read and check every file again; ignore ROOT/.meshform-cache.")]
+
+
+def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = False, cache: bool = True) -> Result:
+    result = validate(root, cache=cache)
     print_findings(result.findings, fmt, out)
     failed = not result.ok or (strict and result.findings.warnings)
     if fmt is Format.json:
@@ -131,27 +134,25 @@ def _validated(root: Path, fmt: Format, quiet_ok: bool = False, strict: bool = F
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
         raise typer.Exit(EXIT_SPECS)
     if not quiet_ok:
-        mesh = result.mesh
-        products = mesh.products
-        tables = sum(len(p.dataset.tables) for p in products if p.dataset)
-        buckets = sum(1 for p in products if p.bucket)
+        mesh = result.summary
         note = f", {warnings} warning(s)" if warnings else ""
         out.print(
-            f"[bold green]✓[/] mesh '{mesh.name}': {len(mesh.domains)} domains, {len(products)} products, "
-            f"{tables} tables, {buckets} buckets — {result.files} files valid{note}"
+            f"[bold green]✓[/] mesh '{mesh.name}': {mesh.domains} domains, {mesh.products} products, "
+            f"{mesh.tables} tables, {mesh.buckets} buckets — {result.files} files valid{note}"
         )
     return result
 
 
 @app.command("validate")
-def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False) -> None:
+def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False,
+                     no_cache: NoCacheOption = False) -> None:
     """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
     print every problem as file:line:col with the policy id and a fix hint.
 
     Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
     Fast: does not load CDK Terrain.
     """
-    _validated(root, fmt, strict=strict)
+    _validated(root, fmt, strict=strict, cache=not no_cache)
 
 
 @app.command("policies")
@@ -353,10 +354,10 @@ def codeowners_command(
     out.print(f"{'unchanged' if current else 'wrote'} {path}")
 
 
-def _resolved_mesh(root: Path) -> Result:
+def _resolved_mesh(root: Path, cache: bool = True) -> Result:
     """Validate; stop (exit 1, findings printed) only when there is no mesh to work on."""
-    result = validate(root)
-    if result.mesh is None:
+    result = validate(root, cache=cache)
+    if not result.has_mesh:
         print_findings(result.findings, Format.text, out)
         raise MeshformError("mesh.yaml has errors; run `meshform validate`", EXIT_SPECS)
     return result
@@ -475,6 +476,7 @@ def discover_command(
     include_decommissioned: Annotated[bool, typer.Option("--all", help="Include decommissioned products.")] = False,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.table,
     root: RootOption = Path("."),
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Find data products by words, best match first.
 
@@ -488,7 +490,7 @@ def discover_command(
     if classification is not None and classification not in ("public", "internal", "confidential", "restricted"):
         raise MeshformError(f"--classification '{classification}' is not one of public, internal, confidential, restricted")
     filters = Filters(domain, classification, owner, include_decommissioned)
-    result = _resolved_mesh(root)
+    result = _resolved_mesh(root, cache=not no_cache)
     if result.findings.errors:
         err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
                   "that do not parse are missing (run `meshform validate`)")
@@ -499,7 +501,7 @@ def discover_command(
     else:
         from meshform.discover.index import ProductIndex
 
-        hits = ProductIndex(result.mesh).search(query, filters, limit)
+        hits = ProductIndex.from_rows(result.index_rows).search(query, filters, limit)
     if fmt is ListFormat.json:
         out.print_json(json.dumps([{**h.__dict__, "key": h.key, "owners": list(h.owners)} for h in hits]))
         return

@@ -27,21 +27,13 @@ from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTr
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from meshform.findings import Finding, Location, Path
+from meshform.readspec import MAX_FILE_BYTES, SpecLoadError, _error, read_spec_bytes  # noqa: F401
 from meshform.text import excerpt
 
-MAX_FILE_BYTES = 512 * 1024
 MAX_TOKENS = 50_000  # counted before parsing; a 100-table domain file has ~6,000
 MAX_FLOW_DEPTH = 32  # nested [ ] / { } before parsing
 MAX_NODES = 200_000  # after alias expansion
 MAX_INT_BITS = 256  # larger integers are not spec values (and may not print: 4,300-digit limit)
-
-
-class SpecLoadError(Exception):
-    """The file cannot be read as spec data; carries the finding to report."""
-
-    def __init__(self, finding: Finding):
-        super().__init__(str(finding))
-        self.finding = finding
 
 
 @dataclass
@@ -65,18 +57,30 @@ class SpecFile:
         return Location(self.display, *self.values.get((), (1, 1)))
 
 
+class LazySpecFile(SpecFile):
+    """A spec file whose data came from the cache: its positions are read (by parsing its
+    text again) only when a finding needs one."""
+
+    def __init__(self, display: str, data: Any, text: str):
+        self.display, self.data, self._text = display, data, text
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("values", "keys") and "_text" in self.__dict__:
+            try:
+                parsed = parse_spec_text(self.__dict__.pop("_text"), self.display)
+                self.values, self.keys = parsed.values, parsed.keys
+            except SpecLoadError:  # cannot happen for a cached file; be safe
+                self.values, self.keys = {}, {}
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+
 def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
     """Read one spec file, or raise SpecLoadError with a precise finding."""
-    try:
-        size = fs_path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _error(display, (0, 0), f"file is {size:,} bytes; spec files are limited to {MAX_FILE_BYTES:,}")
-        with open(fs_path, "rb") as handle:  # a bounded read: some files report size 0
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise _error(display, (0, 0), f"file is over {MAX_FILE_BYTES:,} bytes, the limit for spec files")
-    except OSError as exc:
-        raise _error(display, (0, 0), f"cannot read file: {exc.strerror or 'error'}") from None
+    return parse_spec_bytes(read_spec_bytes(fs_path, display), display)
+
+
+def parse_spec_bytes(raw: bytes, display: str) -> SpecFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -436,7 +440,3 @@ def _one_based(pos: tuple[int, int] | None) -> tuple[int, int]:
     if not pos:
         return (0, 0)
     return (pos[0] + 1, pos[1] + 1)
-
-
-def _error(display: str, pos: tuple[int, int], message: str) -> SpecLoadError:
-    return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml"))
