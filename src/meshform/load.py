@@ -26,22 +26,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from meshform.findings import Finding, Location, Path
+from meshform.findings import Location, Path
+from meshform.readspec import MAX_FILE_BYTES, SpecLoadError, _error, read_spec_bytes
 from meshform.text import excerpt
 
-MAX_FILE_BYTES = 512 * 1024
 MAX_TOKENS = 50_000  # counted before parsing; a 100-table domain file has ~6,000
 MAX_FLOW_DEPTH = 32  # nested [ ] / { } before parsing
 MAX_NODES = 200_000  # after alias expansion
 MAX_INT_BITS = 256  # larger integers are not spec values (and may not print: 4,300-digit limit)
-
-
-class SpecLoadError(Exception):
-    """The file cannot be read as spec data; carries the finding to report."""
-
-    def __init__(self, finding: Finding):
-        super().__init__(str(finding))
-        self.finding = finding
 
 
 @dataclass
@@ -65,18 +57,30 @@ class SpecFile:
         return Location(self.display, *self.values.get((), (1, 1)))
 
 
+class LazySpecFile(SpecFile):
+    """A spec file whose data came from the cache: its positions are read (by parsing its
+    text again) only when a finding needs one."""
+
+    def __init__(self, display: str, data: Any, text: str):
+        self.display, self.data, self._text = display, data, text
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("values", "keys") and "_text" in self.__dict__:
+            try:
+                parsed = parse_spec_text(self.__dict__.pop("_text"), self.display)
+                self.values, self.keys = parsed.values, parsed.keys
+            except SpecLoadError:  # cannot happen for a cached file; be safe
+                self.values, self.keys = {}, {}
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+
 def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
     """Read one spec file, or raise SpecLoadError with a precise finding."""
-    try:
-        size = fs_path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _error(display, (0, 0), f"file is {size:,} bytes; spec files are limited to {MAX_FILE_BYTES:,}")
-        with open(fs_path, "rb") as handle:  # a bounded read: some files report size 0
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise _error(display, (0, 0), f"file is over {MAX_FILE_BYTES:,} bytes, the limit for spec files")
-    except OSError as exc:
-        raise _error(display, (0, 0), f"cannot read file: {exc.strerror or 'error'}") from None
+    return parse_spec_bytes(read_spec_bytes(fs_path, display), display)
+
+
+def parse_spec_bytes(raw: bytes, display: str) -> SpecFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,10 +93,16 @@ def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
 _TOKENS = re.compile(r"[\[\]{},\n]|- |: ")
 
 
+_FLOW = re.compile(r"[\[\]{}]")
+
+
 def _bound_work(text: str, display: str) -> None:
     """Refuse, in milliseconds and before parsing, a file whose parse would take seconds."""
     if len(text) > MAX_FILE_BYTES:
         raise _error(display, (1, 1), f"text is over {MAX_FILE_BYTES:,} characters, the limit for spec files")
+    # Counted in C first; the loop below, which says where, runs only for a file over a limit.
+    if len(_TOKENS.findall(text)) <= MAX_TOKENS and _flow_depth(text) <= MAX_FLOW_DEPTH:
+        return
     depth = 0
     for tokens, match in enumerate(_TOKENS.finditer(text), start=1):
         char = match.group()
@@ -106,6 +116,17 @@ def _bound_work(text: str, display: str) -> None:
             what = (f"too many values: spec files are limited to about {MAX_TOKENS:,}" if tokens > MAX_TOKENS
                     else f"nesting is deeper than {MAX_FLOW_DEPTH} levels of lists and mappings")
             raise _error(display, (line, col), f"{what}; refused before parsing (split the file or simplify it)")
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ ] and { }, counted as the loop in _bound_work counts it."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in _FLOW.findall(text):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class _SpecConstructor(RoundTripConstructor):
@@ -132,8 +153,21 @@ class _SpecConstructor(RoundTripConstructor):
         return super().flatten_mapping(node)
 
 
-def parse_spec_text(text: str, display: str) -> SpecFile:
+def parse_spec_text(text: str, display: str, *, fast: bool = True) -> SpecFile:
+    """The data of one spec file and its positions. libyaml composes (in C) and ruamel's
+    YAML 1.2 rules resolve and construct the scalars; anything unusual (an error, a tag, an
+    alias, a merge or duplicate key, rare line breaks) is read again by ruamel's own parser,
+    which gives the finding. Both give the same data and positions (tests/test_fast_load.py)."""
     _bound_work(text, display)
+    if fast and _yaml_c is not None and not _UNUSUAL.search(text):
+        try:
+            return _FastReader(display).read(text)
+        except _Fallback:
+            pass
+    return _parse_with_ruamel(text, display)
+
+
+def _parse_with_ruamel(text: str, display: str) -> SpecFile:
     yaml = YAML(typ="rt")
     yaml.Constructor = _SpecConstructor
     try:
@@ -164,6 +198,165 @@ def parse_spec_text(text: str, display: str) -> SpecFile:
     spec.values[()] = top
     spec.data = _Converter(spec).convert(node, (), top)
     return spec
+
+
+# --- the fast path: libyaml's composer, ruamel's YAML 1.2 resolvers and constructors ---------
+
+try:
+    from yaml._yaml import CParser as _CParser  # PyYAML built with libyaml
+
+    _yaml_c = True
+except ImportError:  # pragma: no cover - a PyYAML without libyaml: ruamel alone
+    _CParser, _yaml_c = object, None
+
+# What the fast path leaves to ruamel: line breaks YAML 1.1 and 1.2 count differently
+# (NEL, LS, PS, CR), a byte-order mark, tabs, directives, and the non-specific tag `!`
+# (libyaml resolves `! x` as if untagged; ruamel keeps the tag, which a spec refuses).
+_UNUSUAL = re.compile("[\x85\u2028\u2029\r\t\ufeff]|^%|(?:^|(?<=[\\s\\[{,]))!(?=[\\s\\]},]|$)", re.M)
+_OWN = "meshform-resolved:"  # the prefix of the tags this resolver gives; explicit tags lack it
+_STR = _OWN + "tag:yaml.org,2002:str"
+_COLLECTION = _OWN + "collection"
+_EXPLICIT = "!explicit"
+_CONSTRUCTED = {f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "null", "timestamp")}
+
+
+class _Fallback(Exception):
+    """Anything the fast path does not vouch for: ruamel reads the file instead."""
+
+
+def _resolver_table() -> dict:
+    from ruamel.yaml.resolver import VersionedResolver
+
+    table = dict(VersionedResolver(version=(1, 2)).versioned_resolver)
+    common = list(table.get(None, []))
+    return {first: [(tag, regexp) for tag, regexp in list(resolvers) + common] for first, resolvers in table.items()
+            if first is not None} | {None: common}
+
+
+_RESOLVERS: dict | None = None
+
+
+class _Composer(_CParser):  # type: ignore[misc, valid-type]
+    """libyaml composes the node tree in C; tags are resolved here with YAML 1.2's rules."""
+
+    def descend_resolver(self, *_):
+        pass
+
+    def ascend_resolver(self, *_):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        # Tags of our own: a node composed with any other tag was tagged in the file.
+        if value is None:  # a mapping or a sequence
+            return _COLLECTION if implicit else _EXPLICIT
+        if implicit[0]:  # plain scalar
+            if not value:  # empty: libyaml marks it after the colon, ruamel at the next token
+                raise _Fallback
+            for tag, regexp in _RESOLVERS.get(value[:1], _RESOLVERS[None]):
+                if regexp.match(value):
+                    return _OWN + tag
+            return _STR
+        return _STR if implicit[1] else _EXPLICIT
+
+
+class _FastReader:
+    def __init__(self, display: str):
+        self.spec = SpecFile(display=display, data=None)
+        self.nodes = 0
+        self.seen: set[int] = set()
+
+    def read(self, text: str) -> SpecFile:
+        global _RESOLVERS
+        if _RESOLVERS is None:
+            _RESOLVERS = _resolver_table()
+        try:
+            node = _Composer(text).get_single_node()
+        except Exception:  # a syntax error, several documents, ...: ruamel words the finding
+            raise _Fallback from None
+        if node is None or node.tag != _COLLECTION or node.id != "mapping":
+            raise _Fallback
+        top = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.spec.values[()] = top
+        self.spec.data = self.mapping(node, (), 0)
+        return self.spec
+
+    def convert(self, node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        tag = node.tag
+        if self.nodes > MAX_NODES or depth > 64 or not tag.startswith(_OWN):
+            raise _Fallback  # ruamel words the finding (too many values, too deep, a tag)
+        kind = node.id
+        if kind == "scalar":
+            if tag == _STR:
+                return node.value
+            return self.scalar(node, tag.removeprefix(_OWN))
+        if id(node) in self.seen:  # an alias: ruamel shares the object; leave it to ruamel
+            raise _Fallback
+        self.seen.add(id(node))
+        if kind == "mapping":
+            return self.mapping(node, path, depth)
+        values = self.spec.values
+        items = []
+        for index, item in enumerate(node.value):
+            child = path + (index,)
+            mark = item.start_mark
+            values[child] = (mark.line + 1, mark.column + 1)
+            items.append(self.convert(item, child, depth + 1))
+        return items
+
+    def mapping(self, node, path: Path, depth: int) -> dict:
+        out: dict[str, Any] = {}
+        keys, values = self.spec.keys, self.spec.values
+        for key_node, value_node in node.value:
+            if key_node.id != "scalar" or key_node.tag != _STR:  # a merge key, a number, a tag ...
+                raise _Fallback
+            key = key_node.value
+            if key in out:
+                raise _Fallback  # ruamel words the duplicate
+            child = path + (key,)
+            mark = key_node.start_mark
+            keys[child] = (mark.line + 1, mark.column + 1)
+            mark = value_node.start_mark
+            values[child] = (mark.line + 1, mark.column + 1)
+            out[key] = self.convert(value_node, child, depth + 1)
+        return out
+
+    def scalar(self, node, tag: str) -> Any:
+        """A resolved non-string scalar, constructed exactly as ruamel constructs it."""
+        if tag not in _CONSTRUCTED:  # `<<` or `=` as a value: ruamel's own words
+            raise _Fallback
+        memo = (tag, node.value, node.style)
+        value = _SCALARS.get(memo, _UNSUPPORTED)
+        if value is _UNSUPPORTED:
+            value = _construct_scalar(tag, node.value, node.style or None)
+            if len(_SCALARS) > 20_000:
+                _SCALARS.clear()
+            _SCALARS[memo] = value
+        return value
+
+
+# The same few numbers and booleans recur in every file; their values are immutable.
+_SCALARS: dict[tuple, Any] = {}
+_CONSTRUCTOR: list = []
+
+
+def _construct_scalar(tag: str, text: str, style: str | None) -> Any:
+    from ruamel.yaml.nodes import ScalarNode
+
+    if not _CONSTRUCTOR:
+        _CONSTRUCTOR.append(YAML(typ="rt").constructor)
+    constructor = _CONSTRUCTOR[0]
+    node = ScalarNode(tag, text, style=style)
+    try:
+        value = constructor.construct_object(node)
+    except Exception:
+        raise _Fallback from None
+    finally:
+        constructor.constructed_objects.pop(node, None)
+    value = _plain_scalar(value)
+    if value is _UNSUPPORTED:
+        raise _Fallback
+    return value
 
 
 class _Converter:
@@ -246,7 +439,3 @@ def _one_based(pos: tuple[int, int] | None) -> tuple[int, int]:
     if not pos:
         return (0, 0)
     return (pos[0] + 1, pos[1] + 1)
-
-
-def _error(display: str, pos: tuple[int, int], message: str) -> SpecLoadError:
-    return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml"))

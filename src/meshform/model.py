@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from meshform.findings import Location, Path
@@ -280,29 +281,56 @@ class Mesh:
     def readable_policy_tags(self, sub: Subscription) -> tuple[str, ...]:
         """The policy tags whose columns a subscriber reads: asked for by the subscription (which the
         producer approves) and approved by the platform in mesh.yaml column_access — both."""
-        approved = {tag for grant in self.column_access
-                    if grant.consumer == sub.consumer and grant.product_key == sub.product_key
-                    for tag in grant.policy_tags}
+        approved = self._column_access.get((sub.consumer, sub.product_key), ())
         return tuple(tag for tag in sub.policy_tags if tag in approved)
 
-    def domain(self, name: str) -> Domain:
+    # Lookups by name, built once on first use (the model is frozen): every caller that asks
+    # per domain, product or subscription stays linear in the size of the mesh.
+
+    @cached_property
+    def _column_access(self) -> dict[tuple[str, str], set[str]]:
+        index: dict[tuple[str, str], set[str]] = {}
+        for grant in self.column_access:
+            index.setdefault((grant.consumer, grant.product_key), set()).update(grant.policy_tags)
+        return index
+
+    @cached_property
+    def _domains(self) -> dict[str, Domain]:
+        index: dict[str, Domain] = {}
         for domain in self.domains:
-            if domain.name == name:
-                return domain
-        raise KeyError(name)
+            index.setdefault(domain.name, domain)  # the first, as a scan would find it
+        return index
+
+    @cached_property
+    def _products(self) -> dict[str, Product]:
+        index: dict[str, Product] = {}
+        for domain in self._domains.values():
+            for product in domain.products:
+                index.setdefault(f"{domain.name}.{product.name}", product)
+        return index
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[Subscription, ...]]:
+        index: dict[str, list[Subscription]] = {}
+        for sub in self.subscriptions:
+            index.setdefault(sub.product_key, []).append(sub)
+        return {key: tuple(subs) for key, subs in index.items()}
+
+    def domain(self, name: str) -> Domain:
+        return self._domains[name]
 
     def product(self, key: str) -> Product:
         """A product by `<domain>.<product>`."""
         domain, _, name = key.partition(".")
-        for product in self.domain(domain).products:
-            if product.name == name:
-                return product
-        raise KeyError(key)
+        product = self._products.get(f"{domain}.{name}")
+        if product is None:
+            raise KeyError(key)
+        return product
 
     def consumers_of(self, product: Product) -> tuple[Subscription, ...]:
-        return tuple(s for s in self.subscriptions if s.product_key == product.key)
+        return self._consumers.get(product.key, ())
 
-    @property
+    @cached_property
     def products(self) -> tuple[Product, ...]:
         return tuple(p for d in self.domains for p in d.products)
 

@@ -11,9 +11,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import RootOption, cell, err, out, resolved
+from meshform.cli.common import NoCacheOption, RootOption, cell, err, fail, out, print_findings
 from meshform.discover import Backend
+from meshform.exit_codes import ExitCode
+from meshform.report import Format
 from meshform.text import clean
+from meshform.validate import validate
 
 
 class ListFormat(StrEnum):
@@ -42,6 +45,7 @@ def discover_command(
     include_decommissioned: Annotated[bool, typer.Option("--all", help="Include decommissioned products.")] = False,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.TABLE,
     root: RootOption = Path("."),
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Find data products by words, best match first.
 
@@ -52,11 +56,19 @@ def discover_command(
 
     check_classification(classification)
     filters = Filters(domain, classification, owner, include_decommissioned)
-    result = resolved(root)
+    result = validate(root, cache=not no_cache)
+    if not result.has_mesh:
+        print_findings(result.findings, Format.text, out)
+        raise fail(ExitCode.SPECS)
     if result.findings.errors:
         err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
                   "that do not parse are missing (run `meshform validate`)")
-    hits = search(result.mesh, query, filters, limit, backend, endpoint)
+    if backend is Backend.INDEX:  # from the cached index rows: an unchanged mesh is not rebuilt
+        from meshform.discover.index import ProductIndex
+
+        hits = ProductIndex.from_rows(result.index_rows).search(query, filters, limit)
+    else:
+        hits = search(result.resolved().mesh, query, filters, limit, backend, endpoint)
     if fmt is ListFormat.JSON:
         out.print_json(json.dumps([hit.as_json() for hit in hits]))
         return

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import typer
 
-from meshform.cli.common import FormatOption, RootOption, StrictOption, validated
+from meshform.cli.common import FormatOption, NoCacheOption, RootOption, StrictOption, checked
 from meshform.report import Format
 
 
-def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False) -> None:
+def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False,
+                     no_cache: NoCacheOption = False) -> None:
     """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
     print every problem as file:line:col with the policy id and a fix hint.
 
     Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
     Fast: does not load CDK Terrain.
     """
-    validated(root, fmt, strict=strict)
+    checked(root, fmt, strict=strict, cache=not no_cache)
 
 
 def register(app: typer.Typer) -> None:

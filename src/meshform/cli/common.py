@@ -17,7 +17,7 @@ from rich.text import Text
 from meshform.exit_codes import ExitCode
 from meshform.report import Format, print_findings
 from meshform.text import clean
-from meshform.validate import ValidResult, counts, validate
+from meshform.validate import Result, ValidResult, validate
 
 if TYPE_CHECKING:
     from meshform.diff import Change
@@ -64,16 +64,22 @@ BaseOption = Annotated[
 ]
 
 
-def validated(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
-              console: Console = out) -> ValidResult:
-    """Validate and print the findings; exit 1 unless the specs are valid."""
-    result = validate(root)
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Read and check every file again; ignore ROOT/.meshform-cache.")
+]
+
+
+def checked(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
+            console: Console = out, cache: bool = True) -> Result:
+    """Validate and print the findings; exit 1 unless the specs are valid. An unchanged mesh
+    is answered from the cache without building the model (Result.summary)."""
+    result = validate(root, cache=cache)
     print_findings(result.findings, fmt, console)
     failed = result.failed(strict)
     if fmt is Format.json:
         if failed:
             raise fail(ExitCode.SPECS)
-        return result.resolved()
+        return result
     if not quiet_ok:
         for exception in result.honoured_exceptions:
             console.print(f"[bold]exception honoured:[/] domain '{u(exception.domain)}' is exempt from "
@@ -82,21 +88,26 @@ def validated(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, str
     if failed:
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
         raise fail(ExitCode.SPECS)
-    valid = result.resolved()
-    if not quiet_ok:
-        n = counts(valid.mesh)
+    summary = result.summary
+    if not quiet_ok and summary is not None:
         note = f", {warnings} warning(s)" if warnings else ""
         console.print(
-            f"[bold green]✓[/] mesh '{valid.mesh.name}': {n.domains} domains, {n.products} products, "
-            f"{n.tables} tables, {n.buckets} buckets — {result.files} files valid{note}"
+            f"[bold green]✓[/] mesh '{u(summary.name)}': {summary.domains} domains, {summary.products} products, "
+            f"{summary.tables} tables, {summary.buckets} buckets — {result.files} files valid{note}"
         )
-    return valid
+    return result
 
 
-def resolved(root: Path) -> ValidResult:
+def validated(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
+              console: Console = out) -> ValidResult:
+    """`checked`, then the resolved mesh that commands after validate work on."""
+    return checked(root, fmt, quiet_ok, strict, console).resolved()
+
+
+def resolved(root: Path, cache: bool = True) -> ValidResult:
     """Validate; stop (exit 1, findings printed) only when there is no mesh to work on."""
-    result = validate(root)
-    if result.mesh is None:
+    result = validate(root, cache=cache)
+    if not result.has_mesh:
         print_findings(result.findings, Format.text, out)
     return result.resolved()
 

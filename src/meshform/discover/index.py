@@ -9,11 +9,13 @@ description, its tables and columns, then its owners.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-from meshform import manifest, stores
 from meshform.discover import Filters, Hit, query_words
 from meshform.findings import MeshformError
-from meshform.model import Mesh
+
+if TYPE_CHECKING:
+    from meshform.model import Mesh
 
 # bm25 weights, in the order of the indexed columns below.
 WEIGHTS = (10.0, 4.0, 2.0, 1.0)
@@ -21,6 +23,8 @@ WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
 def _schema_words(product: dict) -> str:
     """What the product's stores contribute (StoreKind.search_words, from their mesh.json form)."""
+    from meshform import stores
+
     words = [w for store in product["stores"] for w in stores.BY_KEY[store["kind"]].search_words(store)]
     return " ".join(w for w in words if w)
 
@@ -29,11 +33,22 @@ class ProductIndex:
     """Built from the resolved mesh, or straight from a mesh.json manifest (`from_manifest`)."""
 
     def __init__(self, mesh: Mesh):
+        from meshform import manifest
+
         self._load(manifest.build(mesh))
+
+    @classmethod
+    def from_rows(cls, rows: list) -> ProductIndex:
+        """An index of the rows `index_rows` made (kept in meshform's cache)."""
+        index = cls.__new__(cls)
+        index._load(None, rows)
+        return index
 
     @classmethod
     def from_manifest(cls, data: dict) -> ProductIndex:
         """An index of a manifest (`meshform.manifest.build`, or a mesh.json read back)."""
+        from meshform import manifest
+
         version = data.get("meshform_manifest_version")
         if version != manifest.MANIFEST_VERSION:
             raise MeshformError(f"mesh.json is version {version}; this meshform reads version "
@@ -42,7 +57,7 @@ class ProductIndex:
         index._load(data)
         return index
 
-    def _load(self, data: dict) -> None:
+    def _load(self, data: dict | None, rows: list | None = None) -> None:
         try:
             self.db = sqlite3.connect(":memory:")
             self.db.execute(
@@ -51,12 +66,10 @@ class ProductIndex:
             )
         except sqlite3.OperationalError as error:  # a Python built without FTS5
             raise MeshformError(f"this Python's SQLite has no full-text search (FTS5): {error}") from None
-        self.products = dict(data["products"])
-        self.db.executemany(
-            "INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
-            [(f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key)
-             for key, p in self.products.items()],
-        )
+        rows = rows if rows is not None else index_rows(data)
+        self.products = {row[4]: hit for row, hit in rows}
+        self.db.executemany("INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
+                            [row for row, _ in rows])
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
         words = query_words(query)
@@ -72,6 +85,15 @@ class ProductIndex:
             ).fetchall()
             hits = [_hit(self.products[key], -rank) for key, rank in rows]
         return [h for h in hits if filters.admit(h)][:limit]
+
+
+def index_rows(data: dict) -> list:
+    """(indexed row, the product's fields for a Hit) for each product of a manifest."""
+    return [((f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key),
+             {f: p[f] for f in _HIT_FIELDS}) for key, p in data["products"].items()]
+
+
+_HIT_FIELDS = ("domain", "name", "description", "classification", "status", "refresh", "freshness_slo_hours", "owners")
 
 
 def _hit(product: dict, score: float = 0.0) -> Hit:

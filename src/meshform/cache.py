@@ -1,0 +1,115 @@
+"""cache: what meshform computed from unchanged files, kept in `<mesh>/.meshform-cache/`.
+
+Entries are addressed by content: the SHA-256 of the inputs (file bytes, meshform's version,
+the date where findings depend on it). A changed file gets a new address, so a stale entry
+is never read; old entries are simply not looked at again (delete the folder at any time).
+
+The folder lives in the repository checkout, where a pull request could commit one. Every
+entry is therefore signed (HMAC-SHA256) with a key kept outside the repository, in the
+user's cache folder (`$XDG_CACHE_HOME/meshform/key`, mode 0600), and an entry whose
+signature does not verify is ignored: a forged entry can neither pass invalid specs nor run
+code (entries are pickles, unpickled only once verified). Any problem with the folder
+(read-only, full, a symbolic link) turns the cache off, never into an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from meshform import __version__
+from meshform.files import write_atomic
+
+CACHE_DIR = ".meshform-cache"
+_SIGNATURE = 32
+
+
+def version_key() -> bytes:
+    """What every entry also depends on: meshform's version and its schema of entries."""
+    return f"meshform {__version__} cache 1".encode()
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256(version_key())
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _secret() -> bytes | None:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meshform"
+    key = base / "key"
+    try:
+        if key.is_file() and not key.is_symlink():
+            secret = key.read_bytes()
+            if len(secret) >= 32:
+                return secret
+        base.mkdir(parents=True, exist_ok=True)
+        secret = os.urandom(32)
+        handle = os.open(key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(secret)
+        return secret
+    except FileExistsError:  # another process wrote it first
+        with contextlib.suppress(OSError):
+            return key.read_bytes() or None
+    except OSError:
+        pass
+    return None
+
+
+class Cache:
+    """One mesh's cache folder. `get`/`put` by kind and address; never raises on I/O."""
+
+    def __init__(self, root: Path):
+        self.folder = root / CACHE_DIR
+        self.secret = _secret()
+        self.enabled = self.secret is not None and not self.folder.is_symlink() and (
+            not self.folder.exists() or self.folder.is_dir())
+        self._ready = False
+
+    def _path(self, kind: str, address: str) -> Path:
+        return self.folder / kind / f"{address}.pickle"
+
+    def get(self, kind: str, address: str) -> Any:
+        if not self.enabled:
+            return None
+        path = self._path(kind, address)
+        try:
+            if path.is_symlink():
+                return None
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        signature, body = blob[:_SIGNATURE], blob[_SIGNATURE:]
+        if not hmac.compare_digest(signature, hmac.new(self.secret, kind.encode() + address.encode() + body,
+                                                       hashlib.sha256).digest()):
+            return None
+        try:
+            return pickle.loads(body)
+        except Exception:  # a truncated entry (verified, so ours): as if absent
+            return None
+
+    def put(self, kind: str, address: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        try:
+            if not self._ready:
+                self.folder.mkdir(exist_ok=True)
+                ignore = self.folder / ".gitignore"
+                if not ignore.exists():
+                    write_atomic(ignore, b"# meshform's cache: never committed\n*\n")
+                self._ready = True
+            (self.folder / kind).mkdir(exist_ok=True)
+            body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            signature = hmac.new(self.secret, kind.encode() + address.encode() + body, hashlib.sha256).digest()
+            write_atomic(self._path(kind, address), signature + body)
+        except (OSError, pickle.PicklingError, RecursionError):
+            self.enabled = False
