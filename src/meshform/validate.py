@@ -202,9 +202,13 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     address = None
     if store is not None:
         # Findings depend on the date (expiring subscriptions): it is part of the address.
+        # Transformations read SQL files beside the domain files: their bytes address it too.
+        sql = {p: p.read_bytes() for p in sorted((root / DOMAINS_DIR).rglob("*"))
+               if p.is_file() and p.suffix not in YAML_SUFFIXES and not inside.outside(p)} \
+            if (root / DOMAINS_DIR).is_dir() else {}
         address = digest(dt.date.today().isoformat(),
-                         *(part for path, data in raw.items() for part in (path.relative_to(root).as_posix(),
-                                                                            b"\0" if data is None else data)))
+                         *(part for path, data in {**raw, **sql}.items()
+                           for part in (path.relative_to(root).as_posix(), b"\0" if data is None else data)))
         if whole:
             entry = store.get("validate", address)
             if entry is not None:
