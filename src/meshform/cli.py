@@ -624,5 +624,8 @@ def main() -> None:
         sys.exit(130)
 
 
+import meshform.cli_portal; meshform.cli_portal.register(app)  # noqa: E402,E702 — `meshform portal`; moves with the CLI split
+
+
 if __name__ == "__main__":
     main()
