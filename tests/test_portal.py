@@ -242,7 +242,7 @@ def test_the_graph_page_is_an_svg_with_a_link_per_domain(example_manifest, tmp_p
     parsed = parse(out / "mesh.html")
     links = [a.get("href") for tag, a in parsed.tags if tag == "a" and a.get("class") == "node"]
     assert links == [f"domains/{d}.html" for d in sorted(example_manifest["domains"])]
-    assert sum(1 for tag, _ in parsed.tags if tag == "line") == len(graph.layout(example_manifest).edges)
+    assert sum(1 for tag, a in parsed.tags if tag == "path" and a.get("class") == "edge") == len(graph.layout(example_manifest).edges)
     domain_page = " ".join(parse(out / "domains" / "sales.html").text)
     assert "1500 EUR a month" in domain_page and "50 %, 90 %, 100 %" in domain_page
 

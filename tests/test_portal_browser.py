@@ -145,7 +145,7 @@ def test_the_mesh_graph_links_to_each_domain(site, page):
     assert svg.is_visible()
     names = page.locator("svg a.node text").all_text_contents()
     assert names == ["customer", "finance", "logistics", "marketing", "sales"]
-    assert page.locator("svg .edges line").count() >= 4
+    assert page.locator("svg .edges path").count() >= 4
     box = svg.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200
     shot(page, "07-mesh-graph")

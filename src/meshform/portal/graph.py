@@ -32,10 +32,7 @@ class Edge:
     producer: str
     consumer: str
     products: tuple[str, ...]  # product names the consumer reads
-    x1: float
-    y1: float
-    x2: float
-    y2: float
+    path: str  # SVG path data: a quadratic curve from producer to consumer
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,11 @@ class Graph:
 
 def _r(value: float) -> float:
     return round(value, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _towards(x: float, y: float, tx: float, ty: float, distance: float) -> tuple[float, float]:
+    length = math.hypot(tx - x, ty - y) or 1.0
+    return x + (tx - x) / length * distance, y + (ty - y) / length * distance
 
 
 def layout(manifest: dict) -> Graph:
@@ -76,13 +78,15 @@ def layout(manifest: dict) -> Graph:
             continue
         x1, y1, _ = positions[producer]
         x2, y2, _ = positions[consumer]
-        length = math.hypot(x2 - x1, y2 - y1) or 1.0
-        dx, dy = (x2 - x1) / length, (y2 - y1) / length
-        gap = NODE_RADIUS + 2
-        # Two domains reading each other: two parallel arrows, each shifted to its right.
-        shift = 4.0 if (consumer, producer) in reads else 0.0
-        ox, oy = -dy * shift, dx * shift
-        edges.append(Edge(producer, consumer, tuple(sorted(set(products))), _r(x1 + dx * gap + ox),
-                          _r(y1 + dy * gap + oy), _r(x2 - dx * (gap + 3) + ox), _r(y2 - dy * (gap + 3) + oy)))
+        # A curve bent towards the centre (a chord diagram): neighbours on the ring, which a
+        # straight line would hide under their labels, stay visible. Two domains reading each
+        # other get two curves, bent by different amounts.
+        bend = 0.45 if (consumer, producer) in reads and producer > consumer else 0.3
+        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        cx, cy = mx + (centre - mx) * bend * 2, my + (centre - my) * bend * 2
+        sx, sy = _towards(x1, y1, cx, cy, NODE_RADIUS + 2)
+        ex, ey = _towards(x2, y2, cx, cy, NODE_RADIUS + 4)
+        path = f"M{_r(sx)} {_r(sy)} Q{_r(cx)} {_r(cy)} {_r(ex)} {_r(ey)}"
+        edges.append(Edge(producer, consumer, tuple(sorted(set(products))), path))
     size = _r(2 * centre)
     return Graph(size, size, tuple(nodes), tuple(edges))

@@ -113,14 +113,10 @@ def _search_entry(product: dict) -> list:
             " ".join(product["owners"])]
 
 
-def _consumers(manifest: dict, product: dict, tagged: dict[str, list[str]]) -> list[dict]:
-    rows = []
-    for sub in manifest["subscriptions"]:
-        if sub["product"] != product["key"]:
-            continue
-        columns = [c for tag in sub["readable_policy_tags"] for c in tagged.get(tag, [])]
-        rows.append({**sub, "tagged_columns": columns})
-    return rows
+def _consumers(subscriptions: list[dict], tagged: dict[str, list[str]]) -> list[dict]:
+    """A product's subscriptions, each with the tagged columns the consumer really reads."""
+    return [{**sub, "tagged_columns": [c for tag in sub["readable_policy_tags"] for c in tagged.get(tag, [])]}
+            for sub in subscriptions]
 
 
 def _subscribe_command(product: dict) -> str:
@@ -139,12 +135,12 @@ def _prepare(out: Path) -> None:
             raise MeshformError(f"{out} is not empty and was not written by `meshform portal`; "
                                 "choose another --out (nothing was written)")
         shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    for folder in ("products", "domains", "assets"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:  # folders made by _prepare
         handle.write(text)
 
 
@@ -167,9 +163,13 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
     keys = sorted(products)
     common = {"mesh": mesh, "status": status, "products": products, "domains": domains}
 
-    subscribes: dict[str, list[dict]] = {}
+    reads: dict[str, list[dict]] = {}  # by consumer, by producer, by product: in file order
+    read_by: dict[str, list[dict]] = {}
+    of_product: dict[str, list[dict]] = {}
     for sub in manifest["subscriptions"]:
-        subscribes.setdefault(sub["consumer"], []).append(sub)
+        reads.setdefault(sub["consumer"], []).append(sub)
+        read_by.setdefault(sub["producer"], []).append(sub)
+        of_product.setdefault(sub["product"], []).append(sub)
 
     index = env.get_template("index.html").render(
         **common, rel="", page="index", keys=keys,
@@ -196,7 +196,7 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
             "approvers": domain["code_owners"] or mesh["code_owners"],
             "stores": [_store_view(s, domain["project_id"]) for s in product["stores"]],
             "tagged": tagged,
-            "consumers": _consumers(manifest, product, tagged),
+            "consumers": _consumers(of_product.get(key, []), tagged),
             "lineage": lineage,
             "upstream": _keys(product.get("upstream")),
             "downstream": sorted(set(_keys(product.get("downstream"))) | downstream.get(key, set())),
@@ -207,11 +207,8 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
 
     template = env.get_template("domain.html")
     for name in sorted(domains):
-        domain = domains[name]
-        reads = subscribes.get(name, [])
-        read_by = [s for s in manifest["subscriptions"] if s["producer"] == name]
-        _write(out / domain_href(name), template.render(**common, d=domain, reads=reads, read_by=read_by,
-                                                        rel="../", page="domain"))
+        _write(out / domain_href(name), template.render(**common, d=domains[name], reads=reads.get(name, []),
+                                                        read_by=read_by.get(name, []), rel="../", page="domain"))
 
     _write(out / "mesh.html", env.get_template("mesh.html").render(**common, graph=graph.layout(manifest),
                                                                    rel="", page="mesh"))
