@@ -140,6 +140,15 @@ def test_same_specs_same_bytes(example_manifest, tmp_path):
     assert again == first
 
 
+def test_pages_rendered_by_parallel_workers_are_the_same_bytes(example_manifest, tmp_path, monkeypatch):
+    from meshform.portal import site
+
+    serial = digest(portal.build(example_manifest, tmp_path / "serial").out)
+    monkeypatch.setattr(site, "PARALLEL_FROM", 1)  # large meshes render in forked workers
+    monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
+    assert digest(portal.build(example_manifest, tmp_path / "parallel").out) == serial
+
+
 def test_a_folder_not_written_by_the_portal_is_never_replaced(example_manifest, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")

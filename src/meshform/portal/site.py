@@ -13,6 +13,8 @@ JSON with `<`, `>`, `&` and `'` escaped (Jinja's `tojson`), so no spec text beco
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 import shutil
 from dataclasses import dataclass
 from importlib import resources
@@ -144,6 +146,98 @@ def _write(path: Path, text: str) -> None:
         handle.write(text)
 
 
+class _Pages:
+    """What every page reads, prepared once; renders and writes one page at a time."""
+
+    def __init__(self, manifest: dict, out: Path, status: dict[str, Freshness]):
+        self.out, self.env = out, _environment()
+        self.mesh, self.domains, self.products = manifest["mesh"], manifest["domains"], manifest["products"]
+        self.keys = sorted(self.products)
+        self.common = {"mesh": self.mesh, "status": status, "products": self.products, "domains": self.domains}
+        self.status = status
+        self.reads: dict[str, list[dict]] = {}  # by consumer, by producer, by product: in file order
+        self.read_by: dict[str, list[dict]] = {}
+        self.of_product: dict[str, list[dict]] = {}
+        for sub in manifest["subscriptions"]:
+            self.reads.setdefault(sub["consumer"], []).append(sub)
+            self.read_by.setdefault(sub["producer"], []).append(sub)
+            self.of_product.setdefault(sub["product"], []).append(sub)
+        # Lineage (upstream/downstream product keys) comes with transformations: drawn when the
+        # manifest carries it, absent otherwise.
+        self.lineage = any("upstream" in p or "downstream" in p for p in self.products.values())
+        self.downstream: dict[str, set[str]] = {}
+        for key in self.keys:
+            for up in _keys(self.products[key].get("upstream")):
+                self.downstream.setdefault(up, set()).add(key)
+        self.templates = {name: self.env.get_template(f"{name}.html") for name in ("product", "domain")}
+
+    def index(self) -> None:
+        products = self.products
+        _write(self.out / "index.html", self.env.get_template("index.html").render(
+            **self.common, rel="", page="index", keys=self.keys,
+            owners=sorted({o for p in products.values() for o in p["owners"]}),
+            classifications=[c for c in CLASSIFICATIONS if any(p["classification"] == c for p in products.values())],
+            search={"stop_words": sorted(STOP_WORDS), "products": [_search_entry(products[k]) for k in self.keys]},
+        ))
+
+    def product(self, key: str) -> None:
+        product = self.products[key]
+        domain = self.domains[product["domain"]]
+        tagged = _tagged(product)
+        view = {
+            "p": product, "domain": domain,
+            "approvers": domain["code_owners"] or self.mesh["code_owners"],
+            "stores": [_store_view(s, domain["project_id"]) for s in product["stores"]],
+            "tagged": tagged,
+            "consumers": _consumers(self.of_product.get(key, []), tagged),
+            "lineage": self.lineage,
+            "upstream": _keys(product.get("upstream")),
+            "downstream": sorted(set(_keys(product.get("downstream"))) | self.downstream.get(key, set())),
+            "freshness": self.status.get(key),
+            "command": _subscribe_command(product),
+        }
+        _write(self.out / product_href(key),
+               self.templates["product"].render(**self.common, **view, rel="../", page="product"))
+
+    def domain(self, name: str) -> None:
+        _write(self.out / domain_href(name), self.templates["domain"].render(
+            **self.common, d=self.domains[name], reads=self.reads.get(name, []), read_by=self.read_by.get(name, []),
+            rel="../", page="domain"))
+
+    def graph(self, manifest: dict) -> None:
+        _write(self.out / "mesh.html", self.env.get_template("mesh.html").render(
+            **self.common, graph=graph.layout(manifest), rel="", page="mesh"))
+
+
+PARALLEL_FROM = 1000  # pages; below this, forking workers costs more than it saves
+_PAGES: _Pages | None = None  # the pages a forked worker renders (inherited, never pickled)
+
+
+def _render(jobs: list[tuple[str, str]]) -> int:
+    assert _PAGES is not None
+    for kind, name in jobs:
+        getattr(_PAGES, kind)(name)
+    return len(jobs)
+
+
+def _render_all(pages: _Pages, jobs: list[tuple[str, str]]) -> None:
+    """Each page is written on its own, so their order and the workers change no byte. Large
+    meshes are split across the machine's cores (fork: the prepared pages are inherited)."""
+    global _PAGES
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        _PAGES = pages
+        _render(jobs)
+        return
+    _PAGES = pages
+    try:
+        chunks = [jobs[i::workers] for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_render, chunks)
+    finally:
+        _PAGES = None
+
+
 def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None) -> Built:
     """Write the portal of `manifest` (`meshform.manifest.build`) into `out`.
 
@@ -156,65 +250,14 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
     out = Path(out)
     _prepare(out)
     status = status or {}
-    env = _environment()
-    mesh = manifest["mesh"]
-    domains: dict = manifest["domains"]
-    products: dict = manifest["products"]
-    keys = sorted(products)
-    common = {"mesh": mesh, "status": status, "products": products, "domains": domains}
-
-    reads: dict[str, list[dict]] = {}  # by consumer, by producer, by product: in file order
-    read_by: dict[str, list[dict]] = {}
-    of_product: dict[str, list[dict]] = {}
-    for sub in manifest["subscriptions"]:
-        reads.setdefault(sub["consumer"], []).append(sub)
-        read_by.setdefault(sub["producer"], []).append(sub)
-        of_product.setdefault(sub["product"], []).append(sub)
-
-    index = env.get_template("index.html").render(
-        **common, rel="", page="index", keys=keys,
-        owners=sorted({o for p in products.values() for o in p["owners"]}),
-        classifications=[c for c in CLASSIFICATIONS if any(p["classification"] == c for p in products.values())],
-        search={"stop_words": sorted(STOP_WORDS), "products": [_search_entry(products[k]) for k in keys]},
-    )
-    _write(out / "index.html", index)
-
-    downstream: dict[str, set[str]] = {}
-    for key in keys:
-        for up in _keys(products[key].get("upstream")):
-            downstream.setdefault(up, set()).add(key)
-    # Lineage (upstream/downstream product keys) comes with transformations: drawn when the
-    # manifest carries it, absent otherwise.
-    lineage = any("upstream" in p or "downstream" in p for p in products.values())
-    template = env.get_template("product.html")
-    for key in keys:
-        product = products[key]
-        domain = domains[product["domain"]]
-        tagged = _tagged(product)
-        view = {
-            "p": product, "domain": domain,
-            "approvers": domain["code_owners"] or mesh["code_owners"],
-            "stores": [_store_view(s, domain["project_id"]) for s in product["stores"]],
-            "tagged": tagged,
-            "consumers": _consumers(of_product.get(key, []), tagged),
-            "lineage": lineage,
-            "upstream": _keys(product.get("upstream")),
-            "downstream": sorted(set(_keys(product.get("downstream"))) | downstream.get(key, set())),
-            "freshness": status.get(key),
-            "command": _subscribe_command(product),
-        }
-        _write(out / product_href(key), template.render(**common, **view, rel="../", page="product"))
-
-    template = env.get_template("domain.html")
-    for name in sorted(domains):
-        _write(out / domain_href(name), template.render(**common, d=domains[name], reads=reads.get(name, []),
-                                                        read_by=read_by.get(name, []), rel="../", page="domain"))
-
-    _write(out / "mesh.html", env.get_template("mesh.html").render(**common, graph=graph.layout(manifest),
-                                                                   rel="", page="mesh"))
+    pages = _Pages(manifest, out, status)
+    pages.index()
+    pages.graph(manifest)
+    _render_all(pages, [("product", k) for k in pages.keys] + [("domain", d) for d in sorted(pages.domains)])
+    products = pages.products
     static = resources.files("meshform.portal") / "static"
     for asset in ASSETS:
         _write(out / "assets" / asset, (static / asset).read_text(encoding="utf-8"))
     _write(out / MARKER, "written by `meshform portal`; the next build replaces this folder whole\n")
     unknown = tuple(sorted(k for k in status if k not in products))
-    return Built(out, len(products), len(domains), unknown)
+    return Built(out, len(products), len(pages.domains), unknown)
