@@ -91,6 +91,9 @@ def _product(mesh: Mesh, product: Product) -> dict:
         "policy_tags": sorted({tag for store in product.stores for tag in store.policy_tags()}),
         "stores": [{"kind": store.kind, **store.manifest()} for store in product.stores],
         "consumers": [s.consumer for s in mesh.consumers_of(product)],
+        # Lineage: the products its transformations read, and the products whose read it.
+        "upstream": sorted({e.upstream for e in mesh.upstream_of(product)}),
+        "downstream": sorted({e.downstream for e in mesh.downstream_of(product)}),
     }
 
 
@@ -146,7 +149,7 @@ def schema() -> dict:
         "status": {"enum": ["active", "deprecated", "decommissioned"]},
         "owners": _STRINGS, "labels": _STRING_MAP, "kms_key": _NULLABLE_STRING, "location": _NULLABLE_STRING,
         "policy_tags": _STRINGS, "stores": {"type": "array", "items": {"$ref": "#/$defs/store"}},
-        "consumers": _STRINGS,
+        "consumers": _STRINGS, "upstream": _STRINGS, "downstream": _STRINGS,
     })
     defs["subscription"] = _object("A consumer domain's read access to a product.", {
         "consumer": _STRING, "producer": _STRING, "product": _STRING, "file": _STRING, "purpose": _STRING,

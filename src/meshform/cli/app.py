@@ -35,6 +35,7 @@ COMMANDS = (
     "edit",  # add-product, unsubscribe
     "status",
     "contract",
+    "portal",
 )
 
 

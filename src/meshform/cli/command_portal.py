@@ -1,0 +1,58 @@
+"""`meshform portal`: build the static portal (the consumers' marketplace) from the specs.
+
+A module of its own with `register(app)`, so the command moves with the command-line
+package as it is split; the library part is `meshform.portal`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `portal` command to `app`."""
+
+    @app.command("portal")
+    def portal_command(
+        root: Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.",
+                                           show_default=True)] = Path("."),
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="The folder to write the site to; replaced "
+                                                 "whole if an earlier portal is there, refused if it holds anything "
+                                                 "else. [default: ROOT/portal]")] = None,
+        status: Annotated[Path | None, typer.Option("--status", help="A JSON file of each product's freshness "
+                                                    "(the output of `meshform status --format json`: a list of "
+                                                    "{product, state, newest, age_hours}); shown on the pages.")] = None,
+    ) -> None:
+        """Build the portal: a static website of the mesh's data products.
+
+        A marketplace (index.html: search, filter by domain, classification and owner;
+        index.html?q=WORDS opens with a search), a page per product (its card, consumers,
+        how to subscribe; freshness with --status), a page per domain and a graph of
+        domains and subscriptions. No server, no CDN: publish the folder anywhere
+        (GitHub Pages, a bucket) or open index.html from disk. Exits 1 when the specs are wrong.
+        """
+        from rich.console import Console
+
+        from meshform import manifest, portal
+        from meshform.findings import MeshformError
+        from meshform.portal import status as freshness
+        from meshform.report import Format, print_findings
+        from meshform.text import clean
+        from meshform.validate import validate
+
+        console, errors = Console(soft_wrap=True, highlight=False), Console(stderr=True, soft_wrap=True, highlight=False)
+        states = freshness.read(status) if status is not None else None  # a bad file stops before validating
+        result = validate(root)
+        if not result.ok:
+            print_findings(result.findings, Format.text, console)
+            raise MeshformError(f"{len(result.findings.errors)} error(s) in the specs; the portal shows only "
+                                "a valid mesh (run `meshform validate`)", 1)
+        built = portal.build(manifest.build(result.mesh), out if out is not None else root / "portal", states)
+        for key in built.unknown_status:
+            errors.print(f"warning: {clean(status)}: no product {clean(key)} in the mesh; ignored", markup=False)
+        console.print(f"wrote {clean(built.out)}: {built.products} product pages, {built.domains} domain pages, "
+                      f"the marketplace (index.html) and the mesh graph (mesh.html)", markup=False)
+        console.print(f"open {clean(built.out.resolve().as_uri())}/index.html", markup=False)
