@@ -164,7 +164,7 @@ class _Pages:
             self.of_product.setdefault(sub["product"], []).append(sub)
         # Lineage (upstream/downstream product keys) comes with transformations: drawn when the
         # manifest carries it, absent otherwise.
-        self.lineage = any("upstream" in p or "downstream" in p for p in self.products.values())
+        self.lineage = any(p.get("upstream") or p.get("downstream") for p in self.products.values())
         self.downstream: dict[str, set[str]] = {}
         for key in self.keys:
             for up in _keys(self.products[key].get("upstream")):
