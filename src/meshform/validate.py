@@ -129,12 +129,12 @@ def _parse_files(root: Path, paths: list[Path], parse: Callable, findings: Findi
                  unparsed: list[str] | None = None) -> list[tuple[Any, SpecFile]]:
     """(spec, file) for each file that loads and parses; findings for the others, whose
     names (the `domain:` they declare, else the file name) go to `unparsed`."""
-    parsed = []
+    parsed: list[tuple[Any, SpecFile]] = []
     for path in paths:
         spec_file = _load(path, path.relative_to(root).as_posix(), findings, root)
         spec, problems = parse(spec_file) if spec_file is not None else (None, [])
         findings.extend(problems)
-        if spec is not None:
+        if spec is not None and spec_file is not None:  # a spec is parsed only from a loaded file
             parsed.append((spec, spec_file))
         elif unparsed is not None:
             data = spec_file.data if spec_file is not None else None

@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from meshform.contracts import odcs_export
+from meshform.exit_codes import ExitCode
 from meshform.findings import Findings, MeshformError
 from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
 from meshform.stores.bigquery.spec import ColumnType
@@ -42,7 +43,7 @@ PRODUCT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 def _bad(message: str) -> MeshformError:
     """The contract says something meshform needs in a form it cannot read: exit 1, like bad specs."""
-    return MeshformError(message, exit_code=1)
+    return MeshformError(message, exit_code=ExitCode.SPECS)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     data = read_contract(contract_path)
     result = validate(root)
     if result.mesh is None:
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=1)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=ExitCode.SPECS)
     mesh = result.mesh
     try:
         domain = mesh.domain(domain_name)
@@ -90,7 +91,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     try:
         parse_spec_text(before, relative)
     except SpecLoadError as error:
-        raise MeshformError(str(error.finding), exit_code=1) from None
+        raise MeshformError(str(error.finding), exit_code=ExitCode.SPECS) from None
 
     notes: list[str] = []
     entry = product_entry(data, mesh, domain, notes)
