@@ -96,8 +96,9 @@ def releases(mesh) -> Releases:
         except KeyError:
             continue
         if grant.bucket_protection_days and product.bucket is not None:
-            key = (grant.domain, product.bucket.name)
-            buckets[key] = min(grant.bucket_protection_days, buckets.get(key, grant.bucket_protection_days))
+            bucket_key = (grant.domain, product.bucket.name)
+            buckets[bucket_key] = min(grant.bucket_protection_days,
+                                      buckets.get(bucket_key, grant.bucket_protection_days))
             continue
         if product.dataset is None:
             continue

@@ -14,6 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from meshform.exit_codes import ExitCode
 from meshform.files import write_atomic
 from meshform.findings import Finding, MeshformError
 from meshform.scaffold import write_checked
@@ -39,9 +40,9 @@ def _load(root: Path, relative: str, what: str) -> tuple[Any, YAML]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))
     except Exception:
-        raise MeshformError(f"{relative} does not parse; run `meshform validate` and fix it first", exit_code=1) from None
+        raise MeshformError(f"{relative} does not parse; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS) from None
     if not isinstance(data, dict):
-        raise MeshformError(f"{relative} is not a mapping; run `meshform validate` and fix it first", exit_code=1)
+        raise MeshformError(f"{relative} is not a mapping; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS)
     return data, yaml
 
 
@@ -59,7 +60,7 @@ def add_product(root: Path, domain: str, name: str, description: str, classifica
     data, yaml = _load(root, relative, f"`meshform new-domain {domain}` creates the domain first")
     products = data.setdefault("products", [])
     if not isinstance(products, list):
-        raise MeshformError(f"{relative}: products is not a list; run `meshform validate`", exit_code=1)
+        raise MeshformError(f"{relative}: products is not a list; run `meshform validate`", exit_code=ExitCode.SPECS)
     if any(isinstance(p, dict) and p.get("name") == name for p in products):
         raise MeshformError(f"{domain} already has a product '{name}'")
     product = CommentedMap(name=name, description=description, classification=classification, refresh=refresh,

@@ -273,12 +273,12 @@ def _parse_files(paths: list[Path], load: Callable, parse: Callable, findings: F
                  unparsed: list[str] | None = None) -> list[tuple[Any, SpecFile]]:
     """(spec, file) for each file that loads and parses; findings for the others, whose
     names (the `domain:` they declare, else the file name) go to `unparsed`."""
-    parsed = []
+    parsed: list[tuple[Any, SpecFile]] = []
     for path in paths:
         spec_file = load(path)
         spec, problems = parse(spec_file) if spec_file is not None else (None, [])
         findings.extend(problems)
-        if spec is not None:
+        if spec is not None and spec_file is not None:  # a spec is parsed only from a loaded file
             parsed.append((spec, spec_file))
         elif unparsed is not None:
             data = spec_file.data if spec_file is not None else None

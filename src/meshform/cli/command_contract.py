@@ -48,12 +48,12 @@ def export_command(
     mesh = resolved(root).mesh
     if all_products:
         if product is not None or out_path is None:
-            raise MeshformError("--all writes one file per product: give --out DIR and no product", exit_code=2)
+            raise MeshformError("--all writes one file per product: give --out DIR and no product", exit_code=ExitCode.USAGE)
         written = contracts.write_all(mesh, out_path, fmt)
         out.print(f"[bold green]✓[/] {len(written)} contract(s) in {u(out_path)}", highlight=False)
         return
     if product is None:
-        raise MeshformError("name a product as DOMAIN.PRODUCT, or use --all --out DIR", exit_code=2)
+        raise MeshformError("name a product as DOMAIN.PRODUCT, or use --all --out DIR", exit_code=ExitCode.USAGE)
     try:
         found = mesh.product(product)
     except KeyError:

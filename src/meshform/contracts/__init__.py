@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshform.contracts import odcs_export, odcs_import
+from meshform.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from meshform.model import Mesh, Product
@@ -41,7 +42,7 @@ def get(key: str = "odcs") -> ContractFormat:
     except KeyError:
         from meshform.findings import MeshformError
 
-        raise MeshformError(f"no contract format '{key}' (formats: {', '.join(FORMATS)})", exit_code=2) from None
+        raise MeshformError(f"no contract format '{key}' (formats: {', '.join(FORMATS)})", exit_code=ExitCode.USAGE) from None
 
 
 def export_text(mesh: Mesh, product: Product, key: str = "odcs") -> str:

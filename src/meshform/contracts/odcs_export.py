@@ -163,7 +163,8 @@ def dumps(data: dict) -> str:
     """YAML text of a contract: block style, keys in their order, deterministic."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False
+    # ruamel.yaml initialises this to None without an annotation, so mypy takes its type to be None.
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.allow_unicode = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)

@@ -15,18 +15,19 @@ import re
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from meshform.contracts import odcs_export
+from meshform.exit_codes import ExitCode
 from meshform.findings import Findings, MeshformError
 from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
 from meshform.stores.bigquery.spec import ColumnType
 from meshform.validate import outside_root, validate
 
-BIGQUERY_TYPES = set(ColumnType.__args__)
+BIGQUERY_TYPES = set(get_args(ColumnType))
 REFRESH = ("realtime", "hourly", "daily", "weekly", "monthly", "on-demand")
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 STATUS = {"active": "active", "deprecated": "deprecated", "retired": "decommissioned"}
@@ -36,13 +37,13 @@ BIGQUERY_TYPE = {"string": "STRING", "integer": "INT64", "number": "FLOAT64", "b
 HOURS = {"h": 1, "hr": 1, "hour": 1, "hours": 1, "d": 24, "day": 24, "days": 24,
          "m": 1 / 60, "min": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
          "s": 1 / 3600, "sec": 1 / 3600, "second": 1 / 3600, "seconds": 1 / 3600}
-FREQUENCY = {(1, "h"): "hourly", (1, "d"): "daily", (24, "h"): "daily", (7, "d"): "weekly", (1, "w"): "weekly"}
+FREQUENCY: dict[tuple[float, str], str] = {(1, "h"): "hourly", (1, "d"): "daily", (24, "h"): "daily", (7, "d"): "weekly", (1, "w"): "weekly"}
 PRODUCT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 def _bad(message: str) -> MeshformError:
     """The contract says something meshform needs in a form it cannot read: exit 1, like bad specs."""
-    return MeshformError(message, exit_code=1)
+    return MeshformError(message, exit_code=ExitCode.SPECS)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     data = read_contract(contract_path)
     result = validate(root)
     if result.mesh is None:
-        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=1)
+        raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=ExitCode.SPECS)
     mesh = result.mesh
     try:
         domain = mesh.domain(domain_name)
@@ -90,7 +91,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     try:
         parse_spec_text(before, relative)
     except SpecLoadError as error:
-        raise MeshformError(str(error.finding), exit_code=1) from None
+        raise MeshformError(str(error.finding), exit_code=ExitCode.SPECS) from None
 
     notes: list[str] = []
     entry = product_entry(data, mesh, domain, notes)
@@ -106,7 +107,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
         if problems:
             outcome.findings.extend(problems)
             return outcome
-        mesh = after.mesh
+        mesh = after.resolved().mesh  # mesh.yaml is untouched by the edit, so it resolves as before
     outcome.mesh = mesh
     written = odcs_export.contract(mesh, mesh.product(outcome.product_key))
     outcome.losses = losses(normalized(data), written)
@@ -257,7 +258,8 @@ def _column(prop: dict, mesh) -> dict:
     column: dict = {"name": prop.get("physicalName") or prop.get("name")}
     element, mode = prop, None
     if prop.get("logicalType") == "array":
-        element, mode = prop.get("items") if isinstance(prop.get("items"), dict) else {}, "REPEATED"
+        items = prop.get("items")
+        element, mode = items if isinstance(items, dict) else {}, "REPEATED"
     elif prop.get("required") is True:
         mode = "REQUIRED"
     fields = [f for f in element.get("properties") or [] if isinstance(f, dict)]
@@ -300,7 +302,7 @@ def _bigquery_type(element: dict, nested: bool) -> str:
     logical = element.get("logicalType")
     if logical == "object":
         return "RECORD" if nested else "JSON"
-    return BIGQUERY_TYPE.get(logical, "STRING")
+    return BIGQUERY_TYPE.get(logical, "STRING") if isinstance(logical, str) else "STRING"
 
 
 # --- the domain file: a round-trip edit --------------------------------------------------------
@@ -320,11 +322,12 @@ def _edit(before: str, entry: dict) -> tuple[str, str]:
     products = data.get("products") if isinstance(data, dict) else None
     if products is None:
         data["products"] = products = CommentedSeq()
-    if not isinstance(products, list):
+    # The round-trip loader reads every sequence as a CommentedSeq and every mapping as a CommentedMap.
+    if not isinstance(products, CommentedSeq):
         raise MeshformError("the domain file's products is not a list; run `meshform validate` and fix it first")
     if products.fa.flow_style():
         products.fa.set_block_style()
-    existing = next((p for p in products if isinstance(p, dict) and p.get("name") == entry["name"]), None)
+    existing = next((p for p in products if isinstance(p, CommentedMap) and p.get("name") == entry["name"]), None)
     spelled = isinstance(existing, dict) and isinstance(existing.get("bigquery"), dict) and "dataset" in existing["bigquery"]
     if entry.get("bigquery", {}).get("dataset") == entry["name"] and not spelled:
         del entry["bigquery"]["dataset"]  # the default: the product name
@@ -352,10 +355,10 @@ def _styled(value: Any, key: str | None = None) -> Any:
             node.fa.set_flow_style()
         return node
     if isinstance(value, list):
-        node = CommentedSeq(_styled(v, "column" if key in ("columns", "fields") else None) for v in value)
+        seq = CommentedSeq(_styled(v, "column" if key in ("columns", "fields") else None) for v in value)
         if key in FLOW:
-            node.fa.set_flow_style()
-        return node
+            seq.fa.set_flow_style()
+        return seq
     return value
 
 
@@ -387,7 +390,7 @@ def _named(items: list) -> bool:
 NOT_IN_CONTRACTS = frozenset({"transformations", "quality", "freshness"})
 
 
-def _merge(old: CommentedMap, new: CommentedMap, keep: frozenset[str] = frozenset()) -> None:
+def _merge(old: CommentedMap, new: dict, keep: frozenset[str] = frozenset()) -> None:
     """Make `old` equal `new`, changing only what differs (comments and styles of the rest stay);
     keys in `keep` stay when `new` lacks them."""
     for key in [k for k in old if k not in new and k not in keep and not _spells_default(k, old[k], new)]:
@@ -396,9 +399,10 @@ def _merge(old: CommentedMap, new: CommentedMap, keep: frozenset[str] = frozense
     for key, value in new.items():
         if key in old:
             current = old[key]
-            if isinstance(current, dict) and isinstance(value, dict):
+            # `old` is round-trip loaded (or holds _styled values): its mappings and lists are Commented*.
+            if isinstance(current, CommentedMap) and isinstance(value, dict):
                 _merge(current, value)
-            elif isinstance(current, list) and isinstance(value, list) and _named(current) and _named(value):
+            elif isinstance(current, CommentedSeq) and isinstance(value, list) and _named(current) and _named(value):
                 _merge_list(current, value)
             elif not _same(current, value):
                 old[key] = value
@@ -408,7 +412,7 @@ def _merge(old: CommentedMap, new: CommentedMap, keep: frozenset[str] = frozense
             old.insert(previous, key, value)
 
 
-def _merge_list(old: CommentedSeq, new: CommentedSeq) -> None:
+def _merge_list(old: CommentedSeq, new: list) -> None:
     by_name = {item["name"]: item for item in old}
     merged = []
     for item in new:
@@ -440,7 +444,8 @@ def normalized(data: dict) -> dict:
     data = dict(data)
     members = _members(data)
     if members or "team" in data:
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        given = data.get("team")
+        team = given if isinstance(given, dict) else {}
         data["team"] = {**team, "members": [{**m, "username": iam_member(str(m["username"]))} if m.get("username") else m
                                             for m in members]}
     return data
@@ -468,7 +473,7 @@ def losses(given: Any, written: Any, path: str = "") -> list[str]:
             return [f"{path}: {_show(given)} is not kept"]
         key = IDENTITY.get(path.rsplit(".", 1)[-1].split("[")[0])
         if key and all(isinstance(i, dict) and key in i for i in given + written):
-            found = {}
+            found: dict[str, Any] = {}
             for item in written:
                 found.setdefault(str(item[key]), item)
             for item in given:

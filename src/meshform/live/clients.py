@@ -20,7 +20,11 @@ class LiveError(MeshformError):
 
 def _modules():
     try:
-        from google.cloud import bigquery, storage
+        # google-cloud-storage ships no type information (the google.* override lets mypy take it as
+        # Any); mypy reports `from google.cloud import bigquery, storage` inside try/except ImportError
+        # as a missing attribute of the typed google.cloud namespace, so storage is imported by its path.
+        import google.cloud.storage as storage
+        from google.cloud import bigquery
     except ImportError:
         raise MeshformError("meshform status needs the Google Cloud clients: pip install 'meshform[status]'") from None
     return bigquery, storage

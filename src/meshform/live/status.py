@@ -11,9 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from meshform.live.clients import LiveError
 from meshform.model import Domain, Mesh, Product
+
+if TYPE_CHECKING:
+    from meshform.stores.bigquery import Dataset
+    from meshform.stores.storage import Bucket
 
 STATES = ("missing", "late", "empty", "unknown", "ok")  # worst first
 FAILING = ("missing", "late", "empty")
@@ -119,9 +124,9 @@ class Checker:
         parts: list[Part] = []
         try:
             if product.dataset is not None:
-                parts += [self._table(domain, product, table) for table in product.dataset.tables]
+                parts += [self._table(domain, product, product.dataset, table) for table in product.dataset.tables]
             if product.bucket is not None:
-                parts.append(self._bucket(domain, product))
+                parts.append(self._bucket(domain, product, product.bucket))
         except LiveError:
             raise
         except Exception as error:
@@ -139,12 +144,12 @@ class Checker:
             return "unknown"
         return "late" if self.now - newest > dt.timedelta(hours=product.freshness_slo_hours) else "ok"
 
-    def _table(self, domain: Domain, product: Product, table) -> Part:
+    def _table(self, domain: Domain, product: Product, dataset: Dataset, table) -> Part:
         from google.api_core.exceptions import NotFound
 
         client = self._client("bigquery", domain.project_id)
-        full = f"{domain.project_id}.{product.dataset.dataset_id}.{table.table_id}"
-        name = f"{product.dataset.dataset_id}.{table.table_id}"
+        full = f"{domain.project_id}.{dataset.dataset_id}.{table.table_id}"
+        name = f"{dataset.dataset_id}.{table.table_id}"
         try:
             meta = client.get_table(full, retry=self._retry(), timeout=self.deadline)
         except NotFound:
@@ -163,15 +168,15 @@ class Checker:
             return Part("table", name, "ok", newest, detail)  # only the freshness table is judged by age
         return Part("table", name, self._judge(product, newest), newest, detail)
 
-    def _bucket(self, domain: Domain, product: Product) -> Part:
+    def _bucket(self, domain: Domain, product: Product, bucket: Bucket) -> Part:
         from google.api_core.exceptions import NotFound
 
         client = self._client("storage", domain.project_id)
-        name = product.bucket.name
+        name = bucket.name
         try:
             blobs = client.list_blobs(name, max_results=MAX_OBJECTS, timeout=self.deadline,
                                       retry=self._storage_retry())
-            newest = max((_utc(b.updated) for b in blobs if b.updated), default=None)
+            newest = max((updated for b in blobs if (updated := _utc(b.updated)) is not None), default=None)
         except NotFound:
             return Part("bucket", name, "missing", detail="not created")
         if newest is None:

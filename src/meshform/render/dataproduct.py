@@ -63,7 +63,7 @@ def render(stack: DomainStack, product: Product) -> None:
         depends_on=stack.services,
     )
     dataset = stack.datasets.get(product.name)
-    if dataset is None:
+    if dataset is None or product.dataset is None:  # stack.datasets holds only products with a dataset
         return
     DataplexDataProductDataAsset(
         stack,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
+from cdktn_provider_google.bigquery_dataset import BigqueryDataset
+from cdktn_provider_google.bigquery_table import BigqueryTable
 from cdktn_provider_google.billing_budget import (
     BillingBudget,
     BillingBudgetAllUpdatesRule,
@@ -90,8 +92,8 @@ class DomainStack(MeshStack):
         self._budget()
         self.key_grants = self._key_grants()
         # Constructs of each product's dataset and tables, for what refers to them (render.running).
-        self.datasets: dict[str, Construct] = {}
-        self.tables: dict[str, dict[str, Construct]] = {}
+        self.datasets: dict[str, BigqueryDataset] = {}
+        self.tables: dict[str, dict[str, BigqueryTable]] = {}
         from meshform.render.running import Running
 
         running = Running(self)

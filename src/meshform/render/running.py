@@ -204,23 +204,29 @@ def _number(value: float) -> str:
 
 def _rule(rule: QualityRule) -> DataplexDatascanDataQualitySpecRules:
     name = literal(rule.name) if rule.name else _rule_name(rule.check.replace("_", "-"), rule.column or "row")
-    common = dict(name=name, column=rule.column, threshold=rule.threshold)
+    column, threshold = rule.column, rule.threshold
     if rule.check == "not_null":
         return DataplexDatascanDataQualitySpecRules(
-            **common, dimension="COMPLETENESS", non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
+            name=name, column=column, threshold=threshold, dimension="COMPLETENESS",
+            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
     if rule.check == "unique":
         return DataplexDatascanDataQualitySpecRules(
-            **common, dimension="UNIQUENESS", uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation())
+            name=name, column=column, threshold=threshold, dimension="UNIQUENESS",
+            uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation())
     if rule.check == "accepted_values":
+        # QualityRule._arguments: an accepted_values rule has non-empty values.
+        assert rule.values is not None
         return DataplexDatascanDataQualitySpecRules(
-            **common, dimension="VALIDITY", ignore_null=True,
+            name=name, column=column, threshold=threshold, dimension="VALIDITY", ignore_null=True,
             set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(values=[literal(v) for v in rule.values]))
     if rule.check == "range":
         return DataplexDatascanDataQualitySpecRules(
-            **common, dimension="VALIDITY", ignore_null=True,
+            name=name, column=column, threshold=threshold, dimension="VALIDITY", ignore_null=True,
             range_expectation=DataplexDatascanDataQualitySpecRulesRangeExpectation(
                 min_value=_number(rule.min) if rule.min is not None else None,
                 max_value=_number(rule.max) if rule.max is not None else None))
+    # QualityRule._arguments: the remaining check, sql, has its sql.
+    assert rule.sql is not None
     return DataplexDatascanDataQualitySpecRules(
-        **common, dimension="VALIDITY",
+        name=name, column=column, threshold=threshold, dimension="VALIDITY",
         row_condition_expectation=DataplexDatascanDataQualitySpecRulesRowConditionExpectation(sql_expression=literal(rule.sql)))

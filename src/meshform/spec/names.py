@@ -150,6 +150,16 @@ ColumnName = _rule(
     extra=_no_reserved_column_prefix,
 )
 
+# `transformations:` and `quality:` (meshform.spec.running).
+TransformationName = _rule(
+    r"[a-z][a-z0-9_]{0,62}",
+    "transformation name: 1-63 lowercase letters, digits and underscores, starting with a letter",
+)
+RuleName = _rule(
+    r"[a-z][a-z0-9-]{0,61}[a-z0-9]",
+    "rule name: 2-63 lowercase letters, digits and hyphens, starting with a letter (Dataplex rule names)",
+)
+
 LabelKey = _rule(
     r"[a-z][a-z0-9_-]{0,62}",
     "label key: 1-63 lowercase letters, digits, '_' and '-', starting with a letter",

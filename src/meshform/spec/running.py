@@ -13,18 +13,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from meshform.spec.base import SpecModel
-from meshform.spec.names import ColumnName, TableId, _rule
+from meshform.spec.names import ColumnName, RuleName, TableId, TransformationName
 
 MAX_SQL_CHARS = 256 * 1024  # a BigQuery query may be 1 MB; a scheduled query's spec is far smaller
-
-TransformationName = _rule(
-    r"[a-z][a-z0-9_]{0,62}",
-    "transformation name: 1-63 lowercase letters, digits and underscores, starting with a letter",
-)
-RuleName = _rule(
-    r"[a-z][a-z0-9-]{0,61}[a-z0-9]",
-    "rule name: 2-63 lowercase letters, digits and hyphens, starting with a letter (Dataplex rule names)",
-)
 
 
 def _relative_file(value: str) -> str:
