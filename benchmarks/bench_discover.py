@@ -41,8 +41,10 @@ def main() -> None:
     build_s, index = median_seconds(lambda: ProductIndex(mesh))
     query_s, hits = median_seconds(lambda: index.search("synthetic email", limit=1000))
     print(f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
-    print(f"domains={domains} products={len(mesh.products)} validate={validate_s:.2f} s "
-          f"index build={build_s * 1000:.1f} ms query={query_s * 1000:.2f} ms hits={len(hits)}")
+    print(
+        f"domains={domains} products={len(mesh.products)} validate={validate_s:.2f} s "
+        f"index build={build_s * 1000:.1f} ms query={query_s * 1000:.2f} ms hits={len(hits)}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,20 +35,32 @@ governance_project: bench-governance
 def domain_yaml(index: int) -> str:
     name = f"d{index:04d}"
     lines = [
-        f"domain: {name}", f"description: Synthetic domain {index}.", f"owners: [group:{name}@bench.example.com]",
-        "cost_center: cc-1", "budget: {amount: 1000, currency: EUR}", "products:",
+        f"domain: {name}",
+        f"description: Synthetic domain {index}.",
+        f"owners: [group:{name}@bench.example.com]",
+        "cost_center: cc-1",
+        "budget: {amount: 1000, currency: EUR}",
+        "products:",
     ]
     for p in range(10):
         lines += [
-            f"  - name: product_{p}", f"    description: Synthetic product {p} of domain {name}.",
-            "    classification: confidential", "    refresh: daily", "    freshness_slo_hours: 26",
-            "    bigquery:", "      tables:",
+            f"  - name: product_{p}",
+            f"    description: Synthetic product {p} of domain {name}.",
+            "    classification: confidential",
+            "    refresh: daily",
+            "    freshness_slo_hours: 26",
+            "    bigquery:",
+            "      tables:",
         ]
         for t in range(2):
-            lines += [f"        - name: table_{t}", "          partitioning: {column: created_at}", "          columns:",
-                      "            - {name: id, type: STRING, mode: REQUIRED}",
-                      "            - {name: created_at, type: TIMESTAMP, mode: REQUIRED}",
-                      "            - {name: email, type: STRING, pii: true}"]
+            lines += [
+                f"        - name: table_{t}",
+                "          partitioning: {column: created_at}",
+                "          columns:",
+                "            - {name: id, type: STRING, mode: REQUIRED}",
+                "            - {name: created_at, type: TIMESTAMP, mode: REQUIRED}",
+                "            - {name: email, type: STRING, pii: true}",
+            ]
             lines += [f"            - {{name: metric_{c}, type: NUMERIC}}" for c in range(5)]
         if p % 2 == 0:
             lines += ["    storage:", "      bucket: {retention_days: 30}"]
@@ -108,12 +120,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per step and size; the median is reported")
     args = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown cpu")
-    print(f"machine: {platform.machine()}, {cpu}, "
-          f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'domains':>8} {'products':>9} {'validate s':>11} {'synth s':>8} {'synth/validate':>15} "
-          f"{'peak MB (py+node)':>18} {'resources':>10}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown cpu",
+    )
+    print(
+        f"machine: {platform.machine()}, {cpu}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"{'domains':>8} {'products':>9} {'validate s':>11} {'synth s':>8} {'synth/validate':>15} "
+        f"{'peak MB (py+node)':>18} {'resources':>10}"
+    )
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "mesh"
@@ -130,7 +152,10 @@ def main() -> None:
             v = statistics.median(r["seconds"] for r in validate_runs)
             s = statistics.median(r["seconds"] for r in synth_runs)
             peak = max(r["python_mb"] + r["node_mb"] for r in synth_runs)
-            print(f"{size:>8} {size * 10:>9} {v:>11.2f} {s:>8.1f} {s / v:>15.1f} {peak:>18.0f} {resources:>10}", flush=True)
+            print(
+                f"{size:>8} {size * 10:>9} {v:>11.2f} {s:>8.1f} {s / v:>15.1f} {peak:>18.0f} {resources:>10}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

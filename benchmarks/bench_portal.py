@@ -64,13 +64,19 @@ def main() -> None:
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
         files = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"machine: {machine()}")
-    print(f"domains={domains} products={built.products} subscriptions={len(mesh.subscriptions)} "
-          f"validate={validate_s:.1f} s (not counted)")
-    print(f"portal build (manifest + site): median {statistics.median(times):.2f} s of {runs} "
-          f"(min {min(times):.2f}, max {max(times):.2f}); of which manifest.build median "
-          f"{statistics.median(manifest_times):.2f} s; {files} files, {size / 1e6:.1f} MB")
-    print(f"load average while it ran: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (wall time includes "
-          "waiting for the CPU when the machine is shared)")
+    print(
+        f"domains={domains} products={built.products} subscriptions={len(mesh.subscriptions)} "
+        f"validate={validate_s:.1f} s (not counted)"
+    )
+    print(
+        f"portal build (manifest + site): median {statistics.median(times):.2f} s of {runs} "
+        f"(min {min(times):.2f}, max {max(times):.2f}); of which manifest.build median "
+        f"{statistics.median(manifest_times):.2f} s; {files} files, {size / 1e6:.1f} MB"
+    )
+    print(
+        f"load average while it ran: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (wall time includes "
+        "waiting for the CPU when the machine is shared)"
+    )
 
 
 if __name__ == "__main__":

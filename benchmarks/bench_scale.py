@@ -57,7 +57,9 @@ print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": usage.ru_utime + usa
 
 
 def run_step(step: str, root: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", WRAP.format(body=STEPS[step]), str(root)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAP.format(body=STEPS[step]), str(root)], capture_output=True, text=True
+    )
     if proc.returncode:
         raise SystemExit(f"{step} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -72,7 +74,10 @@ def run_command(args: list[str]) -> dict:
     after = os.times()
     if proc.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-    return {"wall": wall, "cpu": (after.children_user - before.children_user) + (after.children_system - before.children_system)}
+    return {
+        "wall": wall,
+        "cpu": (after.children_user - before.children_user) + (after.children_system - before.children_system),
+    }
 
 
 def median(runs: list[dict], key: str) -> float:
@@ -84,11 +89,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown cpu")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown cpu",
+    )
     load = os.getloadavg()[0]
-    print(f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {load:.1f} at start")
+    print(
+        f"machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load:.1f} at start"
+    )
     meshform = shutil.which("meshform") or str(Path(sys.executable).parent / "meshform")
     figures: dict[int, dict[str, tuple[float, float]]] = {}
     for size in args.sizes:
@@ -100,17 +113,23 @@ def main() -> None:
             for _ in range(args.repeat):  # interleaved, so a burst of other work hits every step alike
                 for name in STEPS:
                     results[name].append(run_step(name, root))
-                results["discover warm"].append(run_command([meshform, "discover", "synthetic email", "--root", str(root)]))
+                results["discover warm"].append(
+                    run_command([meshform, "discover", "synthetic email", "--root", str(root)])
+                )
         figures[size] = {name: (median(runs, "wall"), median(runs, "cpu")) for name, runs in results.items()}
         base = figures[size]["load"]
         print(f"\n{size} domains ({size * 10} products), median of {args.repeat}:")
         print(f"  {'step':<15} {'wall s':>8} {'cpu s':>8} {'wall/load':>10} {'cpu/load':>9}")
         for name, (wall, cpu_s) in figures[size].items():
-            print(f"  {name:<15} {wall:>8.2f} {cpu_s:>8.2f} {wall / base[0]:>10.2f} {cpu_s / base[1]:>9.2f}", flush=True)
+            print(
+                f"  {name:<15} {wall:>8.2f} {cpu_s:>8.2f} {wall / base[0]:>10.2f} {cpu_s / base[1]:>9.2f}", flush=True
+            )
     if len(figures) >= 2:
         small, large = min(figures), max(figures)
-        print(f"\ngrowth {large} / {small} domains (cpu): " + ", ".join(
-            f"{name} {figures[large][name][1] / figures[small][name][1]:.1f}x" for name in figures[small]))
+        print(
+            f"\ngrowth {large} / {small} domains (cpu): "
+            + ", ".join(f"{name} {figures[large][name][1] / figures[small][name][1]:.1f}x" for name in figures[small])
+        )
 
 
 if __name__ == "__main__":

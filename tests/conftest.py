@@ -56,8 +56,11 @@ def committed_mesh(tmp_path, example_synth) -> Path:
         shutil.copytree(REPO / folder, root / folder)
     shutil.copytree(example_synth / "stacks", root / "terraform" / "stacks")
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"], ["switch", "-qc", "feature"]):
-        subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            check=True,
+            capture_output=True,
+        )
     return root
 
 

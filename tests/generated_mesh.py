@@ -36,35 +36,62 @@ def domain_yaml(index: int) -> str:
     name = domain_name(index)
     regional = index % 5 == 0  # every fifth domain keeps its data in europe-west1, restricted, under CMEK
     lines = [
-        f"domain: {name}", f"description: Generated domain {index} of the test mesh.",
-        f"owners: [group:{name}@gen.example.com]", "cost_center: cc-1", "budget: {amount: 500, currency: EUR}",
+        f"domain: {name}",
+        f"description: Generated domain {index} of the test mesh.",
+        f"owners: [group:{name}@gen.example.com]",
+        "cost_center: cc-1",
+        "budget: {amount: 500, currency: EUR}",
     ]
     if regional:
         lines.append("location: europe-west1")
     lines += [
         "products:",
-        "  - name: orders", f"    description: Orders of generated domain {name}, one row per order line.",
-        "    classification: confidential", "    refresh: hourly", "    freshness_slo_hours: 2",
-        "    bigquery:", "      tables:", "        - name: lines", "          partitioning: {column: created_at}",
-        "          columns:", "            - {name: id, type: STRING, mode: REQUIRED}",
+        "  - name: orders",
+        f"    description: Orders of generated domain {name}, one row per order line.",
+        "    classification: confidential",
+        "    refresh: hourly",
+        "    freshness_slo_hours: 2",
+        "    bigquery:",
+        "      tables:",
+        "        - name: lines",
+        "          partitioning: {column: created_at}",
+        "          columns:",
+        "            - {name: id, type: STRING, mode: REQUIRED}",
         "            - {name: created_at, type: TIMESTAMP, mode: REQUIRED}",
-        "            - {name: email, type: STRING, pii: true}", "            - {name: amount, type: NUMERIC}",
-        "    storage:", "      bucket: {retention_days: 30}",
-        "  - name: metrics", f"    description: Daily metrics of generated domain {name}, one row per day.",
-        "    classification: internal", "    refresh: daily", "    freshness_slo_hours: 26",
-        "    bigquery:", "      tables:", "        - name: daily", "          partitioning: {column: day}",
-        "          columns:", "            - {name: day, type: DATE, mode: REQUIRED}",
+        "            - {name: email, type: STRING, pii: true}",
+        "            - {name: amount, type: NUMERIC}",
+        "    storage:",
+        "      bucket: {retention_days: 30}",
+        "  - name: metrics",
+        f"    description: Daily metrics of generated domain {name}, one row per day.",
+        "    classification: internal",
+        "    refresh: daily",
+        "    freshness_slo_hours: 26",
+        "    bigquery:",
+        "      tables:",
+        "        - name: daily",
+        "          partitioning: {column: day}",
+        "          columns:",
+        "            - {name: day, type: DATE, mode: REQUIRED}",
         "            - {name: value, type: NUMERIC}",
     ]
     if regional:
         lines += [
-            "  - name: ledger", f"    description: Restricted ledger of generated domain {name}, under CMEK.",
-            "    classification: restricted", "    refresh: daily", "    freshness_slo_hours: 26",
+            "  - name: ledger",
+            f"    description: Restricted ledger of generated domain {name}, under CMEK.",
+            "    classification: restricted",
+            "    refresh: daily",
+            "    freshness_slo_hours: 26",
             "    kms_key: restricted_europe_west1",
-            "    bigquery:", "      tables:", "        - name: entries", "          partitioning: {column: day}",
-            "          columns:", "            - {name: day, type: DATE, mode: REQUIRED}",
+            "    bigquery:",
+            "      tables:",
+            "        - name: entries",
+            "          partitioning: {column: day}",
+            "          columns:",
+            "            - {name: day, type: DATE, mode: REQUIRED}",
             "            - {name: iban, type: STRING, policy_tag: financial}",
-            "    storage:", "      bucket: {retention_days: 365}",
+            "    storage:",
+            "      bucket: {retention_days: 365}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -73,8 +100,11 @@ def subscription_yaml(consumer: str, producer: str, products: list[str]) -> str:
     expires = (datetime.date.today() + datetime.timedelta(days=180)).isoformat()
     lines = [f"consumer: {consumer}", f"producer: {producer}", "subscriptions:"]
     for product in products:
-        lines += [f"  - product: {product}", f"    purpose: Generated subscription of {consumer} to {producer}.{product}.",
-                  f"    expires: {expires}"]
+        lines += [
+            f"  - product: {product}",
+            f"    purpose: Generated subscription of {consumer} to {producer}.{product}.",
+            f"    expires: {expires}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -26,8 +26,10 @@ def _read(folder: Path) -> dict[str, dict]:
 def _cross_domain_pipeline_grants(stacks: dict[str, dict]) -> set[tuple[str, str, str]]:
     """(stack, resource address, email): a domain stack naming another domain's pipelines account.
     Found by a plain text search, independently of the simulation."""
-    own = {s: {r["project_id"] for r in body.get("resource", {}).get("google_project", {}).values()}
-           for s, body in stacks.items()}
+    own = {
+        s: {r["project_id"] for r in body.get("resource", {}).get("google_project", {}).values()}
+        for s, body in stacks.items()
+    }
     out = set()
     for stack, body in stacks.items():
         if stack in ("bootstrap", "platform") or stack.startswith("access-"):
@@ -52,11 +54,16 @@ def test_a_grant_to_another_domain_s_pipeline_in_a_domain_stack_is_reported():
     consumer's pipeline account, which the consumer's stack, applied in parallel, creates."""
     stacks = _read(STACKS)
     assert not simulate(stacks)
-    grant = next(g for g in stacks["access-sales"]["resource"]["google_bigquery_dataset_iam_member"].values()
-                 if "pipelines@" in g["member"])
+    grant = next(
+        g
+        for g in stacks["access-sales"]["resource"]["google_bigquery_dataset_iam_member"].values()
+        if "pipelines@" in g["member"]
+    )
     stacks["sales"]["resource"]["google_bigquery_dataset_iam_member"]["moved_back"] = {
-        **grant, "dataset_id": "${google_bigquery_dataset.dataset_orders.dataset_id}",
-        "project": "${google_project.project.project_id}"}
+        **grant,
+        "dataset_id": "${google_bigquery_dataset.dataset_orders.dataset_id}",
+        "project": "${google_project.project.project_id}",
+    }
     finding = _one(simulate(stacks), stack="sales", kind="service account")
     assert "applies in parallel with this one (domains)" in finding.reason
 
@@ -70,7 +77,9 @@ def test_example_every_subscription_to_a_pipeline_is_checked():
     for path in sorted((REPO / "subscriptions").glob("*/*.yaml")):
         sub = yaml.load(path.read_text())
         email = f"pipelines@acme-dm-{sub['consumer']}.iam.gserviceaccount.com"
-        granted_in = {s for s, body in stacks.items() if f"serviceAccount:{email}" in json.dumps(body.get("resource", {}))}
+        granted_in = {
+            s for s, body in stacks.items() if f"serviceAccount:{email}" in json.dumps(body.get("resource", {}))
+        }
         assert granted_in, f"{path.name}: no stack grants {email}"
         for stack in granted_in:
             if stack not in ("bootstrap", "platform") and not stack.startswith("access-") and stack != sub["consumer"]:
@@ -83,8 +92,10 @@ def test_example_fresh_organization_apply_has_no_findings():
 
 
 def test_module_runs_without_cdktn_and_exits_1_on_findings():
-    code = ("import sys, meshform.apply_order as a; rc = a.main([sys.argv[1]]); "
-            "assert 'cdktn' not in sys.modules and 'meshform.render' not in sys.modules; sys.exit(rc)")
+    code = (
+        "import sys, meshform.apply_order as a; rc = a.main([sys.argv[1]]); "
+        "assert 'cdktn' not in sys.modules and 'meshform.render' not in sys.modules; sys.exit(rc)"
+    )
     proc = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True)
     assert proc.returncode in (0, 1), proc.stderr
     assert proc.returncode == (1 if simulate_repo(REPO) else 0)
@@ -96,8 +107,13 @@ def test_module_runs_without_cdktn_and_exits_1_on_findings():
 STATE = "st-tfstate"
 
 
-def _stack(name: str, resources: dict | None = None, data: dict | None = None, outputs: dict | None = None,
-           backend: bool = True) -> dict:
+def _stack(
+    name: str,
+    resources: dict | None = None,
+    data: dict | None = None,
+    outputs: dict | None = None,
+    backend: bool = True,
+) -> dict:
     stack: dict = {"resource": resources or {}}
     if data:
         stack["data"] = data
@@ -109,70 +125,141 @@ def _stack(name: str, resources: dict | None = None, data: dict | None = None, o
 
 
 def _remote(stack: str) -> dict:
-    return {"terraform_remote_state": {stack: {"backend": "gcs", "config": {"bucket": STATE, "prefix": f"stacks/{stack}"}}}}
+    return {
+        "terraform_remote_state": {stack: {"backend": "gcs", "config": {"bucket": STATE, "prefix": f"stacks/{stack}"}}}
+    }
 
 
 KEY = "projects/st-security/locations/europe/keyRings/mesh/cryptoKeys/restricted"
 
 
 def _bootstrap() -> dict:
-    return _stack("bootstrap", backend=False, resources={
-        "google_project": {"governance": {"project_id": "st-governance"}, "security": {"project_id": "st-security"}},
-        "google_storage_bucket": {"state": {"name": STATE, "project": "${google_project.governance.project_id}"}},
-        "google_service_account": {"ci": {"account_id": "terraform", "project": "${google_project.governance.project_id}"}},
-        "google_kms_key_ring": {"ring": {"name": "mesh", "location": "europe",
-                                         "project": "${google_project.security.project_id}"}},
-        "google_kms_crypto_key": {"key": {"name": "restricted", "key_ring": "${google_kms_key_ring.ring.id}"}},
-    })
+    return _stack(
+        "bootstrap",
+        backend=False,
+        resources={
+            "google_project": {
+                "governance": {"project_id": "st-governance"},
+                "security": {"project_id": "st-security"},
+            },
+            "google_storage_bucket": {"state": {"name": STATE, "project": "${google_project.governance.project_id}"}},
+            "google_service_account": {
+                "ci": {"account_id": "terraform", "project": "${google_project.governance.project_id}"}
+            },
+            "google_kms_key_ring": {
+                "ring": {"name": "mesh", "location": "europe", "project": "${google_project.security.project_id}"}
+            },
+            "google_kms_crypto_key": {"key": {"name": "restricted", "key_ring": "${google_kms_key_ring.ring.id}"}},
+        },
+    )
 
 
 def _platform() -> dict:
-    return _stack("platform", resources={
-        "google_data_catalog_taxonomy": {"eu": {"project": "st-governance", "region": "eu"}},
-        "google_data_catalog_policy_tag": {"pii": {"taxonomy": "${google_data_catalog_taxonomy.eu.id}"}},
-    }, outputs={"policy_tag_eu_pii": "${google_data_catalog_policy_tag.pii.name}"})
+    return _stack(
+        "platform",
+        resources={
+            "google_data_catalog_taxonomy": {"eu": {"project": "st-governance", "region": "eu"}},
+            "google_data_catalog_policy_tag": {"pii": {"taxonomy": "${google_data_catalog_taxonomy.eu.id}"}},
+        },
+        outputs={"policy_tag_eu_pii": "${google_data_catalog_policy_tag.pii.name}"},
+    )
 
 
 def _domain(name: str, **extra_resources) -> dict:
     resources = {
         "google_project": {"project": {"project_id": f"st-{name}"}},
-        "google_service_account": {"pipelines": {"account_id": "pipelines", "project": "${google_project.project.project_id}"}},
-        "google_bigquery_dataset": {"orders": {"dataset_id": "orders", "project": "${google_project.project.project_id}",
-                                               "default_encryption_configuration": {"kms_key_name": KEY}}},
-        "google_bigquery_table": {"orders": {
-            "dataset_id": "${google_bigquery_dataset.orders.dataset_id}", "project": "${google_project.project.project_id}",
-            "schema": json.dumps([{"name": "email", "type": "STRING", "policyTags": {
-                "names": ["${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii}"]}}])}},
-        "google_storage_bucket": {"orders": {"name": f"st-{name}-orders", "project": "${google_project.project.project_id}"}},
+        "google_service_account": {
+            "pipelines": {"account_id": "pipelines", "project": "${google_project.project.project_id}"}
+        },
+        "google_bigquery_dataset": {
+            "orders": {
+                "dataset_id": "orders",
+                "project": "${google_project.project.project_id}",
+                "default_encryption_configuration": {"kms_key_name": KEY},
+            }
+        },
+        "google_bigquery_table": {
+            "orders": {
+                "dataset_id": "${google_bigquery_dataset.orders.dataset_id}",
+                "project": "${google_project.project.project_id}",
+                "schema": json.dumps(
+                    [
+                        {
+                            "name": "email",
+                            "type": "STRING",
+                            "policyTags": {
+                                "names": ["${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii}"]
+                            },
+                        }
+                    ]
+                ),
+            }
+        },
+        "google_storage_bucket": {
+            "orders": {"name": f"st-{name}-orders", "project": "${google_project.project.project_id}"}
+        },
     }
     for rtype, items in extra_resources.items():
         resources.setdefault(rtype, {}).update(items)
-    return _stack(name, resources=resources, data=_remote("platform"),
-                  outputs={"project_id": "${google_project.project.project_id}"})
+    return _stack(
+        name,
+        resources=resources,
+        data=_remote("platform"),
+        outputs={"project_id": "${google_project.project.project_id}"},
+    )
 
 
 def _access(producer: str, consumer: str) -> dict:
-    return _stack(f"access-{producer}", resources={
-        "google_bigquery_dataset_iam_member": {"pipeline": {
-            "project": f"st-{producer}", "dataset_id": "orders", "role": "roles/bigquery.dataViewer",
-            "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com"}},
-        "google_storage_bucket_iam_member": {"pipeline": {
-            "bucket": f"st-{producer}-orders", "role": "roles/storage.objectViewer",
-            "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com"}},
-        "google_data_catalog_policy_tag_iam_member": {"pipeline": {
-            "policy_tag": "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii}",
-            "role": "roles/datacatalog.categoryFineGrainedReader",
-            "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com"}},
-        "google_project_iam_member": {"consumer_project": {
-            "project": f"${{data.terraform_remote_state.{consumer}.outputs.project_id}}", "role": "roles/browser",
-            "member": "group:whoever@example.com"}},
-    }, data={"terraform_remote_state": {**_remote("platform")["terraform_remote_state"],
-                                        **_remote(consumer)["terraform_remote_state"]}})
+    return _stack(
+        f"access-{producer}",
+        resources={
+            "google_bigquery_dataset_iam_member": {
+                "pipeline": {
+                    "project": f"st-{producer}",
+                    "dataset_id": "orders",
+                    "role": "roles/bigquery.dataViewer",
+                    "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com",
+                }
+            },
+            "google_storage_bucket_iam_member": {
+                "pipeline": {
+                    "bucket": f"st-{producer}-orders",
+                    "role": "roles/storage.objectViewer",
+                    "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com",
+                }
+            },
+            "google_data_catalog_policy_tag_iam_member": {
+                "pipeline": {
+                    "policy_tag": "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii}",
+                    "role": "roles/datacatalog.categoryFineGrainedReader",
+                    "member": f"serviceAccount:pipelines@st-{consumer}.iam.gserviceaccount.com",
+                }
+            },
+            "google_project_iam_member": {
+                "consumer_project": {
+                    "project": f"${{data.terraform_remote_state.{consumer}.outputs.project_id}}",
+                    "role": "roles/browser",
+                    "member": "group:whoever@example.com",
+                }
+            },
+        },
+        data={
+            "terraform_remote_state": {
+                **_remote("platform")["terraform_remote_state"],
+                **_remote(consumer)["terraform_remote_state"],
+            }
+        },
+    )
 
 
 def _layout(**replace) -> dict[str, dict]:
-    stacks = {"bootstrap": _bootstrap(), "platform": _platform(), "sales": _domain("sales"),
-              "finance": _domain("finance"), "access-finance": _access("finance", "sales")}
+    stacks = {
+        "bootstrap": _bootstrap(),
+        "platform": _platform(),
+        "sales": _domain("sales"),
+        "finance": _domain("finance"),
+        "access-finance": _access("finance", "sales"),
+    }
     stacks.update(replace)
     return stacks
 
@@ -190,8 +277,13 @@ def test_the_new_layout_applies_cleanly():
 
 
 def test_service_account_of_a_domain_applied_in_parallel():
-    grant = {"grant": {"project": "${google_project.project.project_id}", "dataset_id": "orders",
-                       "member": "serviceAccount:pipelines@st-sales.iam.gserviceaccount.com"}}
+    grant = {
+        "grant": {
+            "project": "${google_project.project.project_id}",
+            "dataset_id": "orders",
+            "member": "serviceAccount:pipelines@st-sales.iam.gserviceaccount.com",
+        }
+    }
     findings = simulate(_layout(finance=_domain("finance", google_bigquery_dataset_iam_member=grant)))
     f = _one(findings, stack="finance", kind="service account")
     assert f.name == "pipelines@st-sales.iam.gserviceaccount.com"
@@ -203,11 +295,23 @@ def test_project_created_in_parallel_later_or_never():
     later = {"x": {"project": "st-finance", "dataset_id": "orders", "role": "r", "member": "group:g@example.com"}}
     never = {"y": {"project": "st-nowhere", "role": "r", "member": "group:g@example.com"}}
     parallel = {"z": {"project": "st-finance", "role": "r", "member": "group:g@example.com"}}
-    findings = simulate(_layout(platform={**_platform(), "resource": {
-        **_platform()["resource"], "google_bigquery_dataset_iam_member": later, "google_project_iam_member": never}},
-        sales=_domain("sales", google_project_iam_member=parallel)))
+    findings = simulate(
+        _layout(
+            platform={
+                **_platform(),
+                "resource": {
+                    **_platform()["resource"],
+                    "google_bigquery_dataset_iam_member": later,
+                    "google_project_iam_member": never,
+                },
+            },
+            sales=_domain("sales", google_project_iam_member=parallel),
+        )
+    )
     assert "applies later (domains)" in _one(findings, stack="platform", kind="project", name="st-finance").reason
-    assert "applies later (domains)" in _one(findings, stack="platform", kind="dataset", name="st-finance:orders").reason
+    assert (
+        "applies later (domains)" in _one(findings, stack="platform", kind="dataset", name="st-finance:orders").reason
+    )
     assert _one(findings, stack="platform", kind="project", name="st-nowhere").reason == "no stack creates it"
     assert "parallel" in _one(findings, stack="sales", kind="project", name="st-finance").reason
 
@@ -215,12 +319,30 @@ def test_project_created_in_parallel_later_or_never():
 def test_kms_key_never_created_or_in_a_location_that_does_not_exist():
     missing = "projects/st-security/locations/europe-west1/keyRings/mesh/cryptoKeys/restricted"
     bad = "projects/st-security/locations/eu/keyRings/mesh/cryptoKeys/restricted"
-    findings = simulate(_layout(
-        sales=_domain("sales", google_storage_bucket={"orders": {"name": "st-sales-orders", "project": "st-sales",
-                                                                 "encryption": {"default_kms_key_name": missing}}}),
-        finance=_domain("finance", google_bigquery_dataset={"orders": {
-            "dataset_id": "orders", "project": "${google_project.project.project_id}",
-            "default_encryption_configuration": {"kms_key_name": bad}}})))
+    findings = simulate(
+        _layout(
+            sales=_domain(
+                "sales",
+                google_storage_bucket={
+                    "orders": {
+                        "name": "st-sales-orders",
+                        "project": "st-sales",
+                        "encryption": {"default_kms_key_name": missing},
+                    }
+                },
+            ),
+            finance=_domain(
+                "finance",
+                google_bigquery_dataset={
+                    "orders": {
+                        "dataset_id": "orders",
+                        "project": "${google_project.project.project_id}",
+                        "default_encryption_configuration": {"kms_key_name": bad},
+                    }
+                },
+            ),
+        )
+    )
     assert _one(findings, stack="sales", kind="KMS key").reason == "no stack creates it"
     assert "no location 'eu'" in _one(findings, stack="finance", kind="KMS key").reason
 
@@ -239,7 +361,9 @@ def test_remote_state_output_not_declared():
     del platform["output"]
     findings = simulate(_layout(platform=platform))
     f = _one(findings, stack="sales", kind="output")
-    assert f.name == "platform.policy_tag_eu_pii" and f.reason == "stack 'platform' declares no output 'policy_tag_eu_pii'"
+    assert (
+        f.name == "platform.policy_tag_eu_pii" and f.reason == "stack 'platform' declares no output 'policy_tag_eu_pii'"
+    )
     assert f.address == "google_bigquery_table.orders"
     assert _one(findings, stack="access-finance", kind="output", name="platform.policy_tag_eu_pii")
 
@@ -247,12 +371,22 @@ def test_remote_state_output_not_declared():
 def test_output_of_a_stack_applied_later_or_in_parallel():
     platform = _platform()
     platform["data"] = _remote("sales")
-    platform["resource"]["google_project_iam_member"] = {"x": {
-        "project": "${data.terraform_remote_state.sales.outputs.project_id}", "role": "r", "member": "group:g@example.com"}}
+    platform["resource"]["google_project_iam_member"] = {
+        "x": {
+            "project": "${data.terraform_remote_state.sales.outputs.project_id}",
+            "role": "r",
+            "member": "group:g@example.com",
+        }
+    }
     finance = _domain("finance")
     finance["data"]["terraform_remote_state"].update(_remote("sales")["terraform_remote_state"])
-    finance["resource"]["google_project_iam_member"] = {"x": {
-        "project": "${data.terraform_remote_state.sales.outputs[\"project_id\"]}", "role": "r", "member": "group:g@example.com"}}
+    finance["resource"]["google_project_iam_member"] = {
+        "x": {
+            "project": '${data.terraform_remote_state.sales.outputs["project_id"]}',
+            "role": "r",
+            "member": "group:g@example.com",
+        }
+    }
     findings = simulate(_layout(platform=platform, finance=finance))
     assert "applies later (domains)" in _one(findings, stack="platform", kind="output").reason
     assert "applies in parallel" in _one(findings, stack="finance", kind="output", name="sales.project_id").reason
@@ -267,8 +401,12 @@ def test_state_bucket_must_exist_before_any_stack_and_not_come_from_itself():
     stacks = _layout()
     del stacks["bootstrap"]
     findings = simulate(stacks)
-    assert {f.stack for f in findings if f.kind == "bucket" and f.address == "terraform.backend"} == \
-        {"platform", "sales", "finance", "access-finance"}
+    assert {f.stack for f in findings if f.kind == "bucket" and f.address == "terraform.backend"} == {
+        "platform",
+        "sales",
+        "finance",
+        "access-finance",
+    }
     # ...unless it is assumed, as bootstrap_contract does from mesh.yaml.
     assumed = bootstrap_contract({"governance_project": "st-governance", "state_bucket": STATE, "kms_keys": {"k": KEY}})
     findings = simulate(stacks, assumed)
@@ -277,16 +415,30 @@ def test_state_bucket_must_exist_before_any_stack_and_not_come_from_itself():
 
 def test_literal_policy_tag_id_cannot_exist_on_a_fresh_organisation():
     tag = "projects/st-governance/locations/eu/taxonomies/123/policyTags/456"
-    findings = simulate(_layout(sales=_domain("sales", google_data_catalog_policy_tag_iam_member={
-        "x": {"policy_tag": tag, "role": "r", "member": "group:g@example.com"}})))
+    findings = simulate(
+        _layout(
+            sales=_domain(
+                "sales",
+                google_data_catalog_policy_tag_iam_member={
+                    "x": {"policy_tag": tag, "role": "r", "member": "group:g@example.com"}
+                },
+            )
+        )
+    )
     assert "assigned when a tag is created" in _one(findings, stack="sales", kind="policy tag", name=tag).reason
     assert not [f for f in findings if f.kind == "project"]  # the tag's project part is not reported twice
 
 
 def test_literal_in_the_same_stack_must_be_ordered_after_its_creator():
     racing = {"racing": {"project": "st-sales", "role": "r", "member": "group:g@example.com"}}
-    ordered = {"ordered": {"project": "st-sales", "role": "r", "member": "group:g@example.com",
-                           "depends_on": ["google_service_account.pipelines"]}}  # → project, transitively
+    ordered = {
+        "ordered": {
+            "project": "st-sales",
+            "role": "r",
+            "member": "group:g@example.com",
+            "depends_on": ["google_service_account.pipelines"],
+        }
+    }  # → project, transitively
     findings = simulate(_layout(sales=_domain("sales", google_project_iam_member={**racing, **ordered})))
     f = _one(findings, stack="sales")
     assert f.address == "google_project_iam_member.racing" and f.kind == "project"
@@ -294,14 +446,24 @@ def test_literal_in_the_same_stack_must_be_ordered_after_its_creator():
 
 
 def test_out_of_scope_members_are_not_checked():
-    members = ["serviceAccount:bq-123@bigquery-encryption.iam.gserviceaccount.com",
-               "serviceAccount:service-123@gs-project-accounts.iam.gserviceaccount.com",
-               "serviceAccount:etl@partner-corp.iam.gserviceaccount.com", "user:a@example.com", "group:g@example.com"]
-    grants = {f"m{i}": {"project": "${google_project.project.project_id}", "dataset_id": "orders", "member": m}
-              for i, m in enumerate(members)}
-    entry = {"e": {"entry_type": "projects/655216118709/locations/global/entryTypes/bigquery-dataset",
-                   "description": "copied from projects/st-finance/datasets/orders",
-                   "project": "${google_project.project.number}"}}
+    members = [
+        "serviceAccount:bq-123@bigquery-encryption.iam.gserviceaccount.com",
+        "serviceAccount:service-123@gs-project-accounts.iam.gserviceaccount.com",
+        "serviceAccount:etl@partner-corp.iam.gserviceaccount.com",
+        "user:a@example.com",
+        "group:g@example.com",
+    ]
+    grants = {
+        f"m{i}": {"project": "${google_project.project.project_id}", "dataset_id": "orders", "member": m}
+        for i, m in enumerate(members)
+    }
+    entry = {
+        "e": {
+            "entry_type": "projects/655216118709/locations/global/entryTypes/bigquery-dataset",
+            "description": "copied from projects/st-finance/datasets/orders",
+            "project": "${google_project.project.number}",
+        }
+    }
     data = {"google_bigquery_default_service_account": {"bq": {"project": "${google_project.project.project_id}"}}}
     sales = _domain("sales", google_bigquery_dataset_iam_member=grants, google_dataplex_entry=entry)
     sales["data"].update(data)

@@ -25,8 +25,16 @@ def test_cmek_service_agents_get_the_key_before_any_data_is_created(example_stac
     finance = example_stacks["finance"]
     grants = resources(finance, "google_kms_crypto_key_iam_member")
     assert {(g["crypto_key_id"], g["role"], g["member"]) for g in grants.values()} == {
-        (KEY, "roles/cloudkms.cryptoKeyEncrypterDecrypter", "${data.google_bigquery_default_service_account.bigquery_agent.member}"),
-        (KEY, "roles/cloudkms.cryptoKeyEncrypterDecrypter", "${data.google_storage_project_service_account.storage_agent.member}"),
+        (
+            KEY,
+            "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "${data.google_bigquery_default_service_account.bigquery_agent.member}",
+        ),
+        (
+            KEY,
+            "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "${data.google_storage_project_service_account.storage_agent.member}",
+        ),
     }
     addresses = {f"google_kms_crypto_key_iam_member.{name}" for name in grants}
     for kind in ("google_bigquery_dataset", "google_storage_bucket"):
@@ -47,7 +55,8 @@ def test_versioned_buckets_end_noncurrent_versions_and_retained_buckets_are_not_
             else:
                 assert bucket["versioning"] == {"enabled": True}
                 assert bucket["lifecycle_rule"] == [
-                    {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30}}]
+                    {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30}}
+                ]
                 seen.add("versioned")
     assert seen == {"retained", "versioned"}
 
@@ -69,11 +78,14 @@ def test_budget_alerts_reach_the_domain_s_owners(example_stacks):
     marketing = example_stacks["marketing"]
     channels = resources(marketing, "google_monitoring_notification_channel")
     assert sorted(c["labels"]["email_address"] for c in channels.values()) == [
-        "lea.martin@acme.com", "marketing-analytics@acme.com"]
+        "lea.martin@acme.com",
+        "marketing-analytics@acme.com",
+    ]
     assert all(c["type"] == "email" for c in channels.values())
     [budget] = resources(marketing, "google_billing_budget").values()
     assert sorted(budget["all_updates_rule"]["monitoring_notification_channels"]) == sorted(
-        f"${{google_monitoring_notification_channel.{n}.name}}" for n in channels)
+        f"${{google_monitoring_notification_channel.{n}.name}}" for n in channels
+    )
 
 
 def test_bigquery_catalog_entries_set_their_fully_qualified_name(example_stacks):
@@ -90,29 +102,44 @@ def test_bootstrap_creates_what_the_other_stacks_assume(example_stacks):
     assert set(projects) == {"acme-dm-governance", "acme-dm-security"}
     assert all(p["deletion_policy"] == "PREVENT" for p in projects.values())
     assert len(resources(bootstrap, "google_resource_manager_lien")) == 2
-    services = {s["service"] for s in resources(bootstrap, "google_project_service").values()
-                if s["project"] == "${google_project.governance_project.project_id}"}
-    assert {"billingbudgets.googleapis.com", "bigquery.googleapis.com", "datacatalog.googleapis.com",
-            "monitoring.googleapis.com", "storage.googleapis.com"} <= services
+    services = {
+        s["service"]
+        for s in resources(bootstrap, "google_project_service").values()
+        if s["project"] == "${google_project.governance_project.project_id}"
+    }
+    assert {
+        "billingbudgets.googleapis.com",
+        "bigquery.googleapis.com",
+        "datacatalog.googleapis.com",
+        "monitoring.googleapis.com",
+        "storage.googleapis.com",
+    } <= services
     [state] = resources(bootstrap, "google_storage_bucket").values()
     assert state["name"] == "acme-dm-tfstate" and state["versioning"] == {"enabled": True}
     keys = {k["name"]: k for k in resources(bootstrap, "google_kms_crypto_key").values()}
     rings = {r["location"] for r in resources(bootstrap, "google_kms_key_ring").values()}
-    assert rings == {"europe", "europe-west1"} and all(k["lifecycle"] == {"prevent_destroy": True} for k in keys.values())
+    assert rings == {"europe", "europe-west1"} and all(
+        k["lifecycle"] == {"prevent_destroy": True} for k in keys.values()
+    )
     [ci] = resources(bootstrap, "google_service_account").values()
     assert ci["account_id"] == "meshform-ci" and ci["project"] == "acme-dm-governance"
     billing = {g["role"] for g in resources(bootstrap, "google_billing_account_iam_member").values()}
     assert billing == {"roles/billing.user", "roles/billing.costsManager"}
     [provider] = resources(bootstrap, "google_iam_workload_identity_pool_provider").values()
-    assert provider["attribute_condition"] == "assertion.repository == 'acme/data-mesh' && assertion.ref == 'refs/heads/main'"
+    assert (
+        provider["attribute_condition"]
+        == "assertion.repository == 'acme/data-mesh' && assertion.ref == 'refs/heads/main'"
+    )
 
 
 def test_the_platform_stack_creates_no_project_and_enforces_opted_in_organization_policies(example_stacks):
     platform = example_stacks["platform"]
     assert not resources(platform, "google_project")
     policies = {p["name"]: p for p in resources(platform, "google_org_policy_policy").values()}
-    assert set(policies) == {"folders/123456789012/policies/compute.skipDefaultNetworkCreation",
-                             "folders/123456789012/policies/iam.automaticIamGrantsForDefaultServiceAccounts"}
+    assert set(policies) == {
+        "folders/123456789012/policies/compute.skipDefaultNetworkCreation",
+        "folders/123456789012/policies/iam.automaticIamGrantsForDefaultServiceAccounts",
+    }
     assert all(p["spec"] == {"rules": [{"enforce": "TRUE"}]} for p in policies.values())
 
 
@@ -126,10 +153,17 @@ def test_each_domain_tags_with_its_own_child_policy_tag(example_stacks):
 
 
 def test_a_released_domain_loses_its_lien(mesh_repo, tmp_path):
-    text = (mesh_repo.root / "domains/sales.yaml").read_text().replace("    refresh: daily", "    refresh: daily\n    status: decommissioned")
+    text = (
+        (mesh_repo.root / "domains/sales.yaml")
+        .read_text()
+        .replace("    refresh: daily", "    refresh: daily\n    status: decommissioned")
+    )
     mesh_repo("domains/sales.yaml", text)
-    mesh_repo("mesh.yaml", (mesh_repo.root / "mesh.yaml").read_text()
-              + "allow_deletion:\n  - {domain: sales, justification: Shop closed in 2026; data archived elsewhere.}\n")
+    mesh_repo(
+        "mesh.yaml",
+        (mesh_repo.root / "mesh.yaml").read_text()
+        + "allow_deletion:\n  - {domain: sales, justification: Shop closed in 2026; data archived elsewhere.}\n",
+    )
     result = validate(mesh_repo.root)
     assert result.ok, [str(f) for f in result.findings]
     synth(result.mesh, tmp_path, only=["sales"])

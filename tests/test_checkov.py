@@ -22,9 +22,9 @@ CONFIG = REPO / ".checkov.yaml"
 REQUIREMENTS = REPO / ".ci" / "checkov-requirements.txt"
 
 
-
 def _checkov(repo: Path = REPO) -> str:
     """The checkov executable: $MESHFORM_CHECKOV, else checkov on PATH, else .venv-checkov's. Never a skip."""
+
     def runnable(path: str | None) -> bool:
         return bool(path) and Path(path).is_file() and os.access(path, os.X_OK)
 
@@ -39,7 +39,9 @@ def _checkov(repo: Path = REPO) -> str:
     pytest.fail(
         "checkov is not installed, so the stacks were not scanned. Install it in a venv of its own:\n"
         f"    python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -r {REQUIREMENTS.relative_to(REPO)}\n"
-        "(or set MESHFORM_CHECKOV to a checkov executable); `bash .ci/run` does both.", pytrace=False)
+        "(or set MESHFORM_CHECKOV to a checkov executable); `bash .ci/run` does both.",
+        pytrace=False,
+    )
 
 
 def _scan(folder: Path) -> dict:
@@ -47,8 +49,14 @@ def _scan(folder: Path) -> dict:
     files = sorted(folder.glob("*/cdk.tf.json"))
     assert files, f"no stacks under {folder}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_API_KEY", "PRISMA"))}
-    proc = subprocess.run([_checkov(), "-d", str(folder), "--config-file", str(CONFIG), "-o", "json"],
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    proc = subprocess.run(
+        [_checkov(), "-d", str(folder), "--config-file", str(CONFIG), "-o", "json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: some check failed
     report = json.loads(proc.stdout)
     reports = report if isinstance(report, list) else [report]
@@ -87,25 +95,33 @@ def test_checkov_scanned_every_stack(scan):
     summary = scan["summary"]
     assert summary["passed"] + summary["failed"] > 0, summary
     assert summary["parsing_errors"] == 0, summary
-    checked = {Path(c["file_path"]).parent.name for key in ("passed_checks", "failed_checks")
-               for c in scan["results"][key]}
+    checked = {
+        Path(c["file_path"]).parent.name for key in ("passed_checks", "failed_checks") for c in scan["results"][key]
+    }
     # checkov checks few IAM member types: a stack of nothing else (an access stack granting
     # only datasets) may be parsed and yield no result.
-    only_grants = {p.parent.name for p in scan["files"]
-                   if all(t.endswith("_iam_member") for t in json.loads(p.read_text()).get("resource", {}))}
+    only_grants = {
+        p.parent.name
+        for p in scan["files"]
+        if all(t.endswith("_iam_member") for t in json.loads(p.read_text()).get("resource", {}))
+    }
     assert {p.parent.name for p in scan["files"]} - only_grants <= checked
 
 
 def test_checkov_finds_nothing_but_skipped_checks(scan):
     failed = _failed(scan)
-    assert not failed, "checkov: failed checks (fix the rendering, or skip in .checkov.yaml with a reason):\n" + \
-        "\n".join(f"{check}: {', '.join(where)}" for check, where in sorted(failed.items()))
+    assert not failed, (
+        "checkov: failed checks (fix the rendering, or skip in .checkov.yaml with a reason):\n"
+        + "\n".join(f"{check}: {', '.join(where)}" for check, where in sorted(failed.items()))
+    )
 
 
 def test_every_skip_has_a_reason():
     lines = CONFIG.read_text().splitlines()
     start = lines.index("skip-check:")
-    skips = [(i, line.strip()[2:]) for i, line in enumerate(lines[start + 1:], start + 1) if line.strip().startswith("- ")]
+    skips = [
+        (i, line.strip()[2:]) for i, line in enumerate(lines[start + 1 :], start + 1) if line.strip().startswith("- ")
+    ]
     assert skips
     for i, check in skips:
         assert re.fullmatch(r"CKV2?_GCP_\d+", check), check
@@ -115,7 +131,9 @@ def test_every_skip_has_a_reason():
 def test_missing_checkov_fails_with_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.delenv("MESHFORM_CHECKOV", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(pytest.fail.Exception, match=r"checkov is not installed(.|\n)*pip install -r .ci/checkov-requirements.txt"):
+    with pytest.raises(
+        pytest.fail.Exception, match=r"checkov is not installed(.|\n)*pip install -r .ci/checkov-requirements.txt"
+    ):
         _checkov(tmp_path)
     monkeypatch.setenv("MESHFORM_CHECKOV", str(tmp_path / "nowhere"))
     with pytest.raises(pytest.fail.Exception, match="is not an executable checkov"):

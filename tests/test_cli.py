@@ -18,7 +18,9 @@ runner = CliRunner()
 
 def run(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "meshform", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "meshform", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_validate_the_example_mesh():
@@ -52,7 +54,10 @@ def test_github_format_prints_annotations(mesh_repo):
     mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text().replace("daily", "sometimes"))
     result = runner.invoke(app, ["validate", "--root", str(mesh_repo.root), "--format", "github"])
     assert result.exit_code == 1
-    assert "::error file=domains/sales.yaml,line=10,col=14::products[0].refresh: 'sometimes' is not one of" in result.output
+    assert (
+        "::error file=domains/sales.yaml,line=10,col=14::products[0].refresh: 'sometimes' is not one of"
+        in result.output
+    )
 
 
 def test_usage_errors_exit_2(tmp_path):

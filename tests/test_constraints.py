@@ -50,16 +50,28 @@ NONCURRENT_RULE = [{"action": {"type": "Delete"}, "condition": {"days_since_nonc
 CASES = [
     (
         "gcs-retention-versioning",
-        stack(bucket(retention_policy={"retention_period": "86400"}, versioning={"enabled": True},
-                     lifecycle_rule=NONCURRENT_RULE)),
+        stack(
+            bucket(
+                retention_policy={"retention_period": "86400"},
+                versioning={"enabled": True},
+                lifecycle_rule=NONCURRENT_RULE,
+            )
+        ),
         stack(bucket(retention_policy={"retention_period": "86400"}, versioning={"enabled": False})),
     ),
     (
         "gcs-noncurrent-lifecycle",
-        stack(bucket(versioning={"enabled": True},
-                     lifecycle_rule=[{"action": {"type": "Delete"}, "condition": {"age": 30}}])),
-        stack(bucket(versioning={"enabled": True},
-                     lifecycle_rule=[{"action": {"type": "Delete"}, "condition": {"num_newer_versions": 3}}])),
+        stack(
+            bucket(
+                versioning={"enabled": True}, lifecycle_rule=[{"action": {"type": "Delete"}, "condition": {"age": 30}}]
+            )
+        ),
+        stack(
+            bucket(
+                versioning={"enabled": True},
+                lifecycle_rule=[{"action": {"type": "Delete"}, "condition": {"num_newer_versions": 3}}],
+            )
+        ),
     ),
     ("gcs-bucket-name", stack(bucket(name="goog-orders")), stack(bucket(name="acme.orders.eu"))),
     (
@@ -79,14 +91,30 @@ CASES = [
     ),
     (
         "bigquery-scheduled-query-location",
-        stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
-               "google_bigquery_data_transfer_config": {"q": {
-                   "data_source_id": "scheduled_query", "location": "US",
-                   "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}"}}}),
-        stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
-               "google_bigquery_data_transfer_config": {"q": {
-                   "data_source_id": "scheduled_query", "location": "eu",
-                   "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}"}}}),
+        stack(
+            {
+                "google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
+                "google_bigquery_data_transfer_config": {
+                    "q": {
+                        "data_source_id": "scheduled_query",
+                        "location": "US",
+                        "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}",
+                    }
+                },
+            }
+        ),
+        stack(
+            {
+                "google_bigquery_dataset": {"d": {"dataset_id": "daily", "location": "EU"}},
+                "google_bigquery_data_transfer_config": {
+                    "q": {
+                        "data_source_id": "scheduled_query",
+                        "location": "eu",
+                        "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}",
+                    }
+                },
+            }
+        ),
     ),
     (
         "dataplex-datascan-id",
@@ -101,8 +129,13 @@ CASES = [
     (
         "dataplex-bigquery-fqn",
         stack({"google_dataplex_entry": {"e": {"entry_group_id": "@bigquery", "entry_id": "x"}}}),
-        stack({"google_dataplex_entry": {"e": {"entry_group_id": "@bigquery",
-                                                "fully_qualified_name": "bigquery:acme-dm-sales.orders"}}}),
+        stack(
+            {
+                "google_dataplex_entry": {
+                    "e": {"entry_group_id": "@bigquery", "fully_qualified_name": "bigquery:acme-dm-sales.orders"}
+                }
+            }
+        ),
     ),
     (
         "labels",
@@ -121,37 +154,86 @@ CASES = [
     ),
     (
         "iam-condition-supported",
-        stack({"google_data_catalog_policy_tag_iam_member": {"m": {
-            "member": "group:a@b.com", "role": "roles/datacatalog.categoryFineGrainedReader", "policy_tag": "t",
-            "condition": {"title": "expires", "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")'},
-        }}}),
-        stack({"google_data_catalog_policy_tag_iam_member": {"m": {
-            "member": "group:a@b.com", "role": "roles/datacatalog.categoryFineGrainedReader", "policy_tag": "t",
-        }}}),
+        stack(
+            {
+                "google_data_catalog_policy_tag_iam_member": {
+                    "m": {
+                        "member": "group:a@b.com",
+                        "role": "roles/datacatalog.categoryFineGrainedReader",
+                        "policy_tag": "t",
+                        "condition": {
+                            "title": "expires",
+                            "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")',
+                        },
+                    }
+                }
+            }
+        ),
+        stack(
+            {
+                "google_data_catalog_policy_tag_iam_member": {
+                    "m": {
+                        "member": "group:a@b.com",
+                        "role": "roles/datacatalog.categoryFineGrainedReader",
+                        "policy_tag": "t",
+                    }
+                }
+            }
+        ),
     ),
     (
         "iam-condition",
-        stack({"google_storage_bucket_iam_member": {"m": {
-            "member": "group:a@b.com", "role": "roles/storage.objectViewer",
-            "condition": {"title": "expires", "expression": 'request.time < timestamp("2027-02-30T00:00:00Z")'},
-        }}}),
-        stack({"google_storage_bucket_iam_member": {"m": {
-            "member": "group:a@b.com", "role": "roles/storage.objectViewer",
-            "condition": {"title": "expires", "expression": 'request.time < timestamp("2027-03-31T00:00:00Z")'},
-        }}}),
+        stack(
+            {
+                "google_storage_bucket_iam_member": {
+                    "m": {
+                        "member": "group:a@b.com",
+                        "role": "roles/storage.objectViewer",
+                        "condition": {
+                            "title": "expires",
+                            "expression": 'request.time < timestamp("2027-02-30T00:00:00Z")',
+                        },
+                    }
+                }
+            }
+        ),
+        stack(
+            {
+                "google_storage_bucket_iam_member": {
+                    "m": {
+                        "member": "group:a@b.com",
+                        "role": "roles/storage.objectViewer",
+                        "condition": {
+                            "title": "expires",
+                            "expression": 'request.time < timestamp("2027-03-31T00:00:00Z")',
+                        },
+                    }
+                }
+            }
+        ),
     ),
     (
         "budget-notification-channels",
-        stack({"google_billing_budget": {"b": {"all_updates_rule": {"monitoring_notification_channels": list("abcdef")}}}},
-              [{"user_project_override": True, "billing_project": "acme-dm-billing"}]),
-        stack({"google_billing_budget": {"b": {"all_updates_rule": {"monitoring_notification_channels": list("abcde")}}}},
-              [{"user_project_override": True, "billing_project": "acme-dm-billing"}]),
+        stack(
+            {
+                "google_billing_budget": {
+                    "b": {"all_updates_rule": {"monitoring_notification_channels": list("abcdef")}}
+                }
+            },
+            [{"user_project_override": True, "billing_project": "acme-dm-billing"}],
+        ),
+        stack(
+            {"google_billing_budget": {"b": {"all_updates_rule": {"monitoring_notification_channels": list("abcde")}}}},
+            [{"user_project_override": True, "billing_project": "acme-dm-billing"}],
+        ),
     ),
     (
         "budget-quota-project",
         stack({"google_billing_budget": {"b": {"display_name": "x"}}}, [{}]),
-        stack({"google_billing_budget": {"b": {"display_name": "x", "provider": "google.billing"}}},
-              [{}, {"alias": "billing", "user_project_override": True, "billing_project": "acme-dm-billing"}]),
+        stack(
+            {"google_billing_budget": {"b": {"display_name": "x", "provider": "google.billing"}}},
+            [{}, {"alias": "billing", "user_project_override": True, "billing_project": "acme-dm-billing"}],
+        ),
     ),
     (
         "meshform-deletion-policy",
@@ -170,8 +252,16 @@ CASES = [
     ),
     (
         "meshform-public-member",
-        stack({"google_storage_bucket_iam_member": {"m": {"member": "allUsers", "role": "roles/storage.objectViewer"}}}),
-        stack({"google_storage_bucket_iam_member": {"m": {"member": "group:a@b.com", "role": "roles/storage.objectViewer"}}}),
+        stack(
+            {"google_storage_bucket_iam_member": {"m": {"member": "allUsers", "role": "roles/storage.objectViewer"}}}
+        ),
+        stack(
+            {
+                "google_storage_bucket_iam_member": {
+                    "m": {"member": "group:a@b.com", "role": "roles/storage.objectViewer"}
+                }
+            }
+        ),
     ),
     (
         "dataplex-data-product-id",
@@ -180,23 +270,65 @@ CASES = [
     ),
     (
         "dataplex-data-asset-resource",
-        stack({"google_dataplex_data_product_data_asset": {"a": {
-            "resource": "//storage.googleapis.com/projects/_/buckets/acme-dm-sales-orders"}}}),
-        stack({"google_dataplex_data_product_data_asset": {"a": {
-            "resource": "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/orders"}}}),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {"resource": "//storage.googleapis.com/projects/_/buckets/acme-dm-sales-orders"}
+                }
+            }
+        ),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {"resource": "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/orders"}
+                }
+            }
+        ),
     ),
     (
         "dataplex-access-group-one-role",
-        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
-            {"access_group": "readers", "iam_roles": ["roles/bigquery.dataViewer", "roles/bigquery.metadataViewer"]}]}}}),
-        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
-            {"access_group": "readers", "iam_roles": []}]}}}),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {
+                        "access_group_configs": [
+                            {
+                                "access_group": "readers",
+                                "iam_roles": ["roles/bigquery.dataViewer", "roles/bigquery.metadataViewer"],
+                            }
+                        ]
+                    }
+                }
+            }
+        ),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {"access_group_configs": [{"access_group": "readers", "iam_roles": []}]}
+                }
+            }
+        ),
     ),
     (
         "meshform-access-group-no-role",
-        stack({"google_dataplex_data_product_data_asset": {"a": {"access_group_configs": [
-            {"access_group": "readers", "iam_roles": ["roles/bigquery.dataViewer"]}]}}}),
-        stack({"google_dataplex_data_product_data_asset": {"a": {"resource": "//bigquery.googleapis.com/projects/p/datasets/d"}}}),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {
+                        "access_group_configs": [
+                            {"access_group": "readers", "iam_roles": ["roles/bigquery.dataViewer"]}
+                        ]
+                    }
+                }
+            }
+        ),
+        stack(
+            {
+                "google_dataplex_data_product_data_asset": {
+                    "a": {"resource": "//bigquery.googleapis.com/projects/p/datasets/d"}
+                }
+            }
+        ),
     ),
     (
         "meshform-basic-role",
@@ -229,37 +361,52 @@ def test_passing_cases_break_no_other_rule(rule_id, broken, passing):
 def test_violation_names_rule_stack_address_and_doc():
     (violation,) = check_stacks({"sales": CASES[0][1]}, ["gcs-retention-versioning"])
     assert violation.format() == (
-        "terraform/stacks/sales: error[gcs-retention-versioning]: google_storage_bucket.b: "
-        + violation.message
+        "terraform/stacks/sales: error[gcs-retention-versioning]: google_storage_bucket.b: " + violation.message
     )
     assert violation.doc_url == RULES["gcs-retention-versioning"].doc_url
 
 
 def test_terraform_references_are_never_judged():
-    doc = stack({
-        "google_storage_bucket": {"b": {
-            "name": "${var.name}", "location": "${var.location}", "deletion_policy": "${var.p}",
-            "uniform_bucket_level_access": "${var.u}", "public_access_prevention": "${var.pap}",
-            "encryption": {"default_kms_key_name": "${google_kms_crypto_key.k.id}"},
-            "labels": {"team": "${var.team}"},
-        }},
-        "google_project_iam_member": {"m": {"member": "${var.m}", "role": "roles/x",
-                                             "condition": {"title": "t", "expression": "${var.e}"}}},
-        "google_data_catalog_taxonomy": {"t": {"display_name": "${var.d}"}},
-        "google_billing_budget": {"b": {"provider": "${var.p}"}},
-    })
+    doc = stack(
+        {
+            "google_storage_bucket": {
+                "b": {
+                    "name": "${var.name}",
+                    "location": "${var.location}",
+                    "deletion_policy": "${var.p}",
+                    "uniform_bucket_level_access": "${var.u}",
+                    "public_access_prevention": "${var.pap}",
+                    "encryption": {"default_kms_key_name": "${google_kms_crypto_key.k.id}"},
+                    "labels": {"team": "${var.team}"},
+                }
+            },
+            "google_project_iam_member": {
+                "m": {"member": "${var.m}", "role": "roles/x", "condition": {"title": "t", "expression": "${var.e}"}}
+            },
+            "google_data_catalog_taxonomy": {"t": {"display_name": "${var.d}"}},
+            "google_billing_budget": {"b": {"provider": "${var.p}"}},
+        }
+    )
     assert check_stacks({"s": doc}) == []
 
 
 def test_cmek_follows_a_table_to_its_dataset_in_the_same_stack():
-    doc = stack({
-        "google_bigquery_dataset": {"ds": {"dataset_id": "d", "location": "europe-west1", "deletion_policy": "PREVENT"}},
-        "google_bigquery_table": {"t": {
-            "dataset_id": "${google_bigquery_dataset.ds.dataset_id}", "table_id": "t",
-            "deletion_policy": "PREVENT", "deletion_protection": True,
-            "encryption_configuration": {"kms_key_name": KEY.format("europe")},
-        }},
-    })
+    doc = stack(
+        {
+            "google_bigquery_dataset": {
+                "ds": {"dataset_id": "d", "location": "europe-west1", "deletion_policy": "PREVENT"}
+            },
+            "google_bigquery_table": {
+                "t": {
+                    "dataset_id": "${google_bigquery_dataset.ds.dataset_id}",
+                    "table_id": "t",
+                    "deletion_policy": "PREVENT",
+                    "deletion_protection": True,
+                    "encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                }
+            },
+        }
+    )
     (violation,) = check_stacks({"s": doc}, ["cmek-location"])
     assert violation.address == "google_bigquery_table.t"
     assert "'europe-west1'" in violation.message
@@ -267,9 +414,19 @@ def test_cmek_follows_a_table_to_its_dataset_in_the_same_stack():
 
 @pytest.mark.parametrize(
     ("data", "kms"),
-    [("EU", "europe"), ("eu", "europe"), ("US", "us"), ("ASIA", "asia"), ("europe-west1", "europe-west1"),
-     ("EUROPE-WEST1", "europe-west1"), ("us-central1", "us-central1"), ("NAM4", "nam4"), ("EUR4", "eur4"),
-     ("nowhere", None), ("", None)],
+    [
+        ("EU", "europe"),
+        ("eu", "europe"),
+        ("US", "us"),
+        ("ASIA", "asia"),
+        ("europe-west1", "europe-west1"),
+        ("EUROPE-WEST1", "europe-west1"),
+        ("us-central1", "us-central1"),
+        ("NAM4", "nam4"),
+        ("EUR4", "eur4"),
+        ("nowhere", None),
+        ("", None),
+    ],
 )
 def test_kms_location_for(data, kms):
     assert kms_location_for(data) == kms
@@ -285,8 +442,18 @@ def test_bucket_names():
     from meshform.constraints.storage import bucket_name_problems
 
     assert bucket_name_problems("acme-dm-sales-orders") == []
-    for bad in ("ab", "Acme", "-acme", "acme-", "192.168.5.4", "my-g00gle-bucket", "googbucket", "a" * 64,
-                "a." + "b" * 64, ".".join(["a" * 60] * 4)):
+    for bad in (
+        "ab",
+        "Acme",
+        "-acme",
+        "acme-",
+        "192.168.5.4",
+        "my-g00gle-bucket",
+        "googbucket",
+        "a" * 64,
+        "a." + "b" * 64,
+        ".".join(["a" * 60] * 4),
+    ):
         assert bucket_name_problems(bad), bad
 
 
@@ -333,6 +500,7 @@ def test_committed_terraform_keeps_the_rule(rule_id):
 
 
 # ── synth refuses ────────────────────────────────────────────────────────────────────────
+
 
 def _fake_synth(crafted: dict):
     """Stands in for render.synth (no jsii): a fresh synth holding `crafted`, then publish."""

@@ -44,6 +44,7 @@ def example_copy(tmp_path) -> Path:
 
 # --- discover ----------------------------------------------------------------------------
 
+
 def test_query_words_drop_filler():
     assert query_words("I need order data!") == ["order"]
     assert query_words("data") == ["data"]  # nothing left but filler: keep it
@@ -73,7 +74,10 @@ def test_filters_narrow_the_results(example_mesh):
     assert {h.domain for h in index.search("", Filters(domain="sales"))} == {"sales"}
     restricted = index.search("", Filters(classification="restricted"))
     assert restricted and all(h.classification == "restricted" for h in restricted)
-    assert {h.key for h in index.search("", Filters(owner="FINANCE-data"))} == {"finance.general_ledger", "finance.payments"}
+    assert {h.key for h in index.search("", Filters(owner="FINANCE-data"))} == {
+        "finance.general_ledger",
+        "finance.payments",
+    }
 
 
 def test_no_match_is_empty_not_an_error(example_mesh):
@@ -87,10 +91,13 @@ def test_discover_prints_a_table_and_json():
     assert as_json[0]["key"] == "sales.orders" and as_json[0]["owners"] == ["group:sales-data@acme.com"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--classification", "secret"], "is not one of public, internal, confidential, restricted"),
-    (["--limit", "0"], "Invalid value for '--limit'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--classification", "secret"], "is not one of public, internal, confidential, restricted"),
+        (["--limit", "0"], "Invalid value for '--limit'"),
+    ],
+)
 def test_discover_bad_options_are_usage_errors(args, message):
     result = run("discover", *args, "--root", str(REPO))
     assert result.exit_code == 2 and message in result.output
@@ -104,25 +111,39 @@ def test_a_query_that_looks_like_fts_syntax_is_just_words(example_mesh):
 
 def test_decommissioned_products_are_hidden_unless_asked(example_copy):
     sales = example_copy / "domains" / "sales.yaml"
-    sales.write_text(sales.read_text().replace("    freshness_slo_hours: 26\n", "    freshness_slo_hours: 26\n    status: decommissioned\n", 1))
+    sales.write_text(
+        sales.read_text().replace(
+            "    freshness_slo_hours: 26\n", "    freshness_slo_hours: 26\n    status: decommissioned\n", 1
+        )
+    )
     mesh = validate(example_copy).mesh
     assert "sales.daily_revenue" not in [h.key for h in ProductIndex(mesh).search("revenue")]
-    assert "sales.daily_revenue" in [h.key for h in ProductIndex(mesh).search("revenue", Filters(include_decommissioned=True))]
+    assert "sales.daily_revenue" in [
+        h.key for h in ProductIndex(mesh).search("revenue", Filters(include_decommissioned=True))
+    ]
 
 
 # --- show --------------------------------------------------------------------------------
+
 
 def test_the_card_says_everything_a_consumer_needs():
     result = run("show", "sales.orders", "--markdown", "--root", str(REPO))
     assert result.exit_code == 0
     card = result.output
     for expected in [
-        "# sales.orders", "| classification | confidential |", "hourly; never older than 2 h",
-        "group:sales-data@acme.com", "BigQuery dataset `acme-dm-sales.orders` (EU)",
+        "# sales.orders",
+        "| classification | confidential |",
+        "hourly; never older than 2 h",
+        "group:sales-data@acme.com",
+        "BigQuery dataset `acme-dm-sales.orders` (EU)",
         "`gs://acme-dm-sales-orders` (EU, objects kept at least 365 days)",
-        "| `customer_email` | STRING | NULLABLE | **pii** |", "| `shipping_address.city` | STRING | NULLABLE | **pii** |",
-        "| marketing | Attribute web-shop orders", "| 2027-06-30 |",
-        "meshform subscribe sales.orders --as YOUR_DOMAIN", "subscriptions/sales/YOUR_DOMAIN.yaml", "@acme/sales-data",
+        "| `customer_email` | STRING | NULLABLE | **pii** |",
+        "| `shipping_address.city` | STRING | NULLABLE | **pii** |",
+        "| marketing | Attribute web-shop orders",
+        "| 2027-06-30 |",
+        "meshform subscribe sales.orders --as YOUR_DOMAIN",
+        "subscriptions/sales/YOUR_DOMAIN.yaml",
+        "@acme/sales-data",
     ]:
         assert expected in card, expected
 
@@ -139,14 +160,29 @@ def test_an_unknown_product_gets_a_suggestion():
 
 # --- subscribe ---------------------------------------------------------------------------
 
+
 def test_subscribe_writes_a_valid_request_in_the_producer_s_folder(example_copy):
-    result = run("subscribe", "logistics.shipments", "--as", "marketing", "--purpose", "Delivery times per region.",
-                 "--expires", "2999-05-01", "--root", str(example_copy))
+    result = run(
+        "subscribe",
+        "logistics.shipments",
+        "--as",
+        "marketing",
+        "--purpose",
+        "Delivery times per region.",
+        "--expires",
+        "2999-05-01",
+        "--root",
+        str(example_copy),
+    )
     assert result.exit_code == 0, result.output
     assert "logistics's code owners (@acme/logistics-data) approve it" in result.output
     mesh = validate(example_copy).mesh
     [sub] = [s for s in mesh.subscriptions if s.product_key == "logistics.shipments"]
-    assert (sub.consumer, sub.purpose, sub.expires.isoformat()) == ("marketing", "Delivery times per region.", "2999-05-01")
+    assert (sub.consumer, sub.purpose, sub.expires.isoformat()) == (
+        "marketing",
+        "Delivery times per region.",
+        "2999-05-01",
+    )
     assert sub.source.file.display == "subscriptions/logistics/marketing.yaml"
 
 
@@ -154,37 +190,75 @@ def test_subscribe_appends_and_keeps_the_file_s_comments(example_copy):
     path = example_copy / "subscriptions/sales/marketing.yaml"
     before = path.read_text()
     # marketing already reads orders and daily_revenue; ask the same again to see the refusal...
-    refused = run("subscribe", "sales.orders", "--as", "marketing", "--purpose", "Once more, please.", "--root", str(example_copy))
+    refused = run(
+        "subscribe", "sales.orders", "--as", "marketing", "--purpose", "Once more, please.", "--root", str(example_copy)
+    )
     assert refused.exit_code == 1 and "duplicate subscription of 'marketing' to sales.orders" in refused.output
     assert path.read_text() == before  # ...and the file untouched
-    (example_copy / "subscriptions/sales/marketing.yaml").write_text(before.replace(
-        "  - product: daily_revenue\n    purpose: Compare campaign spend with revenue per country and channel.\n", ""))
+    (example_copy / "subscriptions/sales/marketing.yaml").write_text(
+        before.replace(
+            "  - product: daily_revenue\n    purpose: Compare campaign spend with revenue per country and channel.\n",
+            "",
+        )
+    )
     kept = path.read_text()
-    assert run("subscribe", "sales.daily_revenue", "--as", "marketing", "--purpose", "Spend against revenue.",
-               "--root", str(example_copy)).exit_code == 0
+    assert (
+        run(
+            "subscribe",
+            "sales.daily_revenue",
+            "--as",
+            "marketing",
+            "--purpose",
+            "Spend against revenue.",
+            "--root",
+            str(example_copy),
+        ).exit_code
+        == 0
+    )
     after = path.read_text()
     assert after.startswith(kept)  # comments and layout of what was there are kept
-    assert after[len(kept):] == "  - product: daily_revenue\n    purpose: Spend against revenue.\n"
+    assert after[len(kept) :] == "  - product: daily_revenue\n    purpose: Spend against revenue.\n"
 
 
 def test_a_restricted_product_is_written_pending_the_platform_s_approval(example_copy):
-    result = run("subscribe", "finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.",
-                 "--expires", SOON, "--root", str(example_copy))
+    result = run(
+        "subscribe",
+        "finance.payments",
+        "--as",
+        "marketing",
+        "--purpose",
+        "Refund rates per campaign.",
+        "--expires",
+        SOON,
+        "--root",
+        str(example_copy),
+    )
     assert result.exit_code == 0, result.output
     assert "must also add {consumer: marketing, product: finance.payments}" in result.output
     assert (example_copy / "subscriptions/finance/marketing.yaml").is_file()
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["salesorders", "--as", "marketing", "--purpose", "Campaign work."], 2, "is not DOMAIN.PRODUCT"),
-    (["sales.orders", "--as", "marketting", "--purpose", "Campaign work."], 2, "'marketting' is not a domain"),
-    (["sales.orders", "--as", "finance", "--purpose", "short"], 2, "--purpose needs at least 10 characters"),
-    (["sales.orders", "--as", "finance", "--purpose", "Campaign work.", "--expires", "soon"], 2, "is not a date"),
-    (["sales.nothing", "--as", "finance", "--purpose", "Campaign work."], 1, "'nothing' is not a product of domain 'sales'"),
-    (["sales.Bad!", "--as", "finance", "--purpose", "Campaign work."], 1, "'Bad!' is not a valid product name"),
-    (["sales.orders", "--as", "sales", "--purpose", "Campaign work."], 1, "cannot subscribe to itself"),
-    (["finance.payments", "--as", "logistics", "--purpose", "Campaign work."], 2, "access must end within 365 days"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["salesorders", "--as", "marketing", "--purpose", "Campaign work."], 2, "is not DOMAIN.PRODUCT"),
+        (["sales.orders", "--as", "marketting", "--purpose", "Campaign work."], 2, "'marketting' is not a domain"),
+        (["sales.orders", "--as", "finance", "--purpose", "short"], 2, "--purpose needs at least 10 characters"),
+        (["sales.orders", "--as", "finance", "--purpose", "Campaign work.", "--expires", "soon"], 2, "is not a date"),
+        (
+            ["sales.nothing", "--as", "finance", "--purpose", "Campaign work."],
+            1,
+            "'nothing' is not a product of domain 'sales'",
+        ),
+        (["sales.Bad!", "--as", "finance", "--purpose", "Campaign work."], 1, "'Bad!' is not a valid product name"),
+        (["sales.orders", "--as", "sales", "--purpose", "Campaign work."], 1, "cannot subscribe to itself"),
+        (
+            ["finance.payments", "--as", "logistics", "--purpose", "Campaign work."],
+            2,
+            "access must end within 365 days",
+        ),
+    ],
+)
 def test_subscribe_refuses_bad_requests_and_leaves_no_file(example_copy, args, code, message):
     before = sorted(p.relative_to(example_copy) for p in (example_copy / "subscriptions").rglob("*"))
     result = run("subscribe", *args, "--root", str(example_copy))

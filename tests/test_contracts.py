@@ -76,8 +76,13 @@ def test_mapping_of_one_product(mesh):
     assert (data["id"], data["name"], data["domain"], data["status"]) == ("sales.orders", "orders", "sales", "active")
     orders = data["schema"][0]
     props = {p["name"]: p for p in orders["properties"]}
-    assert props["order_id"] == {"name": "order_id", "logicalType": "string", "physicalType": "STRING",
-                                 "required": True, "description": "Order number shown to the customer."}
+    assert props["order_id"] == {
+        "name": "order_id",
+        "logicalType": "string",
+        "physicalType": "STRING",
+        "required": True,
+        "description": "Order number shown to the customer.",
+    }
     assert props["customer_email"]["classification"] == "pii" and "required" not in props["customer_email"]
     assert props["ordered_at"]["partitioned"] is True
     address = props["shipping_address"]
@@ -91,9 +96,14 @@ def test_mapping_of_one_product(mesh):
     assert (servers["bigquery"]["project"], servers["bigquery"]["dataset"]) == ("acme-dm-sales", "orders")
     assert servers["s3"]["location"] == "gs://acme-dm-sales-orders"
     assert data["team"]["members"] == [{"username": "group:sales-data@acme.com", "role": "owner"}]
-    repeated = {p["name"]: p for p in odcs_export.contract(mesh, mesh.product("marketing.audience_segments"))
-                ["schema"][0]["properties"]}["consents"]
-    assert repeated["logicalType"] == "array" and repeated["items"] == {"logicalType": "string", "physicalType": "STRING"}
+    repeated = {
+        p["name"]: p
+        for p in odcs_export.contract(mesh, mesh.product("marketing.audience_segments"))["schema"][0]["properties"]
+    }["consents"]
+    assert repeated["logicalType"] == "array" and repeated["items"] == {
+        "logicalType": "string",
+        "physicalType": "STRING",
+    }
     restricted = odcs_export.contract(mesh, mesh.product("finance.payments"))
     assert restricted["roles"][0]["secondLevelApprovers"] == "@acme/data-platform"  # the platform approves too
     assert {"property": "kmsKey", "value": "restricted_eu"} in restricted["customProperties"]
@@ -129,16 +139,19 @@ def test_round_trip_gives_back_every_product(mesh, tmp_mesh, tmp_path):
         # back has none, so its lineage is compared apart from the rest.
         after = manifest.build(outcome.mesh)["products"][product.key]
         lineage = ("upstream", "downstream")
-        assert {k: v for k, v in after.items() if k not in lineage} == \
-            {k: v for k, v in before[product.key].items() if k not in lineage}
+        assert {k: v for k, v in after.items() if k not in lineage} == {
+            k: v for k, v in before[product.key].items() if k not in lineage
+        }
     assert not validate(tmp_mesh).findings.errors
     # Imported again, a contract finds its product as it is (every product: test_contracts_peer.py).
 
 
 def test_identical_contract_leaves_the_file_byte_identical(tmp_mesh):
     before = (tmp_mesh / "domains" / "sales.yaml").read_bytes()
-    result = runner.invoke(app, ["contract", "import", str(CONTRACTS / "sales.orders.odcs.yaml"), "--domain", "sales",
-                                 "--root", str(tmp_mesh)])
+    result = runner.invoke(
+        app,
+        ["contract", "import", str(CONTRACTS / "sales.orders.odcs.yaml"), "--domain", "sales", "--root", str(tmp_mesh)],
+    )
     assert result.exit_code == 0, result.output
     assert "sales.orders already matches in domains/sales.yaml" in result.output
     assert (tmp_mesh / "domains" / "sales.yaml").read_bytes() == before
@@ -154,20 +167,26 @@ def _changed(tmp_path: Path, edit) -> Path:
 
 def test_update_changes_only_what_changed_and_keeps_comments(tmp_mesh, tmp_path):
     def edit(data):
-        data["schema"][0]["properties"].append({"name": "coupon", "logicalType": "string", "physicalType": "STRING",
-                                                "description": "Coupon code."})
+        data["schema"][0]["properties"].append(
+            {"name": "coupon", "logicalType": "string", "physicalType": "STRING", "description": "Coupon code."}
+        )
         next(s for s in data["slaProperties"] if s["property"] == "latency")["value"] = 3
 
     path = tmp_mesh / "domains" / "sales.yaml"
     before = path.read_text().splitlines()
-    result = runner.invoke(app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)])
+    result = runner.invoke(
+        app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)]
+    )
     assert result.exit_code == 0, result.output
     assert "sales.orders updated in domains/sales.yaml" in result.output
     after = path.read_text().splitlines()
     removed = [line for line in before if line not in after]
     added = [line for line in after if line not in before]
     assert removed == ["    freshness_slo_hours: 2"]
-    assert added == ["    freshness_slo_hours: 3", "            - {name: coupon, type: STRING, description: Coupon code.}"]
+    assert added == [
+        "    freshness_slo_hours: 3",
+        "            - {name: coupon, type: STRING, description: Coupon code.}",
+    ]
     assert any("# GitHub team that approves this file" in line for line in after)
 
 
@@ -184,15 +203,22 @@ def test_what_meshform_cannot_express_is_listed(tmp_mesh, tmp_path):
         data["price"] = {"priceAmount": 1, "priceCurrency": "EUR", "priceUnit": "megabyte"}
         data["status"] = "draft"
 
-    result = runner.invoke(app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)])
+    result = runner.invoke(
+        app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)]
+    )
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    for expected in ("id: '0b7c6c1e-orders' becomes 'sales.orders'",
-                     "schema[orders].properties[order_id].primaryKey: True is not kept",
-                     "schema[orders].properties[order_id].logicalTypeOptions:",
-                     "schema[orders].properties[customer_email].classification: 'sensitive' is not kept",
-                     "schema[orders].quality:", "team.members[user:alice@acme.com]: not kept",
-                     "servers[bigquery]", "price:", "status: 'draft' becomes 'active'"):
+    for expected in (
+        "id: '0b7c6c1e-orders' becomes 'sales.orders'",
+        "schema[orders].properties[order_id].primaryKey: True is not kept",
+        "schema[orders].properties[order_id].logicalTypeOptions:",
+        "schema[orders].properties[customer_email].classification: 'sensitive' is not kept",
+        "schema[orders].quality:",
+        "team.members[user:alice@acme.com]: not kept",
+        "servers[bigquery]",
+        "price:",
+        "status: 'draft' becomes 'active'",
+    ):
         assert expected in out, (expected, result.output)
     assert "not expressible in meshform (" in out
 
@@ -207,12 +233,17 @@ def test_refused_import_leaves_nothing_behind(tmp_mesh, tmp_path):
         data["customProperties"] = [{"property": "classification", "value": "restricted"}]  # needs a CMEK key
 
     def files() -> dict:
-        return {p: p.read_bytes() for p in tmp_mesh.rglob("*") if p.is_file() and not p.name.endswith(".odcs.yaml")
-                and ".meshform-cache" not in p.parts}  # the validation cache may grow
+        return {
+            p: p.read_bytes()
+            for p in tmp_mesh.rglob("*")
+            if p.is_file() and not p.name.endswith(".odcs.yaml") and ".meshform-cache" not in p.parts
+        }  # the validation cache may grow
 
     snapshot = files()
     for edit in (bad_partitioning, new_bad_product):
-        result = runner.invoke(app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)])
+        result = runner.invoke(
+            app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)]
+        )
         assert result.exit_code == 1, result.output
         assert "domains/sales.yaml" in result.output and "was left unchanged" in result.output
         assert files() == snapshot
@@ -221,17 +252,33 @@ def test_refused_import_leaves_nothing_behind(tmp_mesh, tmp_path):
 def test_a_foreign_contract(tmp_mesh, tmp_path):
     """A contract another tool wrote: no meshform customProperties, a bare email, hours in days."""
     contract = {
-        "apiVersion": "v3.0.2", "kind": "DataContract", "id": "53581432-6c55-4ba2-a65f-72344a91553a",
-        "name": "Returns", "version": "2.1.0", "status": "active", "domain": "sales",
-        "description": {"purpose": "Every returned article, with the reason the customer gave.", "limitations": "EU only"},
+        "apiVersion": "v3.0.2",
+        "kind": "DataContract",
+        "id": "53581432-6c55-4ba2-a65f-72344a91553a",
+        "name": "Returns",
+        "version": "2.1.0",
+        "status": "active",
+        "domain": "sales",
+        "description": {
+            "purpose": "Every returned article, with the reason the customer gave.",
+            "limitations": "EU only",
+        },
         "team": [{"username": "bob@acme.com", "role": "owner"}],
-        "slaProperties": [{"property": "latency", "value": 1.4, "unit": "d"}, {"property": "frequency", "value": 1, "unit": "d"}],
-        "schema": [{"name": "returns", "properties": [
-            {"name": "return_id", "logicalType": "string", "physicalType": "varchar(36)", "required": True},
-            {"name": "returned_on", "logicalType": "date"},
-            {"name": "amount", "logicalType": "number"},
-            {"name": "tags", "logicalType": "array", "items": {"logicalType": "string"}},
-        ]}],
+        "slaProperties": [
+            {"property": "latency", "value": 1.4, "unit": "d"},
+            {"property": "frequency", "value": 1, "unit": "d"},
+        ],
+        "schema": [
+            {
+                "name": "returns",
+                "properties": [
+                    {"name": "return_id", "logicalType": "string", "physicalType": "varchar(36)", "required": True},
+                    {"name": "returned_on", "logicalType": "date"},
+                    {"name": "amount", "logicalType": "number"},
+                    {"name": "tags", "logicalType": "array", "items": {"logicalType": "string"}},
+                ],
+            }
+        ],
     }
     path = tmp_path / "returns.odcs.yaml"
     path.write_text(yaml.safe_dump(contract))
@@ -250,8 +297,12 @@ def test_a_foreign_contract(tmp_mesh, tmp_path):
     assert "description.limitations: 'EU only' is not kept" in out and "version: '2.1.0' becomes '1.0.0'" in out
     product = validate(tmp_mesh).mesh.product("sales.returns")
     columns = {c.name: (c.type, c.mode) for c in product.dataset.tables[0].columns}
-    assert columns == {"return_id": ("STRING", "REQUIRED"), "returned_on": ("DATE", "NULLABLE"),
-                       "amount": ("FLOAT64", "NULLABLE"), "tags": ("STRING", "REPEATED")}
+    assert columns == {
+        "return_id": ("STRING", "REQUIRED"),
+        "returned_on": ("DATE", "NULLABLE"),
+        "amount": ("FLOAT64", "NULLABLE"),
+        "tags": ("STRING", "REPEATED"),
+    }
     assert (product.refresh, product.freshness_slo_hours, product.owners) == ("daily", 34, ("user:bob@acme.com",))
 
 
@@ -273,11 +324,14 @@ def test_cli_export(tmp_path):
 def test_an_update_keeps_what_contracts_do_not_carry(tmp_mesh, tmp_path):
     """Transformations, quality rules and the freshness measure are meshform's alone: an import
     that updates the product leaves them as the domain file has them."""
+
     def edit(data):
         next(s for s in data["slaProperties"] if s["property"] == "latency")["value"] = 3
 
     before = validate(tmp_mesh).mesh.product("sales.orders")
-    result = runner.invoke(app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)])
+    result = runner.invoke(
+        app, ["contract", "import", str(_changed(tmp_path, edit)), "-d", "sales", "-r", str(tmp_mesh)]
+    )
     assert result.exit_code == 0, result.output
     after = validate(tmp_mesh).mesh.product("sales.orders")
     assert after.freshness_slo_hours == 3

@@ -37,7 +37,9 @@ def _datacontract(repo: Path = REPO) -> Path:
         "contracts were not checked by the peer. Install it in a venv of its own:\n"
         f"    python3 -m venv .venv-datacontract && .venv-datacontract/bin/pip install -r "
         f"{REQUIREMENTS.relative_to(REPO)}\n(or set MESHFORM_DATACONTRACT to a datacontract executable); "
-        "`bash .ci/run` does both.", pytrace=False)
+        "`bash .ci/run` does both.",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +48,9 @@ def peer() -> dict:
     assert files
     python = _datacontract().parent / "python"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATACONTRACT_")}
-    proc = subprocess.run([str(python), str(CHECK), *files], capture_output=True, text=True, cwd=REPO, env=env,
-                          timeout=300)
+    proc = subprocess.run(
+        [str(python), str(CHECK), *files], capture_output=True, text=True, cwd=REPO, env=env, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -78,8 +81,11 @@ def test_what_the_peer_writes_back_imports_as_the_same_product(peer, tmp_path):
 
 def test_missing_datacontract_fails_with_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.delenv("MESHFORM_DATACONTRACT", raising=False)
-    with pytest.raises(pytest.fail.Exception, match=r"datacontract-cli is not installed(.|\n)*pip install -r "
-                                                    r".ci/datacontract-requirements.txt"):
+    with pytest.raises(
+        pytest.fail.Exception,
+        match=r"datacontract-cli is not installed(.|\n)*pip install -r "
+        r".ci/datacontract-requirements.txt",
+    ):
         _datacontract(tmp_path)
     monkeypatch.setenv("MESHFORM_DATACONTRACT", str(tmp_path / "nowhere"))
     with pytest.raises(pytest.fail.Exception, match="MESHFORM_DATACONTRACT="):

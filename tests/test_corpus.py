@@ -50,12 +50,19 @@ def test_malformed_spec_is_reported_precisely(mesh_repo, case):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("name", ["01_not_yaml", "06_python_object_tag", "43_products_is_a_mapping", "47_alias_expansion_bomb"])
+@pytest.mark.parametrize(
+    "name", ["01_not_yaml", "06_python_object_tag", "43_products_is_a_mapping", "47_alias_expansion_bomb"]
+)
 def test_real_process_prints_no_traceback(mesh_repo, name):
     root, expected, _ = _case(mesh_repo, next(c for c in CORPUS if c.stem == name))
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-m", "meshform", "validate", "--root", str(root)],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshform", "validate", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert expected in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -60,11 +60,19 @@ EXPECTED = {
             "data_product_id": "web-orders",
             "display_name": "sales.web_orders",
             "owner_emails": ["orders-team@acme.com"],  # people only: not the pipeline account
-            "access_groups": {"id": "readers", "group_id": "readers",  # a one-item list in the output
-                              "principal": {"google_group": "dp-sales-web_orders-readers@acme.com"}},
+            "access_groups": {
+                "id": "readers",
+                "group_id": "readers",  # a one-item list in the output
+                "principal": {"google_group": "dp-sales-web_orders-readers@acme.com"},
+            },
             "access_approval_config": {"approver_emails": ["sales-data@acme.com", "ana@acme.com"]},
-            "labels": {"product": "web-orders", "classification": "confidential", "status": "active",
-                       "domain": "sales", "mesh": "acme"},
+            "labels": {
+                "product": "web-orders",
+                "classification": "confidential",
+                "status": "active",
+                "domain": "sales",
+                "mesh": "acme",
+            },
             "deletion_policy": "DELETE",
         },
         "data_product_old_orders": {
@@ -83,7 +91,8 @@ EXPECTED = {
             "depends_on": ["google_bigquery_dataset.dataset_web_orders"],
         },
         "data_product_asset_old_orders": {
-            "resource": "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/old_orders"},
+            "resource": "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/old_orders"
+        },
     },
 }
 
@@ -114,6 +123,7 @@ def stacks(mesh, tmp_path_factory) -> dict[str, dict]:
 
 # --- names and text, no jsii -----------------------------------------------------------------
 
+
 def test_names_follow_the_mesh(mesh):
     web, old, raw = mesh.domain("sales").products
     assert dataproducts.data_product_id(web) == "web-orders"
@@ -131,10 +141,19 @@ def test_opt_in_is_off_by_default(tmp_path_factory):
     assert dataproducts.resource_name(mesh, mesh.domain("sales").products[0]) is None
 
 
-@pytest.mark.parametrize("rule", ["group:dp-{domain}-readers@acme.com", "group:dp-{product}@acme.com",
-                                  "user:dp-{domain}-{product}@acme.com", "group:dp-{domain}-{product}-{env}@acme.com"])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "group:dp-{domain}-readers@acme.com",
+        "group:dp-{product}@acme.com",
+        "user:dp-{domain}-{product}@acme.com",
+        "group:dp-{domain}-{product}-{env}@acme.com",
+    ],
+)
 def test_the_naming_rule_must_give_each_product_its_own_group(mesh_repo, rule):
-    mesh_repo("mesh.yaml", (BASE / "mesh.yaml").read_text() + f'\ndata_products: {{enabled: true, access_group: "{rule}"}}\n')
+    mesh_repo(
+        "mesh.yaml", (BASE / "mesh.yaml").read_text() + f'\ndata_products: {{enabled: true, access_group: "{rule}"}}\n'
+    )
     result = validate(mesh_repo.root)
     assert not result.ok
     assert any(f.path[:1] == ("data_products",) for f in result.findings.errors), [str(f) for f in result.findings]
@@ -143,16 +162,33 @@ def test_the_naming_rule_must_give_each_product_its_own_group(mesh_repo, rule):
 def test_subscribe_names_the_data_product(mesh_repo):
     mesh_repo("mesh.yaml", (BASE / "mesh.yaml").read_text() + ENABLED)
     mesh_repo("domains/sales.yaml", DOMAIN)
-    mesh_repo("domains/finance.yaml", "domain: finance\ndescription: Money.\nowners: [group:finance@acme.com]\n"
-                                      "cost_center: cc-2002\nbudget: {amount: 100, currency: EUR}\n")
-    result = CliRunner().invoke(app, ["subscribe", "sales.web_orders", "--as", "finance", "--purpose",
-                                      "Revenue reports per week.", "--root", str(mesh_repo.root)])
+    mesh_repo(
+        "domains/finance.yaml",
+        "domain: finance\ndescription: Money.\nowners: [group:finance@acme.com]\n"
+        "cost_center: cc-2002\nbudget: {amount: 100, currency: EUR}\n",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "subscribe",
+            "sales.web_orders",
+            "--as",
+            "finance",
+            "--purpose",
+            "Revenue reports per week.",
+            "--root",
+            str(mesh_repo.root),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert "sales.web_orders is the Dataplex data product projects/acme-dm-sales/locations/eu/dataProducts/web-orders" \
+    assert (
+        "sales.web_orders is the Dataplex data product projects/acme-dm-sales/locations/eu/dataProducts/web-orders"
         in " ".join(result.output.split())
+    )
 
 
 # --- rendered --------------------------------------------------------------------------------
+
 
 @pytest.mark.synth
 def test_data_products_render_as_expected(stacks):
@@ -164,7 +200,9 @@ def test_data_products_render_as_expected(stacks):
             assert _subset(subset, actual), f"{rtype}.{name} = {actual}"
     # one asset per dataset: none for the storage-only product (Dataplex takes BigQuery assets only)
     assert sorted(resources["google_dataplex_data_product_data_asset"]) == [
-        "data_product_asset_old_orders", "data_product_asset_web_orders"]
+        "data_product_asset_old_orders",
+        "data_product_asset_web_orders",
+    ]
 
 
 @pytest.mark.synth
@@ -186,7 +224,9 @@ def test_a_decommissioned_product_is_marked_and_takes_no_requests(stacks):
 @pytest.mark.synth
 def test_the_stack_keeps_google_s_constraints_and_the_apply_order(stacks):
     assert [v.format() for v in constraints.check_stacks(stacks)] == []
-    assert [str(f) for f in simulate(stacks) if "dataplex_data_product" in str(f)] == []  # only sales is synthesized here
+    assert [
+        str(f) for f in simulate(stacks) if "dataplex_data_product" in str(f)
+    ] == []  # only sales is synthesized here
 
 
 @pytest.mark.synth

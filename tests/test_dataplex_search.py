@@ -30,9 +30,16 @@ def entry(domain: str, product: str, classification: str, owners: str, status: s
         "aspects": {
             ASPECT_KEY: {
                 "aspectType": "projects/123456789/locations/global/aspectTypes/data-product",
-                "data": {"domain": domain, "product": product, "description": f"The {product} of {domain}.",
-                         "owners": owners, "classification": classification, "refresh": "daily",
-                         "freshness_slo_hours": 26, "status": status},
+                "data": {
+                    "domain": domain,
+                    "product": product,
+                    "description": f"The {product} of {domain}.",
+                    "owners": owners,
+                    "classification": classification,
+                    "refresh": "daily",
+                    "freshness_slo_hours": 26,
+                    "status": status,
+                },
             },
             # Another aspect on the same entry: ignored.
             "655216118709.global.bigquery-dataset": {"aspectType": "x/aspectTypes/bigquery-dataset", "data": {"k": 1}},
@@ -41,10 +48,26 @@ def entry(domain: str, product: str, classification: str, owners: str, status: s
 
 
 PAGES = {
-    "": {"results": [{"linkedResource": "//bigquery/orders", "dataplexEntry": entry("sales", "orders", "confidential", "group:sales-data@acme.com")},
-                     {"linkedResource": "//bigquery/other", "dataplexEntry": {"name": "no aspect", "aspects": {}}}],
-         "nextPageToken": "page-2", "totalSize": 3},
-    "page-2": {"results": [{"dataplexEntry": entry("finance", "payments", "restricted", "group:finance-data@acme.com, user:cfo@acme.com")}]},
+    "": {
+        "results": [
+            {
+                "linkedResource": "//bigquery/orders",
+                "dataplexEntry": entry("sales", "orders", "confidential", "group:sales-data@acme.com"),
+            },
+            {"linkedResource": "//bigquery/other", "dataplexEntry": {"name": "no aspect", "aspects": {}}},
+        ],
+        "nextPageToken": "page-2",
+        "totalSize": 3,
+    },
+    "page-2": {
+        "results": [
+            {
+                "dataplexEntry": entry(
+                    "finance", "payments", "restricted", "group:finance-data@acme.com, user:cfo@acme.com"
+                )
+            }
+        ]
+    },
 }
 
 
@@ -56,18 +79,27 @@ def data_product(project: str, id_: str, description: str, status: str = "active
         "description": description + "\n\nAccess is granted by a reviewed pull request, not by this console: ...",
         "ownerEmails": ["sales-data@acme.com"],
         "labels": {"classification": "internal", "status": status, **labels},
-        "accessGroups": {"readers": {"id": "readers", "groupId": "readers", "displayName": "Readers",
-                                     "principal": {"googleGroup": f"dp-{id_}-readers@acme.com"}}},
+        "accessGroups": {
+            "readers": {
+                "id": "readers",
+                "groupId": "readers",
+                "displayName": "Readers",
+                "principal": {"googleGroup": f"dp-{id_}-readers@acme.com"},
+            }
+        },
     }
 
 
 DATA_PRODUCTS = {
-    "acme-dm-sales": {"dataProducts": [
-        data_product("acme-dm-sales", "orders", "One row per confirmed web-shop order."),  # also found by search
-        data_product("acme-dm-sales", "daily-revenue", "[DEPRECATED] Net revenue per day and country.",
-                     status="deprecated"),
-        data_product("acme-dm-sales", "shadow-copy", "Revenue copied by hand; not the mesh's."),  # not a product
-    ]},
+    "acme-dm-sales": {
+        "dataProducts": [
+            data_product("acme-dm-sales", "orders", "One row per confirmed web-shop order."),  # also found by search
+            data_product(
+                "acme-dm-sales", "daily-revenue", "[DEPRECATED] Net revenue per day and country.", status="deprecated"
+            ),
+            data_product("acme-dm-sales", "shadow-copy", "Revenue copied by hand; not the mesh's."),  # not a product
+        ]
+    },
 }
 
 
@@ -81,7 +113,16 @@ class DataplexHandler(BaseHTTPRequestHandler):
         params = {k: v[0] for k, v in parse_qs(query).items()}
         type(self).requests.append((path, params, self.headers.get("Authorization")))
         if type(self).fail_with:
-            self._send(type(self).fail_with, {"error": {"code": type(self).fail_with, "message": "Permission denied on resource project acme-dm-governance.", "status": "PERMISSION_DENIED"}})
+            self._send(
+                type(self).fail_with,
+                {
+                    "error": {
+                        "code": type(self).fail_with,
+                        "message": "Permission denied on resource project acme-dm-governance.",
+                        "status": "PERMISSION_DENIED",
+                    }
+                },
+            )
         elif path == "/v1/projects/acme-dm-governance/locations/global:searchEntries":
             self._send(200, PAGES[params.get("pageToken", "")])
         else:
@@ -93,7 +134,10 @@ class DataplexHandler(BaseHTTPRequestHandler):
         type(self).requests.append((path, params, self.headers.get("Authorization")))
         project = path.split("/")[3] if path.count("/") >= 3 else ""
         if type(self).fail_with:
-            self._send(type(self).fail_with, {"error": {"code": type(self).fail_with, "message": "Internal error.", "status": "INTERNAL"}})
+            self._send(
+                type(self).fail_with,
+                {"error": {"code": type(self).fail_with, "message": "Internal error.", "status": "INTERNAL"}},
+            )
         elif path != f"/v1/projects/{project}/locations/-/dataProducts":
             self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
         elif project == "acme-dm-finance":  # a project the caller may not list: skipped, not fatal
@@ -125,8 +169,10 @@ def dataplex():
 
 
 def test_the_query_keeps_to_the_mesh_s_aspect_and_any_word():
-    assert catalog_query("acme-dm-governance", "I need order data") == \
-        "aspect:acme-dm-governance.global.data-product AND (order)"
+    assert (
+        catalog_query("acme-dm-governance", "I need order data")
+        == "aspect:acme-dm-governance.global.data-product AND (order)"
+    )
     assert catalog_query("acme-dm-governance", "") == "aspect:acme-dm-governance.global.data-product"
 
 
@@ -151,8 +197,21 @@ def test_filters_apply_to_catalog_hits(dataplex):
 
 def test_the_cli_prints_the_same_table_from_the_catalog(dataplex):
     endpoint, _ = dataplex
-    result = CliRunner().invoke(app, ["discover", "orders", "--backend", "dataplex", "--endpoint", endpoint,
-                                      "--format", "json", "--root", str(REPO)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "discover",
+            "orders",
+            "--backend",
+            "dataplex",
+            "--endpoint",
+            endpoint,
+            "--format",
+            "json",
+            "--root",
+            str(REPO),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert [h["key"] for h in json.loads(result.output)] == ["sales.orders", "finance.payments"]
 
@@ -160,7 +219,9 @@ def test_the_cli_prints_the_same_table_from_the_catalog(dataplex):
 def test_an_api_error_is_a_message_and_exit_4(dataplex):
     endpoint, handler = dataplex
     handler.fail_with = 403
-    result = CliRunner().invoke(app, ["discover", "orders", "--backend", "dataplex", "--endpoint", endpoint, "--root", str(REPO)])
+    result = CliRunner().invoke(
+        app, ["discover", "orders", "--backend", "dataplex", "--endpoint", endpoint, "--root", str(REPO)]
+    )
     assert result.exit_code == 4
     assert "Dataplex search failed: 403 Permission denied on resource project acme-dm-governance." in result.output
     assert "Traceback" not in result.output
@@ -170,8 +231,9 @@ def test_an_unreachable_catalog_is_a_message_and_exit_4(dataplex):
     closed = ThreadingHTTPServer(("127.0.0.1", 0), DataplexHandler)
     port = closed.server_address[1]
     closed.server_close()  # nothing listens there any more
-    result = CliRunner().invoke(app, ["discover", "--backend", "dataplex", "--endpoint", f"http://127.0.0.1:{port}",
-                                      "--root", str(REPO)])
+    result = CliRunner().invoke(
+        app, ["discover", "--backend", "dataplex", "--endpoint", f"http://127.0.0.1:{port}", "--root", str(REPO)]
+    )
     assert result.exit_code == 4 and "cannot reach Dataplex: ConnectionError" in result.output
     assert "Traceback" not in result.output
 
@@ -184,7 +246,8 @@ def test_data_products_are_listed_per_domain_project_and_matched(dataplex):
     client = catalog_client(endpoint, "DataProductServiceClient")
     hits = search_data_products(client, MESH, "revenue", Filters(include_decommissioned=True))
     assert [(h.key, h.status, h.description) for h in hits] == [
-        ("sales.daily_revenue", "deprecated", "Net revenue per day and country.")]  # shadow-copy is not the mesh's
+        ("sales.daily_revenue", "deprecated", "Net revenue per day and country.")
+    ]  # shadow-copy is not the mesh's
     assert hits[0].owners == ("sales-data@acme.com",) and hits[0].refresh == "daily"  # refresh: from the spec
     paths = [path for path, _, _ in handler.requests]
     assert paths == [f"/v1/projects/{d.project_id}/locations/-/dataProducts" for d in MESH.domains]

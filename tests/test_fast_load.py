@@ -47,12 +47,65 @@ def assert_same(text: str) -> None:
 
 # Plain scalars whose meaning differs between YAML 1.1 and 1.2, or between parsers.
 TRICKY = [
-    "no", "yes", "No", "off", "on", "y", "n", "true", "True", "TRUE", "false", "null", "Null", "~",
-    "012", "0o12", "0x1F", "0b101", "1_000", "+1", "-0", "1:30", "190:20:30", "1e3", "1.5", "-.5", ".inf",
-    "-.Inf", ".nan", "2024-01-02", "2024-02-30", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43",
-    "99999999999999999999999999999999999999999999999999999999999999999999999999999999999", "=", "<<",
-    "'quoted'", '"double\\tquoted"', "'it''s'", "\"\"", "''", "é café", "a#b", "a #comment", "@at", "`tick`",
-    "!!str 3", "!!int '7'", "!foo x", "&a anchored", "*a", "- x", "? q", "a: b", "{", "]", "%x", "|-", ">",
+    "no",
+    "yes",
+    "No",
+    "off",
+    "on",
+    "y",
+    "n",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "null",
+    "Null",
+    "~",
+    "012",
+    "0o12",
+    "0x1F",
+    "0b101",
+    "1_000",
+    "+1",
+    "-0",
+    "1:30",
+    "190:20:30",
+    "1e3",
+    "1.5",
+    "-.5",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "2024-01-02",
+    "2024-02-30",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43",
+    "99999999999999999999999999999999999999999999999999999999999999999999999999999999999",
+    "=",
+    "<<",
+    "'quoted'",
+    '"double\\tquoted"',
+    "'it''s'",
+    '""',
+    "''",
+    "é café",
+    "a#b",
+    "a #comment",
+    "@at",
+    "`tick`",
+    "!!str 3",
+    "!!int '7'",
+    "!foo x",
+    "&a anchored",
+    "*a",
+    "- x",
+    "? q",
+    "a: b",
+    "{",
+    "]",
+    "%x",
+    "|-",
+    ">",
 ]
 WORD = st.text(st.sampled_from("abcxyz019-_./@ :#'\"é"), min_size=0, max_size=12)
 
@@ -68,11 +121,13 @@ def _quote(word: str, style: str) -> str:
 SCALAR = st.one_of(
     st.sampled_from(TRICKY),
     st.builds(_quote, WORD, st.sampled_from(["plain", "single", "double"])),
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
     st.floats(allow_nan=True).map(repr),
 )
-KEY = st.one_of(st.sampled_from(["a", "b", "name", "no", "1", "<<", "~", "'q'", "\"k\"", "x y", "? c", "[a]", "{b: 1}"]),
-                WORD.filter(lambda w: w.strip() and ":" not in w and "#" not in w))
+KEY = st.one_of(
+    st.sampled_from(["a", "b", "name", "no", "1", "<<", "~", "'q'", '"k"', "x y", "? c", "[a]", "{b: 1}"]),
+    WORD.filter(lambda w: w.strip() and ":" not in w and "#" not in w),
+)
 TREE = st.recursive(
     SCALAR,
     lambda children: st.one_of(
@@ -101,8 +156,13 @@ def _block(node, indent: int, draw) -> list[str]:
                 lines.append(f"{pad}{key}: {_flow(value)}" + draw(st.sampled_from(["", "  # note", " #"])))
             else:
                 lines.append(f"{pad}{key}:")
-                lines += _block(value, indent + draw(st.sampled_from([0, 2, 4])) if isinstance(value, list)
-                                else indent + draw(st.sampled_from([1, 2, 4])), draw)
+                lines += _block(
+                    value,
+                    indent + draw(st.sampled_from([0, 2, 4]))
+                    if isinstance(value, list)
+                    else indent + draw(st.sampled_from([1, 2, 4])),
+                    draw,
+                )
             if draw(st.integers(0, 9)) == 0:
                 lines.append(draw(st.sampled_from(["", "# a comment", "   "])))
         return lines
@@ -135,13 +195,21 @@ MUTATIONS = st.sampled_from(list(":-?[]{},#&*!|>'\"%@` \n\t\r\\é\x85\u2028x0~")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.sampled_from(EXAMPLES), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 2), MUTATIONS), min_size=1, max_size=4))
+@given(
+    st.sampled_from(EXAMPLES),
+    st.lists(st.tuples(st.floats(0, 1), st.integers(0, 2), MUTATIONS), min_size=1, max_size=4),
+)
 def test_mutated_example_files_give_what_ruamel_gives(path, edits):
     text = path.read_text(encoding="utf-8")
     for where, action, char in edits:
         at = int(where * len(text))
-        text = (text[:at] + char + text[at:] if action == 0 else text[:at] + text[at + 1:] if action == 1
-                else text[:at] + char + text[at + 1:])
+        text = (
+            text[:at] + char + text[at:]
+            if action == 0
+            else text[:at] + text[at + 1 :]
+            if action == 1
+            else text[:at] + char + text[at + 1 :]
+        )
     assert_same(text)
 
 
@@ -150,23 +218,26 @@ def test_example_mesh_and_malformed_corpus_give_what_ruamel_gives(path):
     assert_same(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("text", [
-    "a: no\nb: 012\nc: 1:30\nd: 0o17\ne: 2024-01-02\nf: ~\n",
-    "a: 1\na: 2\n",
-    "base: &b {x: 1}\nother:\n  <<: *b\n",
-    "a: !!python/object/apply:os.system [ls]\n",
-    "a: ! x\n",
-    "a: !!str 3\n",
-    "a:\nb: [1, , 2]\n",
-    "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\nl1: &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]\n",
-    "a: " + "[" * 40 + "]" * 40 + "\n",
-    "a: 2024-02-30\n",
-    "a: " + "9" * 5000 + "\n",
-    "%YAML 1.1\n---\na: no\n",
-    "a:\tb\n",
-    "a: 1\r\nb: 2\r\n",
-    "a: é\u2028b\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: no\nb: 012\nc: 1:30\nd: 0o17\ne: 2024-01-02\nf: ~\n",
+        "a: 1\na: 2\n",
+        "base: &b {x: 1}\nother:\n  <<: *b\n",
+        "a: !!python/object/apply:os.system [ls]\n",
+        "a: ! x\n",
+        "a: !!str 3\n",
+        "a:\nb: [1, , 2]\n",
+        "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\nl1: &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]\n",
+        "a: " + "[" * 40 + "]" * 40 + "\n",
+        "a: 2024-02-30\n",
+        "a: " + "9" * 5000 + "\n",
+        "%YAML 1.1\n---\na: no\n",
+        "a:\tb\n",
+        "a: 1\r\nb: 2\r\n",
+        "a: é\u2028b\n",
+    ],
+)
 def test_known_differences_between_yaml_versions_and_parsers(text):
     assert_same(text)
 

@@ -41,12 +41,18 @@ def test_a_subscription_to_a_domain_that_does_not_exist_is_still_an_error(exampl
     assert "subscriptions/sales/marketing.yaml" in files
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("classification: confidential", "classification: confidental", "did you mean 'confidential'?"),
-    ("type: TIMESTAMP, mode: REQUIRED}", "type: TIMESTAMPS, mode: REQUIRED}", "did you mean 'TIMESTAMP'?"),
-    ("partitioning: {column: ordered_at, granularity: DAY}", "partitioning: {column: ordered, granularity: DAY}",
-     "did you mean 'ordered_at'?"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("classification: confidential", "classification: confidental", "did you mean 'confidential'?"),
+        ("type: TIMESTAMP, mode: REQUIRED}", "type: TIMESTAMPS, mode: REQUIRED}", "did you mean 'TIMESTAMP'?"),
+        (
+            "partitioning: {column: ordered_at, granularity: DAY}",
+            "partitioning: {column: ordered, granularity: DAY}",
+            "did you mean 'ordered_at'?",
+        ),
+    ],
+)
 def test_did_you_mean_for_values_too(example, old, new, expected):
     sales = example / "domains/sales.yaml"
     assert old in sales.read_text()
@@ -57,7 +63,9 @@ def test_did_you_mean_for_values_too(example, old, new, expected):
 
 def test_a_misspelled_key_is_one_error(example):
     sales = example / "domains/sales.yaml"
-    sales.write_text(sales.read_text().replace("    classification: confidential", "    clasification: confidential", 1))
+    sales.write_text(
+        sales.read_text().replace("    classification: confidential", "    clasification: confidential", 1)
+    )
     [finding] = validate(example).findings.errors
     assert finding.message == "unknown key 'clasification'; did you mean 'classification'?"
 
@@ -71,8 +79,16 @@ def _subscribe(root, *args):
 
 
 def test_subscribe_refuses_an_expiry_in_the_past_and_writes_nothing(example):
-    result = _subscribe(example, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.",
-                        "--expires", "2020-01-31")
+    result = _subscribe(
+        example,
+        "sales.daily_revenue",
+        "--as",
+        "logistics",
+        "--purpose",
+        "Plan capacity per day.",
+        "--expires",
+        "2020-01-31",
+    )
     assert result.exit_code == 2 and "is not in the future" in result.output
     assert not (example / "subscriptions/sales/logistics.yaml").exists()
 
@@ -92,8 +108,17 @@ def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
     target = tmp_path / "new"
     result = CliRunner().invoke(app, ["init", str(target), "--name", "demo", "--prefix", "demo-dm"])
     assert result.exit_code == 0, result.output
-    for relative in ("mesh.yaml", "domains", "subscriptions", ".gitignore", ".pre-commit-config.yaml", "README.md",
-                     ".github/CODEOWNERS", "schemas/domain.schema.json", *(f".github/workflows/{w}" for w in WORKFLOWS)):
+    for relative in (
+        "mesh.yaml",
+        "domains",
+        "subscriptions",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        "README.md",
+        ".github/CODEOWNERS",
+        "schemas/domain.schema.json",
+        *(f".github/workflows/{w}" for w in WORKFLOWS),
+    ):
         assert (target / relative).exists(), relative
     mesh_yaml = (target / "mesh.yaml").read_text()
     keys = [line for line in mesh_yaml.splitlines() if line and not line.startswith((" ", "#"))]
@@ -101,7 +126,12 @@ def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
     assert validate(target).ok
     runner = CliRunner()
     assert runner.invoke(app, ["codeowners", "--check", "--root", str(target)]).exit_code == 0
-    assert runner.invoke(app, ["new-domain", "sales", "--owner", "group:sales@example.com", "--root", str(target)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["new-domain", "sales", "--owner", "group:sales@example.com", "--root", str(target)]
+        ).exit_code
+        == 0
+    )
     assert validate(target).ok
     pinned = (target / ".github/workflows/meshform-pr.yaml").read_text()
     assert 'MESHFORM: "meshform==' in pinned and 'MESHFORM: "."' not in pinned
@@ -159,14 +189,26 @@ def test_add_product_keeps_comments_and_validates(example):
     from meshform.cli import app
 
     before = (example / "domains/sales.yaml").read_text()
-    result = CliRunner().invoke(app, ["add-product", "sales", "returns", "--description",
-                                      "Returned orders, one row per returned article and reason.", "--root", str(example)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "add-product",
+            "sales",
+            "returns",
+            "--description",
+            "Returned orders, one row per returned article and reason.",
+            "--root",
+            str(example),
+        ],
+    )
     assert result.exit_code == 0, result.output
     after = (example / "domains/sales.yaml").read_text()
     assert after.startswith(before.split("products:")[0])  # header comments and layout kept
     assert "added by `meshform add-product`" in after
     assert [p.name for p in validate(example).mesh.domain("sales").products][-1] == "returns"
-    short = CliRunner().invoke(app, ["add-product", "sales", "refunds", "--description", "Refunds.", "--root", str(example)])
+    short = CliRunner().invoke(
+        app, ["add-product", "sales", "refunds", "--description", "Refunds.", "--root", str(example)]
+    )
     assert short.exit_code == 1 and (example / "domains/sales.yaml").read_text() == after  # refused: nothing changed
 
 

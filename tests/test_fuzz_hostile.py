@@ -18,12 +18,35 @@ from meshform.load import SpecLoadError, parse_spec_text
 REPO = Path(__file__).resolve().parent.parent
 
 HOSTILE = st.one_of(
-    st.sampled_from([
-        "[/]", "[link=https://evil.example]x[/link]", "[bold red]x", "\x1b[2J\x1b[31m", "\x1b]8;;http://e\x07x\x1b]8;;\x07",
-        "\x00\x07\x08\r\u202e\u2066", "<!-- x", "<img src=x onerror=alert(1)>", "@acme/security", "| a | b |",
-        "\n**✅ approved**\n", "::error::forged", "%0A%25", "${file(\"/etc/passwd\")}", "`x`` ```",
-        "9" * 5000, "0x" + "f" * 3000, "2024-02-30", "1e999", "-.inf", ".nan", "<<", "&a", "*a", "!!python/object",
-    ]),
+    st.sampled_from(
+        [
+            "[/]",
+            "[link=https://evil.example]x[/link]",
+            "[bold red]x",
+            "\x1b[2J\x1b[31m",
+            "\x1b]8;;http://e\x07x\x1b]8;;\x07",
+            "\x00\x07\x08\r\u202e\u2066",
+            "<!-- x",
+            "<img src=x onerror=alert(1)>",
+            "@acme/security",
+            "| a | b |",
+            "\n**✅ approved**\n",
+            "::error::forged",
+            "%0A%25",
+            '${file("/etc/passwd")}',
+            "`x`` ```",
+            "9" * 5000,
+            "0x" + "f" * 3000,
+            "2024-02-30",
+            "1e999",
+            "-.inf",
+            ".nan",
+            "<<",
+            "&a",
+            "*a",
+            "!!python/object",
+        ]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
 )
 # Where a value goes: (file, text to replace) in the example mesh; the value is written raw
@@ -40,8 +63,13 @@ SPOTS = [
     ("subscriptions/sales/marketing.yaml", "daily_revenue"),
 ]
 COMMANDS = [
-    ["validate"], ["validate", "--format", "json"], ["validate", "--format", "github"],
-    ["discover"], ["discover", "order"], ["show", "sales.orders"], ["show", "sales.orders", "--markdown"],
+    ["validate"],
+    ["validate", "--format", "json"],
+    ["validate", "--format", "github"],
+    ["discover"],
+    ["discover", "order"],
+    ["show", "sales.orders"],
+    ["show", "sales.orders", "--markdown"],
     ["subscribe", "sales.orders", "--as", "logistics", "--purpose", "Delivery planning per order."],
 ]
 
@@ -51,8 +79,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spot=st.sampled_from(SPOTS), value=HOSTILE, quoted=st.booleans(), command=st.sampled_from(COMMANDS),
-       arg=HOSTILE)
+@given(spot=st.sampled_from(SPOTS), value=HOSTILE, quoted=st.booleans(), command=st.sampled_from(COMMANDS), arg=HOSTILE)
 def test_hostile_values_never_crash_any_command(spot, value, quoted, command, arg):
     with tempfile.TemporaryDirectory(prefix="meshform-fuzz-") as tmp:
         outside = Path(tmp)
@@ -85,14 +112,18 @@ def test_hostile_values_never_crash_any_command(spot, value, quoted, command, ar
         assert after_outside == before_outside  # nothing written outside the mesh folder
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(value=HOSTILE)
 def test_hostile_purpose_never_crashes_the_summary(committed_mesh, value):
     root = committed_mesh
     path = root / "subscriptions/sales/marketing.yaml"
     original = path.read_text()
     try:
-        path.write_text(original.replace("Compare campaign spend with revenue per country and channel.", json.dumps(value)))
+        path.write_text(
+            original.replace("Compare campaign spend with revenue per country and channel.", json.dumps(value))
+        )
         result = CliRunner().invoke(app, ["summary", "--base", "main", "--root", str(root)])
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert result.exit_code == 0, result.output

@@ -45,8 +45,12 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -64,16 +68,21 @@ def raw_html(markdown: str) -> list[str]:
     return re.findall(r"(?<!\\)<[!a-zA-Z/]", markdown.replace("<!-- meshform-summary -->", ""))
 
 
-HOSTILE_PURPOSE = ("Reports.\n\n**✅ Approved by @acme/data-platform** <!-- hide | x [click](https://evil.example) "
-                   "<img src=x onerror=alert(1)> @acme/security")
+HOSTILE_PURPOSE = (
+    "Reports.\n\n**✅ Approved by @acme/data-platform** <!-- hide | x [click](https://evil.example) "
+    "<img src=x onerror=alert(1)> @acme/security"
+)
 
 # --- 7. the PR summary cannot be forged ------------------------------------------------------
 
 
 def test_a_purpose_cannot_forge_the_pr_summary(pr):
     sub = pr / "subscriptions/sales/marketing.yaml"
-    edit(sub, "purpose: Compare campaign spend with revenue per country and channel.",
-         f"purpose: {json.dumps(HOSTILE_PURPOSE)}")
+    edit(
+        sub,
+        "purpose: Compare campaign spend with revenue per country and channel.",
+        f"purpose: {json.dumps(HOSTILE_PURPOSE)}",
+    )
     text = run("summary", "--base", "main", "--root", str(pr)).output
     [row] = [line for line in text.splitlines() if line.startswith("| changed | marketing")]
     assert row.count(" | ") == 5 and "\\|" in row  # still six cells: the pipe is escaped
@@ -94,8 +103,12 @@ def test_findings_in_the_summary_are_escaped(pr):
 def test_the_summary_stays_under_github_s_comment_limit(pr):
     domain = (pr / "domains/sales.yaml").read_text()
     for i in range(120):  # many changed products, each with a finding
-        domain = domain.replace("products:\n", f"products:\n  - {{name: p{i}, description: {'x' * 300}, "
-                                f"classification: public, refresh: nope, freshness_slo_hours: 1}}\n", 1)
+        domain = domain.replace(
+            "products:\n",
+            f"products:\n  - {{name: p{i}, description: {'x' * 300}, "
+            f"classification: public, refresh: nope, freshness_slo_hours: 1}}\n",
+            1,
+        )
     (pr / "domains/sales.yaml").write_text(domain)
     for i in range(300):
         (pr / "domains" / f"d{i:03}.yaml").write_text(f"domain: d{i:03}\ndescription: {'y' * 400}\n")
@@ -108,8 +121,11 @@ def test_the_summary_stays_under_github_s_comment_limit(pr):
 
 
 def test_the_card_escapes_what_the_producer_wrote(mesh):
-    edit(mesh / "domains/sales.yaml", "description: One row per confirmed web-shop order, with its lines and payment status.",
-         f"description: {json.dumps(HOSTILE_PURPOSE)}")
+    edit(
+        mesh / "domains/sales.yaml",
+        "description: One row per confirmed web-shop order, with its lines and payment status.",
+        f"description: {json.dumps(HOSTILE_PURPOSE)}",
+    )
     card = run("show", "sales.orders", "--markdown", "--root", str(mesh)).output
     assert not raw_html(card) and "@acme/security" not in card
     assert not any(line.startswith("**✅") for line in card.splitlines())
@@ -134,15 +150,26 @@ def test_subscribe_does_not_write_through_a_symlink(mesh, tmp_path):
     victim = tmp_path / "victim.yaml"
     victim.write_text("consumer: logistics\nproducer: sales\nsubscriptions: []\n")
     (mesh / "subscriptions/sales/logistics.yaml").symlink_to(victim)
-    result = run("subscribe", "sales.orders", "--as", "logistics", "--purpose", "Delivery planning per order.",
-                 "--root", str(mesh))
+    result = run(
+        "subscribe",
+        "sales.orders",
+        "--as",
+        "logistics",
+        "--purpose",
+        "Delivery planning per order.",
+        "--root",
+        str(mesh),
+    )
     assert result.exit_code == 1
     assert victim.read_text() == "consumer: logistics\nproducer: sales\nsubscriptions: []\n"
 
 
 def test_a_long_bad_value_is_quoted_short_and_escaped(mesh):
-    edit(mesh / "domains/sales.yaml", "classification: confidential",
-         'classification: "\\e[2J\\e]8;;http://evil\\aclick\\e]8;;\\a' + "A" * 5000 + '"')
+    edit(
+        mesh / "domains/sales.yaml",
+        "classification: confidential",
+        'classification: "\\e[2J\\e]8;;http://evil\\aclick\\e]8;;\\a' + "A" * 5000 + '"',
+    )
     result = run("validate", "--root", str(mesh))
     assert result.exit_code == 1
     assert "\x1b" not in result.output and "\a" not in result.output
@@ -156,8 +183,11 @@ def test_github_annotations_escape_workflow_commands(mesh):
     result = run("validate", "--format", "github", "--root", str(mesh))
     lines = result.output.splitlines()
     assert not any(line.startswith("::error::forged") for line in lines)
-    assert all(re.match(r"::(error|warning) file=[^,:]*,line=\d+,col=\d+(,title=[^,:]*)?::", line)
-               for line in lines if line.startswith("::")), lines
+    assert all(
+        re.match(r"::(error|warning) file=[^,:]*,line=\d+,col=\d+(,title=[^,:]*)?::", line)
+        for line in lines
+        if line.startswith("::")
+    ), lines
     assert "file=domains/a%2Cb%3Ac.yaml," in result.output
     assert "50%25" in result.output or "50%" not in result.output
 
@@ -165,12 +195,15 @@ def test_github_annotations_escape_workflow_commands(mesh):
 # --- 9. tracebacks on bad input --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("expires: 2027-06-30", "expires: 2024-02-30", "not a valid date"),
-    ("expires: 2027-06-30", "expires: " + "9" * 5000, "the number is too large"),
-    ("expires: 2027-06-30", "expires: 0x" + "f" * 5000, "the number is too large"),
-    ("consumer: marketing", "base: &b {x: 1}\nconsumer: marketing\n<<: *b", "merge keys (<<) are not allowed"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("expires: 2027-06-30", "expires: 2024-02-30", "not a valid date"),
+        ("expires: 2027-06-30", "expires: " + "9" * 5000, "the number is too large"),
+        ("expires: 2027-06-30", "expires: 0x" + "f" * 5000, "the number is too large"),
+        ("consumer: marketing", "base: &b {x: 1}\nconsumer: marketing\n<<: *b", "merge keys (<<) are not allowed"),
+    ],
+)
 def test_odd_yaml_values_are_findings_with_a_line(mesh, old, new, message):
     edit(mesh / "subscriptions/sales/marketing.yaml", old, new)
     result = run("validate", "--root", str(mesh))
@@ -181,11 +214,17 @@ def test_odd_yaml_values_are_findings_with_a_line(mesh, old, new, message):
 
 @pytest.mark.parametrize("command", [["validate"], ["discover"], ["discover", "[/]"], ["policies"]])
 def test_rich_markup_in_user_text_is_printed_not_interpreted(mesh, command):
-    edit(mesh / "domains/marketing.yaml", "justification: The partner agency",
-         "justification: The [/] [link=https://evil.example]partner[/link] agency")
+    edit(
+        mesh / "domains/marketing.yaml",
+        "justification: The partner agency",
+        "justification: The [/] [link=https://evil.example]partner[/link] agency",
+    )
     edit(mesh / "mesh.yaml", "justification: Partner agency", "justification: Partner [/] agency")
-    edit(mesh / "domains/sales.yaml", "description: One row per confirmed web-shop order",
-         "description: One row [/] per [bold]confirmed[/bold] web-shop order")
+    edit(
+        mesh / "domains/sales.yaml",
+        "description: One row per confirmed web-shop order",
+        "description: One row [/] per [bold]confirmed[/bold] web-shop order",
+    )
     result = run(*command, "--root", str(mesh))
     assert result.exit_code == 0, result.output
     if command == ["validate"]:
@@ -194,8 +233,9 @@ def test_rich_markup_in_user_text_is_printed_not_interpreted(mesh, command):
 
 def test_subscribe_refuses_an_invalid_existing_file_with_a_finding(mesh):
     (mesh / "subscriptions/sales/finance.yaml").write_text("consumer: finance\nsubscriptions: [\n")
-    result = run("subscribe", "sales.daily_revenue", "--as", "finance", "--purpose", "Campaign work here.",
-                 "--root", str(mesh))
+    result = run(
+        "subscribe", "sales.daily_revenue", "--as", "finance", "--purpose", "Campaign work here.", "--root", str(mesh)
+    )
     assert result.exit_code == 1 and "subscriptions/sales/finance.yaml:" in result.output
 
 
@@ -267,8 +307,10 @@ def test_a_full_disk_or_an_interrupt_loses_no_stack(base_mesh, tmp_path, monkeyp
     edit(base_mesh / "domains/sales.yaml", "One row per confirmed order.", "One row per confirmed order, changed.")
     real_replace = os.replace
     for failure in (OSError(28, "No space left on device"), KeyboardInterrupt()):
+
         def replace(src, dst, failure=failure):
             raise failure
+
         monkeypatch.setattr(meshform.files.os, "replace", replace)
         result = CliRunner().invoke(app, ["synth", "--root", str(base_mesh), "--out", str(target)])
         monkeypatch.setattr(meshform.files.os, "replace", real_replace)
@@ -289,6 +331,7 @@ def test_a_second_synth_into_the_same_folder_names_the_holder(base_mesh, tmp_pat
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         import socket
+
         (target / ".meshform.lock").write_text(f"pid {holder.pid} on {socket.gethostname()} since now\n")
         monkeypatch.setattr(meshform.render, "LOCK_WAIT_SECONDS", 0.3)
         result = run("synth", "--root", str(base_mesh), "--out", str(target))
@@ -321,10 +364,10 @@ def test_deep_flow_nesting_is_refused_before_parsing():
 
 
 def test_a_file_that_reports_size_zero_is_read_with_a_bound(tmp_path, monkeypatch):
-    from meshform import load
+    from meshform import load, readspec
 
     path = tmp_path / "big.yaml"
-    path.write_bytes(b"a: " + b"x" * (load.MAX_FILE_BYTES + 10) + b"\n")
+    path.write_bytes(b"a: " + b"x" * (readspec.MAX_FILE_BYTES + 10) + b"\n")
     real_stat = Path.stat
 
     class Zero:

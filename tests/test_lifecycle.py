@@ -84,7 +84,10 @@ def test_the_decommission_path_deletes_only_what_the_platform_released(applied):
 
     # 2. the platform releases it: protection is lifted in the committed output
     mesh = applied / "mesh.yaml"
-    mesh.write_text(mesh.read_text() + "allow_deletion:\n  - {domain: sales, product: orders, justification: Replaced by orders_v2 in 2026.}\n")
+    mesh.write_text(
+        mesh.read_text()
+        + "allow_deletion:\n  - {domain: sales, product: orders, justification: Replaced by orders_v2 in 2026.}\n"
+    )
     assert cli("synth", "--root", str(applied)).exit_code == 0
     stack = load_stacks(applied / "terraform")["sales"]["resource"]
     assert stack["google_bigquery_dataset"]["dataset_orders"]["deletion_policy"] == "DELETE"
@@ -102,7 +105,10 @@ def test_the_decommission_path_deletes_only_what_the_platform_released(applied):
 
 def test_allow_deletion_of_an_active_product_is_an_error(mesh_repo):
     mesh = mesh_repo.root / "mesh.yaml"
-    mesh.write_text(mesh.read_text() + "allow_deletion:\n  - {domain: sales, product: orders, justification: Not needed any more.}\n")
+    mesh.write_text(
+        mesh.read_text()
+        + "allow_deletion:\n  - {domain: sales, product: orders, justification: Not needed any more.}\n"
+    )
     [finding] = validate(mesh_repo.root).findings.errors
     assert "only decommissioned products can be deleted" in finding.message and finding.location.file == "mesh.yaml"
 
@@ -123,8 +129,14 @@ def test_diff_against_a_git_ref(applied):
 
 
 def test_compare_orders_blocked_changes_first():
-    old = {"s": {"resource": {"google_bigquery_table": {"t": {"deletion_protection": True}},
-                              "google_project_iam_member": {"a": {"role": "r"}}}}}
+    old = {
+        "s": {
+            "resource": {
+                "google_bigquery_table": {"t": {"deletion_protection": True}},
+                "google_project_iam_member": {"a": {"role": "r"}},
+            }
+        }
+    }
     new = {"s": {"resource": {"google_project_iam_member": {"a": {"role": "r2"}, "b": {"role": "r"}}}}}
     changes = compare(old, new)
     assert changes[0] == Change("s", "removed", "google_bigquery_table.t", True, allowed=False)
@@ -133,9 +145,14 @@ def test_compare_orders_blocked_changes_first():
 
 # --- the guard holds against git, and against a broken committed file ---------------------
 
+
 def _git(root, *args):
-    return subprocess.run(["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def _drop_products(root):
@@ -165,17 +182,22 @@ def test_deleting_the_committed_stack_does_not_bypass_the_guard(applied):
     assert result.exit_code == 3 and "DATA LOSS" in result.output
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (lambda t: "<<<<<<< HEAD\n" + t + "=======\n{}\n>>>>>>> feature\n", "merge-conflict markers"),
-    (lambda t: t[: len(t) // 2], "is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda t: "<<<<<<< HEAD\n" + t + "=======\n{}\n>>>>>>> feature\n", "merge-conflict markers"),
+        (lambda t: t[: len(t) // 2], "is not valid JSON"),
+    ],
+)
 def test_a_corrupt_committed_stack_is_a_clear_error_naming_the_file(applied, damage, expected):
     stack = applied / "terraform/stacks/sales/cdk.tf.json"
     stack.write_text(damage(stack.read_text()))
     for command in ("synth", "diff"):
         result = cli(command, "--root", str(applied))
         assert result.exit_code == 2, result.output
-        assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
+        assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+            result.exception, SystemExit
+        )
         assert str(stack) in result.output and expected in result.output and "Do not delete it" in result.output
     assert stack.read_text().startswith(damage("")[:7])  # left as it was, for the person to repair
 
@@ -200,17 +222,32 @@ def test_dropping_a_column_is_refused_until_the_platform_releases_it(applied):
     assert result.exit_code == 0 and "! DROPS COLUMN orders.orders.email (released)" in result.output
     assert cli("synth", "--root", str(applied)).exit_code == 0
     stack = load_stacks(applied / "terraform")["sales"]["resource"]
-    assert stack["google_bigquery_table"]["table_orders_orders"]["deletion_protection"] is True  # the table stays protected
+    assert (
+        stack["google_bigquery_table"]["table_orders_orders"]["deletion_protection"] is True
+    )  # the table stays protected
 
 
 def test_setting_a_partition_expiration_is_refused_until_released(applied):
-    edit(applied, "domains/sales.yaml", "        - name: orders\n", "        - name: orders\n          partitioning: {granularity: DAY}\n")
+    edit(
+        applied,
+        "domains/sales.yaml",
+        "        - name: orders\n",
+        "        - name: orders\n          partitioning: {granularity: DAY}\n",
+    )
     result = cli("synth", "--root", str(applied))
     # Partitioning an existing table: BigQuery cannot, Terraform recreates it.
-    assert result.exit_code == 3 and "✗ REPLACES TABLE orders.orders: partitioning type changes None → DAY" in result.output
+    assert (
+        result.exit_code == 3
+        and "✗ REPLACES TABLE orders.orders: partitioning type changes None → DAY" in result.output
+    )
     (applied / "terraform").rename(applied / "old-terraform")  # start over from a partitioned table
     assert cli("synth", "--root", str(applied)).exit_code == 0
-    edit(applied, "domains/sales.yaml", "partitioning: {granularity: DAY}", "partitioning: {granularity: DAY, expiration_days: 30}")
+    edit(
+        applied,
+        "domains/sales.yaml",
+        "partitioning: {granularity: DAY}",
+        "partitioning: {granularity: DAY, expiration_days: 30}",
+    )
     result = cli("synth", "--root", str(applied))
     assert result.exit_code == 3 and "✗ EXPIRES PARTITIONS older than 30 days in orders.orders" in result.output
     _grant(applied, "expiration_days: 60")  # consent to less than asked: still refused
@@ -221,7 +258,12 @@ def test_setting_a_partition_expiration_is_refused_until_released(applied):
 
 
 def test_a_type_change_bigquery_cannot_make_is_refused_and_relaxing_a_mode_is_not(applied):
-    edit(applied, "domains/sales.yaml", "{name: order_id, type: STRING, mode: REQUIRED}", "{name: order_id, type: STRING}")
+    edit(
+        applied,
+        "domains/sales.yaml",
+        "{name: order_id, type: STRING, mode: REQUIRED}",
+        "{name: order_id, type: STRING}",
+    )
     assert cli("diff", "--root", str(applied)).exit_code == 0  # REQUIRED → NULLABLE: BigQuery does it in place
     edit(applied, "domains/sales.yaml", "{name: order_id, type: STRING}", "{name: order_id, type: INT64}")
     _grant(applied, "column: order_id")  # a column grant does not release a replacement of the table
@@ -240,44 +282,81 @@ def test_column_and_expiration_grants_are_checked(mesh_repo):
     # A column grant releases that column only: the decommissioned product stays protected.
     assert result.mesh.product("sales.orders").deletable is False
     mesh = root / "mesh.yaml"
-    mesh.write_text(mesh.read_text() + "  - {domain: sales, product: orders, table: orders, justification: No column named.}\n")
+    mesh.write_text(
+        mesh.read_text() + "  - {domain: sales, product: orders, table: orders, justification: No column named.}\n"
+    )
     [error] = validate(root).findings.errors
     assert "say what may go, a 'column' or 'expiration_days'" in error.message
 
 
 def _table(schema, **extra):
-    return {"s": {"resource": {
-        "google_bigquery_dataset": {"d": {"dataset_id": "orders"}},
-        "google_bigquery_table": {"t": {"dataset_id": "${google_bigquery_dataset.d.dataset_id}", "table_id": "orders",
-                                        "deletion_protection": True, "deletion_policy": "PREVENT",
-                                        "schema": json.dumps(schema), **extra}}}}}
+    return {
+        "s": {
+            "resource": {
+                "google_bigquery_dataset": {"d": {"dataset_id": "orders"}},
+                "google_bigquery_table": {
+                    "t": {
+                        "dataset_id": "${google_bigquery_dataset.d.dataset_id}",
+                        "table_id": "orders",
+                        "deletion_protection": True,
+                        "deletion_policy": "PREVENT",
+                        "schema": json.dumps(schema),
+                        **extra,
+                    }
+                },
+            }
+        }
+    }
 
 
 def test_compare_names_what_each_table_change_does_to_the_data():
     from meshform.diff import Releases
 
     col = lambda name, type_="STRING", mode="NULLABLE", **kw: {"name": name, "type": type_, "mode": mode, **kw}  # noqa: E731
-    base = [col("id", "INTEGER", "REQUIRED"), col("addr", "RECORD", fields=[col("city"), col("zip")]), col("n", "FLOAT")]
+    base = [
+        col("id", "INTEGER", "REQUIRED"),
+        col("addr", "RECORD", fields=[col("city"), col("zip")]),
+        col("n", "FLOAT"),
+    ]
+
     def losses(new, releases=None, old=base, **extra):
         return [(c.loss, c.blocked) for c in compare(_table(old), _table(new, **extra), releases) if c.loss]
 
     # Aliases and a description are no loss; REQUIRED → NULLABLE neither.
-    assert losses([col("id", "INT64"), col("addr", "STRUCT", fields=[col("city", description="x"), col("zip")]),
-                   col("n", "FLOAT64")]) == []
+    assert (
+        losses(
+            [
+                col("id", "INT64"),
+                col("addr", "STRUCT", fields=[col("city", description="x"), col("zip")]),
+                col("n", "FLOAT64"),
+            ]
+        )
+        == []
+    )
     # A nested field dropped; a mode tightened; a new REQUIRED column.
-    assert losses([base[0], col("addr", "RECORD", fields=[col("city")]), col("n", mode="REQUIRED"), col("x", mode="REQUIRED")]) == [
-        ("REPLACES TABLE orders.orders: column n changes type FLOAT64 → STRING; column n changes mode NULLABLE → REQUIRED; "
-         "new column x is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)", True),
-        ("DROPS COLUMN orders.orders.addr.zip", True)]
+    assert losses(
+        [base[0], col("addr", "RECORD", fields=[col("city")]), col("n", mode="REQUIRED"), col("x", mode="REQUIRED")]
+    ) == [
+        (
+            "REPLACES TABLE orders.orders: column n changes type FLOAT64 → STRING; column n changes mode NULLABLE → REQUIRED; "
+            "new column x is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)",
+            True,
+        ),
+        ("DROPS COLUMN orders.orders.addr.zip", True),
+    ]
     released = Releases(frozenset({("s", "orders", "orders", "addr.zip")}))
     assert losses([base[0], col("addr", "RECORD", fields=[col("city")]), base[2]], released) == [
-        ("DROPS COLUMN orders.orders.addr.zip", False)]
+        ("DROPS COLUMN orders.orders.addr.zip", False)
+    ]
     # Partition expiration lowered, raised; table expiration set.
     part = lambda days: {"time_partitioning": {"type": "DAY", "expiration_ms": days * 86_400_000}}  # noqa: E731
     old90 = compare(_table(base, **part(90)), _table(base, **part(30)))
     assert [(c.loss, c.blocked) for c in old90] == [("EXPIRES PARTITIONS older than 30 days in orders.orders", True)]
     assert compare(_table(base, **part(30)), _table(base, **part(90)))[0].loss == ""
-    assert compare(_table(base), _table(base, expiration_time=1893456000000))[0].loss == "EXPIRES TABLE orders.orders on 2030-01-01"
+    assert (
+        compare(_table(base), _table(base, expiration_time=1893456000000))[0].loss
+        == "EXPIRES TABLE orders.orders on 2030-01-01"
+    )
 
 
 def test_removing_a_policy_tag_is_refused_until_the_platform_releases_the_column(applied):
@@ -290,11 +369,14 @@ def test_removing_a_policy_tag_is_refused_until_the_platform_releases_the_column
     assert cli("synth", "--root", str(applied)).exit_code == 0
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    ("bucket: true", "bucket: {noncurrent_version_days: 1}"),  # versions kept 30 days → 1
-    ("bucket: {retention_days: 365}", "bucket: {noncurrent_version_days: 1}"),  # retention lifted
-    ("bucket: {retention_days: 365}", "bucket: {retention_days: 7}"),
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("bucket: true", "bucket: {noncurrent_version_days: 1}"),  # versions kept 30 days → 1
+        ("bucket: {retention_days: 365}", "bucket: {noncurrent_version_days: 1}"),  # retention lifted
+        ("bucket: {retention_days: 365}", "bucket: {retention_days: 7}"),
+    ],
+)
 def test_keeping_bucket_data_shorter_is_refused_until_released(mesh_repo, before, after):
     text = (mesh_repo.root / "domains/sales.yaml").read_text()
     assert "bucket: true" in text
@@ -304,8 +386,10 @@ def test_keeping_bucket_data_shorter_is_refused_until_released(mesh_repo, before
     result = cli("synth", "--root", str(mesh_repo.root))
     assert result.exit_code == 3 and "✗ SHORTENS PROTECTION of bucket acme-dm-sales-orders" in result.output
     mesh = mesh_repo.root / "mesh.yaml"
-    mesh.write_text(mesh.read_text() + "allow_deletion:\n  - {domain: sales, product: orders, bucket_protection_days: 1, "
-                    "justification: Raw files are re-fetched from the source on demand.}\n")
+    mesh.write_text(
+        mesh.read_text() + "allow_deletion:\n  - {domain: sales, product: orders, bucket_protection_days: 1, "
+        "justification: Raw files are re-fetched from the source on demand.}\n"
+    )
     assert cli("synth", "--root", str(mesh_repo.root)).exit_code == 0
     edit(mesh_repo.root, "domains/sales.yaml", after, before)  # keeping data longer needs no one's consent
     assert cli("synth", "--root", str(mesh_repo.root)).exit_code == 0

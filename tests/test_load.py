@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meshform.load import MAX_FILE_BYTES, SpecLoadError, load_spec_file, parse_spec_text
+from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
+from meshform.readspec import MAX_FILE_BYTES
 
 
 def test_positions_of_keys_values_and_items_are_one_based():
@@ -33,16 +34,19 @@ def test_yaml_1_2_booleans_do_not_turn_words_into_true():
     assert parse_spec_text("norway: no\n", "f.yaml").data == {"norway": "no"}
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("a: !!python/object/apply:os.system [ls]\n", "YAML tags are not allowed"),
-    ("a: !!binary aGVsbG8=\n", "a bytes value is not allowed"),
-    ("a: !env HOME\n", "YAML tags are not allowed"),
-    ("a: 1\na: 2\n", 'duplicate key "a"'),
-    ("[1, 2\n", "not valid YAML"),
-    ("", "file is empty"),
-    ("# only a comment\n", "file is empty"),
-    ("? [a, b]\n: 1\n", "keys must be plain strings, got a list"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("a: !!python/object/apply:os.system [ls]\n", "YAML tags are not allowed"),
+        ("a: !!binary aGVsbG8=\n", "a bytes value is not allowed"),
+        ("a: !env HOME\n", "YAML tags are not allowed"),
+        ("a: 1\na: 2\n", 'duplicate key "a"'),
+        ("[1, 2\n", "not valid YAML"),
+        ("", "file is empty"),
+        ("# only a comment\n", "file is empty"),
+        ("? [a, b]\n: 1\n", "keys must be plain strings, got a list"),
+    ],
+)
 def test_hostile_or_broken_yaml_raises_a_located_finding(text, fragment):
     with pytest.raises(SpecLoadError) as info:
         parse_spec_text(text, "f.yaml")

@@ -59,7 +59,9 @@ def test_products_carry_their_stores_owners_classification_and_column_policy_tag
     assert data["domains"]["sales"]["file"] == "domains/sales.yaml"
     subs = data["subscriptions"]
     assert len(subs) == len(example_mesh.subscriptions)
-    assert {(s["consumer"], s["product"]) for s in subs} == {(s.consumer, s.product_key) for s in example_mesh.subscriptions}
+    assert {(s["consumer"], s["product"]) for s in subs} == {
+        (s.consumer, s.product_key) for s in example_mesh.subscriptions
+    }
     assert all(set(s["readable_policy_tags"]) <= set(s["policy_tags"]) for s in subs)
 
 
@@ -93,7 +95,9 @@ QUERIES = ["I need order data", "emails", "logist", "partner-agency", "revenue",
 def test_discovery_reads_a_saved_manifest_as_it_reads_the_mesh(example_mesh, tmp_path, query):
     saved = json.loads(manifest.write(example_mesh, tmp_path / "mesh.json").read_text())
     for filters in (Filters(), Filters(include_decommissioned=True)):
-        assert ProductIndex.from_manifest(saved).search(query, filters) == ProductIndex(example_mesh).search(query, filters)
+        assert ProductIndex.from_manifest(saved).search(query, filters) == ProductIndex(example_mesh).search(
+            query, filters
+        )
 
 
 def test_discovery_refuses_a_manifest_of_another_version(example_mesh):

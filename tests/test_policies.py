@@ -29,7 +29,11 @@ VIOLATIONS = {
     "product-metadata": ("domains/sales.yaml", "description: One row per confirmed order.", "description: Orders."),
     "freshness-slo": ("domains/sales.yaml", "freshness_slo_hours: 26", "freshness_slo_hours: 4"),
     "restricted-cmek": ("domains/sales.yaml", "classification: confidential", "classification: restricted"),
-    "iam-member-domains": ("domains/sales.yaml", "owners: [group:sales-data@acme.com]", "owners: [group:sales@other.example]"),
+    "iam-member-domains": (
+        "domains/sales.yaml",
+        "owners: [group:sales-data@acme.com]",
+        "owners: [group:sales@other.example]",
+    ),
 }
 
 
@@ -90,8 +94,12 @@ def test_naming_convention_and_a_broken_pattern(mesh_repo):
 
 
 def test_mesh_service_accounts_are_inside_the_organisation(mesh_repo):
-    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
-         "owners: [group:sales-data@acme.com, serviceAccount:pipelines@acme-dm-sales.iam.gserviceaccount.com]")
+    edit(
+        mesh_repo,
+        "domains/sales.yaml",
+        "owners: [group:sales-data@acme.com]",
+        "owners: [group:sales-data@acme.com, serviceAccount:pipelines@acme-dm-sales.iam.gserviceaccount.com]",
+    )
     assert not policy_findings(mesh_repo.root, "iam-member-domains")
     edit(mesh_repo, "domains/sales.yaml", "acme-dm-sales.iam", "someone-else.iam")
     assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 1
@@ -110,10 +118,17 @@ def test_cmek_key_must_exist_and_match_the_location(mesh_repo):
     assert validate(mesh_repo.root).ok
 
 
-@pytest.mark.parametrize(("data", "key", "ok"), [
-    ("EU", "europe", True), ("EU", "eu", False), ("US", "us", True), ("US", "us-central1", False),
-    ("europe-west1", "europe-west1", True), ("europe-west1", "europe", False),
-])
+@pytest.mark.parametrize(
+    ("data", "key", "ok"),
+    [
+        ("EU", "europe", True),
+        ("EU", "eu", False),
+        ("US", "us", True),
+        ("US", "us-central1", False),
+        ("europe-west1", "europe-west1", True),
+        ("europe-west1", "europe", False),
+    ],
+)
 def test_kms_key_location_follows_the_data_location(mesh_repo, data, key, ok):
     edit(mesh_repo, "domains/sales.yaml", "    refresh: daily", "    refresh: daily\n    kms_key: k")
     if data != "EU":
@@ -124,8 +139,10 @@ def test_kms_key_location_follows_the_data_location(mesh_repo, data, key, ok):
 
 
 REQUEST = "exceptions:\n  - {policy: iam-member-domains, justification: Contractor group for the migration.}\n"
-GRANT = ("exceptions:\n  - {domain: sales, policy: iam-member-domains, members: [group:sales@other.example], "
-         "justification: Migration contractor until 2027.}\n")
+GRANT = (
+    "exceptions:\n  - {domain: sales, policy: iam-member-domains, members: [group:sales@other.example], "
+    "justification: Migration contractor until 2027.}\n"
+)
 
 
 def test_exception_requested_but_not_granted_is_an_error(mesh_repo):
@@ -168,8 +185,12 @@ def test_an_exception_covers_only_the_members_it_names(mesh_repo):
     mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text() + REQUEST)
     add_to_mesh(mesh_repo, GRANT)
     assert validate(mesh_repo.root).ok
-    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales@other.example]",
-         "owners: [group:sales@other.example, user:mallory@gmail.com]")
+    edit(
+        mesh_repo,
+        "domains/sales.yaml",
+        "owners: [group:sales@other.example]",
+        "owners: [group:sales@other.example, user:mallory@gmail.com]",
+    )
     [finding] = validate(mesh_repo.root).findings.errors
     assert finding.code == "iam-member-domains" and "mallory@gmail.com" in finding.message
 
@@ -177,40 +198,60 @@ def test_an_exception_covers_only_the_members_it_names(mesh_repo):
 def test_an_iam_member_domains_grant_must_name_its_members(mesh_repo):
     edit(mesh_repo, *VIOLATIONS["iam-member-domains"])
     mesh_repo("domains/sales.yaml", (mesh_repo.root / "domains/sales.yaml").read_text() + REQUEST)
-    add_to_mesh(mesh_repo, "exceptions:\n  - {domain: sales, policy: iam-member-domains, justification: Migration contractor.}\n")
+    add_to_mesh(
+        mesh_repo,
+        "exceptions:\n  - {domain: sales, policy: iam-member-domains, justification: Migration contractor.}\n",
+    )
     codes = sorted(f.code for f in validate(mesh_repo.root).findings.errors)
     assert codes == ["exceptions", "iam-member-domains"]
 
 
-@pytest.mark.parametrize("member", [
-    "serviceAccount:x@acme-dm-anything.iam.gserviceaccount.com",  # looks like the mesh's, is not
-    "serviceAccount:pipelines@acme-dm-nosuchdomain.iam.gserviceaccount.com",
-    "domain:acme.com",  # the whole organisation
-    "user:someone@evil.example",
-])
+@pytest.mark.parametrize(
+    "member",
+    [
+        "serviceAccount:x@acme-dm-anything.iam.gserviceaccount.com",  # looks like the mesh's, is not
+        "serviceAccount:pipelines@acme-dm-nosuchdomain.iam.gserviceaccount.com",
+        "domain:acme.com",  # the whole organisation
+        "user:someone@evil.example",
+    ],
+)
 def test_only_the_mesh_s_own_service_accounts_and_listed_members_are_trusted(mesh_repo, member):
-    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
-         f"owners: [group:sales-data@acme.com, '{member}']")
+    edit(
+        mesh_repo,
+        "domains/sales.yaml",
+        "owners: [group:sales-data@acme.com]",
+        f"owners: [group:sales-data@acme.com, '{member}']",
+    )
     assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 1
 
 
 def test_another_domain_s_pipeline_account_is_not_this_domain_s_owner(mesh_repo):
     """Every domain's pipeline account is the mesh's own, but only in its own domain: as
     marketing's owner, sales' pipeline would read everything marketing subscribes to."""
-    mesh_repo("domains/marketing.yaml", "domain: marketing\ndescription: Campaigns and their results.\n"
-              "owners: [group:marketing@acme.com, 'serviceAccount:pipelines@acme-dm-sales.iam.gserviceaccount.com']\n"
-              "cost_center: cc-2001\nbudget: {amount: 100, currency: EUR}\n")
+    mesh_repo(
+        "domains/marketing.yaml",
+        "domain: marketing\ndescription: Campaigns and their results.\n"
+        "owners: [group:marketing@acme.com, 'serviceAccount:pipelines@acme-dm-sales.iam.gserviceaccount.com']\n"
+        "cost_center: cc-2001\nbudget: {amount: 100, currency: EUR}\n",
+    )
     [finding] = policy_findings(mesh_repo.root, "iam-member-domains")
     assert "is not marketing's own pipeline service account" in finding.message
     assert finding.location.file == "domains/marketing.yaml"
 
 
 def test_mesh_yaml_can_trust_members_and_domains_by_name(mesh_repo):
-    edit(mesh_repo, "domains/sales.yaml", "owners: [group:sales-data@acme.com]",
-         "owners: [group:sales-data@acme.com, 'serviceAccount:etl@vendor-proj.iam.gserviceaccount.com', 'domain:acme.com']")
+    edit(
+        mesh_repo,
+        "domains/sales.yaml",
+        "owners: [group:sales-data@acme.com]",
+        "owners: [group:sales-data@acme.com, 'serviceAccount:etl@vendor-proj.iam.gserviceaccount.com', 'domain:acme.com']",
+    )
     assert len(policy_findings(mesh_repo.root, "iam-member-domains")) == 2
-    add_to_mesh(mesh_repo, "policies:\n  iam-member-domains:\n    trusted_members: ['serviceAccount:etl@vendor-proj.iam.gserviceaccount.com']\n"
-                           "    domain_members: [acme.com]\n")
+    add_to_mesh(
+        mesh_repo,
+        "policies:\n  iam-member-domains:\n    trusted_members: ['serviceAccount:etl@vendor-proj.iam.gserviceaccount.com']\n"
+        "    domain_members: [acme.com]\n",
+    )
     assert not policy_findings(mesh_repo.root, "iam-member-domains")
 
 
@@ -237,10 +278,16 @@ def test_policies_command_lists_every_policy_with_this_mesh_s_settings(mesh_repo
     assert "off" in naming_row
 
 
-@pytest.mark.parametrize(("where", "label"), [
-    ("cost_center: cc-1001", "cost_center: cc-1001\nlabels: {cost-center: cc-9999}"),  # domain: another's cost center
-    ("    refresh: daily", "    refresh: daily\n    labels: {domain: marketing}"),  # product: another domain
-])
+@pytest.mark.parametrize(
+    ("where", "label"),
+    [
+        (
+            "cost_center: cc-1001",
+            "cost_center: cc-1001\nlabels: {cost-center: cc-9999}",
+        ),  # domain: another's cost center
+        ("    refresh: daily", "    refresh: daily\n    labels: {domain: marketing}"),  # product: another domain
+    ],
+)
 def test_a_spec_cannot_set_the_labels_costs_are_attributed_by(mesh_repo, where, label):
     edit(mesh_repo, "domains/sales.yaml", where, label)
     [finding] = validate(mesh_repo.root).findings.errors

@@ -22,8 +22,10 @@ from meshform.portal import status as freshness
 from meshform.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
-HOSTILE = ('<script>window.pwned=1</script> "><img src=x onerror="window.pwned=2"> {{ 7*7 }} ${7*7} '
-           "{% raw %} </script><!-- & 'single'")
+HOSTILE = (
+    '<script>window.pwned=1</script> "><img src=x onerror="window.pwned=2"> {{ 7*7 }} ${7*7} '
+    "{% raw %} </script><!-- & 'single'"
+)
 
 
 def copy_example(tmp_path: Path) -> Path:
@@ -49,8 +51,11 @@ def example_manifest() -> dict:
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 class _Visible(HTMLParser):
@@ -102,10 +107,20 @@ def test_the_product_page_shows_the_card(example_manifest, tmp_path):
     out = portal.build(example_manifest, tmp_path / "site").out
     text = " ".join(parse(out / "products" / "sales.orders.html").text)
     text = re.sub(r"\s+", " ", text)
-    for expected in ("One row per confirmed web-shop order", "confidential", "hourly", "never older than 2 h",
-                     "group:sales-data@acme.com", "acme-dm-sales.orders", "customer_email",
-                     "shipping_address.street", "marketing", "Attribute web-shop orders",
-                     "meshform subscribe sales.orders --as YOUR_DOMAIN", "@acme/sales-data"):
+    for expected in (
+        "One row per confirmed web-shop order",
+        "confidential",
+        "hourly",
+        "never older than 2 h",
+        "group:sales-data@acme.com",
+        "acme-dm-sales.orders",
+        "customer_email",
+        "shipping_address.street",
+        "marketing",
+        "Attribute web-shop orders",
+        "meshform subscribe sales.orders --as YOUR_DOMAIN",
+        "@acme/sales-data",
+    ):
         assert expected in text, expected
     # Lineage from the manifest: sales.daily_revenue's transformation reads sales.orders.
     assert "Lineage" in text and "sales.daily_revenue" in text
@@ -163,15 +178,26 @@ def test_a_folder_not_written_by_the_portal_is_never_replaced(example_manifest, 
 
 def test_hostile_spec_text_is_text_in_every_page(tmp_path):
     root = copy_example(tmp_path)
-    edit(root / "domains/sales.yaml", "description: One row per confirmed web-shop order, with its lines and payment status.",
-         f"description: {json.dumps(HOSTILE)}")
-    edit(root / "domains/sales.yaml", "description: Confirmed orders, one row per order.",
-         f"description: {json.dumps(HOSTILE)}")
-    edit(root / "domains/sales.yaml", "description: Orders, invoices and revenue of the web shop.",
-         f"description: {json.dumps(HOSTILE)}")
-    edit(root / "subscriptions/sales/marketing.yaml",
-         "purpose: Attribute web-shop orders to the campaigns that led to them (campaign ROI reporting).",
-         f"purpose: {json.dumps(HOSTILE)}")
+    edit(
+        root / "domains/sales.yaml",
+        "description: One row per confirmed web-shop order, with its lines and payment status.",
+        f"description: {json.dumps(HOSTILE)}",
+    )
+    edit(
+        root / "domains/sales.yaml",
+        "description: Confirmed orders, one row per order.",
+        f"description: {json.dumps(HOSTILE)}",
+    )
+    edit(
+        root / "domains/sales.yaml",
+        "description: Orders, invoices and revenue of the web shop.",
+        f"description: {json.dumps(HOSTILE)}",
+    )
+    edit(
+        root / "subscriptions/sales/marketing.yaml",
+        "purpose: Attribute web-shop orders to the campaigns that led to them (campaign ROI reporting).",
+        f"purpose: {json.dumps(HOSTILE)}",
+    )
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]
     out = portal.build(manifest.build(result.mesh), tmp_path / "site").out
@@ -191,8 +217,10 @@ def test_hostile_spec_text_is_text_in_every_page(tmp_path):
 
 
 def test_the_status_file_shape():
-    good = [{"product": "sales.orders", "state": "late", "newest": "2026-11-20T08:00:00Z", "age_hours": 30.25},
-            {"product": "sales.daily_revenue", "state": "missing", "newest": None, "age_hours": None, "extra": 1}]
+    good = [
+        {"product": "sales.orders", "state": "late", "newest": "2026-11-20T08:00:00Z", "age_hours": 30.25},
+        {"product": "sales.daily_revenue", "state": "missing", "newest": None, "age_hours": None, "extra": 1},
+    ]
     parsed = freshness.parse(good)
     assert parsed["sales.orders"].age_text == "30.2 h" and parsed["sales.daily_revenue"].newest is None
     assert freshness.parse({"products": good, "generated_at": "x"}) == parsed
@@ -212,10 +240,14 @@ def test_the_status_file_shape():
 def test_the_status_is_shown_and_unknown_products_reported(tmp_path):
     root = copy_example(tmp_path)
     status = tmp_path / "status.json"
-    status.write_text(json.dumps([
-        {"product": "sales.orders", "state": "late", "newest": "2026-11-20T08:00:00+00:00", "age_hours": 5},
-        {"product": "sales.nope", "state": "ok"},
-    ]))
+    status.write_text(
+        json.dumps(
+            [
+                {"product": "sales.orders", "state": "late", "newest": "2026-11-20T08:00:00+00:00", "age_hours": 5},
+                {"product": "sales.nope", "state": "ok"},
+            ]
+        )
+    )
     result = CliRunner().invoke(app, ["portal", "--root", str(root), "--status", str(status)])
     assert result.exit_code == 0, result.output
     assert "no product sales.nope" in result.output and "index.html" in result.output
@@ -251,7 +283,9 @@ def test_the_graph_page_is_an_svg_with_a_link_per_domain(example_manifest, tmp_p
     parsed = parse(out / "mesh.html")
     links = [a.get("href") for tag, a in parsed.tags if tag == "a" and a.get("class") == "node"]
     assert links == [f"domains/{d}.html" for d in sorted(example_manifest["domains"])]
-    assert sum(1 for tag, a in parsed.tags if tag == "path" and a.get("class") == "edge") == len(graph.layout(example_manifest).edges)
+    assert sum(1 for tag, a in parsed.tags if tag == "path" and a.get("class") == "edge") == len(
+        graph.layout(example_manifest).edges
+    )
     domain_page = " ".join(parse(out / "domains" / "sales.html").text)
     assert "1500 EUR a month" in domain_page and "50 %, 90 %, 100 %" in domain_page
 

@@ -22,8 +22,14 @@ from meshform.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(os.environ.get("MESHFORM_TEST_ARTIFACTS", REPO / "test-artifacts")) / "portal"
 HOSTILE = '<script>window.pwned=1</script> "><img src=x onerror="window.pwned=2"> {{ 7*7 }} ${7*7}'
 
@@ -60,10 +66,12 @@ def page(browser):
 def site(tmp_path_factory) -> Path:
     result = validate(REPO)
     assert result.ok
-    states = freshness.parse([{"product": "sales.orders", "state": "ok", "newest": "2026-11-20T08:00:00Z",
-                               "age_hours": 1.5},
-                              {"product": "finance.payments", "state": "late", "newest": "2026-11-18T02:00:00Z",
-                               "age_hours": 52}])
+    states = freshness.parse(
+        [
+            {"product": "sales.orders", "state": "ok", "newest": "2026-11-20T08:00:00Z", "age_hours": 1.5},
+            {"product": "finance.payments", "state": "late", "newest": "2026-11-18T02:00:00Z", "age_hours": 52},
+        ]
+    )
     return portal.build(manifest.build(result.mesh), tmp_path_factory.mktemp("portal") / "site", states).out
 
 
@@ -135,8 +143,9 @@ def test_the_deep_link_opens_with_the_search_applied(site, page):
     shot(page, "06-deep-link-parcel-tracking")
     page.goto((site / "index.html").as_uri() + "?q=orders&classification=internal")
     keys = listed(page)
-    assert keys and all(page.locator(f'li[data-key="{k}"]').get_attribute("data-classification") == "internal"
-                        for k in keys)
+    assert keys and all(
+        page.locator(f'li[data-key="{k}"]').get_attribute("data-classification") == "internal" for k in keys
+    )
 
 
 def test_the_mesh_graph_links_to_each_domain(site, page):
@@ -167,8 +176,10 @@ def test_hostile_spec_text_shows_as_text_and_runs_nothing(tmp_path, page):
     assert result.ok, [str(f) for f in result.findings]
     out = portal.build(manifest.build(result.mesh), tmp_path / "site").out
 
-    for url, name in (((out / "index.html").as_uri() + "?q=pwned", "08-hostile-index"),
-                      ((out / "products" / "sales.orders.html").as_uri(), "09-hostile-product")):
+    for url, name in (
+        ((out / "index.html").as_uri() + "?q=pwned", "08-hostile-index"),
+        ((out / "products" / "sales.orders.html").as_uri(), "09-hostile-product"),
+    ):
         page.goto(url)
         assert page.get_by_text(HOSTILE).first.is_visible()
         assert page.evaluate("window.pwned") is None

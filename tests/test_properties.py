@@ -60,7 +60,11 @@ def mutated(draw):
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "insert":
             pos = draw(st.integers(0, len(lines[i])))
-            lines[i] = lines[i][:pos] + draw(st.text(st.sampled_from(":-[]{}#&*!|>'\"%@` ,?x1\t"), max_size=3)) + lines[i][pos:]
+            lines[i] = (
+                lines[i][:pos]
+                + draw(st.text(st.sampled_from(":-[]{}#&*!|>'\"%@` ,?x1\t"), max_size=3))
+                + lines[i][pos:]
+            )
         elif op == "truncate":
             lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
         else:
@@ -82,8 +86,15 @@ def test_mutated_specs_give_findings_inside_the_file(text):
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
-keys = st.one_of(st.sampled_from(["domain", "owners", "products", "name", "columns", "budget", "bigquery", "tables", "type"]), st.text(max_size=8))
-trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
+keys = st.one_of(
+    st.sampled_from(["domain", "owners", "products", "name", "columns", "budget", "bigquery", "tables", "type"]),
+    st.text(max_size=8),
+)
+trees = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=30,
+)
 
 
 @SETTINGS

@@ -58,8 +58,15 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_no_change_touches_no_stack(pr_repo):
-    assert changed(pr_repo) == {"stacks": [], "domains": [], "platform": False, "removed": [], "reasons": {},
-                                "access": [], "bootstrap": False}
+    assert changed(pr_repo) == {
+        "stacks": [],
+        "domains": [],
+        "platform": False,
+        "removed": [],
+        "reasons": {},
+        "access": [],
+        "bootstrap": False,
+    }
 
 
 def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
@@ -69,14 +76,29 @@ def test_a_domain_file_touches_its_stack_and_the_producers_it_reads(pr_repo):
     result = changed(pr_repo)
     # marketing's owners are granted read on sales products: sales' access stack may change too.
     assert result["stacks"] == ["marketing", "access-marketing", "access-sales"] or result["stacks"] == [
-        "marketing", "access-sales"]
-    assert result["reasons"]["access-sales"] == ["marketing reads sales.orders, and domains/marketing.yaml changed",
-                                          "marketing reads sales.daily_revenue, and domains/marketing.yaml changed"]
+        "marketing",
+        "access-sales",
+    ]
+    assert result["reasons"]["access-sales"] == [
+        "marketing reads sales.orders, and domains/marketing.yaml changed",
+        "marketing reads sales.daily_revenue, and domains/marketing.yaml changed",
+    ]
 
 
 def test_a_new_subscription_touches_the_producer_only(pr_repo):
-    assert run("subscribe", "logistics.shipments", "--as", "marketing", "--purpose", "Delivery times per region.",
-               "--root", str(pr_repo)).exit_code == 0
+    assert (
+        run(
+            "subscribe",
+            "logistics.shipments",
+            "--as",
+            "marketing",
+            "--purpose",
+            "Delivery times per region.",
+            "--root",
+            str(pr_repo),
+        ).exit_code
+        == 0
+    )
     result = changed(pr_repo)  # untracked files count
     # Only the producer's access stack: the producer's data stack is not touched.
     assert result["stacks"] == ["access-logistics"] or result["stacks"] == []  # no access-logistics stack yet
@@ -86,8 +108,17 @@ def test_a_new_subscription_touches_the_producer_only(pr_repo):
 def test_mesh_yaml_touches_every_stack_platform_first(pr_repo):
     edit(pr_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
     result = changed(pr_repo)
-    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales",
-                                "access-customer", "access-finance", "access-sales"]
+    assert result["stacks"] == [
+        "platform",
+        "customer",
+        "finance",
+        "logistics",
+        "marketing",
+        "sales",
+        "access-customer",
+        "access-finance",
+        "access-sales",
+    ]
     assert result["platform"] and result["domains"] == ["customer", "finance", "logistics", "marketing", "sales"]
     assert result["bootstrap"]
 
@@ -117,6 +148,7 @@ def test_a_stack_folder_deleted_from_the_working_tree_counts_as_removed(pr_repo)
 
 # --- the stack layout: bootstrap, platform, domains, access-<producer> -----------------
 
+
 def commit(root: Path, message: str) -> None:
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
@@ -139,9 +171,19 @@ def test_stack_kinds():
     from meshform.changes import apply_order, stack_kind
 
     assert [stack_kind(s) for s in ("bootstrap", "platform", "access-sales", "sales", "accessories")] == [
-        "bootstrap", "platform", "access", "domain", "domain"]
+        "bootstrap",
+        "platform",
+        "access",
+        "domain",
+        "domain",
+    ]
     assert apply_order(["access-sales", "sales", "platform", "bootstrap", "finance"]) == [
-        "bootstrap", "platform", "finance", "sales", "access-sales"]
+        "bootstrap",
+        "platform",
+        "finance",
+        "sales",
+        "access-sales",
+    ]
 
 
 def test_a_subscription_change_touches_only_the_producers_access_stack(layout_repo):
@@ -160,8 +202,17 @@ def test_a_consumers_domain_file_touches_the_access_stacks_that_grant_to_it(layo
 def test_mesh_yaml_orders_platform_domains_access_and_never_applies_bootstrap(layout_repo):
     edit(layout_repo / "mesh.yaml", "managed-by: meshform", "managed-by: meshform\n  owner: data-platform")
     result = changed(layout_repo)
-    assert result["stacks"] == ["platform", "customer", "finance", "logistics", "marketing", "sales",
-                                "access-customer", "access-finance", "access-sales"]
+    assert result["stacks"] == [
+        "platform",
+        "customer",
+        "finance",
+        "logistics",
+        "marketing",
+        "sales",
+        "access-customer",
+        "access-finance",
+        "access-sales",
+    ]
     assert result["bootstrap"] is True and "bootstrap" not in result["stacks"] + result["domains"] + result["access"]
 
 
@@ -174,6 +225,7 @@ def test_a_bootstrap_change_is_reported_for_a_person_to_apply(layout_repo):
 
 
 # --- the apply workflow: stacks out of date with their last apply ----------------------
+
 
 def applied(root: Path, records: dict[str, str]) -> dict:
     folder = root.parent / "applied"
@@ -220,6 +272,7 @@ def test_an_unknown_base_is_a_usage_error(pr_repo):
 
 # --- summary -----------------------------------------------------------------------------
 
+
 def summary(root: Path) -> str:
     result = run("summary", "--base", "main", "--root", str(root))
     assert result.exit_code == 0, result.output
@@ -234,11 +287,23 @@ def test_summary_of_an_unchanged_branch(pr_repo):
 
 
 def test_summary_names_new_subscriptions_and_their_approvers(pr_repo):
-    run("subscribe", "finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.",
-        "--expires", SOON, "--root", str(pr_repo))
+    run(
+        "subscribe",
+        "finance.payments",
+        "--as",
+        "marketing",
+        "--purpose",
+        "Refund rates per campaign.",
+        "--expires",
+        SOON,
+        "--root",
+        str(pr_repo),
+    )
     text = summary(pr_repo)
-    assert (f"| new | marketing | `finance.payments` | Refund rates per campaign. | {SOON} | @acme/finance-data "
-            "and the platform team (@acme/data-platform) in mesh.yaml |") in text
+    assert (
+        f"| new | marketing | `finance.payments` | Refund rates per campaign. | {SOON} | @acme/finance-data "
+        "and the platform team (@acme/data-platform) in mesh.yaml |"
+    ) in text
     # Not yet approved by the platform: the policy finding is in the report, with its hint.
     assert "❌ the specs have errors (1 error(s)" in text
     assert "the platform team must approve 'marketing'" in text
@@ -274,6 +339,8 @@ def test_summary_names_a_dropped_column_by_its_consequence(pr_repo):
     text = summary(pr_repo)
     assert "**❌ This change would destroy protected data in 1 resource(s)" in text
     # Names in the loss are spec text, escaped like all of it (`_` would start emphasis).
-    assert ("- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer\\_email**"
-            in text)
+    assert (
+        "- `sales`: changed `google_bigquery_table.table_orders_orders` — **DROPS COLUMN orders.orders.customer\\_email**"
+        in text
+    )
     assert "| `sales` | 0 | 1 | 0 | 0 |" in text

@@ -13,15 +13,18 @@ from meshform.validate import validate
 from terraform_strings import interpolations, unescape
 
 
-@pytest.mark.parametrize("text", [
-    '${file("/etc/passwd")}',
-    "%{ for x in [1] }boom%{ endfor }",
-    "$${already escaped}",
-    "price in $ {not an expression}",
-    "${TfToken[TOKEN.1]}",
-    "#{TfToken[TOKEN.2]} &{TfToken[TOKEN.3]}",
-    "plain text",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '${file("/etc/passwd")}',
+        "%{ for x in [1] }boom%{ endfor }",
+        "$${already escaped}",
+        "price in $ {not an expression}",
+        "${TfToken[TOKEN.1]}",
+        "#{TfToken[TOKEN.2]} &{TfToken[TOKEN.3]}",
+        "plain text",
+    ],
+)
 def test_literal_leaves_no_live_expression_and_round_trips(text):
     escaped = literal(text)
     live = list(interpolations(escaped))
@@ -34,9 +37,13 @@ def test_literal_tree_escapes_keys_and_nested_values():
 
 
 def test_table_schema_carries_policy_tags_on_leaf_fields(mesh_repo):
-    text = (mesh_repo.root / "domains/sales.yaml").read_text().replace(
-        "{name: email, type: STRING, pii: true}",
-        '{name: address, type: RECORD, pii: true, description: "${x}", fields: [{name: street, type: STRING}]}',
+    text = (
+        (mesh_repo.root / "domains/sales.yaml")
+        .read_text()
+        .replace(
+            "{name: email, type: STRING, pii: true}",
+            '{name: address, type: RECORD, pii: true, description: "${x}", fields: [{name: street, type: STRING}]}',
+        )
     )
     mesh_repo("domains/sales.yaml", text)
     table = validate(mesh_repo.root).mesh.domain("sales").products[0].dataset.tables[0]
@@ -46,7 +53,9 @@ def test_table_schema_carries_policy_tags_on_leaf_fields(mesh_repo):
     assert "policyTags" not in address
     assert address["description"] == "${x}"  # decoded from \u0024{x}
     assert "${" not in table_schema(table, lambda tag: "")
-    assert address["fields"] == [{"name": "street", "type": "STRING", "mode": "NULLABLE", "policyTags": {"names": ["REF(pii)"]}}]
+    assert address["fields"] == [
+        {"name": "street", "type": "STRING", "mode": "NULLABLE", "policyTags": {"names": ["REF(pii)"]}}
+    ]
 
 
 def test_json_attribute_hides_template_syntax_but_keeps_references_live():

@@ -39,7 +39,9 @@ def test_actionlint_would_catch_a_broken_workflow(tmp_path):
     # The check can fail: a job that needs an unknown job is an error.
     broken = tmp_path / ".github" / "workflows" / "broken.yaml"
     broken.parent.mkdir(parents=True)
-    broken.write_text("on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n")
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"
+    )
     proc = subprocess.run([actionlint(), "-no-color", str(broken)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 1 and "nope" in proc.stdout
 
@@ -72,8 +74,14 @@ def test_the_pr_workflow_validates_synthesizes_and_comments():
     pr = load(REPO / ".github/workflows/meshform-pr.yaml")
     assert list(pr["on"]) == ["pull_request"]
     runs = "\n".join(s.get("run", "") for s in _steps(pr))
-    for expected in ("meshform validate --format github", "meshform codeowners --check", "meshform synth",
-                     "git status --porcelain -- terraform/", "meshform summary", "gh pr comment"):
+    for expected in (
+        "meshform validate --format github",
+        "meshform codeowners --check",
+        "meshform synth",
+        "git status --porcelain -- terraform/",
+        "meshform summary",
+        "gh pr comment",
+    ):
         assert expected in runs, expected
     assert pr["permissions"] == {"contents": "read", "pull-requests": "write"}
 
@@ -121,7 +129,9 @@ def test_apply_compares_with_the_last_apply_of_each_stack_and_records_it():
 def test_apply_runs_only_on_main_and_each_job_has_only_the_permissions_it_uses():
     apply = load(REPO / ".github/workflows/meshform-apply.yaml")
     assert set(apply["on"]) == {"push", "workflow_dispatch"} and apply["on"]["push"]["branches"] == ["main"]
-    assert "github.ref == 'refs/heads/main'" in apply["jobs"]["changes"]["if"]  # workflow_dispatch from a branch: nothing
+    assert (
+        "github.ref == 'refs/heads/main'" in apply["jobs"]["changes"]["if"]
+    )  # workflow_dispatch from a branch: nothing
     assert apply["permissions"] == {}
     for name, job in apply["jobs"].items():
         assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
@@ -157,10 +167,16 @@ def test_each_pre_commit_hook_runs_clean_on_the_example_mesh(hook):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("path, runs", [
-    ("mesh.yaml", True), ("domains/sales.yaml", True), ("subscriptions/sales/marketing.yaml", True),
-    ("README.md", False), ("terraform/stacks/sales/cdk.tf.json", False),
-])
+@pytest.mark.parametrize(
+    "path, runs",
+    [
+        ("mesh.yaml", True),
+        ("domains/sales.yaml", True),
+        ("subscriptions/sales/marketing.yaml", True),
+        ("README.md", False),
+        ("terraform/stacks/sales/cdk.tf.json", False),
+    ],
+)
 def test_the_validate_hook_runs_on_spec_files_only(path, runs):
     hook = next(h for h in HOOKS if h["id"] == "meshform-validate")
     assert bool(re.search(hook["files"], path)) is runs

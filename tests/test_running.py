@@ -75,8 +75,12 @@ GOOD_SQL = "SELECT DATE(ordered_at) AS day, SUM(amount) AS amount FROM orders.or
 SUBSCRIPTION = "consumer: finance\nproducer: sales\nsubscriptions:\n  - {product: orders, purpose: Reconcile orders with payments.}\n"
 
 
-def _mesh(mesh_repo, sql: str = GOOD_SQL, recon: str = "SELECT order_id, amount FROM `acme-dm-sales.orders.orders`",
-          subscribe: bool = True) -> Path:
+def _mesh(
+    mesh_repo,
+    sql: str = GOOD_SQL,
+    recon: str = "SELECT order_id, amount FROM `acme-dm-sales.orders.orders`",
+    subscribe: bool = True,
+) -> Path:
     mesh_repo("domains/sales.yaml", SALES.replace("{sql}", "\n".join("          " + line for line in sql.splitlines())))
     mesh_repo("domains/finance.yaml", FINANCE)
     mesh_repo("domains/finance/recon.sql", recon)
@@ -94,7 +98,9 @@ def test_good_transformations_validate_and_make_lineage(mesh_repo):
     assert result.ok, [str(f) for f in result.findings]
     mesh = result.mesh
     assert [(e.upstream, e.downstream, e.transformation) for e in mesh.lineage] == [
-        ("sales.orders", "finance.recon", "recon"), ("sales.orders", "sales.revenue", "daily")]
+        ("sales.orders", "finance.recon", "recon"),
+        ("sales.orders", "sales.revenue", "daily"),
+    ]
     orders = mesh.product("sales.orders")
     assert {e.downstream for e in mesh.downstream_of(orders)} == {"finance.recon", "sales.revenue"}
     assert [e.upstream for e in mesh.upstream_of(mesh.product("finance.recon"))] == ["sales.orders"]
@@ -109,13 +115,19 @@ def test_unparsable_sql_names_the_spec_line_and_the_sql_line(mesh_repo):
     errors = _errors(_mesh(mesh_repo, sql="SELECT day,\n  FROM WHERE"))
     assert len(errors) == 1, errors
     assert errors[0].startswith("domains/sales.yaml:35:")
-    assert "transformation 'daily': the SQL does not parse: Expected table name but got 'WHERE' (line 2, column 12 of the SQL)" in errors[0]
+    assert (
+        "transformation 'daily': the SQL does not parse: Expected table name but got 'WHERE' (line 2, column 12 of the SQL)"
+        in errors[0]
+    )
 
 
 def test_sql_file_errors_name_the_file(mesh_repo):
     errors = _errors(_mesh(mesh_repo, recon="SELECT order_id amount FROM (((("))
-    assert any("does not parse: Expected table name but got the end of the SQL (domains/finance/recon.sql:1:32)" in e and e.startswith("domains/finance.yaml:19:")
-               for e in errors), errors
+    assert any(
+        "does not parse: Expected table name but got the end of the SQL (domains/finance/recon.sql:1:32)" in e
+        and e.startswith("domains/finance.yaml:19:")
+        for e in errors
+    ), errors
     root = _mesh(mesh_repo)
     (root / "domains/finance/recon.sql").unlink()
     assert any("domains/finance/recon.sql does not exist" in e for e in _errors(root))
@@ -124,20 +136,29 @@ def test_sql_file_errors_name_the_file(mesh_repo):
 def test_an_unsubscribed_read_is_an_error_with_the_command_that_fixes_it(mesh_repo):
     result = validate(_mesh(mesh_repo, subscribe=False))
     [error] = result.findings.errors
-    assert "reads `acme-dm-sales.orders.orders`, of product sales.orders, to which domain 'finance' does not subscribe" \
+    assert (
+        "reads `acme-dm-sales.orders.orders`, of product sales.orders, to which domain 'finance' does not subscribe"
         in str(error)
+    )
     assert error.hint.startswith("meshform subscribe sales.orders --as finance --purpose")
 
 
 def test_reads_outside_the_mesh_or_of_unknown_tables_are_errors(mesh_repo):
-    errors = _errors(_mesh(mesh_repo, sql="SELECT day, amount FROM orders.nope",
-                           recon="SELECT order_id, amount FROM `other-project.x.y`"))
+    errors = _errors(
+        _mesh(
+            mesh_repo,
+            sql="SELECT day, amount FROM orders.nope",
+            recon="SELECT order_id, amount FROM `other-project.x.y`",
+        )
+    )
     assert any("reads `orders.nope`, which is not a table of its own domain's products" in e for e in errors), errors
     assert any("reads `other-project.x.y`, outside the mesh" in e for e in errors), errors
 
 
 def test_unknown_destination_and_columns(mesh_repo):
-    root = _mesh(mesh_repo, sql="SELECT DATE(ordered_at) AS day, SUM(amount) AS total, COUNT(*) FROM orders.orders GROUP BY 1")
+    root = _mesh(
+        mesh_repo, sql="SELECT DATE(ordered_at) AS day, SUM(amount) AS total, COUNT(*) FROM orders.orders GROUP BY 1"
+    )
     errors = _errors(root)
     assert any("writes column 'total', which table 'daily' does not have" in e for e in errors), errors
     assert any("output column 3 has no name" in e for e in errors), errors
@@ -167,7 +188,8 @@ def test_quality_rules_and_freshness_are_checked(mesh_repo):
         "        - {table: daily, column: amount, check: range, min: 0}\n",
         "        - {table: daily, column: nope, check: not_null}\n"
         "        - {table: daily, check: sql, sql: 'amount >= ('}\n"
-        "        - {table: daily, column: amount, check: accepted_values}\n")
+        "        - {table: daily, column: amount, check: accepted_values}\n",
+    )
     text = text.replace("  - name: revenue\n", "  - name: revenue\n    freshness: {table: daily, column: amount}\n")
     path.write_text(text)
     errors = _errors(root)
@@ -176,8 +198,11 @@ def test_quality_rules_and_freshness_are_checked(mesh_repo):
     text = path.read_text().replace(
         "        - {table: daily, column: amount, check: range, min: 0}\n",
         "        - {table: daily, column: nope, check: not_null}\n"
-        "        - {table: daily, check: sql, sql: 'amount >= ('}\n")
-    path.write_text(text.replace("  - name: revenue\n", "  - name: revenue\n    freshness: {table: daily, column: amount}\n"))
+        "        - {table: daily, check: sql, sql: 'amount >= ('}\n",
+    )
+    path.write_text(
+        text.replace("  - name: revenue\n", "  - name: revenue\n    freshness: {table: daily, column: amount}\n")
+    )
     errors = _errors(root)
     assert any("'nope' is not a column of table 'daily'" in e for e in errors), errors
     assert any("the condition does not parse" in e for e in errors), errors
@@ -197,6 +222,7 @@ def test_show_lists_upstream_and_downstream(mesh_repo):
 
 # --- rendering -----------------------------------------------------------------------------
 
+
 @pytest.mark.synth
 def test_example_scheduled_queries(example_stacks):
     sales = example_stacks["sales"]["resource"]
@@ -213,16 +239,23 @@ def test_example_scheduled_queries(example_stacks):
     grant = sales["google_service_account_iam_member"]["transfer_agent_token_creator"]
     assert grant["role"] == "roles/iam.serviceAccountTokenCreator"
     assert grant["service_account_id"] == "${google_service_account.pipeline_account.name}"
-    assert grant["member"] == ("serviceAccount:service-${google_project.project.number}"
-                               "@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com")
+    assert grant["member"] == (
+        "serviceAccount:service-${google_project.project.number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
+    )
     marketing = example_stacks["marketing"]["resource"]["google_bigquery_data_transfer_config"]
     queries = {c["display_name"]: c for c in marketing.values()}
-    assert "`acme-dm-sales.daily_revenue.daily_revenue`" in queries["marketing.campaign_performance.revenue_vs_spend"]["params"]["query"]
+    assert (
+        "`acme-dm-sales.daily_revenue.daily_revenue`"
+        in queries["marketing.campaign_performance.revenue_vs_spend"]["params"]["query"]
+    )
     assert queries["marketing.campaign_performance.revenue_vs_spend"]["schedule"] == "every 24 hours"
     # marketing's pipeline reads sales.daily_revenue through its subscription's grant
     access = example_stacks["access-sales"]["resource"]["google_bigquery_dataset_iam_member"]
-    assert any(g["member"] == "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com"
-               and g["dataset_id"] == "daily_revenue" for g in access.values())
+    assert any(
+        g["member"] == "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com"
+        and g["dataset_id"] == "daily_revenue"
+        for g in access.values()
+    )
 
 
 @pytest.mark.synth
@@ -230,7 +263,9 @@ def test_example_quality_scans(example_stacks):
     scans = example_stacks["sales"]["resource"]["google_dataplex_datascan"]
     orders = scans["quality_orders_orders"]
     assert orders["location"] == "europe-west1"
-    assert orders["data"]["resource"] == "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/orders/tables/orders"
+    assert (
+        orders["data"]["resource"] == "//bigquery.googleapis.com/projects/acme-dm-sales/datasets/orders/tables/orders"
+    )
     assert orders["execution_spec"]["trigger"]["schedule"]["cron"] == "TZ=UTC 15 * * * *"  # hourly product
     rules = {r["name"]: r for r in orders["data_quality_spec"]["rules"]}
     assert orders["data_quality_spec"]["catalog_publishing_enabled"] is True
@@ -239,7 +274,8 @@ def test_example_quality_scans(example_stacks):
     assert rules["accepted-values-currency"]["set_expectation"]["values"] == ["EUR", "CHF", "GBP"]
     assert rules["range-amount"]["range_expectation"] == {"min_value": "0"}
     assert rules["freshness-ordered-at"]["table_condition_expectation"]["sql_expression"] == (
-        "TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), TIMESTAMP(MAX(`ordered_at`)), HOUR) <= 2")
+        "TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), TIMESTAMP(MAX(`ordered_at`)), HOUR) <= 2"
+    )
     lines = {r["name"]: r for r in scans["quality_orders_order_lines"]["data_quality_spec"]["rules"]}
     assert lines["sql-row"]["row_condition_expectation"]["sql_expression"] == "quantity > 0 AND unit_price >= 0"
     assert lines["sql-row"]["threshold"] == 0.99
@@ -255,11 +291,15 @@ def test_example_quality_scans(example_stacks):
 def test_sql_and_rule_values_are_escaped(mesh_repo, tmp_path):
     from meshform.render import synth
 
-    hostile = "SELECT DATE(ordered_at) AS day, SUM(amount) AS amount FROM orders.orders -- ${file(\"/etc/passwd\")} %{if 1}\nGROUP BY day"
+    hostile = 'SELECT DATE(ordered_at) AS day, SUM(amount) AS amount FROM orders.orders -- ${file("/etc/passwd")} %{if 1}\nGROUP BY day'
     root = _mesh(mesh_repo, sql=hostile)
     path = root / "domains/sales.yaml"
-    path.write_text(path.read_text().replace("check: range, min: 0}", "check: range, min: 0}\n"
-                                             "        - {table: daily, check: sql, sql: \"'${x}' != ''\"}"))
+    path.write_text(
+        path.read_text().replace(
+            "check: range, min: 0}",
+            "check: range, min: 0}\n        - {table: daily, check: sql, sql: \"'${x}' != ''\"}",
+        )
+    )
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]
     synth(result.mesh, tmp_path, only=["sales"])
@@ -267,5 +307,7 @@ def test_sql_and_rule_values_are_escaped(mesh_repo, tmp_path):
     [config] = stack["resource"]["google_bigquery_data_transfer_config"].values()
     assert '$${file(\\"/etc/passwd\\")} %%{if 1}' in json.dumps(config["params"]["query"])
     [scan] = [s for s in stack["resource"]["google_dataplex_datascan"].values() if s["data_scan_id"] == "revenue-daily"]
-    assert any(r.get("row_condition_expectation", {}).get("sql_expression") == "'$${x}' != ''"
-               for r in scan["data_quality_spec"]["rules"])
+    assert any(
+        r.get("row_condition_expectation", {}).get("sql_expression") == "'$${x}' != ''"
+        for r in scan["data_quality_spec"]["rules"]
+    )

@@ -72,9 +72,13 @@ def test_duplicate_domain_across_files(mesh_repo):
 
 
 def test_pii_on_a_record_tags_every_field_inside(mesh_repo):
-    text = (mesh_repo.root / "domains/sales.yaml").read_text().replace(
-        "{name: email, type: STRING, pii: true}",
-        "{name: address, type: RECORD, pii: true, fields: [{name: street, type: STRING}, {name: geo, type: RECORD, fields: [{name: lat, type: FLOAT64}]}]}",
+    text = (
+        (mesh_repo.root / "domains/sales.yaml")
+        .read_text()
+        .replace(
+            "{name: email, type: STRING, pii: true}",
+            "{name: address, type: RECORD, pii: true, fields: [{name: street, type: STRING}, {name: geo, type: RECORD, fields: [{name: lat, type: FLOAT64}]}]}",
+        )
     )
     mesh_repo("domains/sales.yaml", text)
     table = validate(mesh_repo.root).mesh.domain("sales").products[0].dataset.tables[0]
@@ -94,22 +98,41 @@ def test_data_catalog_backend_is_a_warning_not_an_error(mesh_repo):
 
 
 def test_lowercase_multi_region_is_normalised(mesh_repo):
-    mesh_repo("mesh.yaml", (mesh_repo.root / "mesh.yaml").read_text().replace("default_location: EU", "default_location: eu"))
+    mesh_repo(
+        "mesh.yaml", (mesh_repo.root / "mesh.yaml").read_text().replace("default_location: EU", "default_location: eu")
+    )
     assert validate(mesh_repo.root).mesh.default_location == "EU"
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("acme-dm-sales", True), ("a" * 30, True), ("a" * 31, False), ("abc12", False),
-    ("1abcdef", False), ("abcdef-", False), ("my-google-x", False),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("acme-dm-sales", True),
+        ("a" * 30, True),
+        ("a" * 31, False),
+        ("abc12", False),
+        ("1abcdef", False),
+        ("abcdef-", False),
+        ("my-google-x", False),
+    ],
+)
 def test_project_id_rules(name, ok):
     assert (project_id_problem(name) is None) is ok
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("acme-dm-sales-orders", True), ("ab", False), ("a" * 64, False), ("goog-data", False),
-    ("my-google-bucket", False), ("Upper", False), ("-lead", False), ("a.b.c", False),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("acme-dm-sales-orders", True),
+        ("ab", False),
+        ("a" * 64, False),
+        ("goog-data", False),
+        ("my-google-bucket", False),
+        ("Upper", False),
+        ("-lead", False),
+        ("a.b.c", False),
+    ],
+)
 def test_bucket_name_rules(name, ok):
     assert (bucket_name_problem(name) is None) is ok
 
@@ -122,7 +145,11 @@ def test_missing_mesh_yaml_is_a_usage_error(tmp_path):
 
 
 def test_label_values_are_case_folded_but_not_otherwise_rewritten(mesh_repo):
-    text = (mesh_repo.root / "domains/sales.yaml").read_text().replace("cost_center: cc-1001", "cost_center: CC-1001\nlabels: {team: Web-Shop}")
+    text = (
+        (mesh_repo.root / "domains/sales.yaml")
+        .read_text()
+        .replace("cost_center: cc-1001", "cost_center: CC-1001\nlabels: {team: Web-Shop}")
+    )
     mesh_repo("domains/sales.yaml", text)
     domain = validate(mesh_repo.root).mesh.domain("sales")
     assert domain.labels["cost-center"] == "cc-1001" and domain.labels["team"] == "web-shop"

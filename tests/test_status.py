@@ -86,13 +86,21 @@ def emulators(tmp_path_factory):
     bigquery = subprocess.Popen(
         [str(bin_dir / "bqemulator"), "start", "--rest-port", str(rest), "--grpc-port", str(grpc)],
         env={**os.environ, "HOME": str(home), "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    storage = subprocess.Popen([str(bin_dir / "gcp-storage-emulator"), "start", "--port", str(gcs), "--in-memory", "-q"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    storage = subprocess.Popen(
+        [str(bin_dir / "gcp-storage-emulator"), "start", "--port", str(gcs), "--in-memory", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(f"http://127.0.0.1:{rest}/bigquery/v2/projects/p/datasets", bigquery)
         _wait(f"http://127.0.0.1:{gcs}/storage/v1/b?project=p", storage)
-        yield {"MESHFORM_BIGQUERY_ENDPOINT": f"http://127.0.0.1:{rest}", "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{gcs}"}
+        yield {
+            "MESHFORM_BIGQUERY_ENDPOINT": f"http://127.0.0.1:{rest}",
+            "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{gcs}",
+        }
     finally:
         for process in (bigquery, storage):
             process.terminate()
@@ -111,28 +119,43 @@ def live_mesh(emulators, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("live-mesh")
     shutil.copytree(Path(__file__).parent / "fixtures" / "base", root, dirs_exist_ok=True)
-    text = DOMAIN + "".join(PRODUCT.format(name=n) + (BUCKET if n in ("fresh", "ghost") else "")
-                            for n in ("fresh", "late", "empty", "ghost"))
+    text = DOMAIN + "".join(
+        PRODUCT.format(name=n) + (BUCKET if n in ("fresh", "ghost") else "")
+        for n in ("fresh", "late", "empty", "ghost")
+    )
     (root / "domains" / "sales.yaml").write_text(text)
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]
     mesh = result.mesh
     project = mesh.domain("sales").project_id
-    bq = bigquery.Client(project=project, credentials=AnonymousCredentials(),
-                         client_options={"api_endpoint": emulators["MESHFORM_BIGQUERY_ENDPOINT"]})
+    bq = bigquery.Client(
+        project=project,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emulators["MESHFORM_BIGQUERY_ENDPOINT"]},
+    )
     now = dt.datetime.now(dt.UTC)
     rows = {"fresh": now - dt.timedelta(hours=1), "late": now - dt.timedelta(hours=80), "empty": None}
     for name, newest in rows.items():
         bq.create_dataset(f"{project}.{name}")
         for table in ("orders", "notes"):
-            schema = ([bigquery.SchemaField("order_id", "STRING", "REQUIRED"),
-                       bigquery.SchemaField("ordered_at", "TIMESTAMP", "REQUIRED")] if table == "orders"
-                      else [bigquery.SchemaField("note", "STRING")])
+            schema = (
+                [
+                    bigquery.SchemaField("order_id", "STRING", "REQUIRED"),
+                    bigquery.SchemaField("ordered_at", "TIMESTAMP", "REQUIRED"),
+                ]
+                if table == "orders"
+                else [bigquery.SchemaField("note", "STRING")]
+            )
             bq.create_table(bigquery.Table(f"{project}.{name}.{table}", schema=schema))
         if newest is not None:
             older = newest - dt.timedelta(hours=5)
-            assert not bq.insert_rows_json(f"{project}.{name}.orders", [
-                {"order_id": "1", "ordered_at": older.isoformat()}, {"order_id": "2", "ordered_at": newest.isoformat()}])
+            assert not bq.insert_rows_json(
+                f"{project}.{name}.orders",
+                [
+                    {"order_id": "1", "ordered_at": older.isoformat()},
+                    {"order_id": "2", "ordered_at": newest.isoformat()},
+                ],
+            )
             assert not bq.insert_rows_json(f"{project}.{name}.notes", [{"note": "x"}])
     # `empty` has its notes, but no orders: the product is empty
     assert not bq.insert_rows_json(f"{project}.empty.notes", [{"note": "x"}])

@@ -66,37 +66,71 @@ subscriptions:
 EXPECTED = {
     "bigquery": {
         "sales": {
-            "google_bigquery_dataset": {"dataset_only_bigquery": {
-                "dataset_id": "sold", "location": "EU", "deletion_policy": "PREVENT",
-                "delete_contents_on_destroy": False, "friendly_name": "only_bigquery"}},
-            "google_bigquery_table": {"table_only_bigquery_orders": {
-                "table_id": "orders", "deletion_protection": True, "deletion_policy": "PREVENT",
-                "time_partitioning": {"type": "DAY", "field": "day", "expiration_ms": 864_000_000}}},
-            "google_bigquery_dataset_iam_member": {"dataset_only_bigquery_writer_pipeline": {
-                "role": stores.BY_KEY["bigquery"].writer_role}},
-            "google_dataplex_entry": {"catalog_only_bigquery": {
-                "entry_group_id": "@bigquery", "deletion_policy": "ABANDON",
-                "fully_qualified_name": "bigquery:acme-dm-sales.sold"}},
+            "google_bigquery_dataset": {
+                "dataset_only_bigquery": {
+                    "dataset_id": "sold",
+                    "location": "EU",
+                    "deletion_policy": "PREVENT",
+                    "delete_contents_on_destroy": False,
+                    "friendly_name": "only_bigquery",
+                }
+            },
+            "google_bigquery_table": {
+                "table_only_bigquery_orders": {
+                    "table_id": "orders",
+                    "deletion_protection": True,
+                    "deletion_policy": "PREVENT",
+                    "time_partitioning": {"type": "DAY", "field": "day", "expiration_ms": 864_000_000},
+                }
+            },
+            "google_bigquery_dataset_iam_member": {
+                "dataset_only_bigquery_writer_pipeline": {"role": stores.BY_KEY["bigquery"].writer_role}
+            },
+            "google_dataplex_entry": {
+                "catalog_only_bigquery": {
+                    "entry_group_id": "@bigquery",
+                    "deletion_policy": "ABANDON",
+                    "fully_qualified_name": "bigquery:acme-dm-sales.sold",
+                }
+            },
         },
         "access-sales": {
-            "google_bigquery_dataset_iam_member": {"finance_only_bigquery_dataset_pipeline": {
-                "dataset_id": "sold", "project": "acme-dm-sales", "role": "roles/bigquery.dataViewer",
-                "member": "serviceAccount:pipelines@acme-dm-finance.iam.gserviceaccount.com"}},
+            "google_bigquery_dataset_iam_member": {
+                "finance_only_bigquery_dataset_pipeline": {
+                    "dataset_id": "sold",
+                    "project": "acme-dm-sales",
+                    "role": "roles/bigquery.dataViewer",
+                    "member": "serviceAccount:pipelines@acme-dm-finance.iam.gserviceaccount.com",
+                }
+            },
         },
     },
     "storage": {
         "sales": {
-            "google_storage_bucket": {"bucket_only_storage": {
-                "name": "acme-dm-sales-only-storage", "location": "EU", "storage_class": "COLDLINE",
-                "retention_policy": {"retention_period": "172800"}, "versioning": {"enabled": False},
-                "uniform_bucket_level_access": True, "public_access_prevention": "enforced",
-                "force_destroy": False, "deletion_policy": "PREVENT"}},
-            "google_storage_bucket_iam_member": {"bucket_only_storage_writer_pipeline": {
-                "role": stores.BY_KEY["storage"].writer_role}},
+            "google_storage_bucket": {
+                "bucket_only_storage": {
+                    "name": "acme-dm-sales-only-storage",
+                    "location": "EU",
+                    "storage_class": "COLDLINE",
+                    "retention_policy": {"retention_period": "172800"},
+                    "versioning": {"enabled": False},
+                    "uniform_bucket_level_access": True,
+                    "public_access_prevention": "enforced",
+                    "force_destroy": False,
+                    "deletion_policy": "PREVENT",
+                }
+            },
+            "google_storage_bucket_iam_member": {
+                "bucket_only_storage_writer_pipeline": {"role": stores.BY_KEY["storage"].writer_role}
+            },
         },
         "access-sales": {
-            "google_storage_bucket_iam_member": {"finance_only_storage_bucket_pipeline": {
-                "bucket": "acme-dm-sales-only-storage", "role": "roles/storage.objectViewer"}},
+            "google_storage_bucket_iam_member": {
+                "finance_only_storage_bucket_pipeline": {
+                    "bucket": "acme-dm-sales-only-storage",
+                    "role": "roles/storage.objectViewer",
+                }
+            },
         },
     },
 }
@@ -158,10 +192,12 @@ def test_products_have_their_stores_in_registry_order(tiny):
 
 def test_store_kinds_do_not_import_cdktn():
     """validate must never pay for CDK Terrain: a kind's render module is imported by render/ only."""
-    code = ("import sys, meshform.stores, meshform.manifest, meshform.card, meshform.discover.index; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_google', 'jsii')]; "
-            "assert not bad, bad; "
-            "assert not [m for m in sys.modules if m.endswith('.render') and m.startswith('meshform.stores')]")
+    code = (
+        "import sys, meshform.stores, meshform.manifest, meshform.card, meshform.discover.index; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_google', 'jsii')]; "
+        "assert not bad, bad; "
+        "assert not [m for m in sys.modules if m.endswith('.render') and m.startswith('meshform.stores')]"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 
 

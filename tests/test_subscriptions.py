@@ -20,8 +20,13 @@ budget: {amount: 100, currency: EUR}
 """
 
 
-def subscribe(mesh_repo, body: str, path: str = "subscriptions/sales/marketing.yaml",
-              consumer: str = "marketing", producer: str = "sales"):
+def subscribe(
+    mesh_repo,
+    body: str,
+    path: str = "subscriptions/sales/marketing.yaml",
+    consumer: str = "marketing",
+    producer: str = "sales",
+):
     mesh_repo("domains/marketing.yaml", MARKETING)
     return mesh_repo(path, f"consumer: {consumer}\nproducer: {producer}\nsubscriptions:\n{body}")
 
@@ -42,13 +47,25 @@ def test_a_subscription_to_a_live_product_is_valid(mesh_repo):
     assert result.mesh.consumers_of(result.mesh.product("sales.orders")) == (sub,)
 
 
-@pytest.mark.parametrize("consumer, producer, expected", [
-    ("marketting", "sales", "subscriptions/sales/marketting.yaml:1:11: consumer 'marketting' is not a domain of the mesh; did you mean 'marketing'?"),
-    ("marketing", "sails", "subscriptions/sails/marketing.yaml:2:11: producer 'sails' is not a domain of the mesh; did you mean 'sales'?"),
-])
+@pytest.mark.parametrize(
+    "consumer, producer, expected",
+    [
+        (
+            "marketting",
+            "sales",
+            "subscriptions/sales/marketting.yaml:1:11: consumer 'marketting' is not a domain of the mesh; did you mean 'marketing'?",
+        ),
+        (
+            "marketing",
+            "sails",
+            "subscriptions/sails/marketing.yaml:2:11: producer 'sails' is not a domain of the mesh; did you mean 'sales'?",
+        ),
+    ],
+)
 def test_unknown_domains_are_refused(mesh_repo, consumer, producer, expected):
-    root = subscribe(mesh_repo, ORDERS, path=f"subscriptions/{producer}/{consumer}.yaml",
-                     consumer=consumer, producer=producer)
+    root = subscribe(
+        mesh_repo, ORDERS, path=f"subscriptions/{producer}/{consumer}.yaml", consumer=consumer, producer=producer
+    )
     assert expected in messages(root)
 
 
@@ -62,22 +79,28 @@ def test_an_unknown_product_is_refused_with_a_suggestion(mesh_repo):
 
 def test_a_domain_cannot_subscribe_to_itself(mesh_repo):
     root = subscribe(mesh_repo, ORDERS, path="subscriptions/sales/sales.yaml", consumer="sales")
-    assert messages(root) == ["subscriptions/sales/sales.yaml:1:11: domain 'sales' cannot subscribe to itself; "
-                              "its owners already read its products"]
+    assert messages(root) == [
+        "subscriptions/sales/sales.yaml:1:11: domain 'sales' cannot subscribe to itself; "
+        "its owners already read its products"
+    ]
 
 
 def test_a_duplicate_subscription_is_refused(mesh_repo):
     root = subscribe(mesh_repo, ORDERS + ORDERS)
-    assert messages(root) == ["subscriptions/sales/marketing.yaml:6:14: duplicate subscription of 'marketing' to "
-                              "sales.orders (first at line 4)"]
+    assert messages(root) == [
+        "subscriptions/sales/marketing.yaml:6:14: duplicate subscription of 'marketing' to "
+        "sales.orders (first at line 4)"
+    ]
 
 
 def test_a_file_outside_the_producer_s_folder_is_refused(mesh_repo):
     # Elsewhere, the producer's CODEOWNERS line would not cover it: nobody of sales would approve.
     root = subscribe(mesh_repo, ORDERS, path="subscriptions/marketing/sales.yaml")
     [message] = messages(root)
-    assert message.startswith("subscriptions/marketing/sales.yaml:1:1: subscriptions of 'marketing' to 'sales' "
-                              "must be in subscriptions/sales/marketing.yaml")
+    assert message.startswith(
+        "subscriptions/marketing/sales.yaml:1:1: subscriptions of 'marketing' to 'sales' "
+        "must be in subscriptions/sales/marketing.yaml"
+    )
 
 
 def _set_status(mesh_repo, status: str) -> None:
@@ -88,8 +111,10 @@ def _set_status(mesh_repo, status: str) -> None:
 def test_a_decommissioned_product_takes_no_subscription(mesh_repo):
     root = subscribe(mesh_repo, ORDERS)
     _set_status(mesh_repo, "decommissioned")
-    assert messages(root) == ["subscriptions/sales/marketing.yaml:4:14: product sales.orders is decommissioned; "
-                              "it takes no new consumers and existing ones must go"]
+    assert messages(root) == [
+        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is decommissioned; "
+        "it takes no new consumers and existing ones must go"
+    ]
 
 
 def test_a_deprecated_product_warns(mesh_repo):
@@ -97,14 +122,16 @@ def test_a_deprecated_product_warns(mesh_repo):
     _set_status(mesh_repo, "deprecated")
     assert messages(root) == []
     assert messages(root, Severity.WARNING) == [
-        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is deprecated; plan to move off it"]
+        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is deprecated; plan to move off it"
+    ]
 
 
 def test_an_expired_subscription_warns(mesh_repo):
     root = subscribe(mesh_repo, ORDERS + "    expires: 2020-01-31\n")
     assert messages(root) == []
     assert messages(root, Severity.WARNING) == [
-        "subscriptions/sales/marketing.yaml:6:14: expired on 2020-01-31: access has ended"]
+        "subscriptions/sales/marketing.yaml:6:14: expired on 2020-01-31: access has ended"
+    ]
 
 
 RESTRICTED = ("classification: confidential", "classification: restricted\n    kms_key: eu")
@@ -123,17 +150,25 @@ def test_restricted_products_need_the_platform_s_approval_and_an_expiry(mesh_rep
     found = [(f.code, f.message) for f in validate(root).findings]
     limit = (dt.date.today() + dt.timedelta(days=365)).isoformat()
     assert found == [
-        ("restricted-subscriptions", f"sales.orders is restricted: a subscription must expire within 365 days (by {limit})"),
-        ("restricted-subscriptions", "sales.orders is restricted: the platform team must approve 'marketing' as a "
-                                     "consumer in mesh.yaml policies.restricted-subscriptions.approved"),
+        (
+            "restricted-subscriptions",
+            f"sales.orders is restricted: a subscription must expire within 365 days (by {limit})",
+        ),
+        (
+            "restricted-subscriptions",
+            "sales.orders is restricted: the platform team must approve 'marketing' as a "
+            "consumer in mesh.yaml policies.restricted-subscriptions.approved",
+        ),
     ]
 
 
 def test_an_approved_restricted_subscription_with_a_near_expiry_passes(mesh_repo):
     soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     root = subscribe(mesh_repo, ORDERS + f"    expires: {soon}\n")
-    _restrict(mesh_repo, "policies:\n  restricted-subscriptions:\n"
-                         "    approved: [{consumer: marketing, product: sales.orders}]\n")
+    _restrict(
+        mesh_repo,
+        "policies:\n  restricted-subscriptions:\n    approved: [{consumer: marketing, product: sales.orders}]\n",
+    )
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]
 
@@ -148,9 +183,13 @@ def test_the_platform_can_drop_its_approval_step(mesh_repo):
 def test_tagged_columns_need_the_platform_s_approval_besides_the_producer_s(mesh_repo):
     root = subscribe(mesh_repo, ORDERS + "    policy_tags: [pii]\n")
     assert messages(root) == [
-        "subscriptions/sales/marketing.yaml:6:19: reading sales.orders's 'pii' columns needs the platform team's approval"]
-    mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
-              "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n")
+        "subscriptions/sales/marketing.yaml:6:19: reading sales.orders's 'pii' columns needs the platform team's approval"
+    ]
+    mesh_repo(
+        "mesh.yaml",
+        (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
+        "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n",
+    )
     assert messages(root) == []
     mesh = validate(root).mesh
     assert mesh.readable_policy_tags(mesh.subscriptions[0]) == ("pii",)
@@ -158,27 +197,34 @@ def test_tagged_columns_need_the_platform_s_approval_besides_the_producer_s(mesh
 
 def test_an_approval_without_the_subscription_asking_grants_nothing(mesh_repo):
     root = subscribe(mesh_repo, ORDERS)
-    mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
-              "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n")
+    mesh_repo(
+        "mesh.yaml",
+        (root / "mesh.yaml").read_text() + "column_access:\n  - {consumer: marketing, product: "
+        "sales.orders, policy_tags: [pii], justification: Campaign attribution by e-mail address.}\n",
+    )
     mesh = validate(root).mesh
     assert mesh.readable_policy_tags(mesh.subscriptions[0]) == ()
 
 
 # --- budgets bill in the billing account's currency ------------------------------------------
 
+
 def test_budgets_use_the_billing_account_s_currency(mesh_repo):
     root = subscribe(mesh_repo, ORDERS)
     mesh_repo("domains/marketing.yaml", MARKETING.replace("currency: EUR", "currency: USD"))
     assert messages(root) == ["mesh.yaml:1:1: domain budgets use EUR, USD, but a billing account bills in one currency"]
     mesh_repo("mesh.yaml", (root / "mesh.yaml").read_text() + "billing_currency: EUR\n")
-    assert messages(root) == ["domains/marketing.yaml:5:33: budget currency USD is not the billing account's (EUR, "
-                              "mesh.yaml billing_currency); Cloud Billing refuses it"]
+    assert messages(root) == [
+        "domains/marketing.yaml:5:33: budget currency USD is not the billing account's (EUR, "
+        "mesh.yaml billing_currency); Cloud Billing refuses it"
+    ]
     mesh_repo("domains/marketing.yaml", MARKETING.replace(", currency: EUR", ""))
     assert messages(root) == []
     assert {d.budget.currency for d in validate(root).mesh.domains} == {"EUR"}
 
 
 # --- rendered grants (the example mesh) ------------------------------------------------------
+
 
 def _grants(stack: dict, kind: str, prefix: str) -> dict[str, dict]:
     return {k: v for k, v in stack["resource"].get(kind, {}).items() if k.startswith(prefix)}
@@ -190,8 +236,11 @@ def test_grants_land_in_the_producer_s_access_stack_read_only_until_expiry(examp
     access = example_stacks["access-sales"]
     on_dataset = _grants(access, "google_bigquery_dataset_iam_member", "marketing_orders_")
     members = {g["member"] for g in on_dataset.values()}
-    assert members == {"group:marketing-analytics@acme.com", "user:lea.martin@acme.com",
-                       "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com"}
+    assert members == {
+        "group:marketing-analytics@acme.com",
+        "user:lea.martin@acme.com",
+        "serviceAccount:pipelines@acme-dm-marketing.iam.gserviceaccount.com",
+    }
     for grant in on_dataset.values():
         assert grant["role"] == "roles/bigquery.dataViewer"
         assert (grant["project"], grant["dataset_id"]) == ("acme-dm-sales", "orders")
@@ -232,7 +281,9 @@ def test_an_approved_column_access_reads_only_the_producer_s_own_tag(example_sta
     it reads customer's child of pii, and nothing else."""
     grants = example_stacks["access-customer"]["resource"]["google_data_catalog_policy_tag_iam_member"]
     assert {g["member"] for g in grants.values()} == {
-        "group:logistics-data@acme.com", "serviceAccount:pipelines@acme-dm-logistics.iam.gserviceaccount.com"}
+        "group:logistics-data@acme.com",
+        "serviceAccount:pipelines@acme-dm-logistics.iam.gserviceaccount.com",
+    }
     for grant in grants.values():
         assert grant["policy_tag"] == "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_customer}"
         # Policy tags take no conditional bindings; the dataset read the columns need expires.
@@ -255,8 +306,11 @@ def test_a_member_only_an_exception_admits_never_reads_another_domain_s_data(tmp
     for part in ("mesh.yaml", "domains", "subscriptions"):
         (shutil.copytree if (repo / part).is_dir() else shutil.copy)(repo / part, root / part)
     marketing = (root / "domains/marketing.yaml").read_text()
-    marketing = marketing.replace("owners: [group:marketing-analytics@acme.com,",
-                                  "owners: [group:crm-ops@partner-agency.example, group:marketing-analytics@acme.com,", 1)
+    marketing = marketing.replace(
+        "owners: [group:marketing-analytics@acme.com,",
+        "owners: [group:crm-ops@partner-agency.example, group:marketing-analytics@acme.com,",
+        1,
+    )
     (root / "domains/marketing.yaml").write_text(marketing)
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]  # the exception covers the member

@@ -40,7 +40,8 @@ def test_every_stack_has_its_own_gcs_state_prefix(example_stacks, name):
     assert example_stacks[name]["terraform"]["required_providers"]["google"]["source"] == "hashicorp/google"
     # Billing Budgets and other client-based APIs bill the quota project: the governance project.
     assert example_stacks[name]["provider"]["google"] == [
-        {"billing_project": "acme-dm-governance", "user_project_override": True}]
+        {"billing_project": "acme-dm-governance", "user_project_override": True}
+    ]
 
 
 def test_bootstrap_keeps_local_state_and_bills_no_project_that_does_not_exist_yet(example_stacks):
@@ -111,8 +112,11 @@ def test_sales_orders_product(example_stacks):
 
 def test_owners_and_pipeline_can_write_their_datasets(example_stacks):
     # (the Dataplex service agent's read grant, for quality scans, is tested in test_running.py)
-    grants = [g for name, g in resources(example_stacks["sales"], "google_bigquery_dataset_iam_member").items()
-              if not name.startswith("subscription_") and not name.endswith("_dataplex_agent")]
+    grants = [
+        g
+        for name, g in resources(example_stacks["sales"], "google_bigquery_dataset_iam_member").items()
+        if not name.startswith("subscription_") and not name.endswith("_dataplex_agent")
+    ]
     on_orders = {(g["member"], g["role"]) for g in grants if g["dataset_id"].endswith("dataset_orders.dataset_id}")}
     assert on_orders == {
         ("group:sales-data@acme.com", "roles/bigquery.dataEditor"),
@@ -140,10 +144,18 @@ def test_product_aspect_is_attached_to_the_bigquery_dataset_entry(example_stacks
     assert entry["entry_id"] == "bigquery.googleapis.com/projects/acme-dm-logistics/datasets/inventory"
     assert entry["location"] == "europe-west1"
     [aspect] = entry["aspects"]
-    assert aspect["aspect_key"] == "${data.terraform_remote_state.platform.outputs.governance_project_number}.global.data-product"
+    assert (
+        aspect["aspect_key"]
+        == "${data.terraform_remote_state.platform.outputs.governance_project_number}.global.data-product"
+    )
     assert json.loads(aspect["aspect"]["data"]) == {
-        "domain": "logistics", "product": "stock_levels", "classification": "internal", "refresh": "hourly",
-        "freshness_slo_hours": 2, "status": "active", "owners": "group:logistics-data@acme.com",
+        "domain": "logistics",
+        "product": "stock_levels",
+        "classification": "internal",
+        "refresh": "hourly",
+        "freshness_slo_hours": 2,
+        "status": "active",
+        "owners": "group:logistics-data@acme.com",
         "description": "Stock on hand per warehouse and SKU, snapshotted every hour.",
     }
 
@@ -153,17 +165,34 @@ def test_platform_stack_holds_the_catalog_types_and_taxonomies(example_stacks):
     [aspect_type] = resources(platform, "google_dataplex_aspect_type").values()
     template = json.loads(aspect_type["metadata_template"])
     assert [f["name"] for f in template["recordFields"]] == [
-        "domain", "product", "description", "owners", "classification", "refresh", "freshness_slo_hours", "status"]
+        "domain",
+        "product",
+        "description",
+        "owners",
+        "classification",
+        "refresh",
+        "freshness_slo_hours",
+        "status",
+    ]
     taxonomies = resources(platform, "google_data_catalog_taxonomy")
     assert {t["region"] for t in taxonomies.values()} == {"eu", "europe-west1"}
     assert all(t["activated_policy_types"] == ["FINE_GRAINED_ACCESS_CONTROL"] for t in taxonomies.values())
     assert sorted(t["display_name"] for t in taxonomies.values()) == [
-        "acme sensitive data eu", "acme sensitive data europe-west1"]
+        "acme sensitive data eu",
+        "acme sensitive data europe-west1",
+    ]
     tags = resources(platform, "google_data_catalog_policy_tag")
     parents = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" not in t)
     assert parents == ["financial", "financial", "pii", "pii"]
     children = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" in t)
-    assert children == ["financial-finance", "pii-customer", "pii-finance", "pii-logistics", "pii-marketing", "pii-sales"]
+    assert children == [
+        "financial-finance",
+        "pii-customer",
+        "pii-finance",
+        "pii-logistics",
+        "pii-marketing",
+        "pii-sales",
+    ]
     assert not resources(platform, "google_data_catalog_tag_template")
 
 
@@ -174,7 +203,7 @@ def test_every_platform_output_a_domain_reads_exists(example_stacks):
         for text in strings(example_stacks[name]):
             for expr in interpolations(text):
                 if expr.startswith(prefix):
-                    assert expr[len(prefix):-1] in outputs, (name, expr)
+                    assert expr[len(prefix) : -1] in outputs, (name, expr)
 
 
 @pytest.mark.parametrize("name", DOMAINS)
@@ -245,8 +274,13 @@ def hostile_stacks(tmp_path_factory):
     (root / "mesh.yaml").write_text(mesh)
     domain = (root / "domains/sales.yaml").read_text()
     domain = domain.replace("description: One row per confirmed order.", f"description: {json.dumps(HOSTILE[1])}")
-    domain = domain.replace("        - name: orders\n", f"        - name: orders\n          description: {json.dumps(HOSTILE[2])}\n")
-    domain = domain.replace("{name: email, type: STRING, pii: true}", f"{{name: email, type: STRING, pii: true, description: {json.dumps(HOSTILE[3])}}}")
+    domain = domain.replace(
+        "        - name: orders\n", f"        - name: orders\n          description: {json.dumps(HOSTILE[2])}\n"
+    )
+    domain = domain.replace(
+        "{name: email, type: STRING, pii: true}",
+        f"{{name: email, type: STRING, pii: true, description: {json.dumps(HOSTILE[3])}}}",
+    )
     (root / "domains/sales.yaml").write_text(domain)
     result = validate(root)
     assert result.ok, [str(f) for f in result.findings]

@@ -71,8 +71,11 @@ class Cache:
     def __init__(self, root: Path):
         self.folder = root / CACHE_DIR
         self.secret = _secret()
-        self.enabled = self.secret is not None and not self.folder.is_symlink() and (
-            not self.folder.exists() or self.folder.is_dir())
+        self.enabled = (
+            self.secret is not None
+            and not self.folder.is_symlink()
+            and (not self.folder.exists() or self.folder.is_dir())
+        )
         self._ready = False
 
     def _path(self, kind: str, address: str) -> Path:
@@ -89,8 +92,10 @@ class Cache:
         except OSError:
             return None
         signature, body = blob[:_SIGNATURE], blob[_SIGNATURE:]
-        if not hmac.compare_digest(signature, hmac.new(self.secret, kind.encode() + address.encode() + body,
-                                                       hashlib.sha256).digest()):
+        assert self.secret is not None  # enabled implies a secret
+        if not hmac.compare_digest(
+            signature, hmac.new(self.secret, kind.encode() + address.encode() + body, hashlib.sha256).digest()
+        ):
             return None
         try:
             return pickle.loads(body)
@@ -109,6 +114,7 @@ class Cache:
                 self._ready = True
             (self.folder / kind).mkdir(exist_ok=True)
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            assert self.secret is not None  # enabled implies a secret
             signature = hmac.new(self.secret, kind.encode() + address.encode() + body, hashlib.sha256).digest()
             write_atomic(self._path(kind, address), signature + body)
         except (OSError, pickle.PicklingError, RecursionError):

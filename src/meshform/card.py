@@ -23,8 +23,10 @@ def find_product(result: ValidResult, key: str) -> Product:
         return result.mesh.product(key)
     except KeyError:
         if result.findings.errors:
-            raise MeshformError(f"no product '{key}'; the specs have {len(result.findings.errors)} error(s), "
-                                "run `meshform validate`", ExitCode.SPECS) from None
+            raise MeshformError(
+                f"no product '{key}'; the specs have {len(result.findings.errors)} error(s), run `meshform validate`",
+                ExitCode.SPECS,
+            ) from None
         hint = did_you_mean(key, (p.key for p in result.mesh.products)) or "; `meshform discover` lists products"
         raise MeshformError(f"no product '{key}'{hint}") from None
 
@@ -63,8 +65,11 @@ def product_card(mesh: Mesh, product: Product) -> str:
     lines += ["", "## Consumers", ""]
     if consumers:
         lines += ["| domain | purpose | until | tagged columns |", "| --- | --- | --- | --- |"]
-        lines += [f"| {md(s.consumer)} | {md(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
-                  f"{md(', '.join(mesh.readable_policy_tags(s)) or 'none')} |" for s in consumers]
+        lines += [
+            f"| {md(s.consumer)} | {md(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
+            f"{md(', '.join(mesh.readable_policy_tags(s)) or 'none')} |"
+            for s in consumers
+        ]
     else:
         lines.append("None yet.")
 
@@ -93,11 +98,12 @@ def product_card(mesh: Mesh, product: Product) -> str:
         lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
     if any(store.policy_tags() for store in product.stores):
         lines.append("")
-        lines.append(f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
-                     "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "
-                     f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`.")
+        lines.append(
+            f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
+            "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "
+            f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`."
+        )
     return "\n".join(lines) + "\n"
-
 
 
 def _running(mesh: Mesh, product: Product) -> list[str]:
@@ -105,7 +111,13 @@ def _running(mesh: Mesh, product: Product) -> list[str]:
     which products are built from it (downstream), and how its health is checked."""
     lines = []
     if product.transformations:
-        lines += ["", "## Transformations", "", "| name | writes table | how | schedule | reads |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "## Transformations",
+            "",
+            "| name | writes table | how | schedule | reads |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for t in product.transformations:
             reads = ", ".join(code(str(r)) for r in t.reads) or "—"
             lines.append(f"| {md(t.name)} | {code(t.table)} | {md(t.write)} | {md(t.schedule or 'none')} | {reads} |")
@@ -119,7 +131,10 @@ def _running(mesh: Mesh, product: Product) -> list[str]:
             via = sorted({e.transformation for e in edges if getattr(e, other) == key})
             lines.append(f"- {label}: {md(key)} (transformation {md(', '.join(via))})")
     if product.freshness is not None:
-        measure = (f"MAX({code(product.freshness.column)}) of table {code(product.freshness.table)}"
-                   if product.freshness.column else f"last modification of table {code(product.freshness.table)}")
+        measure = (
+            f"MAX({code(product.freshness.column)}) of table {code(product.freshness.table)}"
+            if product.freshness.column
+            else f"last modification of table {code(product.freshness.table)}"
+        )
         lines += ["", f"Freshness is measured as {measure} (`meshform status`)."]
     return lines

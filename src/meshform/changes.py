@@ -85,9 +85,15 @@ class StackChanges:
         return BOOTSTRAP_STACK in self.reasons
 
     def as_json(self) -> dict:
-        return {"stacks": self.stacks, "platform": PLATFORM_STACK in self.reasons, "domains": self.of_kind("domain"),
-                "access": self.of_kind("access"), "bootstrap": self.bootstrap, "removed": self.removed,
-                "reasons": self.reasons}
+        return {
+            "stacks": self.stacks,
+            "platform": PLATFORM_STACK in self.reasons,
+            "domains": self.of_kind("domain"),
+            "access": self.of_kind("access"),
+            "bootstrap": self.bootstrap,
+            "removed": self.removed,
+            "reasons": self.reasons,
+        }
 
 
 def existing_stacks(mesh: Mesh, root: Path) -> set[str]:

@@ -34,8 +34,13 @@ def _labels(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
     for src, labels in spec_labels:
         for key in sorted(labels):
             if key in owned:
-                yield _at(src.child(key), f"label '{key}' is reserved: {owned[key]}",
-                          hint="use another key" if key in RESERVED_LABELS else "ask the platform team to change it in mesh.yaml")
+                yield _at(
+                    src.child(key),
+                    f"label '{key}' is reserved: {owned[key]}",
+                    hint="use another key"
+                    if key in RESERVED_LABELS
+                    else "ask the platform team to change it in mesh.yaml",
+                )
 
 
 def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
@@ -58,15 +63,20 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
 def _mesh_settings(mesh: Mesh) -> Iterator[Finding]:
     src = mesh.source
     if mesh.default_location not in mesh.allowed_locations:
-        yield Finding(src.at("default_location"), ("default_location",),
-                      f"'{mesh.default_location}' is not in allowed_locations ({', '.join(mesh.allowed_locations)})")
+        yield Finding(
+            src.at("default_location"),
+            ("default_location",),
+            f"'{mesh.default_location}' is not in allowed_locations ({', '.join(mesh.allowed_locations)})",
+        )
     seen: set[str] = set()
     for i, loc in enumerate(mesh.allowed_locations):
         if loc in seen:
             yield Finding(src.at("allowed_locations", i), ("allowed_locations", i), f"'{loc}' is listed twice")
         seen.add(loc)
     if "pii" not in mesh.policy_tags:
-        yield Finding(src.at("policy_tags"), ("policy_tags",), "the 'pii' policy tag is required (columns say pii: true)")
+        yield Finding(
+            src.at("policy_tags"), ("policy_tags",), "the 'pii' policy tag is required (columns say pii: true)"
+        )
     if mesh.catalog_backend == "data-catalog":
         yield Finding(src.at("catalog", "backend"), ("catalog", "backend"), DATA_CATALOG_SHUTDOWN, Severity.WARNING)
 
@@ -76,17 +86,27 @@ def _budget_currencies(mesh: Mesh) -> Iterator[Finding]:
     if mesh.billing_currency is None:
         used = sorted({d.budget.currency for d in mesh.domains if d.budget.currency})
         if len(used) > 1:
-            yield Finding(mesh.source.at(), (), f"domain budgets use {', '.join(used)}, but a billing account bills in "
-                          "one currency", hint="set billing_currency in mesh.yaml to the billing account's currency")
+            yield Finding(
+                mesh.source.at(),
+                (),
+                f"domain budgets use {', '.join(used)}, but a billing account bills in one currency",
+                hint="set billing_currency in mesh.yaml to the billing account's currency",
+            )
     for domain in mesh.domains:
         src = domain.source.child("budget")
         if not domain.budget.currency:
-            yield _at(src, "budget.currency is required when mesh.yaml sets no billing_currency",
-                      hint="set billing_currency in mesh.yaml (the billing account's currency)")
+            yield _at(
+                src,
+                "budget.currency is required when mesh.yaml sets no billing_currency",
+                hint="set billing_currency in mesh.yaml (the billing account's currency)",
+            )
         elif mesh.billing_currency and domain.budget.currency != mesh.billing_currency:
-            yield _at(src.child("currency"), f"budget currency {domain.budget.currency} is not the billing account's "
-                      f"({mesh.billing_currency}, mesh.yaml billing_currency); Cloud Billing refuses it",
-                      hint="remove currency from the budget, or use the billing account's")
+            yield _at(
+                src.child("currency"),
+                f"budget currency {domain.budget.currency} is not the billing account's "
+                f"({mesh.billing_currency}, mesh.yaml billing_currency); Cloud Billing refuses it",
+                hint="remove currency from the budget, or use the billing account's",
+            )
 
 
 def _column_access(mesh: Mesh) -> Iterator[Finding]:
@@ -96,20 +116,29 @@ def _column_access(mesh: Mesh) -> Iterator[Finding]:
     for grant in mesh.column_access:
         sub = subscriptions.get((grant.consumer, grant.product_key))
         if sub is None:
-            yield Finding(grant.source.at(), grant.source.path,
-                          f"column_access for '{grant.consumer}' to {grant.product_key} matches no subscription; "
-                          "it grants nothing", Severity.WARNING)
+            yield Finding(
+                grant.source.at(),
+                grant.source.path,
+                f"column_access for '{grant.consumer}' to {grant.product_key} matches no subscription; "
+                "it grants nothing",
+                Severity.WARNING,
+            )
     for sub in mesh.subscriptions:
         readable = set(mesh.readable_policy_tags(sub))
         for i, tag in enumerate(sub.policy_tags):
             if tag not in mesh.policy_tags:
-                yield _at(sub.source.child("policy_tags", i), f"policy tag '{tag}' is not declared in mesh.yaml "
-                          f"policy_tags ({', '.join(sorted(mesh.policy_tags))})")
+                yield _at(
+                    sub.source.child("policy_tags", i),
+                    f"policy tag '{tag}' is not declared in mesh.yaml "
+                    f"policy_tags ({', '.join(sorted(mesh.policy_tags))})",
+                )
             elif tag not in readable:
-                yield _at(sub.source.child("policy_tags", i),
-                          f"reading {sub.product_key}'s '{tag}' columns needs the platform team's approval",
-                          hint=f"the platform team adds {{consumer: {sub.consumer}, product: {sub.product_key}, "
-                               f"policy_tags: [{tag}], justification: ...}} to mesh.yaml column_access")
+                yield _at(
+                    sub.source.child("policy_tags", i),
+                    f"reading {sub.product_key}'s '{tag}' columns needs the platform team's approval",
+                    hint=f"the platform team adds {{consumer: {sub.consumer}, product: {sub.product_key}, "
+                    f"policy_tags: [{tag}], justification: ...}} to mesh.yaml column_access",
+                )
 
 
 def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
@@ -127,14 +156,21 @@ def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
             yield from _table_grant(grant, products, src)
             continue
         if grant.product and not products:
-            yield Finding(src.at("product"), src.path + ("product",),
-                          f"product {grant.domain}.{grant.product} is no longer in the specs; remove this grant once "
-                          "its deletion is applied", Severity.WARNING)
+            yield Finding(
+                src.at("product"),
+                src.path + ("product",),
+                f"product {grant.domain}.{grant.product} is no longer in the specs; remove this grant once "
+                "its deletion is applied",
+                Severity.WARNING,
+            )
         for product in products:
             if product.status != "decommissioned":
-                yield Finding(src.at(), src.path,
-                              f"product {product.key} is {product.status}; only decommissioned products can be deleted",
-                              hint="set status: decommissioned in the domain file first")
+                yield Finding(
+                    src.at(),
+                    src.path,
+                    f"product {product.key} is {product.status}; only decommissioned products can be deleted",
+                    hint="set status: decommissioned in the domain file first",
+                )
 
 
 def _table_grant(grant, products, src) -> Iterator[Finding]:
@@ -150,40 +186,59 @@ def _table_grant(grant, products, src) -> Iterator[Finding]:
             stack += [(f, f"{path}.{f.name}") for f in column.fields]
     if table is None or (grant.column and grant.column.lower() not in names):
         what = f"{grant.domain}.{grant.product} table {grant.table}" + (f" column {grant.column}" if table else "")
-        yield Finding(src.at(), src.path, f"{what} is not in the specs; remove this grant once the change is applied",
-                      Severity.WARNING)
+        yield Finding(
+            src.at(),
+            src.path,
+            f"{what} is not in the specs; remove this grant once the change is applied",
+            Severity.WARNING,
+        )
 
 
 def _domain(mesh: Mesh, domain: Domain) -> Iterator[Finding]:
     src = domain.source
     expected_file = f"domains/{domain.name}.yaml"
     if src.file.display != expected_file:
-        yield Finding(src.at("domain"), ("domain",),
-                      f"domain '{domain.name}' must be declared in {expected_file}, not {src.file.display}")
+        yield Finding(
+            src.at("domain"),
+            ("domain",),
+            f"domain '{domain.name}' must be declared in {expected_file}, not {src.file.display}",
+        )
     problem = project_id_problem(domain.project_id)
     if problem:
-        yield Finding(src.at("domain"), ("domain",),
-                      f"{problem} (project_prefix '{mesh.project_prefix}' + '-' + domain name)")
+        yield Finding(
+            src.at("domain"), ("domain",), f"{problem} (project_prefix '{mesh.project_prefix}' + '-' + domain name)"
+        )
     if domain.project_id == mesh.governance_project:
-        yield Finding(src.at("domain"), ("domain",),
-                      f"project id '{domain.project_id}' is the mesh's governance project; choose another domain name")
+        yield Finding(
+            src.at("domain"),
+            ("domain",),
+            f"project id '{domain.project_id}' is the mesh's governance project; choose another domain name",
+        )
     # An inherited default_location that is not allowed is reported once, on mesh.yaml.
     if domain.location not in mesh.allowed_locations and domain.location != mesh.default_location:
-        yield Finding(src.at("location"), ("location",),
-                      f"location '{domain.location}' is not in the mesh's allowed_locations ({', '.join(mesh.allowed_locations)})")
+        yield Finding(
+            src.at("location"),
+            ("location",),
+            f"location '{domain.location}' is not in the mesh's allowed_locations ({', '.join(mesh.allowed_locations)})",
+        )
 
     yield from _duplicates(((p.name, p.source.child("name")) for p in domain.products), "product")
     for product in domain.products:
         if product.kms_key_name and product.kms_key is None:
             known = ", ".join(sorted(mesh.kms_keys)) or "none are declared"
-            yield _at(product.source.child("kms_key"), f"kms_key '{product.kms_key_name}' is not in mesh.yaml kms_keys ({known})")
+            yield _at(
+                product.source.child("kms_key"),
+                f"kms_key '{product.kms_key_name}' is not in mesh.yaml kms_keys ({known})",
+            )
         elif product.kms_key and product.location:
             key_location = product.kms_key.split("/locations/", 1)[1].split("/", 1)[0]
             needed = kms_location_for(product.location)
             if key_location != needed:
-                yield _at(product.source.child("kms_key"),
-                          f"kms_key '{product.kms_key_name}' is in {key_location}, but the product's data is in "
-                          f"{product.location}, which Cloud KMS serves from keys in '{needed}'")
+                yield _at(
+                    product.source.child("kms_key"),
+                    f"kms_key '{product.kms_key_name}' is in {key_location}, but the product's data is in "
+                    f"{product.location}, which Cloud KMS serves from keys in '{needed}'",
+                )
 
 
 def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
@@ -198,46 +253,79 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
             checked_files.add(file.display)
             expected = subscription_path(sub.producer, sub.consumer)
             if file.display != expected:
-                yield Finding(file.locate(()), (), f"subscriptions of '{sub.consumer}' to '{sub.producer}' must be in "
-                              f"{expected}, not {file.display}, so that {sub.producer}'s owners review them")
+                yield Finding(
+                    file.locate(()),
+                    (),
+                    f"subscriptions of '{sub.consumer}' to '{sub.producer}' must be in "
+                    f"{expected}, not {file.display}, so that {sub.producer}'s owners review them",
+                )
             for role, name in (("consumer", sub.consumer), ("producer", sub.producer)):
                 if name not in domains and name not in mesh.unparsed_domains:
-                    yield Finding(file.locate((role,)), (role,), f"{role} '{name}' is not a domain of the mesh"
-                                  + did_you_mean(name, domains))
+                    yield Finding(
+                        file.locate((role,)),
+                        (role,),
+                        f"{role} '{name}' is not a domain of the mesh" + did_you_mean(name, domains),
+                    )
             if sub.consumer == sub.producer:
-                yield Finding(file.locate(("consumer",)), ("consumer",),
-                              f"domain '{sub.consumer}' cannot subscribe to itself; its owners already read its products")
+                yield Finding(
+                    file.locate(("consumer",)),
+                    ("consumer",),
+                    f"domain '{sub.consumer}' cannot subscribe to itself; its owners already read its products",
+                )
         if sub.producer not in domains or sub.consumer not in domains or sub.consumer == sub.producer:
             continue
         names = {p.name: p for p in domains[sub.producer].products}
         product = names.get(sub.product)
         if product is None:
-            yield _at(src.child("product"), f"'{sub.product}' is not a product of domain '{sub.producer}' "
-                      f"(products: {', '.join(sorted(names)) or 'none'})" + did_you_mean(sub.product, names))
+            yield _at(
+                src.child("product"),
+                f"'{sub.product}' is not a product of domain '{sub.producer}' "
+                f"(products: {', '.join(sorted(names)) or 'none'})" + did_you_mean(sub.product, names),
+            )
             continue
         key = (sub.consumer, sub.product_key)
         if key in seen:
             first = seen[key].source.at()
-            yield _at(src.child("product"), f"duplicate subscription of '{sub.consumer}' to {sub.product_key} "
-                      f"(first at line {first.line})")
+            yield _at(
+                src.child("product"),
+                f"duplicate subscription of '{sub.consumer}' to {sub.product_key} (first at line {first.line})",
+            )
             continue
         seen[key] = sub
         used = {tag for store in product.stores for tag in store.policy_tags()}
         for i, tag in enumerate(sub.policy_tags):
             if tag in mesh.policy_tags and tag not in used:
-                yield Finding(src.at("policy_tags", i), src.path + ("policy_tags", i),
-                              f"product {product.key} has no '{tag}' columns", Severity.WARNING)
+                yield Finding(
+                    src.at("policy_tags", i),
+                    src.path + ("policy_tags", i),
+                    f"product {product.key} has no '{tag}' columns",
+                    Severity.WARNING,
+                )
         if product.status == "decommissioned":
-            yield _at(src.child("product"), f"product {product.key} is decommissioned; it takes no new consumers "
-                      "and existing ones must go", hint="remove this subscription")
+            yield _at(
+                src.child("product"),
+                f"product {product.key} is decommissioned; it takes no new consumers and existing ones must go",
+                hint="remove this subscription",
+            )
         elif product.status == "deprecated":
-            yield Finding(src.at("product"), src.path + ("product",),
-                          f"product {product.key} is deprecated; plan to move off it", Severity.WARNING)
+            yield Finding(
+                src.at("product"),
+                src.path + ("product",),
+                f"product {product.key} is deprecated; plan to move off it",
+                Severity.WARNING,
+            )
         if not product.stores:
-            yield Finding(src.at("product"), src.path + ("product",),
-                          f"product {product.key} has no {stores.nouns()} yet; the subscription grants nothing",
-                          Severity.WARNING)
+            yield Finding(
+                src.at("product"),
+                src.path + ("product",),
+                f"product {product.key} has no {stores.nouns()} yet; the subscription grants nothing",
+                Severity.WARNING,
+            )
         if sub.expires is not None and sub.expires <= today:
-            yield Finding(src.at("expires"), src.path + ("expires",),
-                          f"expired on {sub.expires.isoformat()}: access has ended", Severity.WARNING,
-                          hint="remove the subscription, or renew it with a later date")
+            yield Finding(
+                src.at("expires"),
+                src.path + ("expires",),
+                f"expired on {sub.expires.isoformat()}: access has ended",
+                Severity.WARNING,
+                hint="remove the subscription, or renew it with a later date",
+            )

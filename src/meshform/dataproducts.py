@@ -40,7 +40,9 @@ def resource_name(mesh: Mesh, product: Product) -> str | None:
     where = location(product)
     if not enabled(mesh) or where is None:
         return None
-    return f"projects/{mesh.domain(product.domain).project_id}/locations/{where}/dataProducts/{data_product_id(product)}"
+    return (
+        f"projects/{mesh.domain(product.domain).project_id}/locations/{where}/dataProducts/{data_product_id(product)}"
+    )
 
 
 def access_group_member(mesh: Mesh, product: Product) -> str:
@@ -68,7 +70,7 @@ def approver_emails(mesh: Mesh, domain: Domain) -> list[str]:
 
 
 def subscribe_command(product: Product) -> str:
-    return f"meshform subscribe {product.key} --as YOUR_DOMAIN --purpose \"...\""
+    return f'meshform subscribe {product.key} --as YOUR_DOMAIN --purpose "..."'
 
 
 def description(mesh: Mesh, product: Product) -> str:
@@ -77,10 +79,13 @@ def description(mesh: Mesh, product: Product) -> str:
     if product.status == "decommissioned":
         return text + "\n\nDecommissioned: the data is kept read-only for its owners; it takes no new consumers."
     bucket = product.bucket
-    lines = [text, "",
-             "Access is granted by a reviewed pull request, not by this console: run "
-             f"`{subscribe_command(product)}` in the mesh repository and open the pull request it prints; "
-             f"{product.domain}'s owners approve it."]
+    lines = [
+        text,
+        "",
+        "Access is granted by a reviewed pull request, not by this console: run "
+        f"`{subscribe_command(product)}` in the mesh repository and open the pull request it prints; "
+        f"{product.domain}'s owners approve it.",
+    ]
     if bucket is not None:
         lines.append(f"The product also has files in Cloud Storage (gs://{bucket.name}); a subscription covers them.")
     return "\n".join(lines)

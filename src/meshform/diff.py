@@ -97,8 +97,9 @@ def releases(mesh) -> Releases:
             continue
         if grant.bucket_protection_days and product.bucket is not None:
             bucket_key = (grant.domain, product.bucket.name)
-            buckets[bucket_key] = min(grant.bucket_protection_days,
-                                      buckets.get(bucket_key, grant.bucket_protection_days))
+            buckets[bucket_key] = min(
+                grant.bucket_protection_days, buckets.get(bucket_key, grant.bucket_protection_days)
+            )
             continue
         if product.dataset is None:
             continue
@@ -128,7 +129,7 @@ def _table_key(stack: str, resources: dict[str, dict], body: dict) -> tuple[str,
     """(stack, dataset id, table id) of a table, its dataset reference resolved."""
     dataset = str(body.get("dataset_id", ""))
     if dataset.startswith("${google_bigquery_dataset.") and dataset.endswith(".dataset_id}"):
-        name = dataset[len("${"):-len(".dataset_id}")]
+        name = dataset[len("${") : -len(".dataset_id}")]
         dataset = str(resources.get(name, {}).get("dataset_id", dataset))
     return stack, dataset, str(body.get("table_id", ""))
 
@@ -180,7 +181,9 @@ def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple
             untagged += u
     for key, column in after.items():
         if key not in before and _mode(column) == "REQUIRED" and prefix == "":
-            replace.append(f"new column {column.get('name')} is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)")
+            replace.append(
+                f"new column {column.get('name')} is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)"
+            )
     return dropped, replace, untagged
 
 
@@ -189,42 +192,69 @@ def _partitioning(body: dict) -> dict:
     return block[0] if isinstance(block, list) and block else block if isinstance(block, dict) else {}
 
 
-def _table_changes(stack: str, address: str, before: dict, after: dict, old_resources: dict[str, dict],
-                   releases: Releases) -> list[Change]:
+def _table_changes(
+    stack: str, address: str, before: dict, after: dict, old_resources: dict[str, dict], releases: Releases
+) -> list[Change]:
     """The data a table change loses, one Change per consequence (none: a plain change)."""
     key = _table_key(stack, old_resources, before)
     unprotected = _unprotected("google_bigquery_table", before)
     name = f"{key[1]}.{key[2]}"
     changes = []
     old_fields, new_fields = _fields(before.get("schema")), _fields(after.get("schema"))
-    dropped, replace, untagged = (_schema_changes(old_fields, new_fields)
-                                  if old_fields is not None and new_fields is not None else ([], [], []))
+    dropped, replace, untagged = (
+        _schema_changes(old_fields, new_fields) if old_fields is not None and new_fields is not None else ([], [], [])
+    )
     old_part, new_part = _partitioning(before), _partitioning(after)
     for attribute in ("type", "field"):  # a table cannot be (re)partitioned in place
         if old_part.get(attribute) != new_part.get(attribute):
             replace.append(f"partitioning {attribute} changes {old_part.get(attribute)} → {new_part.get(attribute)}")
     if replace:
-        changes.append(Change(stack, "replaced", address, True, allowed=unprotected,
-                              loss=f"REPLACES TABLE {name}: {'; '.join(replace)}"))
+        changes.append(
+            Change(
+                stack,
+                "replaced",
+                address,
+                True,
+                allowed=unprotected,
+                loss=f"REPLACES TABLE {name}: {'; '.join(replace)}",
+            )
+        )
     for path in dropped:
         allowed = unprotected or (*key, path.lower()) in releases.columns
         changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=f"DROPS COLUMN {name}.{path}"))
     for path in untagged:  # released like a dropped column: the platform names the column
         allowed = unprotected or (*key, path.lower()) in releases.columns
-        changes.append(Change(stack, "changed", address, True, allowed=allowed,
-                              loss=f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)"))
+        changes.append(
+            Change(
+                stack,
+                "changed",
+                address,
+                True,
+                allowed=allowed,
+                loss=f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)",
+            )
+        )
     old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
     if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
         days = int(new_exp) / MS_PER_DAY
         shortest = releases.expirations.get(key)
         allowed = unprotected or (shortest is not None and days >= shortest)
-        changes.append(Change(stack, "changed", address, True, allowed=allowed,
-                              loss=f"EXPIRES PARTITIONS older than {days:g} days in {name}"))
+        changes.append(
+            Change(
+                stack,
+                "changed",
+                address,
+                True,
+                allowed=allowed,
+                loss=f"EXPIRES PARTITIONS older than {days:g} days in {name}",
+            )
+        )
     old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
     if new_time and (not old_time or int(new_time) < int(old_time)):
         when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.UTC).date().isoformat()
-        changes.append(Change(stack, "changed", address, True, allowed=unprotected,
-                              loss=f"EXPIRES TABLE {name} on {when}"))
+        changes.append(
+            Change(stack, "changed", address, True, allowed=unprotected, loss=f"EXPIRES TABLE {name} on {when}")
+        )
     if not changes:
         changes.append(Change(stack, "changed", address, True, allowed=unprotected))
     return changes
@@ -241,8 +271,11 @@ def _protection_days(bucket: dict) -> float:
     versioning = versioning[0] if isinstance(versioning, list) and versioning else versioning
     if not (isinstance(versioning, dict) and versioning.get("enabled") is True):
         return 0
-    ages = [rule.get("condition", {}).get("days_since_noncurrent_time") for rule in bucket.get("lifecycle_rule") or []
-            if isinstance(rule, dict) and rule.get("action", {}).get("type") == "Delete"]
+    ages = [
+        rule.get("condition", {}).get("days_since_noncurrent_time")
+        for rule in bucket.get("lifecycle_rule") or []
+        if isinstance(rule, dict) and rule.get("action", {}).get("type") == "Delete"
+    ]
     ages = [int(a) for a in ages if isinstance(a, int | str) and str(a).isdigit()]
     return min(ages) if ages else float("inf")  # versioned, never pruned: kept forever
 
@@ -257,8 +290,16 @@ def _bucket_changes(stack: str, address: str, before: dict, after: dict, release
     shortest = releases.buckets.get((stack, str(before.get("name", ""))))
     allowed = unprotected or (shortest is not None and new >= shortest)
     shown = "forever" if old == float("inf") else f"{old:g} days"
-    return [Change(stack, "changed", address, True, allowed=allowed,
-                   loss=f"SHORTENS PROTECTION of bucket {before.get('name')} from {shown} to {new:g} days")]
+    return [
+        Change(
+            stack,
+            "changed",
+            address,
+            True,
+            allowed=allowed,
+            loss=f"SHORTENS PROTECTION of bucket {before.get('name')} from {shown} to {new:g} days",
+        )
+    ]
 
 
 def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[Change]:
@@ -276,15 +317,21 @@ def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[
             elif before[address] != after[address]:
                 forced = any(before[address].get(a) != after[address].get(a) for a in FORCES_REPLACEMENT.get(kind, ()))
                 if forced:
-                    changes.append(Change(stack, "replaced", address, holding, allowed=_unprotected(kind, before[address])))
+                    changes.append(
+                        Change(stack, "replaced", address, holding, allowed=_unprotected(kind, before[address]))
+                    )
                 elif kind == "google_bigquery_table":
                     changes += _table_changes(stack, address, before[address], after[address], before, releases)
                 elif kind == "google_storage_bucket":
                     changes += _bucket_changes(stack, address, before[address], after[address], releases)
                 else:
-                    changes.append(Change(stack, "changed", address, holding, allowed=_unprotected(kind, before[address])))
+                    changes.append(
+                        Change(stack, "changed", address, holding, allowed=_unprotected(kind, before[address]))
+                    )
     order = {"removed": 0, "replaced": 1, "changed": 2, "added": 3}
-    return sorted(changes, key=lambda c: (not c.blocked, not c.destructive, order[c.action], c.stack, c.address, c.loss))
+    return sorted(
+        changes, key=lambda c: (not c.blocked, not c.destructive, order[c.action], c.stack, c.address, c.loss)
+    )
 
 
 def _parse(text: bytes | str, where: str) -> dict:
@@ -320,7 +367,7 @@ def read_stacks_at(repo: Path, ref: str, folder: Path) -> Stacks:
 
     stacks_dir = _stacks_dir(folder)
     return {
-        path[len(stacks_dir) + 1:].split("/", 1)[0]: _parse(data, f"{path} at {ref}")
+        path[len(stacks_dir) + 1 :].split("/", 1)[0]: _parse(data, f"{path} at {ref}")
         for path, data in files_at(repo, ref, stacks_dir).items()
         if path.endswith("/cdk.tf.json") and path.count("/") == stacks_dir.count("/") + 2
     }

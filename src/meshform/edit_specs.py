@@ -21,7 +21,9 @@ from meshform.scaffold import write_checked
 from meshform.spec.subscription import subscription_path
 from meshform.validate import outside_root
 
-PRODUCT_COMMENT = "added by `meshform add-product`: declare its tables under bigquery.tables, or storage: {bucket: true}"
+PRODUCT_COMMENT = (
+    "added by `meshform add-product`: declare its tables under bigquery.tables, or storage: {bucket: true}"
+)
 
 
 def _yaml() -> YAML:
@@ -40,9 +42,13 @@ def _load(root: Path, relative: str, what: str) -> tuple[Any, YAML]:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))
     except Exception:
-        raise MeshformError(f"{relative} does not parse; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS) from None
+        raise MeshformError(
+            f"{relative} does not parse; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS
+        ) from None
     if not isinstance(data, dict):
-        raise MeshformError(f"{relative} is not a mapping; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS)
+        raise MeshformError(
+            f"{relative} is not a mapping; run `meshform validate` and fix it first", exit_code=ExitCode.SPECS
+        )
     return data, yaml
 
 
@@ -52,8 +58,15 @@ def _dump(yaml: YAML, data: Any) -> str:
     return buffer.getvalue()
 
 
-def add_product(root: Path, domain: str, name: str, description: str, classification: str = "internal",
-                refresh: str = "daily", freshness_slo_hours: int = 26) -> list[Finding]:
+def add_product(
+    root: Path,
+    domain: str,
+    name: str,
+    description: str,
+    classification: str = "internal",
+    refresh: str = "daily",
+    freshness_slo_hours: int = 26,
+) -> list[Finding]:
     """Append a product to domains/<domain>.yaml; [] when it validates, else its findings
     (and the file is left as it was)."""
     relative = f"domains/{domain}.yaml"
@@ -63,8 +76,13 @@ def add_product(root: Path, domain: str, name: str, description: str, classifica
         raise MeshformError(f"{relative}: products is not a list; run `meshform validate`", exit_code=ExitCode.SPECS)
     if any(isinstance(p, dict) and p.get("name") == name for p in products):
         raise MeshformError(f"{domain} already has a product '{name}'")
-    product = CommentedMap(name=name, description=description, classification=classification, refresh=refresh,
-                           freshness_slo_hours=freshness_slo_hours)
+    product = CommentedMap(
+        name=name,
+        description=description,
+        classification=classification,
+        refresh=refresh,
+        freshness_slo_hours=freshness_slo_hours,
+    )
     product.yaml_set_start_comment(PRODUCT_COMMENT, indent=2)
     products.append(product)
     _, problems = write_checked(root, relative, _dump(yaml, data))

@@ -130,7 +130,7 @@ class MeshformError(Exception):
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """"; did you mean 'x'?" for the closest known name, or ""."""
+    """ "; did you mean 'x'?" for the closest known name, or ""."""
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -16,8 +16,9 @@ DEFAULT_BASE = "origin/main"
 
 def git(root: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              encoding="utf-8", errors="surrogateescape")
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, encoding="utf-8", errors="surrogateescape"
+        )
     except FileNotFoundError:
         raise MeshformError("git is not installed; it is needed to compare with --base") from None
     if proc.returncode:
@@ -39,7 +40,9 @@ def merge_base(root: Path, base: str) -> str:
     try:
         git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     except MeshformError:
-        raise MeshformError(f"git ref '{base}' not found; fetch it (git fetch origin main) or pass --base REF") from None
+        raise MeshformError(
+            f"git ref '{base}' not found; fetch it (git fetch origin main) or pass --base REF"
+        ) from None
     return git(root, "merge-base", base, "HEAD").strip()
 
 
@@ -55,7 +58,7 @@ def changed_files(root: Path, base: str) -> list[str]:
     here = prefix(root)
     names = set(_names(git(root, "diff", "-z", "--name-only", "--no-renames", start, "--", ".")))
     names |= {here + n for n in _names(git(root, "ls-files", "-z", "--others", "--exclude-standard"))}
-    return sorted(n[len(here):] for n in names if n.startswith(here))
+    return sorted(n[len(here) :] for n in names if n.startswith(here))
 
 
 def files_at(root: Path, ref: str, folder: str) -> dict[str, bytes]:
@@ -68,19 +71,23 @@ def files_at(root: Path, ref: str, folder: str) -> dict[str, bytes]:
         proc = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"{ref}:{path}"], capture_output=True)
         if proc.returncode:  # a submodule or an unreadable entry: not a spec file
             continue
-        out[path[len(here):]] = proc.stdout
+        out[path[len(here) :]] = proc.stdout
     return out
 
 
 def folders_at(root: Path, ref: str, folder: str) -> set[str]:
     """Names of the folders directly under `folder` (relative to the mesh root) at `ref`."""
     here = prefix(root)
-    listing = git(root, "ls-tree", "-d", "--name-only", f"{ref}:{here}{folder}") if _exists(root, ref, here + folder) else ""
+    listing = (
+        git(root, "ls-tree", "-d", "--name-only", f"{ref}:{here}{folder}") if _exists(root, ref, here + folder) else ""
+    )
     return {name for name in listing.splitlines() if name}
 
 
 def _exists(root: Path, ref: str, path: str) -> bool:
-    return subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{ref}:{path}"], capture_output=True).returncode == 0
+    return (
+        subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{ref}:{path}"], capture_output=True).returncode == 0
+    )
 
 
 def _names(output: str) -> list[str]:

@@ -27,11 +27,9 @@ from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTr
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from meshform.findings import Location, Path
-from meshform.readspec import MAX_FILE_BYTES, SpecLoadError, _error, read_spec_bytes
+from meshform.readspec import SpecLoadError, _bound_work, _error, read_spec_bytes
 from meshform.text import excerpt
 
-MAX_TOKENS = 50_000  # counted before parsing; a 100-table domain file has ~6,000
-MAX_FLOW_DEPTH = 32  # nested [ ] / { } before parsing
 MAX_NODES = 200_000  # after alias expansion
 MAX_INT_BITS = 256  # larger integers are not spec values (and may not print: 4,300-digit limit)
 
@@ -88,47 +86,6 @@ def parse_spec_bytes(raw: bytes, display: str) -> SpecFile:
     return parse_spec_text(text, display)
 
 
-# What the parser will have to build, counted with one regular expression: flow
-# indicators, block entries, `key:` separators and line breaks each start at most one value.
-_TOKENS = re.compile(r"[\[\]{},\n]|- |: ")
-
-
-_FLOW = re.compile(r"[\[\]{}]")
-
-
-def _bound_work(text: str, display: str) -> None:
-    """Refuse, in milliseconds and before parsing, a file whose parse would take seconds."""
-    if len(text) > MAX_FILE_BYTES:
-        raise _error(display, (1, 1), f"text is over {MAX_FILE_BYTES:,} characters, the limit for spec files")
-    # Counted in C first; the loop below, which says where, runs only for a file over a limit.
-    if len(_TOKENS.findall(text)) <= MAX_TOKENS and _flow_depth(text) <= MAX_FLOW_DEPTH:
-        return
-    depth = 0
-    for tokens, match in enumerate(_TOKENS.finditer(text), start=1):
-        char = match.group()
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-        if tokens > MAX_TOKENS or depth > MAX_FLOW_DEPTH:
-            line = text.count("\n", 0, match.start()) + 1
-            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            what = (f"too many values: spec files are limited to about {MAX_TOKENS:,}" if tokens > MAX_TOKENS
-                    else f"nesting is deeper than {MAX_FLOW_DEPTH} levels of lists and mappings")
-            raise _error(display, (line, col), f"{what}; refused before parsing (split the file or simplify it)")
-
-
-def _flow_depth(text: str) -> int:
-    """The deepest nesting of [ ] and { }, counted as the loop in _bound_work counts it."""
-    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
-        return 0
-    depth = deepest = 0
-    for char in _FLOW.findall(text):
-        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    return deepest
-
-
 class _SpecConstructor(RoundTripConstructor):
     """ruamel's round-trip constructor, turning the values Python refuses into marked errors."""
 
@@ -148,8 +105,12 @@ class _SpecConstructor(RoundTripConstructor):
     def flatten_mapping(self, node: Any) -> Any:
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise ConstructorError(None, None, "YAML merge keys (<<) are not allowed in spec files; write the keys out",
-                                       key_node.start_mark)
+                raise ConstructorError(
+                    None,
+                    None,
+                    "YAML merge keys (<<) are not allowed in spec files; write the keys out",
+                    key_node.start_mark,
+                )
         return super().flatten_mapping(node)
 
 
@@ -207,7 +168,7 @@ try:
 
     _yaml_c = True
 except ImportError:  # pragma: no cover - a PyYAML without libyaml: ruamel alone
-    _CParser, _yaml_c = object, None
+    _CParser, _yaml_c = object, False
 
 # What the fast path leaves to ruamel: line breaks YAML 1.1 and 1.2 count differently
 # (NEL, LS, PS, CR), a byte-order mark, tabs, directives, and the non-specific tag `!`
@@ -229,14 +190,17 @@ def _resolver_table() -> dict:
 
     table = dict(VersionedResolver(version=(1, 2)).versioned_resolver)
     common = list(table.get(None, []))
-    return {first: [(tag, regexp) for tag, regexp in list(resolvers) + common] for first, resolvers in table.items()
-            if first is not None} | {None: common}
+    return {
+        first: [(tag, regexp) for tag, regexp in list(resolvers) + common]
+        for first, resolvers in table.items()
+        if first is not None
+    } | {None: common}
 
 
 _RESOLVERS: dict | None = None
 
 
-class _Composer(_CParser):  # type: ignore[misc, valid-type]
+class _Composer(_CParser):
     """libyaml composes the node tree in C; tags are resolved here with YAML 1.2's rules."""
 
     def descend_resolver(self, *_):
@@ -252,6 +216,7 @@ class _Composer(_CParser):  # type: ignore[misc, valid-type]
         if implicit[0]:  # plain scalar
             if not value:  # empty: libyaml marks it after the colon, ruamel at the next token
                 raise _Fallback
+            assert _RESOLVERS is not None  # set before any file is composed
             for tag, regexp in _RESOLVERS.get(value[:1], _RESOLVERS[None]):
                 if regexp.match(value):
                     return _OWN + tag

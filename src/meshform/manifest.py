@@ -67,8 +67,11 @@ def _domain(domain: Domain) -> dict:
         "cost_center": domain.cost_center,
         "location": domain.location,
         "labels": dict(domain.labels),
-        "budget": {"amount": str(domain.budget.amount), "currency": domain.budget.currency,
-                   "thresholds": list(domain.budget.thresholds)},
+        "budget": {
+            "amount": str(domain.budget.amount),
+            "currency": domain.budget.currency,
+            "thresholds": list(domain.budget.thresholds),
+        },
         "pipeline_service_account": domain.pipeline_email,
         "products": [p.key for p in domain.products],
     }
@@ -119,8 +122,13 @@ _STRING_MAP = {"type": "object", "additionalProperties": _STRING}
 
 
 def _object(description: str, properties: dict) -> dict:
-    return {"type": "object", "description": description, "additionalProperties": False,
-            "required": sorted(properties), "properties": properties}
+    return {
+        "type": "object",
+        "description": description,
+        "additionalProperties": False,
+        "required": sorted(properties),
+        "properties": properties,
+    }
 
 
 def schema() -> dict:
@@ -133,41 +141,100 @@ def schema() -> dict:
         defs[f"store_{kind.key}"] = part
         variants.append({"$ref": f"#/$defs/store_{kind.key}"})
     defs["store"] = {"description": "One of a product's stores; `kind` says which.", "oneOf": variants}
-    defs["domain"] = _object("A data domain: its own GCP project.", {
-        "name": _STRING, "file": _STRING, "project_id": _STRING, "description": _STRING, "owners": _STRINGS,
-        "code_owners": _STRINGS, "cost_center": _STRING, "location": _STRING, "labels": _STRING_MAP,
-        "budget": _object("Monthly budget.", {"amount": {"type": "string", "description": "Decimal, as text."},
-                                              "currency": _STRING,
-                                              "thresholds": {"type": "array", "items": {"type": "integer"}}}),
-        "pipeline_service_account": _STRING, "products": _STRINGS,
-    })
-    defs["product"] = _object("A data product.", {
-        "key": _STRING, "domain": _STRING, "name": _STRING, "description": _STRING,
-        "classification": {"enum": ["public", "internal", "confidential", "restricted"]},
-        "refresh": {"enum": ["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]},
-        "freshness_slo_hours": {"type": "integer", "minimum": 1},
-        "status": {"enum": ["active", "deprecated", "decommissioned"]},
-        "owners": _STRINGS, "labels": _STRING_MAP, "kms_key": _NULLABLE_STRING, "location": _NULLABLE_STRING,
-        "policy_tags": _STRINGS, "stores": {"type": "array", "items": {"$ref": "#/$defs/store"}},
-        "consumers": _STRINGS, "upstream": _STRINGS, "downstream": _STRINGS,
-    })
-    defs["subscription"] = _object("A consumer domain's read access to a product.", {
-        "consumer": _STRING, "producer": _STRING, "product": _STRING, "file": _STRING, "purpose": _STRING,
-        "expires": {"type": ["string", "null"], "format": "date"}, "policy_tags": _STRINGS,
-        "readable_policy_tags": _STRINGS,
-    })
-    top = _object("The resolved mesh (meshform's mesh.json).", {
-        "meshform_manifest_version": {"const": MANIFEST_VERSION},
-        "mesh": _object("Platform-wide settings.", {
-            "name": _STRING, "parent": _STRING, "project_prefix": _STRING, "governance_project": _STRING,
-            "default_location": _STRING, "allowed_locations": _STRINGS, "billing_currency": _NULLABLE_STRING,
-            "catalog_backend": {"enum": ["dataplex", "data-catalog"]}, "platform_team": _STRING,
-            "code_owners": _STRINGS, "labels": _STRING_MAP, "policy_tags": _STRING_MAP, "kms_keys": _STRING_MAP,
-        }),
-        "domains": {"type": "object", "additionalProperties": {"$ref": "#/$defs/domain"}},
-        "products": {"type": "object", "description": "By key, `<domain>.<product>`.",
-                     "additionalProperties": {"$ref": "#/$defs/product"}},
-        "subscriptions": {"type": "array", "items": {"$ref": "#/$defs/subscription"}},
-    })
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, "title": "mesh.json",
-            **top, "$defs": defs}
+    defs["domain"] = _object(
+        "A data domain: its own GCP project.",
+        {
+            "name": _STRING,
+            "file": _STRING,
+            "project_id": _STRING,
+            "description": _STRING,
+            "owners": _STRINGS,
+            "code_owners": _STRINGS,
+            "cost_center": _STRING,
+            "location": _STRING,
+            "labels": _STRING_MAP,
+            "budget": _object(
+                "Monthly budget.",
+                {
+                    "amount": {"type": "string", "description": "Decimal, as text."},
+                    "currency": _STRING,
+                    "thresholds": {"type": "array", "items": {"type": "integer"}},
+                },
+            ),
+            "pipeline_service_account": _STRING,
+            "products": _STRINGS,
+        },
+    )
+    defs["product"] = _object(
+        "A data product.",
+        {
+            "key": _STRING,
+            "domain": _STRING,
+            "name": _STRING,
+            "description": _STRING,
+            "classification": {"enum": ["public", "internal", "confidential", "restricted"]},
+            "refresh": {"enum": ["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]},
+            "freshness_slo_hours": {"type": "integer", "minimum": 1},
+            "status": {"enum": ["active", "deprecated", "decommissioned"]},
+            "owners": _STRINGS,
+            "labels": _STRING_MAP,
+            "kms_key": _NULLABLE_STRING,
+            "location": _NULLABLE_STRING,
+            "policy_tags": _STRINGS,
+            "stores": {"type": "array", "items": {"$ref": "#/$defs/store"}},
+            "consumers": _STRINGS,
+            "upstream": _STRINGS,
+            "downstream": _STRINGS,
+        },
+    )
+    defs["subscription"] = _object(
+        "A consumer domain's read access to a product.",
+        {
+            "consumer": _STRING,
+            "producer": _STRING,
+            "product": _STRING,
+            "file": _STRING,
+            "purpose": _STRING,
+            "expires": {"type": ["string", "null"], "format": "date"},
+            "policy_tags": _STRINGS,
+            "readable_policy_tags": _STRINGS,
+        },
+    )
+    top = _object(
+        "The resolved mesh (meshform's mesh.json).",
+        {
+            "meshform_manifest_version": {"const": MANIFEST_VERSION},
+            "mesh": _object(
+                "Platform-wide settings.",
+                {
+                    "name": _STRING,
+                    "parent": _STRING,
+                    "project_prefix": _STRING,
+                    "governance_project": _STRING,
+                    "default_location": _STRING,
+                    "allowed_locations": _STRINGS,
+                    "billing_currency": _NULLABLE_STRING,
+                    "catalog_backend": {"enum": ["dataplex", "data-catalog"]},
+                    "platform_team": _STRING,
+                    "code_owners": _STRINGS,
+                    "labels": _STRING_MAP,
+                    "policy_tags": _STRING_MAP,
+                    "kms_keys": _STRING_MAP,
+                },
+            ),
+            "domains": {"type": "object", "additionalProperties": {"$ref": "#/$defs/domain"}},
+            "products": {
+                "type": "object",
+                "description": "By key, `<domain>.<product>`.",
+                "additionalProperties": {"$ref": "#/$defs/product"},
+            },
+            "subscriptions": {"type": "array", "items": {"$ref": "#/$defs/subscription"}},
+        },
+    )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "mesh.json",
+        **top,
+        "$defs": defs,
+    }

@@ -225,8 +225,16 @@ class Domain:
     @property
     def policy_tags(self) -> tuple[tuple[str, str], ...]:
         """(location, tag) of every policy tag the domain's tables use, lower-case location."""
-        return tuple(sorted({(store.location.lower(), tag)
-                             for p in self.products for store in p.stores for tag in store.policy_tags()}))
+        return tuple(
+            sorted(
+                {
+                    (store.location.lower(), tag)
+                    for p in self.products
+                    for store in p.stores
+                    for tag in store.policy_tags()
+                }
+            )
+        )
 
     @property
     def kms_keys(self) -> tuple[str, ...]:

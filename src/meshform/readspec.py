@@ -3,11 +3,14 @@ asked (no YAML parser imported). `meshform.load` parses what it returns."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path as FsPath
 
 from meshform.findings import Finding, Location
 
 MAX_FILE_BYTES = 512 * 1024
+MAX_TOKENS = 50_000  # counted before parsing; a 100-table domain file has ~6,000
+MAX_FLOW_DEPTH = 32  # nested [ ] / { } before parsing
 
 
 class SpecLoadError(Exception):
@@ -35,3 +38,47 @@ def read_spec_bytes(fs_path: FsPath, display: str) -> bytes:
 
 def _error(display: str, pos: tuple[int, int], message: str) -> SpecLoadError:
     return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml"))
+
+
+# What the parser will have to build, counted with one regular expression: flow
+# indicators, block entries, `key:` separators and line breaks each start at most one value.
+_TOKENS = re.compile(r"[\[\]{},\n]|- |: ")
+
+
+_FLOW = re.compile(r"[\[\]{}]")
+
+
+def _bound_work(text: str, display: str) -> None:
+    """Refuse, in milliseconds and before parsing, a file whose parse would take seconds."""
+    if len(text) > MAX_FILE_BYTES:
+        raise _error(display, (1, 1), f"text is over {MAX_FILE_BYTES:,} characters, the limit for spec files")
+    # Counted in C first; the loop below, which says where, runs only for a file over a limit.
+    if len(_TOKENS.findall(text)) <= MAX_TOKENS and _flow_depth(text) <= MAX_FLOW_DEPTH:
+        return
+    depth = 0
+    for tokens, match in enumerate(_TOKENS.finditer(text), start=1):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        if tokens > MAX_TOKENS or depth > MAX_FLOW_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            what = (
+                f"too many values: spec files are limited to about {MAX_TOKENS:,}"
+                if tokens > MAX_TOKENS
+                else f"nesting is deeper than {MAX_FLOW_DEPTH} levels of lists and mappings"
+            )
+            raise _error(display, (line, col), f"{what}; refused before parsing (split the file or simplify it)")
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ ] and { }, counted as the loop in _bound_work counts it."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth = deepest = 0
+    for char in _FLOW.findall(text):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest

@@ -32,8 +32,12 @@ def print_findings(findings: Findings, fmt: Format, console: Console) -> None:
             loc = finding.location
             where = clean(format_path(finding.path))
             message = github_data(f"{where + ': ' if where else ''}{finding.message}")
-            console.print(f"::{level} file={github_property(loc.file)},line={loc.line},col={loc.col}{title}::{message}",
-                          markup=False, highlight=False, soft_wrap=True)
+            console.print(
+                f"::{level} file={github_property(loc.file)},line={loc.line},col={loc.col}{title}::{message}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         else:
             console.print(_as_text(finding), highlight=False)
 

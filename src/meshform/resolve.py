@@ -58,12 +58,19 @@ def resolve(
         kms_keys=dict(mesh_spec.kms_keys),
         policies=mesh_spec.policies,
         exception_grants=tuple(
-            model.PolicyException(g.domain, g.policy, g.justification, model.Source(mesh_file, ("exceptions", i)),
-                                  members=tuple(g.members))
+            model.PolicyException(
+                g.domain,
+                g.policy,
+                g.justification,
+                model.Source(mesh_file, ("exceptions", i)),
+                members=tuple(g.members),
+            )
             for i, g in enumerate(mesh_spec.exceptions)
         ),
         column_access=tuple(
-            model.ColumnAccess(g.consumer, g.product, tuple(g.policy_tags), model.Source(mesh_file, ("column_access", i)))
+            model.ColumnAccess(
+                g.consumer, g.product, tuple(g.policy_tags), model.Source(mesh_file, ("column_access", i))
+            )
             for i, g in enumerate(mesh_spec.column_access)
         ),
         enforce_organization_policies=mesh_spec.organization_policies.enforce,
@@ -73,8 +80,15 @@ def resolve(
         deletion_grants=tuple(mesh_spec.allow_deletion),
         domains=tuple(sorted(resolved, key=lambda d: d.name)),
         subscriptions=tuple(
-            model.Subscription(f.consumer, f.producer, s.product, s.purpose, s.expires,
-                               model.Source(file, ("subscriptions", i)), tuple(s.policy_tags))
+            model.Subscription(
+                f.consumer,
+                f.producer,
+                s.product,
+                s.purpose,
+                s.expires,
+                model.Source(file, ("subscriptions", i)),
+                tuple(s.policy_tags),
+            )
             for f, file in sorted(subscriptions, key=lambda pair: pair[1].display)
             for i, s in enumerate(f.subscriptions)
         ),
@@ -88,8 +102,10 @@ def resolve(
 
 def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
     # Column, expiration and bucket grants release only that; diff.releases reads them.
-    return any(g.domain == domain and g.product in (None, product) and g.table is None
-               and g.bucket_protection_days is None for g in mesh.allow_deletion)
+    return any(
+        g.domain == domain and g.product in (None, product) and g.table is None and g.bucket_protection_days is None
+        for g in mesh.allow_deletion
+    )
 
 
 def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | None = None) -> model.Domain:
@@ -106,8 +122,9 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | No
         code_owners=tuple(d.code_owners) or default_code_owners(d.owners),
         cost_center=d.cost_center,
         # A missing or conflicting currency is reported by check, at the budget's line.
-        budget=model.Budget(d.budget.amount, d.budget.currency or mesh.billing_currency or "",
-                            tuple(d.budget.thresholds)),
+        budget=model.Budget(
+            d.budget.amount, d.budget.currency or mesh.billing_currency or "", tuple(d.budget.thresholds)
+        ),
         location=location,
         labels=dict(sorted(labels.items())),
         spec_labels=dict(d.labels),
@@ -117,13 +134,13 @@ def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | No
             for i, r in enumerate(d.exceptions)
         ),
         source=source,
-        deletable=_deletion_allowed(mesh, d.domain, None)
-        and all(p.status == "decommissioned" for p in products),
+        deletable=_deletion_allowed(mesh, d.domain, None) and all(p.status == "decommissioned" for p in products),
     )
 
 
-def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, source: model.Source,
-             root: Path | None = None) -> model.Product:
+def _product(
+    mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, source: model.Source, root: Path | None = None
+) -> model.Product:
     ctx = stores.Context(mesh, d.domain, p.name, location)
     resolved = tuple(kind.resolve(ctx, getattr(p, kind.key), source.child(kind.key)) for kind in stores.KINDS)
     dataset = next((s for s in resolved if s is not None and s.kind == "bigquery"), None)
@@ -142,20 +159,37 @@ def _product(mesh: MeshSpec, d: DomainSpec, p: spec.Product, location: str, sour
         stores=tuple(store for store in resolved if store is not None),
         source=source,
         deletable=p.status == "decommissioned" and _deletion_allowed(mesh, d.domain, p.name),
-        transformations=tuple(_transformation(t, p.refresh, source.child("transformations", i), root)
-                              for i, t in enumerate(p.transformations)),
+        transformations=tuple(
+            _transformation(t, p.refresh, source.child("transformations", i), root)
+            for i, t in enumerate(p.transformations)
+        ),
         quality_scans=p.quality.scans,
         quality_rules=tuple(
-            model.QualityRule(r.table, r.check, r.column, tuple(r.values or ()), r.min, r.max, r.sql, r.threshold,
-                              r.name, source.child("quality", "rules", i))
-            for i, r in enumerate(p.quality.rules)),
+            model.QualityRule(
+                r.table,
+                r.check,
+                r.column,
+                tuple(r.values or ()),
+                r.min,
+                r.max,
+                r.sql,
+                r.threshold,
+                r.name,
+                source.child("quality", "rules", i),
+            )
+            for i, r in enumerate(p.quality.rules)
+        ),
         freshness=_freshness(p, dataset, source),
     )
 
 
 # BigQuery Data Transfer schedules for a product's refresh (realtime and on-demand have none).
-REFRESH_SCHEDULES = {"hourly": "every 1 hours", "daily": "every 24 hours", "weekly": "every monday 00:00",
-                     "monthly": "1 of month 00:00"}
+REFRESH_SCHEDULES = {
+    "hourly": "every 1 hours",
+    "daily": "every 24 hours",
+    "weekly": "every monday 00:00",
+    "monthly": "1 of month 00:00",
+}
 MAX_SQL_FILE_BYTES = 256 * 1024
 
 
@@ -168,12 +202,19 @@ def _transformation(t, refresh: str, source: model.Source, root: Path | None) ->
         text, problem = _read_sql(root, shown)
     analysis = analyze(text) if text is not None else None
     return model.Transformation(
-        name=t.name, sql=text, file=shown, table=t.table, write=t.write,
+        name=t.name,
+        sql=text,
+        file=shown,
+        table=t.table,
+        write=t.write,
         schedule=t.schedule or REFRESH_SCHEDULES.get(refresh),
-        reads=analysis.reads if analysis else (), columns=analysis.columns if analysis else (),
+        reads=analysis.reads if analysis else (),
+        columns=analysis.columns if analysis else (),
         star=analysis.star if analysis else False,
-        problem=problem or (analysis.problem if analysis else None), source=source,
-        problem_at=(analysis.line, analysis.col) if analysis else (0, 0))
+        problem=problem or (analysis.problem if analysis else None),
+        source=source,
+        problem_at=(analysis.line, analysis.col) if analysis else (0, 0),
+    )
 
 
 def _read_sql(root: Path | None, shown: str) -> tuple[str | None, str | None]:

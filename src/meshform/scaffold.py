@@ -21,15 +21,18 @@ from meshform.spec.subscription import Subscription
 from meshform.validate import DOMAINS_DIR, Result, outside_root, validate
 
 
-def write_checked(root: Path, relative: str, text: str,
-                  excuse: Callable[[Finding], bool] = lambda f: False) -> tuple[Result, list[Finding]]:
+def write_checked(
+    root: Path, relative: str, text: str, excuse: Callable[[Finding], bool] = lambda f: False
+) -> tuple[Result, list[Finding]]:
     """Write `text` to ROOT/`relative` and validate; on errors in that file (other than
     those `excuse` accepts), restore the previous state and return them."""
     path = root / relative
     if outside_root(root, path) or path.is_symlink():
         # Never write through a link a pull request may have planted.
-        raise MeshformError(f"{relative} is a symbolic link (or under one); meshform does not write through links",
-                            exit_code=ExitCode.SPECS)
+        raise MeshformError(
+            f"{relative} is a symbolic link (or under one); meshform does not write through links",
+            exit_code=ExitCode.SPECS,
+        )
     before = path.read_text(encoding="utf-8") if path.is_file() else None
     made_folder = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +47,6 @@ def write_checked(root: Path, relative: str, text: str,
             if made_folder:
                 path.parent.rmdir()
     return result, problems
-
 
 
 def _yaml_list(items: list[str]) -> str:
@@ -124,9 +126,17 @@ def check_domain_name(value: str) -> None:
         raise MeshformError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
-def new_domain(root: Path, mesh: Mesh, name: str, owners: list[str], description: str | None = None,
-               cost_center: str | None = None, budget: str = "1000", currency: str | None = None,
-               code_owners: list[str] | None = None) -> tuple[str, list[Finding]]:
+def new_domain(
+    root: Path,
+    mesh: Mesh,
+    name: str,
+    owners: list[str],
+    description: str | None = None,
+    cost_center: str | None = None,
+    budget: str = "1000",
+    currency: str | None = None,
+    code_owners: list[str] | None = None,
+) -> tuple[str, list[Finding]]:
     """Write domains/NAME.yaml (`meshform new-domain`), valid as written: its display path,
     and the findings that kept it from being written (none when it was)."""
     check_domain_name(name)
@@ -136,10 +146,14 @@ def new_domain(root: Path, mesh: Mesh, name: str, owners: list[str], description
         raise MeshformError(f"{path} already exists; edit it instead")
     currencies = Counter(d.budget.currency for d in mesh.domains)
     text = domain_text(
-        name=name, owners=owners, description=description or f"Data products of the {name} domain.",
-        cost_center=cost_center or name, budget=budget,
+        name=name,
+        owners=owners,
+        description=description or f"Data products of the {name} domain.",
+        cost_center=cost_center or name,
+        budget=budget,
         currency=currency or (currencies.most_common(1)[0][0] if currencies else "USD"),
-        code_owners=code_owners or [], required_labels=list(mesh.policies.required_labels.labels),
+        code_owners=code_owners or [],
+        required_labels=list(mesh.policies.required_labels.labels),
     )
     _, problems = write_checked(root, display, text)
     return display, problems

@@ -40,7 +40,9 @@ def parse_expires(text: str | None) -> dt.date | None:
 def request_subscription(root: Path, product_key: str, consumer: str, purpose: str, expires: dt.date | None) -> Outcome:
     producer, dot, product = product_key.partition(".")
     if not dot or not producer or not product:
-        raise MeshformError(f"'{product_key}' is not DOMAIN.PRODUCT (e.g. sales.orders); `meshform discover` lists products")
+        raise MeshformError(
+            f"'{product_key}' is not DOMAIN.PRODUCT (e.g. sales.orders); `meshform discover` lists products"
+        )
     result = validate(root)
     if result.mesh is None:
         raise MeshformError("mesh.yaml has errors; run `meshform validate`", exit_code=ExitCode.SPECS)
@@ -89,8 +91,10 @@ def _refuse_restricted_without_expiry(mesh, product_key: str, expires: dt.date |
         return
     latest = today + dt.timedelta(days=policy.max_days)
     if expires is None or expires > latest:
-        raise MeshformError(f"{product_key} is restricted: access must end within {policy.max_days} days; "
-                            f"add --expires YYYY-MM-DD, no later than {latest.isoformat()}")
+        raise MeshformError(
+            f"{product_key} is restricted: access must end within {policy.max_days} days; "
+            f"add --expires YYYY-MM-DD, no later than {latest.isoformat()}"
+        )
 
 
 def _awaits_platform(finding: Finding) -> bool:
@@ -127,16 +131,19 @@ def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:
         "next:",
         f"  git switch -c {branch}",
         "  meshform synth            # the grants appear in terraform/stacks/access-" + producer.name,
-        f"  git add {relative} terraform/ && git commit -m \"{consumer} subscribes to {product_key}\"",
+        f'  git add {relative} terraform/ && git commit -m "{consumer} subscribes to {product_key}"',
         f"  open a pull request: {producer.name}'s code owners ({approvers}) approve it",
     ]
     data_product = dataproducts.resource_name(mesh, product)
     if data_product is not None:
-        lines.append(f"  {product_key} is the Dataplex data product {data_product}: if you also pressed "
-                     "\"Request access\" in the console, link this pull request there; access comes from the pull request")
+        lines.append(
+            f"  {product_key} is the Dataplex data product {data_product}: if you also pressed "
+            '"Request access" in the console, link this pull request there; access comes from the pull request'
+        )
     policy = mesh.policies.restricted_subscriptions
     if product.classification == "restricted" and policy.enabled and policy.platform_approval:
-        lines.append(f"  {product_key} is restricted: the platform team ({' '.join(mesh.code_owners)}) must also add "
-                     f"{{consumer: {consumer}, product: {product_key}}} to mesh.yaml policies.restricted-subscriptions.approved")
+        lines.append(
+            f"  {product_key} is restricted: the platform team ({' '.join(mesh.code_owners)}) must also add "
+            f"{{consumer: {consumer}, product: {product_key}}} to mesh.yaml policies.restricted-subscriptions.approved"
+        )
     return "\n".join(lines)
-

@@ -58,9 +58,13 @@ def _compare(what: str, old: dict, new: dict, describe, ignore: tuple[str, ...] 
 
 
 def _people(base: Mesh | None, head: Mesh) -> list[str]:
-    domains = _compare("domain", {d.name: d for d in base.domains} if base else {}, {d.name: d for d in head.domains},
-                       lambda d: text(f"owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month"),
-                       ignore=("products",))
+    domains = _compare(
+        "domain",
+        {d.name: d for d in base.domains} if base else {},
+        {d.name: d for d in head.domains},
+        lambda d: text(f"owners {', '.join(d.owners)}; budget {d.budget.amount} {d.budget.currency}/month"),
+        ignore=("products",),
+    )
     products = _compare("product", _products(base), _products(head), lambda p: text(f"{p.classification}, {p.refresh}"))
     return domains + products
 
@@ -89,8 +93,10 @@ def _subscription_lines(base: Mesh | None, head: Mesh) -> list[str]:
             approver = _approval(head, s) if s.product_key in _products(head) else "—"
             # The approvers are code owners (validated @user / @org/team names): mentioned on
             # purpose. Everything the requester wrote is escaped.
-            lines.append(f"| {mark} | {text(s.consumer)} | {code(s.product_key)} | {text(s.purpose)} | {until} | "
-                         f"{approver.replace('|', '')} |")
+            lines.append(
+                f"| {mark} | {text(s.consumer)} | {code(s.product_key)} | {text(s.purpose)} | {until} | "
+                f"{approver.replace('|', '')} |"
+            )
     for s in removed:
         lines.append(f"| removed | {text(s.consumer)} | {code(s.product_key)} | | | |")
     return lines
@@ -98,8 +104,11 @@ def _subscription_lines(base: Mesh | None, head: Mesh) -> list[str]:
 
 def _findings(result: Result) -> list[str]:
     ordered = result.findings.sorted()
-    lines = [f"- {'❌' if f.is_error else '⚠️'} {code(f.location)} {text(f.message)}" + (f" — _{text(f.hint)}_" if f.hint else "")
-             for f in ordered[:MAX_FINDINGS]]
+    lines = [
+        f"- {'❌' if f.is_error else '⚠️'} {code(f.location)} {text(f.message)}"
+        + (f" — _{text(f.hint)}_" if f.hint else "")
+        for f in ordered[:MAX_FINDINGS]
+    ]
     if len(ordered) > MAX_FINDINGS:
         lines.append(f"- … and {len(ordered) - MAX_FINDINGS} more (run `meshform validate`)")
     return lines
@@ -142,22 +151,41 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
 
     errors, warnings = len(head.findings.errors), len(head.findings.warnings)
     status = "❌ the specs have errors" if errors else "✅ the specs are valid"
-    out = [MARKER, "## meshform", "", f"{status} ({errors} error(s), {warnings} warning(s)) — compared with {code(base)}.", ""]
+    out = [
+        MARKER,
+        "## meshform",
+        "",
+        f"{status} ({errors} error(s), {warnings} warning(s)) — compared with {code(base)}.",
+        "",
+    ]
     if head.mesh is None:
-        return _bounded("\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n")
+        return _bounded(
+            "\n".join(out + ["mesh.yaml does not parse; nothing else can be checked.", ""] + _findings(head)) + "\n"
+        )
 
     stacks = changed_stacks(head.mesh, root, base)
     tf_lines, blocked = _terraform(root, start, terraform, head.mesh)
     if blocked:
-        out.insert(4, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n")
+        out.insert(
+            4, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n"
+        )
     sections = [
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),
         ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
         ("Policy findings", _findings(head) or ["None."]),
-        ("Stacks to plan", [f"- {code(s)} — {text('; '.join(stacks.reasons[s]))}" for s in stacks.stacks]
-         + ([f"- `bootstrap` — {text('; '.join(stacks.reasons['bootstrap']))}: **a person must apply it** (CI never does)"]
-            if stacks.bootstrap else [])
-         + [f"- {code(s)} — removed: needs `terraform destroy`" for s in stacks.removed] or ["None."]),
+        (
+            "Stacks to plan",
+            [f"- {code(s)} — {text('; '.join(stacks.reasons[s]))}" for s in stacks.stacks]
+            + (
+                [
+                    f"- `bootstrap` — {text('; '.join(stacks.reasons['bootstrap']))}: **a person must apply it** (CI never does)"
+                ]
+                if stacks.bootstrap
+                else []
+            )
+            + [f"- {code(s)} — removed: needs `terraform destroy`" for s in stacks.removed]
+            or ["None."],
+        ),
         ("Terraform", tf_lines),
     ]
     for title, lines in sections:
@@ -166,5 +194,9 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
 
 
 def _bounded(document: str) -> str:
-    return truncate(document, MAX_CHARS, f"**… this summary was cut at {MAX_CHARS:,} characters** (GitHub's limit "
-                    f"for a comment is 65,536); run `meshform summary` locally for the rest.")
+    return truncate(
+        document,
+        MAX_CHARS,
+        f"**… this summary was cut at {MAX_CHARS:,} characters** (GitHub's limit "
+        f"for a comment is 65,536); run `meshform summary` locally for the rest.",
+    )

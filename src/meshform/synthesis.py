@@ -41,8 +41,10 @@ class ConstraintsRefused(MeshformError):
     """The fresh Terraform breaks Google Cloud's documented constraints: nothing written."""
 
     def __init__(self, violations: list[Violation], target: Path):
-        super().__init__(f"refused: {len(violations)} violation(s) of Google Cloud's documented constraints; "
-                         "nothing written", ExitCode.SPECS)
+        super().__init__(
+            f"refused: {len(violations)} violation(s) of Google Cloud's documented constraints; nothing written",
+            ExitCode.SPECS,
+        )
         self.violations = violations
         self.target = target
 
@@ -100,8 +102,13 @@ def resource_count(stack: dict) -> int:
     return sum(len(v) for v in stack.get("resource", {}).values())
 
 
-def synthesize(mesh: Mesh, root: Path, out: Path | None = None, only: Sequence[str] | None = None,
-               progress: Callable[[str], None] | None = None) -> Synthesized:
+def synthesize(
+    mesh: Mesh,
+    root: Path,
+    out: Path | None = None,
+    only: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Synthesized:
     """Write the stacks (all, or `only`) to OUT (default ROOT/terraform), refusing
     constraint violations and unreleased data loss against what OUT (or git) holds."""
     from meshform.diff import read_committed, read_stacks
@@ -114,8 +121,10 @@ def synthesize(mesh: Mesh, root: Path, out: Path | None = None, only: Sequence[s
         committed = {name: stack for name, stack in committed.items() if name in only}
     written = synth(mesh, target, only=only, progress=progress, before_publish=publish_guard(mesh, committed, target))
     stacks = read_stacks(target)
-    return Synthesized(target, [WrittenStack(name, resource_count(stacks[name]), target / STACKS_DIR / name / STACK_FILE)
-                                for name in written])
+    return Synthesized(
+        target,
+        [WrittenStack(name, resource_count(stacks[name]), target / STACKS_DIR / name / STACK_FILE) for name in written],
+    )
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,13 @@ class Diff:
         return {a: len({(c.stack, c.address) for c in self.changes if c.action == a}) for a in ACTIONS}
 
 
-def diff(mesh: Mesh, root: Path, out: Path | None = None, base: str | None = None,
-         progress: Callable[[str], None] | None = None) -> Diff:
+def diff(
+    mesh: Mesh,
+    root: Path,
+    out: Path | None = None,
+    base: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Diff:
     """A fresh synth (in a temporary folder) compared with the committed Terraform: OUT in
     the working tree, or, with `base`, OUT where this branch left git ref `base`."""
     from meshform.diff import compare, read_committed, read_stacks, read_stacks_at, releases

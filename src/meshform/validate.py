@@ -63,8 +63,13 @@ class Result:
         parse); raises MeshformError (specs, exit 1) when mesh.yaml itself has errors."""
         if self.mesh is None:
             raise MeshformError("mesh.yaml has errors; run `meshform validate`", ExitCode.SPECS)
-        return ValidResult(root=self.root, mesh=self.mesh, findings=self.findings, files=self.files,
-                           honoured_exceptions=self.honoured_exceptions)
+        return ValidResult(
+            root=self.root,
+            mesh=self.mesh,
+            findings=self.findings,
+            files=self.files,
+            honoured_exceptions=self.honoured_exceptions,
+        )
 
     @property
     def has_mesh(self) -> bool:
@@ -79,7 +84,7 @@ class Result:
         """mesh.json of the resolved mesh (`meshform.manifest`): what discovery reads."""
         from meshform import manifest
 
-        return manifest.build(self.mesh)
+        return manifest.build(self.resolved().mesh)
 
     @property
     def index_rows(self) -> list:
@@ -100,7 +105,11 @@ class CachedResult(Result):
         if entry["honoured"]:
             from meshform.model import PolicyException
 
-            self.honoured_exceptions = [PolicyException(d, p, j, None, members=m) for d, p, j, m in entry["honoured"]]
+            # Cached: the exception's spec position is not kept (it is printed by name only).
+            self.honoured_exceptions = [
+                PolicyException(d, p, j, None, members=m)  # type: ignore[arg-type]
+                for d, p, j, m in entry["honoured"]
+            ]
 
     @property
     def has_mesh(self) -> bool:
@@ -122,17 +131,23 @@ class CachedResult(Result):
 
     @property
     def manifest(self) -> dict:
-        return self._cached("manifest", lambda: Result.manifest.fget(self))
+        return self._cached("manifest", lambda: _manifest_of(self))
 
     @property
     def index_rows(self) -> list:
-        return self._cached("index", lambda: Result.index_rows.fget(self))
+        return self._cached("index", lambda: _index_rows(self.manifest))
 
     def __getattr__(self, name: str):
         if name == "mesh":
             self.mesh = _validate(self.root, cache=True, whole=False).mesh
             return self.mesh
         raise AttributeError(name)
+
+
+def _manifest_of(result: Result) -> dict:
+    from meshform import manifest
+
+    return manifest.build(result.resolved().mesh)
 
 
 def _index_rows(manifest: dict) -> list:
@@ -143,8 +158,13 @@ def _index_rows(manifest: dict) -> list:
 
 def _summary(mesh: Mesh) -> Summary:
     products = mesh.products
-    return Summary(mesh.name, len(mesh.domains), len(products), sum(len(p.dataset.tables) for p in products if p.dataset),
-                   sum(1 for p in products if p.bucket))
+    return Summary(
+        mesh.name,
+        len(mesh.domains),
+        len(products),
+        sum(len(p.dataset.tables) for p in products if p.dataset),
+        sum(1 for p in products if p.bucket),
+    )
 
 
 @dataclass
@@ -197,18 +217,31 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     domain_paths, subscription_paths = domain_files(root), subscription_files(root)
     inside = _Inside(root)
     # Read every file first (bounded, links refused): their bytes address the cache.
-    raw = {path: _read(path, path.relative_to(root).as_posix(), findings, inside)
-           for path in [root / MESH_FILE, *domain_paths, *subscription_paths]}
+    raw = {
+        path: _read(path, path.relative_to(root).as_posix(), findings, inside)
+        for path in [root / MESH_FILE, *domain_paths, *subscription_paths]
+    }
     address = None
     if store is not None:
         # Findings depend on the date (expiring subscriptions): it is part of the address.
         # Transformations read SQL files beside the domain files: their bytes address it too.
-        sql = {p: p.read_bytes() for p in sorted((root / DOMAINS_DIR).rglob("*"))
-               if p.is_file() and p.suffix not in YAML_SUFFIXES and not inside.outside(p)} \
-            if (root / DOMAINS_DIR).is_dir() else {}
-        address = digest(dt.date.today().isoformat(),
-                         *(part for path, data in {**raw, **sql}.items()
-                           for part in (path.relative_to(root).as_posix(), b"\0" if data is None else data)))
+        sql = (
+            {
+                p: p.read_bytes()
+                for p in sorted((root / DOMAINS_DIR).rglob("*"))
+                if p.is_file() and p.suffix not in YAML_SUFFIXES and not inside.outside(p)
+            }
+            if (root / DOMAINS_DIR).is_dir()
+            else {}
+        )
+        address = digest(
+            dt.date.today().isoformat(),
+            *(
+                part
+                for path, data in {**raw, **sql}.items()
+                for part in (path.relative_to(root).as_posix(), b"\0" if data is None else data)
+            ),
+        )
         if whole:
             entry = store.get("validate", address)
             if entry is not None:
@@ -226,7 +259,7 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             return None
         display = path.relative_to(root).as_posix()
         key = digest(display, data) if store is not None else None
-        if key is not None:
+        if store is not None and key is not None:
             cached = store.get("file", key)
             if cached is not None:
                 return LazySpecFile(display, cached, data.decode("utf-8"))
@@ -235,7 +268,7 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         except SpecLoadError as error:
             findings.add(error.finding)
             return None
-        if key is not None:
+        if store is not None and key is not None:
             store.put("file", key, spec_file.data)
         return spec_file
 
@@ -255,22 +288,35 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         report = evaluate(mesh)
         findings.extend(report.findings)
         honoured = report.honoured
-    result = Result(root=root, mesh=mesh, findings=findings, files=1 + len(domain_paths) + len(subscription_paths),
-                    honoured_exceptions=honoured)
-    if store is not None and whole:
-        store.put("validate", address, {
-            "files": result.files, "findings": list(findings), "has_mesh": mesh is not None,
-            "honoured": [(e.domain, e.policy, e.justification, e.members) for e in honoured],
-            "summary": result.summary, "address": address,
-        })
+    result = Result(
+        root=root,
+        mesh=mesh,
+        findings=findings,
+        files=1 + len(domain_paths) + len(subscription_paths),
+        honoured_exceptions=honoured,
+    )
+    if store is not None and address is not None and whole:
+        store.put(
+            "validate",
+            address,
+            {
+                "files": result.files,
+                "findings": list(findings),
+                "has_mesh": mesh is not None,
+                "honoured": [(e.domain, e.policy, e.justification, e.members) for e in honoured],
+                "summary": result.summary,
+                "address": address,
+            },
+        )
         if mesh is not None:  # what discover and show read, apart: validate alone never loads them
             store.put("manifest", address, result.manifest)
             store.put("index", address, _index_rows(result.manifest))
     return result
 
 
-def _parse_files(paths: list[Path], load: Callable, parse: Callable, findings: Findings,
-                 unparsed: list[str] | None = None) -> list[tuple[Any, SpecFile]]:
+def _parse_files(
+    paths: list[Path], load: Callable, parse: Callable, findings: Findings, unparsed: list[str] | None = None
+) -> list[tuple[Any, SpecFile]]:
     """(spec, file) for each file that loads and parses; findings for the others, whose
     names (the `domain:` they declare, else the file name) go to `unparsed`."""
     parsed: list[tuple[Any, SpecFile]] = []
@@ -313,8 +359,15 @@ def _read(path: Path, display: str, findings: Findings, inside: _Inside) -> byte
     if inside.outside(path):
         # A pull request can add a link to /etc/passwd or ~/.ssh: its content must never be
         # read, let alone echoed into findings, annotations or the PR comment.
-        findings.add(Finding(Location(display), (), f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
-                             "mesh repository; refused (spec files must live in the repository)", code="yaml"))
+        findings.add(
+            Finding(
+                Location(display),
+                (),
+                f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
+                "mesh repository; refused (spec files must live in the repository)",
+                code="yaml",
+            )
+        )
         return None
     from meshform.readspec import SpecLoadError, read_spec_bytes
 

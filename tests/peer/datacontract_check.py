@@ -14,6 +14,10 @@ report = {}
 for path in sys.argv[1:]:
     lint = runner.invoke(app, ["lint", path])
     export = runner.invoke(app, ["export", "odcs", path])
-    report[path] = {"lint_exit": lint.exit_code, "lint_output": lint.output,
-                    "export_exit": export.exit_code, "export": export.stdout}
+    report[path] = {
+        "lint_exit": lint.exit_code,
+        "lint_output": lint.output,
+        "export_exit": export.exit_code,
+        "export": export.stdout,
+    }
 print(json.dumps(report))

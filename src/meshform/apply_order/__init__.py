@@ -39,8 +39,18 @@ from pathlib import Path
 from meshform.apply_order.created import World, bootstrap_contract, created
 from meshform.apply_order.named import dependencies, named, reaches, remote_stacks
 
-__all__ = ["Finding", "World", "bootstrap_contract", "created", "main", "named", "phase_of", "phases", "simulate",
-           "simulate_repo"]
+__all__ = [
+    "Finding",
+    "World",
+    "bootstrap_contract",
+    "created",
+    "main",
+    "named",
+    "phase_of",
+    "phases",
+    "simulate",
+    "simulate_repo",
+]
 
 from meshform.apply_order.stacks import BOOTSTRAP, PHASES, Finding, kms_location_missing, phase_of, phases
 
@@ -66,8 +76,9 @@ def simulate(stacks: Mapping[str, Mapping], assumed: World | None = None) -> lis
     for phase, members in order:
         for name in members:
             findings.update(made[name][1])
-            findings.update(_check_stack(name, stacks[name], before, made[name][0], everything, mesh_projects,
-                                         phase_index, phase))
+            findings.update(
+                _check_stack(name, stacks[name], before, made[name][0], everything, mesh_projects, phase_index, phase)
+            )
         for name in members:
             before.merge(made[name][0])
     return sorted(findings, key=lambda f: (PHASES.index(phase_of(f.stack)), f.stack, f.address, f.kind, f.name))
@@ -83,12 +94,25 @@ def _created_twice(made: Mapping[str, tuple[World, list[Finding]]]) -> Iterator[
         if len({stack for stack, _ in where}) > 1:
             for stack, address in where:
                 others = ", ".join(sorted(f"'{s}'" for s, _ in where if s != stack))
-                yield Finding(stack, address, kind, name, f"is also created by stack {others}: "
-                              "the second apply fails (already exists)")
+                yield Finding(
+                    stack,
+                    address,
+                    kind,
+                    name,
+                    f"is also created by stack {others}: the second apply fails (already exists)",
+                )
 
 
-def _check_stack(name: str, stack: Mapping, before: World, own: World, everything: World,
-                 mesh_projects: set[str], phase_index: Mapping[str, int], phase: str) -> Iterator[Finding]:
+def _check_stack(
+    name: str,
+    stack: Mapping,
+    before: World,
+    own: World,
+    everything: World,
+    mesh_projects: set[str],
+    phase_index: Mapping[str, int],
+    phase: str,
+) -> Iterator[Finding]:
     remote = remote_stacks(stack)
     edges: dict[str, set[str]] | None = None
     for n in named(stack):
@@ -96,26 +120,49 @@ def _check_stack(name: str, stack: Mapping, before: World, own: World, everythin
             source, _, output = n.name.partition(".")
             target = remote.get(source, source)
             if target not in phase_index:
-                yield Finding(name, n.address, "output", f"{target}.{output}", f"reads the state of stack '{target}', "
-                              "which no stack is")
+                yield Finding(
+                    name,
+                    n.address,
+                    "output",
+                    f"{target}.{output}",
+                    f"reads the state of stack '{target}', which no stack is",
+                )
             elif phase_index[target] >= phase_index[name]:
-                when = "is this stack" if target == name else (
-                    f"applies in parallel with this one ({phase})" if phase_index[target] == phase_index[name]
-                    else f"applies later ({phase_of(target)})")
-                yield Finding(name, n.address, "output", f"{target}.{output}", f"stack '{target}' {when}: "
-                              "its outputs do not exist yet on a fresh organisation")
+                when = (
+                    "is this stack"
+                    if target == name
+                    else (
+                        f"applies in parallel with this one ({phase})"
+                        if phase_index[target] == phase_index[name]
+                        else f"applies later ({phase_of(target)})"
+                    )
+                )
+                yield Finding(
+                    name,
+                    n.address,
+                    "output",
+                    f"{target}.{output}",
+                    f"stack '{target}' {when}: its outputs do not exist yet on a fresh organisation",
+                )
             elif output not in before.outputs.get(target, set()):
-                yield Finding(name, n.address, "output", f"{target}.{output}",
-                              f"stack '{target}' declares no output '{output}'")
+                yield Finding(
+                    name, n.address, "output", f"{target}.{output}", f"stack '{target}' declares no output '{output}'"
+                )
             continue
         if n.kind == "service account":
             project = n.name.split("@", 1)[1].split(".", 1)[0]
             if project not in mesh_projects and not everything.has("service account", n.name):
                 continue  # not the mesh's: a Google service agent or another organisation's account
         if n.kind == "policy tag":
-            yield Finding(name, n.address, "policy tag", n.name, "policy-tag ids are assigned when a tag is created: "
-                          "a literal id cannot name a tag of a fresh organisation (read it from the platform "
-                          "stack's outputs)")
+            yield Finding(
+                name,
+                n.address,
+                "policy tag",
+                n.name,
+                "policy-tag ids are assigned when a tag is created: "
+                "a literal id cannot name a tag of a fresh organisation (read it from the platform "
+                "stack's outputs)",
+            )
             continue
         missing = kms_location_missing(n.name) if n.kind == "KMS key" else None
         if missing:
@@ -128,8 +175,14 @@ def _check_stack(name: str, stack: Mapping, before: World, own: World, everythin
             if creator and creator != n.address:
                 edges = edges if edges is not None else dependencies(stack)
                 if not reaches(edges, n.address, creator):
-                    yield Finding(name, n.address, n.kind, n.name, f"is created by {creator} in the same stack, "
-                                  "but nothing orders this after it (no reference or depends_on)")
+                    yield Finding(
+                        name,
+                        n.address,
+                        n.kind,
+                        n.name,
+                        f"is created by {creator} in the same stack, "
+                        "but nothing orders this after it (no reference or depends_on)",
+                    )
             continue
         maker = everything.things[n.kind].get(n.name)
         if n.address == "terraform.backend" and maker == name:

@@ -86,8 +86,11 @@ class _Resolver:
         if rtype == "google_kms_key_ring" and attr in ("id", "name"):
             if attr == "name":
                 return self.value(body.get("name"), depth)
-            project, location, ring = self.project(body, depth), self.value(body.get("location"), depth), \
-                self.value(body.get("name"), depth)
+            project, location, ring = (
+                self.project(body, depth),
+                self.value(body.get("location"), depth),
+                self.value(body.get("name"), depth),
+            )
             return kms_name(project, location, ring) if project and location and ring else None
         if rtype == "google_kms_crypto_key" and attr == "id":
             ring, key = self.value(body.get("key_ring"), depth), self.value(body.get("name"), depth)
@@ -138,5 +141,3 @@ def created(name: str, stack: Mapping) -> tuple[World, list[Finding]]:
     for out in world.outputs[name]:
         world.add("output", f"{name}.{out}", name)
     return world, impossible
-
-

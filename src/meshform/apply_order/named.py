@@ -39,7 +39,7 @@ def _split_template(text: str) -> tuple[str, list[str]]:
             while j < len(text) and depth:
                 depth += {"{": 1, "}": -1}.get(text[j], 0)
                 j += 1
-            expressions.append(text[i + 2:j - 1])
+            expressions.append(text[i + 2 : j - 1])
             literal.append("\x00")  # keeps "projects/${x}/…" from reading as one literal path
             i = j
         else:
@@ -116,8 +116,9 @@ def named(stack: Mapping) -> Iterator[Named]:
             continue
         yield from _names_in(address, body)
     for oname, body in (stack.get("output") or {}).items():
-        yield from (n for n in _names_in(f"output.{oname}", body if isinstance(body, dict) else {})
-                    if n.kind == "output")
+        yield from (
+            n for n in _names_in(f"output.{oname}", body if isinstance(body, dict) else {}) if n.kind == "output"
+        )
 
 
 def remote_stacks(stack: Mapping) -> dict[str, str]:
@@ -131,8 +132,9 @@ def remote_stacks(stack: Mapping) -> dict[str, str]:
 
 def dependencies(stack: Mapping) -> dict[str, set[str]]:
     """address → addresses it refers to or depends_on, within the stack (direct edges)."""
-    known = {f"{t}.{n}" for t, n, _ in blocks(stack, "resource")} | \
-        {f"data.{t}.{n}" for t, n, _ in blocks(stack, "data")}
+    known = {f"{t}.{n}" for t, n, _ in blocks(stack, "resource")} | {
+        f"data.{t}.{n}" for t, n, _ in blocks(stack, "data")
+    }
     edges: dict[str, set[str]] = {}
     for section, prefix in (("resource", ""), ("data", "data.")):
         for rtype, rname, body in blocks(stack, section):
@@ -157,5 +159,3 @@ def reaches(edges: Mapping[str, set[str]], start: str, goal: str) -> bool:
                 seen.add(nxt)
                 todo.append(nxt)
     return False
-
-

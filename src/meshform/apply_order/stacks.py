@@ -13,17 +13,33 @@ ACCESS_PREFIX = "access-"
 PHASES = ("bootstrap", "platform", "domains", "access")
 
 # Attribute keys whose values are prose or metadata, never a reference to a resource.
-PROSE = frozenset({"//", "description", "display_name", "friendly_name", "labels", "title",
-                    "depends_on", "lifecycle", "provider", "count", "for_each"})
+PROSE = frozenset(
+    {
+        "//",
+        "description",
+        "display_name",
+        "friendly_name",
+        "labels",
+        "title",
+        "depends_on",
+        "lifecycle",
+        "provider",
+        "count",
+        "for_each",
+    }
+)
 
 ID = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"  # a project id (project numbers are all digits: skipped)
 SA_EMAIL = re.compile(rf"([a-z][a-z0-9-]{{4,28}}[a-z0-9])@({ID})\.iam\.gserviceaccount\.com")
 PROJECT_PATH = re.compile(rf"(?<![A-Za-z0-9_.-])projects/({ID})(?=/|$)")
-KMS = re.compile(rf"projects/({ID})/locations/([a-z0-9-]+)/keyRings/([A-Za-z0-9_-]+)"
-                  r"(?:/cryptoKeys/([A-Za-z0-9_-]+))?")
+KMS = re.compile(
+    rf"projects/({ID})/locations/([a-z0-9-]+)/keyRings/([A-Za-z0-9_-]+)"
+    r"(?:/cryptoKeys/([A-Za-z0-9_-]+))?"
+)
 POLICY_TAG = re.compile(rf"projects/({ID})/locations/[a-z0-9-]+/taxonomies/\d+/policyTags/\d+")
 REMOTE_OUTPUT = re.compile(
-    r"data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs(?:\.([A-Za-z0-9_-]+)|\[\"([^\"]+)\"\])")
+    r"data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs(?:\.([A-Za-z0-9_-]+)|\[\"([^\"]+)\"\])"
+)
 ADDRESS = re.compile(r"(?<![A-Za-z0-9_.])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)")
 # Cloud KMS has no `eu` location: keys for data in BigQuery's / Cloud Storage's EU multi-region
 # are in KMS's `europe` (its `us` multi-region does exist).
@@ -46,7 +62,6 @@ def phases(stacks: Iterable[str]) -> list[tuple[str, list[str]]]:
     return [(p, [s for s in names if phase_of(s) == p]) for p in PHASES if any(phase_of(s) == p for s in names)]
 
 
-
 @dataclass(frozen=True)
 class Finding:
     stack: str
@@ -59,12 +74,13 @@ class Finding:
         return f"stacks/{self.stack}: {self.address}: {self.kind} {self.name}: {self.reason}"
 
 
-
 def kms_location_missing(kms: str) -> str | None:
     location = kms.split("/")[3]
     if location in _KMS_LOCATIONS_THAT_DO_NOT_EXIST:
-        return (f"Cloud KMS has no location '{location}' (keys for {location.upper()} multi-region data are in "
-                f"'{_KMS_LOCATIONS_THAT_DO_NOT_EXIST[location]}'): this key can never exist")
+        return (
+            f"Cloud KMS has no location '{location}' (keys for {location.upper()} multi-region data are in "
+            f"'{_KMS_LOCATIONS_THAT_DO_NOT_EXIST[location]}'): this key can never exist"
+        )
     return None
 
 
@@ -78,5 +94,3 @@ def blocks(stack: Mapping, section: str) -> Iterator[tuple[str, str, dict]]:
         for name, body in (items or {}).items():
             if isinstance(body, dict):
                 yield rtype, name, body
-
-

@@ -16,13 +16,19 @@ def changed_command(
     base: BaseOption = "origin/main",
     as_json: Annotated[
         bool,
-        typer.Option("--json", help='Print {"stacks": [...], "platform": bool, "domains": [...], "access": [...], '
-                     '"bootstrap": bool, "removed": [...], "reasons": {...}} for a CI matrix.'),
+        typer.Option(
+            "--json",
+            help='Print {"stacks": [...], "platform": bool, "domains": [...], "access": [...], '
+            '"bootstrap": bool, "removed": [...], "reasons": {...}} for a CI matrix.',
+        ),
     ] = False,
     applied: Annotated[
         Path | None,
-        typer.Option("--applied", help="A folder with one file per stack holding the commit it was last applied at: "
-                     "list the stacks out of date with their last apply instead (the apply workflow)."),
+        typer.Option(
+            "--applied",
+            help="A folder with one file per stack holding the commit it was last applied at: "
+            "list the stacks out of date with their last apply instead (the apply workflow).",
+        ),
     ] = None,
 ) -> None:
     """List the Terraform stacks this branch changes, and why (the CI matrix).
@@ -43,11 +49,15 @@ def changed_command(
     for stack in changes.stacks:
         out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False, markup=False)
     if changes.bootstrap:
-        out.print(f"bootstrap: {'; '.join(changes.reasons['bootstrap'])} — a person must apply it; CI never does",
-                  highlight=False, markup=False)
+        out.print(
+            f"bootstrap: {'; '.join(changes.reasons['bootstrap'])} — a person must apply it; CI never does",
+            highlight=False,
+            markup=False,
+        )
     for stack in changes.removed:
-        out.print(f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False,
-                  markup=False)
+        out.print(
+            f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False, markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,8 +28,11 @@ def codeowners_command(
 
     mesh = validated(root, Format.text, quiet_ok=True).mesh
     for name in orphan_domains(mesh):
-        err.print(f"[yellow]warning:[/] domain '{name}' has no code owner (no code_owners and no user: owner); "
-                  "the platform team approves its changes", highlight=False)
+        err.print(
+            f"[yellow]warning:[/] domain '{name}' has no code owner (no code_owners and no user: owner); "
+            "the platform team approves its changes",
+            highlight=False,
+        )
     if check:
         if not is_current(root, mesh):
             err.print(f"[bold red]✗[/] {CODEOWNERS_PATH} is not current — run `meshform codeowners`")

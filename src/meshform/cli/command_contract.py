@@ -13,13 +13,16 @@ import typer
 from meshform.exit_codes import ExitCode
 
 FormatKey = Annotated[str, typer.Option("--format", help="The contract format: odcs (Open Data Contract Standard v3).")]
-Root = Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True)]
+Root = Annotated[
+    Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True)
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add the `contract` command group to `app`."""
-    contract = typer.Typer(help="Data contracts (ODCS v3) in and out: export products, import contracts.",
-                           no_args_is_help=True)
+    contract = typer.Typer(
+        help="Data contracts (ODCS v3) in and out: export products, import contracts.", no_args_is_help=True
+    )
     contract.command("export")(export_command)
     contract.command("import")(import_command)
     app.add_typer(contract, name="contract")
@@ -27,8 +30,12 @@ def register(app: typer.Typer) -> None:
 
 def export_command(
     product: Annotated[str | None, typer.Argument(help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")] = None,
-    all_products: Annotated[bool, typer.Option("--all", help="Every product of the mesh, one file each in --out DIR.")] = False,
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (a folder with --all). [default: print]")] = None,
+    all_products: Annotated[
+        bool, typer.Option("--all", help="Every product of the mesh, one file each in --out DIR.")
+    ] = False,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The file to write (a folder with --all). [default: print]")
+    ] = None,
     fmt: FormatKey = "odcs",
     root: Root = Path("."),
 ) -> None:
@@ -48,7 +55,9 @@ def export_command(
     mesh = resolved(root).mesh
     if all_products:
         if product is not None or out_path is None:
-            raise MeshformError("--all writes one file per product: give --out DIR and no product", exit_code=ExitCode.USAGE)
+            raise MeshformError(
+                "--all writes one file per product: give --out DIR and no product", exit_code=ExitCode.USAGE
+            )
         written = contracts.write_all(mesh, out_path, fmt)
         out.print(f"[bold green]✓[/] {len(written)} contract(s) in {u(out_path)}", highlight=False)
         return
@@ -89,8 +98,9 @@ def import_command(
         err.print(f"[bold red]✗[/] {u(outcome.path)} was left unchanged: {u(outcome.product_key)} does not validate")
         raise typer.Exit(ExitCode.SPECS)
     verb = {"added": "added", "updated": "updated", "unchanged": "already matches"}[outcome.action]
-    out.print(f"[bold green]✓[/] {u(outcome.product_key)} {verb} in {u(outcome.path)}; the mesh validates",
-              highlight=False)
+    out.print(
+        f"[bold green]✓[/] {u(outcome.product_key)} {verb} in {u(outcome.path)}; the mesh validates", highlight=False
+    )
     for note in outcome.notes:
         out.print(f"  note: {u(note)}", highlight=False)
     if outcome.losses:

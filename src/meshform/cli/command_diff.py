@@ -19,8 +19,10 @@ def diff_command(
     ] = None,
     base: Annotated[
         str | None,
-        typer.Option("--base", help="Compare with the output committed at this git ref (e.g. origin/main) instead "
-                     "of the working tree."),
+        typer.Option(
+            "--base",
+            help="Compare with the output committed at this git ref (e.g. origin/main) instead of the working tree.",
+        ),
     ] = None,
 ) -> None:
     """Compare a fresh synth with the committed Terraform: resources added, changed,

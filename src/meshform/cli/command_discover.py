@@ -35,8 +35,10 @@ def discover_command(
     owner: Annotated[str | None, typer.Option(help="Only products with an owner containing this text.")] = None,
     backend: Annotated[
         Backend,
-        typer.Option(help="index: the specs in this checkout. dataplex: the live catalog (needs meshform[dataplex] "
-                     "and Google credentials)."),
+        typer.Option(
+            help="index: the specs in this checkout. dataplex: the live catalog (needs meshform[dataplex] "
+            "and Google credentials)."
+        ),
     ] = Backend.INDEX,
     endpoint: Annotated[
         str | None, typer.Option(help="Dataplex API endpoint, for a proxy or a test server.", hidden=True)
@@ -61,8 +63,10 @@ def discover_command(
         print_findings(result.findings, Format.text, out)
         raise fail(ExitCode.SPECS)
     if result.findings.errors:
-        err.print(f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
-                  "that do not parse are missing (run `meshform validate`)")
+        err.print(
+            f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
+            "that do not parse are missing (run `meshform validate`)"
+        )
     if backend is Backend.INDEX:  # from the cached index rows: an unchanged mesh is not rebuilt
         from meshform.discover.index import ProductIndex
 
@@ -73,8 +77,11 @@ def discover_command(
         out.print_json(json.dumps([hit.as_json() for hit in hits]))
         return
     if not hits:
-        out.print(f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter",
-                  markup=False, highlight=False)
+        out.print(
+            f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter",
+            markup=False,
+            highlight=False,
+        )
         return
     title = Text(f"{len(hits)} product(s){f' for {clean(query)!r}' if query else ''}")
     table = Table(title=title, title_justify="left")
@@ -85,9 +92,13 @@ def discover_command(
     table.add_column("description", ratio=1, min_width=20)
     for hit in hits:
         status = "" if hit.status == "active" else f" ({hit.status})"
-        table.add_row(cell(hit.key + status), cell(hit.classification),
-                      cell(f"{hit.refresh} / {hit.freshness_slo_hours} h"), cell("\n".join(hit.owners)),
-                      cell(hit.description))
+        table.add_row(
+            cell(hit.key + status),
+            cell(hit.classification),
+            cell(f"{hit.refresh} / {hit.freshness_slo_hours} h"),
+            cell("\n".join(hit.owners)),
+            cell(hit.description),
+        )
     out.print(table)
     out.print("see a product's card and how to request access: meshform show DOMAIN.PRODUCT")
 

@@ -39,7 +39,9 @@ def register(app: typer.Typer) -> None:
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
-        _report(problems, f"✓ added {domain}.{name} to domains/{domain}.yaml; declare its tables, then `meshform synth`")
+        _report(
+            problems, f"✓ added {domain}.{name} to domains/{domain}.yaml; declare its tables, then `meshform synth`"
+        )
 
     @app.command("unsubscribe")
     def unsubscribe_command(
@@ -56,4 +58,6 @@ def register(app: typer.Typer) -> None:
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
-        typer.echo(f"✓ removed {consumer}'s subscription to {product} from {relative}; `meshform synth`, then a pull request")
+        typer.echo(
+            f"✓ removed {consumer}'s subscription to {product} from {relative}; `meshform synth`, then a pull request"
+        )

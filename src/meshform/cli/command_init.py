@@ -11,15 +11,27 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init_command(
-        target: Annotated[Path, typer.Argument(help="Folder of the new mesh repository (created if missing).")] = Path("."),
+        target: Annotated[Path, typer.Argument(help="Folder of the new mesh repository (created if missing).")] = Path(
+            "."
+        ),
         name: Annotated[str, typer.Option(help="Short name of the mesh, used in labels and names.")] = "acme",
-        prefix: Annotated[str, typer.Option(help="Project id prefix: domain projects are <prefix>-<domain>.")] = "acme-dm",
-        billing_account: Annotated[str, typer.Option(help="Cloud Billing account, XXXXXX-XXXXXX-XXXXXX.")] = "000000-000000-000000",
+        prefix: Annotated[
+            str, typer.Option(help="Project id prefix: domain projects are <prefix>-<domain>.")
+        ] = "acme-dm",
+        billing_account: Annotated[
+            str, typer.Option(help="Cloud Billing account, XXXXXX-XXXXXX-XXXXXX.")
+        ] = "000000-000000-000000",
         currency: Annotated[str, typer.Option(help="The billing account's currency (ISO 4217).")] = "USD",
-        parent: Annotated[str, typer.Option(help="folders/<id> or organizations/<id> for the projects.")] = "folders/000000000000",
+        parent: Annotated[
+            str, typer.Option(help="folders/<id> or organizations/<id> for the projects.")
+        ] = "folders/000000000000",
         location: Annotated[str, typer.Option(help="Default (and only allowed) data location.")] = "EU",
-        platform_team: Annotated[str, typer.Option(help="IAM member of the platform team.")] = "group:data-platform@example.com",
-        code_owner: Annotated[str, typer.Option(help="GitHub @org/team of the platform team.")] = "@example/data-platform",
+        platform_team: Annotated[
+            str, typer.Option(help="IAM member of the platform team.")
+        ] = "group:data-platform@example.com",
+        code_owner: Annotated[
+            str, typer.Option(help="GitHub @org/team of the platform team.")
+        ] = "@example/data-platform",
     ) -> None:
         """Start a mesh repository: mesh.yaml with a comment on every key, domains/,
         subscriptions/, the workflows, pre-commit config, .gitignore and a README stub."""
@@ -28,8 +40,16 @@ def register(app: typer.Typer) -> None:
 
         try:
             written, result = init_repository(
-                target, name=name, prefix=prefix, billing_account=billing_account, currency=currency, parent=parent,
-                location=location, platform_team=platform_team, code_owners=code_owner)
+                target,
+                name=name,
+                prefix=prefix,
+                billing_account=billing_account,
+                currency=currency,
+                parent=parent,
+                location=location,
+                platform_team=platform_team,
+                code_owners=code_owner,
+            )
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(2) from None

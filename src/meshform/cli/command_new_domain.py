@@ -50,8 +50,10 @@ def new_domain_command(
         err.print(f"[bold red]✗[/] {display} was not written: fix the options above")
         raise fail(ExitCode.SPECS)
     out.print(f"[bold green]✓[/] wrote {display}; it validates as written")
-    out.print("next: describe its products in the file, then `meshform validate`, `meshform synth` and "
-              "`meshform codeowners`, and open a pull request (the platform team approves new domains)")
+    out.print(
+        "next: describe its products in the file, then `meshform validate`, `meshform synth` and "
+        "`meshform codeowners`, and open a pull request (the platform team approves new domains)"
+    )
 
 
 def register(app: typer.Typer) -> None:

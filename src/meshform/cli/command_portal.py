@@ -11,20 +11,37 @@ from typing import Annotated
 
 import typer
 
+from meshform.exit_codes import ExitCode
+
 
 def register(app: typer.Typer) -> None:
     """Add the `portal` command to `app`."""
 
     @app.command("portal")
     def portal_command(
-        root: Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.",
-                                           show_default=True)] = Path("."),
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="The folder to write the site to; replaced "
-                                                 "whole if an earlier portal is there, refused if it holds anything "
-                                                 "else. [default: ROOT/portal]")] = None,
-        status: Annotated[Path | None, typer.Option("--status", help="A JSON file of each product's freshness "
-                                                    "(the output of `meshform status --format json`: a list of "
-                                                    "{product, state, newest, age_hours}); shown on the pages.")] = None,
+        root: Annotated[
+            Path,
+            typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+        ] = Path("."),
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                "-o",
+                help="The folder to write the site to; replaced "
+                "whole if an earlier portal is there, refused if it holds anything "
+                "else. [default: ROOT/portal]",
+            ),
+        ] = None,
+        status: Annotated[
+            Path | None,
+            typer.Option(
+                "--status",
+                help="A JSON file of each product's freshness "
+                "(the output of `meshform status --format json`: a list of "
+                "{product, state, newest, age_hours}); shown on the pages.",
+            ),
+        ] = None,
     ) -> None:
         """Build the portal: a static website of the mesh's data products.
 
@@ -43,16 +60,27 @@ def register(app: typer.Typer) -> None:
         from meshform.text import clean
         from meshform.validate import validate
 
-        console, errors = Console(soft_wrap=True, highlight=False), Console(stderr=True, soft_wrap=True, highlight=False)
+        console, errors = (
+            Console(soft_wrap=True, highlight=False),
+            Console(stderr=True, soft_wrap=True, highlight=False),
+        )
         states = freshness.read(status) if status is not None else None  # a bad file stops before validating
         result = validate(root)
         if not result.ok:
             print_findings(result.findings, Format.text, console)
-            raise MeshformError(f"{len(result.findings.errors)} error(s) in the specs; the portal shows only "
-                                "a valid mesh (run `meshform validate`)", 1)
-        built = portal.build(manifest.build(result.mesh), out if out is not None else root / "portal", states)
+            raise MeshformError(
+                f"{len(result.findings.errors)} error(s) in the specs; the portal shows only "
+                "a valid mesh (run `meshform validate`)",
+                ExitCode.SPECS,
+            )
+        built = portal.build(
+            manifest.build(result.resolved().mesh), out if out is not None else root / "portal", states
+        )
         for key in built.unknown_status:
             errors.print(f"warning: {clean(status)}: no product {clean(key)} in the mesh; ignored", markup=False)
-        console.print(f"wrote {clean(built.out)}: {built.products} product pages, {built.domains} domain pages, "
-                      f"the marketplace (index.html) and the mesh graph (mesh.html)", markup=False)
+        console.print(
+            f"wrote {clean(built.out)}: {built.products} product pages, {built.domains} domain pages, "
+            f"the marketplace (index.html) and the mesh graph (mesh.html)",
+            markup=False,
+        )
         console.print(f"open {clean(built.out.resolve().as_uri())}/index.html", markup=False)

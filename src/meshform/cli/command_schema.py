@@ -29,7 +29,9 @@ def schema_command(
     if check:
         stale = stale_schemas(out_dir)
         if stale:
-            err.print(f"[bold red]✗[/] out of date in {out_dir}: {', '.join(stale)} — run `meshform schema --out {out_dir}`")
+            err.print(
+                f"[bold red]✗[/] out of date in {out_dir}: {', '.join(stale)} — run `meshform schema --out {out_dir}`"
+            )
             raise fail(ExitCode.SPECS)
         out.print(f"[bold green]✓[/] schemas in {out_dir} are current")
         return

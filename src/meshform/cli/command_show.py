@@ -27,8 +27,9 @@ def show_command(
 
     result = resolved(root)
     text = product_card(result.mesh, find_product(result, product))
-    out.print(text if markdown else Markdown(clean(text, newlines=True), hyperlinks=False), highlight=False,
-              markup=False)
+    out.print(
+        text if markdown else Markdown(clean(text, newlines=True), hyperlinks=False), highlight=False, markup=False
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -36,11 +36,19 @@ def _age(hours: float | None) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("status")
     def status_command(
-        names: Annotated[list[str] | None, typer.Argument(
-            help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.", show_default=False)] = None,
-        fmt: Annotated[StatusFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = StatusFormat.table,
-        deadline: Annotated[float, typer.Option(help="Seconds each Google Cloud call may retry.", min=1, max=600)] = 30.0,
-        root: Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")] = Path("."),
+        names: Annotated[
+            list[str] | None,
+            typer.Argument(help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.", show_default=False),
+        ] = None,
+        fmt: Annotated[
+            StatusFormat, typer.Option("--format", "-f", help="table, or json for scripts.")
+        ] = StatusFormat.table,
+        deadline: Annotated[
+            float, typer.Option(help="Seconds each Google Cloud call may retry.", min=1, max=600)
+        ] = 30.0,
+        root: Annotated[
+            Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")
+        ] = Path("."),
     ) -> None:
         """Is every product fresh right now? Asks BigQuery and Cloud Storage for each product's newest data.
 
@@ -64,19 +72,42 @@ def register(app: typer.Typer) -> None:
             results = status(mesh, products, bigquery_client, storage_client, deadline=deadline)
         failing = [r for r in results if r.state in FAILING]
         if fmt is StatusFormat.json:
-            print(json.dumps({"products": [r.as_json() for r in results],
-                              "failing": len(failing)}, sort_keys=True, indent=2))
+            print(
+                json.dumps(
+                    {"products": [r.as_json() for r in results], "failing": len(failing)}, sort_keys=True, indent=2
+                )
+            )
         else:
-            table = Table("product", "state", "newest data", "age", "SLO", "details", title_justify="left",
-                          title=Text(f"{len(results)} product(s)"
-                                     + (f" — endpoint {os.environ['MESHFORM_BIGQUERY_ENDPOINT']}"
-                                        if os.environ.get("MESHFORM_BIGQUERY_ENDPOINT") else "")))
+            table = Table(
+                "product",
+                "state",
+                "newest data",
+                "age",
+                "SLO",
+                "details",
+                title_justify="left",
+                title=Text(
+                    f"{len(results)} product(s)"
+                    + (
+                        f" — endpoint {os.environ['MESHFORM_BIGQUERY_ENDPOINT']}"
+                        if os.environ.get("MESHFORM_BIGQUERY_ENDPOINT")
+                        else ""
+                    )
+                ),
+            )
             for r in results:
-                details = "; ".join(f"{p.kind} {p.name}: {p.state}" + (f" ({p.detail})" if p.detail else "")
-                                    for p in r.parts) or "nothing to measure"
-                table.add_row(Text(clean(r.key)), Text(r.state, style=STYLES[r.state]),
-                              r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "—", _age(r.age_hours),
-                              f"{r.slo_hours} h", Text(clean(details)))
+                details = (
+                    "; ".join(f"{p.kind} {p.name}: {p.state}" + (f" ({p.detail})" if p.detail else "") for p in r.parts)
+                    or "nothing to measure"
+                )
+                table.add_row(
+                    Text(clean(r.key)),
+                    Text(r.state, style=STYLES[r.state]),
+                    r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "—",
+                    _age(r.age_hours),
+                    f"{r.slo_hours} h",
+                    Text(clean(details)),
+                )
             out.print(table)
             counts = {s: sum(1 for r in results if r.state == s) for s in ("ok", "late", "empty", "missing", "unknown")}
             summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no products"

@@ -14,7 +14,9 @@ from meshform.report import Format, print_findings
 
 def subscribe_command(
     product: Annotated[str, typer.Argument(help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`).")],
-    consumer: Annotated[str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")],
+    consumer: Annotated[
+        str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")
+    ],
     purpose: Annotated[
         str, typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it.")
     ],

@@ -38,16 +38,20 @@ def synth_command(
             done = synthesize(result.mesh, root, out_dir, only=domains, progress=status.update)
     except ConstraintsRefused as refused:
         for violation in refused.violations:
-            err.print(f"{violation.format(str(refused.target), 'error')}\n  see: {violation.doc_url}",
-                      highlight=False, markup=False)
+            err.print(
+                f"{violation.format(str(refused.target), 'error')}\n  see: {violation.doc_url}",
+                highlight=False,
+                markup=False,
+            )
         err.print(str(refused), highlight=False)
         raise fail(refused.exit_code) from None
     except DataLossRefused as refused:
         print_changes(refused.blocked, str(refused))
         err.print(DECOMMISSION_PATH, highlight=False)
         raise fail(refused.exit_code) from None
-    table = Table("stack", "resources", "file", title=Text(clean(f"Terraform written to {done.target}")),
-                  title_justify="left")
+    table = Table(
+        "stack", "resources", "file", title=Text(clean(f"Terraform written to {done.target}")), title_justify="left"
+    )
     for stack in done.stacks:
         table.add_row(stack.name, str(stack.resources), cell(stack.path))
     out.print(table)

@@ -10,8 +10,12 @@ from meshform.cli.common import FormatOption, NoCacheOption, RootOption, StrictO
 from meshform.report import Format
 
 
-def validate_command(root: RootOption = Path("."), fmt: FormatOption = Format.text, strict: StrictOption = False,
-                     no_cache: NoCacheOption = False) -> None:
+def validate_command(
+    root: RootOption = Path("."),
+    fmt: FormatOption = Format.text,
+    strict: StrictOption = False,
+    no_cache: NoCacheOption = False,
+) -> None:
     """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
     print every problem as file:line:col with the policy id and a fix hint.
 

@@ -69,8 +69,14 @@ NoCacheOption = Annotated[
 ]
 
 
-def checked(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
-            console: Console = out, cache: bool = True) -> Result:
+def checked(
+    root: Path,
+    fmt: Format = Format.text,
+    quiet_ok: bool = False,
+    strict: bool = False,
+    console: Console = out,
+    cache: bool = True,
+) -> Result:
     """Validate and print the findings; exit 1 unless the specs are valid. An unchanged mesh
     is answered from the cache without building the model (Result.summary)."""
     result = validate(root, cache=cache)
@@ -82,8 +88,11 @@ def checked(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, stric
         return result
     if not quiet_ok:
         for exception in result.honoured_exceptions:
-            console.print(f"[bold]exception honoured:[/] domain '{u(exception.domain)}' is exempt from "
-                          f"'{u(exception.policy)}' — {u(exception.justification)}", highlight=False)
+            console.print(
+                f"[bold]exception honoured:[/] domain '{u(exception.domain)}' is exempt from "
+                f"'{u(exception.policy)}' — {u(exception.justification)}",
+                highlight=False,
+            )
     errors, warnings = len(result.findings.errors), len(result.findings.warnings)
     if failed:
         err.print(f"[bold red]✗[/] {errors} error(s), {warnings} warning(s) in {result.files} file(s)")
@@ -98,8 +107,9 @@ def checked(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, stric
     return result
 
 
-def validated(root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False,
-              console: Console = out) -> ValidResult:
+def validated(
+    root: Path, fmt: Format = Format.text, quiet_ok: bool = False, strict: bool = False, console: Console = out
+) -> ValidResult:
     """`checked`, then the resolved mesh that commands after validate work on."""
     return checked(root, fmt, quiet_ok, strict, console).resolved()
 

@@ -40,6 +40,7 @@ __all__ = [
     "read_stacks",
 ]
 
+
 def check_stacks(stacks: Mapping[str, Stack], rules: Iterable[str] | None = None) -> list[Violation]:
     """Run the rules (all, or those named) over stack name → parsed cdk.tf.json; sorted violations."""
     selected = [RULES[r] for r in rules] if rules is not None else list(RULES.values())

@@ -88,8 +88,13 @@ def scheduled_query_locations(stack_name: str, stack: Stack) -> Iterator[Problem
         target = body.get("destination_dataset_id")
         dataset_location = datasets.get(target) if isinstance(target, str) else None
         if location and dataset_location and location.lower() != dataset_location.lower():
-            yield address, (f"runs in {location}, but its destination dataset is in {dataset_location}; "
-                            "a scheduled query runs where its dataset is")
+            yield (
+                address,
+                (
+                    f"runs in {location}, but its destination dataset is in {dataset_location}; "
+                    "a scheduled query runs where its dataset is"
+                ),
+            )
 
 
 _SCAN_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -108,5 +113,10 @@ def datascan_ids(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_dataplex_datascan"):
         scan_id = literal(body.get("data_scan_id"))
         if scan_id is not None and not _SCAN_ID.match(scan_id):
-            yield address, (f"data_scan_id {scan_id!r} must be 1-63 lowercase letters, digits and hyphens, "
-                            "starting with a letter and ending with a letter or digit")
+            yield (
+                address,
+                (
+                    f"data_scan_id {scan_id!r} must be 1-63 lowercase letters, digits and hyphens, "
+                    "starting with a letter and ending with a letter or digit"
+                ),
+            )

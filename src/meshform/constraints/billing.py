@@ -67,7 +67,10 @@ def quota_project(stack_name: str, stack: Stack) -> Iterator[Problem]:
         if config.get("billing_project") in (None, ""):
             missing.append("billing_project")
         if missing:
-            yield address, (
-                f"provider {name} lacks {' and '.join(missing)}: the Billing Budgets API bills the quota "
-                "project and answers 403 without it"
+            yield (
+                address,
+                (
+                    f"provider {name} lacks {' and '.join(missing)}: the Billing Budgets API bills the quota "
+                    "project and answers 403 without it"
+                ),
             )

@@ -60,9 +60,12 @@ def bigquery_entries(stack_name: str, stack: Stack) -> Iterator[Problem]:
             continue
         fqn = body.get("fully_qualified_name")
         if fqn in (None, ""):
-            yield address, (
-                "is a system entry in @bigquery without fully_qualified_name: every plan would show a change; "
-                "set it to bigquery:<project>.<dataset>"
+            yield (
+                address,
+                (
+                    "is a system entry in @bigquery without fully_qualified_name: every plan would show a change; "
+                    "set it to bigquery:<project>.<dataset>"
+                ),
             )
         elif literal(fqn) is not None and not fqn.startswith("bigquery:"):
             yield address, f"fully_qualified_name {fqn!r} must start with 'bigquery:' for an @bigquery entry"
@@ -107,8 +110,13 @@ def data_asset_resources(stack_name: str, stack: Stack) -> Iterator[Problem]:
         if value is None or is_ref(value):  # absent: Terraform itself refuses (the argument is required)
             continue
         if not isinstance(value, str) or not BIGQUERY_ASSET.fullmatch(value):
-            yield address, (f"resource {value!r} is not a BigQuery dataset or table: "
-                            "only BigQuery tables and datasets are supported as data assets")
+            yield (
+                address,
+                (
+                    f"resource {value!r} is not a BigQuery dataset or table: "
+                    "only BigQuery tables and datasets are supported as data assets"
+                ),
+            )
 
 
 # Verified (Dataplex API v1, DataAsset.access_group_configs): "Currently, at most one IAM role is
@@ -124,5 +132,10 @@ def access_group_roles(stack_name: str, stack: Stack) -> Iterator[Problem]:
         for config in blocks(body.get("access_group_configs")):
             roles = config.get("iam_roles")
             if isinstance(roles, list) and len(roles) > 1:
-                yield address, (f"access group {config.get('access_group')!r} gets {len(roles)} IAM roles; "
-                                "Dataplex allows one (wrap several in a custom role)")
+                yield (
+                    address,
+                    (
+                        f"access group {config.get('access_group')!r} gets {len(roles)} IAM roles; "
+                        "Dataplex allows one (wrap several in a custom role)"
+                    ),
+                )

@@ -42,9 +42,12 @@ def _judge(address: str, field: str, key: str | None, data_location: str | None)
     elif location not in allowed:
         want = kms_location_for(data_location)
         extra = " (Cloud KMS has no 'eu' location)" if location == "eu" else ""
-        yield address, (
-            f"{field} is in Cloud KMS location '{location}'{extra}, but data in '{data_location}' "
-            f"needs a key in '{want}'"
+        yield (
+            address,
+            (
+                f"{field} is in Cloud KMS location '{location}'{extra}, but data in '{data_location}' "
+                f"needs a key in '{want}'"
+            ),
         )
 
 

@@ -19,9 +19,7 @@ from meshform.constraints.core import (
 )
 
 _TIMESTAMP_CALL = re.compile(r"""timestamp\(\s*(?:"([^"]*)"|'([^']*)')\s*\)""")
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 
 
 def rfc3339_ok(text: str) -> bool:

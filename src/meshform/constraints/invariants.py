@@ -59,7 +59,7 @@ def bucket_access(stack_name: str, stack: Stack) -> Iterator[Problem]:
         if ubla is not True and not is_ref(ubla):
             yield address, "uniform_bucket_level_access must be true"
         if pap != "enforced" and not is_ref(pap):
-            yield address, f"public_access_prevention must be \"enforced\" (is {pap!r})"
+            yield address, f'public_access_prevention must be "enforced" (is {pap!r})'
 
 
 def _members(rtype: str, body: dict[str, Any]) -> list[str]:
@@ -119,6 +119,11 @@ def access_group_grants(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_dataplex_data_product_data_asset"):
         for config in blocks(body.get("access_group_configs")):
             if config.get("iam_roles"):
-                yield address, (f"access group {config.get('access_group')!r} gets {config.get('iam_roles')}: "
-                                "its members (managed outside the mesh, or added by a console approval) would read "
-                                "the data without a subscription; grant through a subscription instead")
+                yield (
+                    address,
+                    (
+                        f"access group {config.get('access_group')!r} gets {config.get('iam_roles')}: "
+                        "its members (managed outside the mesh, or added by a console approval) would read "
+                        "the data without a subscription; grant through a subscription instead"
+                    ),
+                )

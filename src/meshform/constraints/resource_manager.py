@@ -77,9 +77,12 @@ def project_ids(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_project"):
         project_id = literal(body.get("project_id"))
         if project_id is not None and not _PROJECT_ID.match(project_id):
-            yield address, (
-                f"project_id {project_id!r} must be 6 to 30 characters: a lowercase letter first, then lowercase "
-                "letters, digits or hyphens, not ending with a hyphen"
+            yield (
+                address,
+                (
+                    f"project_id {project_id!r} must be 6 to 30 characters: a lowercase letter first, then lowercase "
+                    "letters, digits or hyphens, not ending with a hyphen"
+                ),
             )
 
 

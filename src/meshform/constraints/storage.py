@@ -35,9 +35,12 @@ def retention_excludes_versioning(stack_name: str, stack: Stack) -> Iterator[Pro
         retention = block(body.get("retention_policy"))
         versioning = block(body.get("versioning"))
         if retention is not None and versioning is not None and versioning.get("enabled") is True:
-            yield address, (
-                "has a retention policy and versioning.enabled = true; Cloud Storage refuses "
-                "Object Versioning on a bucket with a retention policy: choose one"
+            yield (
+                address,
+                (
+                    "has a retention policy and versioning.enabled = true; Cloud Storage refuses "
+                    "Object Versioning on a bucket with a retention policy: choose one"
+                ),
             )
 
 
@@ -46,10 +49,13 @@ def _deletes_noncurrent(lifecycle_rule: dict[str, Any]) -> bool:
     condition = block(lifecycle_rule.get("condition")) or {}
     if action.get("type") != "Delete":
         return False
-    return any(
-        condition.get(key) not in (None, "", 0) or is_ref(condition.get(key))
-        for key in ("days_since_noncurrent_time", "num_newer_versions", "noncurrent_time_before")
-    ) or condition.get("with_state") == "ARCHIVED"
+    return (
+        any(
+            condition.get(key) not in (None, "", 0) or is_ref(condition.get(key))
+            for key in ("days_since_noncurrent_time", "num_newer_versions", "noncurrent_time_before")
+        )
+        or condition.get("with_state") == "ARCHIVED"
+    )
 
 
 # Verified (Cloud Storage Object Versioning / lifecycle docs, via the google provider's
@@ -70,9 +76,12 @@ def versioned_needs_lifecycle(stack_name: str, stack: Stack) -> Iterator[Problem
         if is_ref(rules):
             continue
         if not any(_deletes_noncurrent(r) for r in blocks(rules)):
-            yield address, (
-                "is versioned but no lifecycle_rule deletes noncurrent versions (action Delete with "
-                "days_since_noncurrent_time or num_newer_versions): storage grows without limit"
+            yield (
+                address,
+                (
+                    "is versioned but no lifecycle_rule deletes noncurrent versions (action Delete with "
+                    "days_since_noncurrent_time or num_newer_versions): storage grows without limit"
+                ),
             )
 
 

@@ -31,8 +31,14 @@ class ContractFormat:
 
 
 FORMATS: dict[str, ContractFormat] = {
-    "odcs": ContractFormat("odcs", "Open Data Contract Standard v3", odcs_export.SUFFIX,
-                           odcs_export.contract, odcs_export.dumps, odcs_import.import_contract),
+    "odcs": ContractFormat(
+        "odcs",
+        "Open Data Contract Standard v3",
+        odcs_export.SUFFIX,
+        odcs_export.contract,
+        odcs_export.dumps,
+        odcs_import.import_contract,
+    ),
 }
 
 
@@ -42,7 +48,9 @@ def get(key: str = "odcs") -> ContractFormat:
     except KeyError:
         from meshform.findings import MeshformError
 
-        raise MeshformError(f"no contract format '{key}' (formats: {', '.join(FORMATS)})", exit_code=ExitCode.USAGE) from None
+        raise MeshformError(
+            f"no contract format '{key}' (formats: {', '.join(FORMATS)})", exit_code=ExitCode.USAGE
+        ) from None
 
 
 def export_text(mesh: Mesh, product: Product, key: str = "odcs") -> str:

@@ -48,7 +48,7 @@ def contract(mesh: Mesh, product: Product) -> dict:
         "description": {
             "purpose": product.description,
             "usage": f"Ask for read access by pull request: meshform subscribe {product.key} "
-                     "--as YOUR_DOMAIN --purpose '...'",
+            "--as YOUR_DOMAIN --purpose '...'",
         },
     }
     dataset, bucket = product.dataset, product.bucket
@@ -58,23 +58,44 @@ def contract(mesh: Mesh, product: Product) -> dict:
     if roles:
         out["roles"] = roles
     out["slaProperties"] = [
-        {"property": "latency", "value": product.freshness_slo_hours, "unit": "h",
-         "description": f"The data is never older than {product.freshness_slo_hours} hours."},
+        {
+            "property": "latency",
+            "value": product.freshness_slo_hours,
+            "unit": "h",
+            "description": f"The data is never older than {product.freshness_slo_hours} hours.",
+        },
         {"property": "frequency", "value": product.refresh, "description": f"Refreshed {product.refresh}."},
     ]
     servers = []
     if dataset:
-        servers.append({"server": "bigquery", "type": "bigquery", "environment": "prod",
-                        "project": domain.project_id, "dataset": dataset.dataset_id,
-                        "customProperties": [{"property": "location", "value": dataset.location}]})
+        servers.append(
+            {
+                "server": "bigquery",
+                "type": "bigquery",
+                "environment": "prod",
+                "project": domain.project_id,
+                "dataset": dataset.dataset_id,
+                "customProperties": [{"property": "location", "value": dataset.location}],
+            }
+        )
     if bucket:
-        servers.append({"server": "storage", "type": "s3", "environment": "prod",
-                        "description": "Cloud Storage bucket, read through its S3-compatible XML API.",
-                        "location": f"gs://{bucket.name}", "endpointUrl": GCS_ENDPOINT,
-                        "customProperties": _props(
-                            location=bucket.location, project=domain.project_id, storageClass=bucket.storage_class,
-                            retentionDays=bucket.retention_days, noncurrentVersionDays=bucket.noncurrent_version_days,
-                        )})
+        servers.append(
+            {
+                "server": "storage",
+                "type": "s3",
+                "environment": "prod",
+                "description": "Cloud Storage bucket, read through its S3-compatible XML API.",
+                "location": f"gs://{bucket.name}",
+                "endpointUrl": GCS_ENDPOINT,
+                "customProperties": _props(
+                    location=bucket.location,
+                    project=domain.project_id,
+                    storageClass=bucket.storage_class,
+                    retentionDays=bucket.retention_days,
+                    noncurrentVersionDays=bucket.noncurrent_version_days,
+                ),
+            }
+        )
     if servers:
         out["servers"] = servers
     out["customProperties"] = _props(
@@ -93,14 +114,20 @@ def _roles(mesh: Mesh, product: Product) -> list[dict]:
     domain = mesh.domain(product.domain)
     approvers = ", ".join(domain.code_owners or mesh.code_owners)
     policy = mesh.policies.restricted_subscriptions
-    second = ", ".join(mesh.code_owners) if (product.classification == "restricted" and policy.enabled
-                                            and policy.platform_approval) else None
+    second = (
+        ", ".join(mesh.code_owners)
+        if (product.classification == "restricted" and policy.enabled and policy.platform_approval)
+        else None
+    )
     roles = []
     for store in product.stores:
         kind = _kind(store.kind)
-        role = {"role": kind.reader_role, "access": "read",
-                "description": f"A subscribing domain's owners and pipeline account get it on the {kind.noun}.",
-                "firstLevelApprovers": approvers}
+        role = {
+            "role": kind.reader_role,
+            "access": "read",
+            "description": f"A subscribing domain's owners and pipeline account get it on the {kind.noun}.",
+            "firstLevelApprovers": approvers,
+        }
         if second:
             role["secondLevelApprovers"] = second
         roles.append(role)
@@ -114,8 +141,12 @@ def _kind(key: str):
 
 
 def _table(table: Table) -> dict:
-    out: dict = {"name": table.table_id, "physicalName": table.table_id, "physicalType": "table",
-                 "logicalType": "object"}
+    out: dict = {
+        "name": table.table_id,
+        "physicalName": table.table_id,
+        "physicalType": "table",
+        "logicalType": "object",
+    }
     if table.description:
         out["description"] = table.description
     partition_column = table.partitioning.column if table.partitioning else None

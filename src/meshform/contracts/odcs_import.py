@@ -13,14 +13,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
 from typing import Any, get_args
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from meshform.contracts import odcs_export
+from meshform.contracts.domain_edit import merge_product
+from meshform.contracts.odcs_losses import losses
 from meshform.exit_codes import ExitCode
 from meshform.findings import Findings, MeshformError
 from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
@@ -32,12 +30,39 @@ REFRESH = ("realtime", "hourly", "daily", "weekly", "monthly", "on-demand")
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 STATUS = {"active": "active", "deprecated": "deprecated", "retired": "decommissioned"}
 # ODCS logicalType → the BigQuery type meshform writes when physicalType is not a BigQuery type.
-BIGQUERY_TYPE = {"string": "STRING", "integer": "INT64", "number": "FLOAT64", "boolean": "BOOL",
-                 "date": "DATE", "timestamp": "TIMESTAMP", "time": "TIME"}
-HOURS = {"h": 1, "hr": 1, "hour": 1, "hours": 1, "d": 24, "day": 24, "days": 24,
-         "m": 1 / 60, "min": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
-         "s": 1 / 3600, "sec": 1 / 3600, "second": 1 / 3600, "seconds": 1 / 3600}
-FREQUENCY: dict[tuple[float, str], str] = {(1, "h"): "hourly", (1, "d"): "daily", (24, "h"): "daily", (7, "d"): "weekly", (1, "w"): "weekly"}
+BIGQUERY_TYPE = {
+    "string": "STRING",
+    "integer": "INT64",
+    "number": "FLOAT64",
+    "boolean": "BOOL",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "time": "TIME",
+}
+HOURS = {
+    "h": 1,
+    "hr": 1,
+    "hour": 1,
+    "hours": 1,
+    "d": 24,
+    "day": 24,
+    "days": 24,
+    "m": 1 / 60,
+    "min": 1 / 60,
+    "minute": 1 / 60,
+    "minutes": 1 / 60,
+    "s": 1 / 3600,
+    "sec": 1 / 3600,
+    "second": 1 / 3600,
+    "seconds": 1 / 3600,
+}
+FREQUENCY: dict[tuple[float, str], str] = {
+    (1, "h"): "hourly",
+    (1, "d"): "daily",
+    (24, "h"): "daily",
+    (7, "d"): "weekly",
+    (1, "w"): "weekly",
+}
 PRODUCT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
@@ -81,8 +106,9 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
         domain = mesh.domain(domain_name)
     except KeyError:
         known = ", ".join(d.name for d in mesh.domains)
-        raise MeshformError(f"'{domain_name}' is not a domain of the mesh (domains: {known}); "
-                            "`meshform new-domain` starts one") from None
+        raise MeshformError(
+            f"'{domain_name}' is not a domain of the mesh (domains: {known}); `meshform new-domain` starts one"
+        ) from None
     relative = domain.source.file.display
     path = root / relative
     if outside_root(root, path) or path.is_symlink():
@@ -97,11 +123,14 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     entry = product_entry(data, mesh, domain, notes)
     outcome = Outcome(relative, f"{domain.name}.{entry['name']}", notes=notes)
     current = next((p for p in domain.products if p.name == entry["name"]), None)
-    if current is not None and not losses(odcs_export.contract(mesh, current), normalized(data)) \
-            and not losses(normalized(data), odcs_export.contract(mesh, current)):
+    if (
+        current is not None
+        and not losses(odcs_export.contract(mesh, current), normalized(data))
+        and not losses(normalized(data), odcs_export.contract(mesh, current))
+    ):
         text, outcome.action = before, "unchanged"  # the same product, however the file spells it
     else:
-        text, outcome.action = _edit(before, entry)
+        text, outcome.action = merge_product(before, entry)
     if outcome.action != "unchanged":
         after, problems = write_checked(root, relative, text)
         if problems:
@@ -116,6 +145,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
 
 # --- contract → spec entry -------------------------------------------------------------------
 
+
 def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     """The `products[]` entry (spec YAML data, defaults left out) the contract describes."""
     custom = _custom(data.get("customProperties"))
@@ -129,7 +159,8 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     if classification not in CLASSIFICATIONS:
         raise _bad(
             f"the contract has no product classification meshform knows ({classification!r}); add "
-            f"`customProperties: [{{property: classification, value: ...}}]` with one of {', '.join(CLASSIFICATIONS)}")
+            f"`customProperties: [{{property: classification, value: ...}}]` with one of {', '.join(CLASSIFICATIONS)}"
+        )
     entry["classification"] = classification
     sla = {str(p.get("property", "")).lower(): p for p in data.get("slaProperties") or [] if isinstance(p, dict)}
     entry["refresh"] = _refresh(sla.get("frequency"))
@@ -157,8 +188,11 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     bucket = next((s for s in servers if str(s.get("location", "")).startswith("gs://")), None)
     if bucket:
         settings = _custom(bucket.get("customProperties"))
-        spec = {"retention_days": settings.get("retentionDays"), "storage_class": settings.get("storageClass"),
-                "noncurrent_version_days": settings.get("noncurrentVersionDays")}
+        spec = {
+            "retention_days": settings.get("retentionDays"),
+            "storage_class": settings.get("storageClass"),
+            "noncurrent_version_days": settings.get("noncurrentVersionDays"),
+        }
         defaults = {"storage_class": "STANDARD", "noncurrent_version_days": 30}
         spec = {k: v for k, v in spec.items() if v is not None and defaults.get(k) != v}
         entry["storage"] = {"bucket": spec or True}
@@ -178,28 +212,36 @@ def _product_name(data: dict, domain: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if PRODUCT_NAME.fullmatch(slug):
         return slug
-    raise _bad(f"neither the contract's id ({contract_id!r}) nor its name ({name!r}) gives a product name "
-                        "(lowercase letters, digits and underscores, starting with a letter)")
+    raise _bad(
+        f"neither the contract's id ({contract_id!r}) nor its name ({name!r}) gives a product name "
+        "(lowercase letters, digits and underscores, starting with a letter)"
+    )
 
 
 def _refresh(sla: dict | None) -> str:
     if sla is None:
-        raise _bad("the contract has no slaProperties `frequency`; meshform needs how often the product is "
-                            f"refreshed: add `{{property: frequency, value: daily}}` ({', '.join(REFRESH)})")
+        raise _bad(
+            "the contract has no slaProperties `frequency`; meshform needs how often the product is "
+            f"refreshed: add `{{property: frequency, value: daily}}` ({', '.join(REFRESH)})"
+        )
     value, unit = sla.get("value"), str(sla.get("unit") or "").lower()
     if isinstance(value, str) and value.lower() in REFRESH:
         return value.lower()
     found = FREQUENCY.get((value, unit)) if isinstance(value, (int, float)) else None
     if found is None:
-        raise _bad(f"slaProperties frequency {value!r} {unit} is not one of meshform's refresh values "
-                            f"({', '.join(REFRESH)}; or 1 h, 1 d, 7 d)")
+        raise _bad(
+            f"slaProperties frequency {value!r} {unit} is not one of meshform's refresh values "
+            f"({', '.join(REFRESH)}; or 1 h, 1 d, 7 d)"
+        )
     return found
 
 
 def _hours(sla: dict | None, notes: list[str]) -> int:
     if sla is None:
-        raise _bad("the contract has no slaProperties `latency`; meshform needs the freshness SLO: add "
-                            "`{property: latency, value: 26, unit: h}`")
+        raise _bad(
+            "the contract has no slaProperties `latency`; meshform needs the freshness SLO: add "
+            "`{property: latency, value: 26, unit: h}`"
+        )
     value, unit = sla.get("value"), str(sla.get("unit") or "d").lower()
     if not isinstance(value, (int, float)) or isinstance(value, bool) or unit not in HOURS or value <= 0:
         raise _bad(f"slaProperties latency {value!r} {unit} is not a duration meshform reads (a number, unit h or d)")
@@ -241,9 +283,14 @@ def _table(obj: dict, mesh) -> dict:
     custom = _custom(obj.get("customProperties"))
     partitioning = custom.get("partitioning")
     if isinstance(partitioning, dict):
-        part = {"column": partitioning.get("column"), "granularity": partitioning.get("granularity"),
-                "expiration_days": partitioning.get("expirationDays")}
-        table["partitioning"] = {k: v for k, v in part.items() if v is not None and not (k == "granularity" and v == "DAY")}
+        part = {
+            "column": partitioning.get("column"),
+            "granularity": partitioning.get("granularity"),
+            "expiration_days": partitioning.get("expirationDays"),
+        }
+        table["partitioning"] = {
+            k: v for k, v in part.items() if v is not None and not (k == "granularity" and v == "DAY")
+        }
     else:
         keys = sorted((p.get("partitionKeyPosition", 1), i) for i, p in enumerate(props) if p.get("partitioned"))
         if keys:
@@ -282,6 +329,7 @@ def _column(prop: dict, mesh) -> dict:
 def _hoist_tag(column: dict) -> None:
     """A tag on every leaf of a RECORD is written once, on the RECORD, as domain owners write it
     (meshform moves a RECORD's tag onto its leaves: the product is the same)."""
+
     def leaves(c: dict) -> list[dict]:
         return [leaf for f in c["fields"] for leaf in (leaves(f) if f.get("fields") else [f])]
 
@@ -305,139 +353,6 @@ def _bigquery_type(element: dict, nested: bool) -> str:
     return BIGQUERY_TYPE.get(logical, "STRING") if isinstance(logical, str) else "STRING"
 
 
-# --- the domain file: a round-trip edit --------------------------------------------------------
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout meshform writes
-    yaml.width = 4096
-    return yaml
-
-
-def _edit(before: str, entry: dict) -> tuple[str, str]:
-    """The domain file's text with `entry` added or merged in, and which of the two it was."""
-    yaml = _yaml()
-    data = yaml.load(before)
-    products = data.get("products") if isinstance(data, dict) else None
-    if products is None:
-        data["products"] = products = CommentedSeq()
-    # The round-trip loader reads every sequence as a CommentedSeq and every mapping as a CommentedMap.
-    if not isinstance(products, CommentedSeq):
-        raise MeshformError("the domain file's products is not a list; run `meshform validate` and fix it first")
-    if products.fa.flow_style():
-        products.fa.set_block_style()
-    existing = next((p for p in products if isinstance(p, CommentedMap) and p.get("name") == entry["name"]), None)
-    spelled = isinstance(existing, dict) and isinstance(existing.get("bigquery"), dict) and "dataset" in existing["bigquery"]
-    if entry.get("bigquery", {}).get("dataset") == entry["name"] and not spelled:
-        del entry["bigquery"]["dataset"]  # the default: the product name
-    if existing is None:
-        products.append(_styled(entry))
-        action = "added"
-    else:
-        _merge(existing, _styled(entry), keep=NOT_IN_CONTRACTS)
-        action = "updated"
-    buffer = StringIO()
-    yaml.dump(data, buffer)
-    text = buffer.getvalue()
-    return text, ("unchanged" if text == before else action)
-
-
-FLOW = {"owners", "partitioning", "clustering", "bucket"}
-
-
-def _styled(value: Any, key: str | None = None) -> Any:
-    """Plain data as ruamel nodes in the layout of the example mesh: columns and small values in
-    flow style (`{name: id, type: STRING}`), products and tables in block style."""
-    if isinstance(value, dict):
-        node = CommentedMap((k, _styled(v, k)) for k, v in value.items())
-        if key in FLOW or (key == "column" and "fields" not in value):
-            node.fa.set_flow_style()
-        return node
-    if isinstance(value, list):
-        seq = CommentedSeq(_styled(v, "column" if key in ("columns", "fields") else None) for v in value)
-        if key in FLOW:
-            seq.fa.set_flow_style()
-        return seq
-    return value
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=False))
-    return a == b and isinstance(a, str) == isinstance(b, str)
-
-
-# Keys the importer leaves out at their default value; a file that spells the default keeps it.
-DEFAULT_VALUES = {"granularity": "DAY", "storage_class": "STANDARD", "noncurrent_version_days": 30,
-                  "mode": "NULLABLE", "status": "active", "pii": False, "description": "", "clustering": [],
-                  "labels": {}, "fields": [], "owners": [], "policy_tag": None, "kms_key": None}
-
-
-def _spells_default(key: str, value: Any, new: dict) -> bool:
-    return key in DEFAULT_VALUES and _same(value, DEFAULT_VALUES[key])
-
-
-def _named(items: list) -> bool:
-    return all(isinstance(i, dict) and "name" in i for i in items)
-
-
-# Product keys an ODCS contract does not carry: an import keeps them as the domain file has them.
-NOT_IN_CONTRACTS = frozenset({"transformations", "quality", "freshness"})
-
-
-def _merge(old: CommentedMap, new: dict, keep: frozenset[str] = frozenset()) -> None:
-    """Make `old` equal `new`, changing only what differs (comments and styles of the rest stay);
-    keys in `keep` stay when `new` lacks them."""
-    for key in [k for k in old if k not in new and k not in keep and not _spells_default(k, old[k], new)]:
-        del old[key]
-    previous = -1
-    for key, value in new.items():
-        if key in old:
-            current = old[key]
-            # `old` is round-trip loaded (or holds _styled values): its mappings and lists are Commented*.
-            if isinstance(current, CommentedMap) and isinstance(value, dict):
-                _merge(current, value)
-            elif isinstance(current, CommentedSeq) and isinstance(value, list) and _named(current) and _named(value):
-                _merge_list(current, value)
-            elif not _same(current, value):
-                old[key] = value
-            previous = list(old).index(key)
-        else:
-            previous += 1
-            old.insert(previous, key, value)
-
-
-def _merge_list(old: CommentedSeq, new: list) -> None:
-    by_name = {item["name"]: item for item in old}
-    merged = []
-    for item in new:
-        if item["name"] in by_name:
-            _merge(by_name[item["name"]], item)
-            merged.append(by_name[item["name"]])
-        else:
-            merged.append(item)
-    if [i["name"] for i in old] != [i["name"] for i in merged]:
-        del old[:]
-        old.extend(merged)
-
-
-# --- what the contract says that meshform does not keep ----------------------------------------
-
-IGNORED = {"apiVersion", "kind"}  # the format's version, not the product's
-IDENTITY = {"schema": "name", "properties": "name", "servers": "type", "slaProperties": "property",
-            "customProperties": "property", "members": "username", "roles": "role", "support": "channel"}
-
-
-def _default(value: Any) -> bool:
-    """ODCS defaults (false, -1, empty): nothing is lost when the export leaves them out."""
-    return value is None or value is False or value in ("", [], {}) or (type(value) is int and value == -1)
-
-
 def normalized(data: dict) -> dict:
     """The contract as the importer reads it: the deprecated team array as a team object, bare
     emails as `user:` members (both reported as notes where they apply)."""
@@ -446,50 +361,8 @@ def normalized(data: dict) -> dict:
     if members or "team" in data:
         given = data.get("team")
         team = given if isinstance(given, dict) else {}
-        data["team"] = {**team, "members": [{**m, "username": iam_member(str(m["username"]))} if m.get("username") else m
-                                            for m in members]}
+        data["team"] = {
+            **team,
+            "members": [{**m, "username": iam_member(str(m["username"]))} if m.get("username") else m for m in members],
+        }
     return data
-
-
-def losses(given: Any, written: Any, path: str = "") -> list[str]:
-    """Every value of `given` (the contract) that `written` (its product, exported again) does not
-    carry the same, as 'path: what happened'."""
-    out: list[str] = []
-    if isinstance(given, dict):
-        if not isinstance(written, dict):
-            return [f"{path or '(contract)'}: {_show(given)} is not kept"]
-        for key, value in given.items():
-            if not path and key in IGNORED:
-                continue
-            where = f"{path}.{key}" if path else str(key)
-            if key not in written:
-                if not _default(value):
-                    out.append(f"{where}: {_show(value)} is not kept")
-            else:
-                out += losses(value, written[key], where)
-        return out
-    if isinstance(given, list):
-        if not isinstance(written, list):
-            return [f"{path}: {_show(given)} is not kept"]
-        key = IDENTITY.get(path.rsplit(".", 1)[-1].split("[")[0])
-        if key and all(isinstance(i, dict) and key in i for i in given + written):
-            found: dict[str, Any] = {}
-            for item in written:
-                found.setdefault(str(item[key]), item)
-            for item in given:
-                where = f"{path}[{item[key]}]"
-                match = found.pop(str(item[key]), None)
-                out += losses(item, match, where) if match is not None else [f"{where}: not kept"]
-            return out
-        for i, item in enumerate(given):
-            out += losses(item, written[i], f"{path}[{i}]") if i < len(written) else [f"{path}[{i}]: {_show(item)} is not kept"]
-        return out
-    if given != written or isinstance(given, bool) != isinstance(written, bool):
-        shown = "is not kept" if written is None else f"becomes {_show(written)}"
-        out.append(f"{path}: {_show(given)} {shown}")
-    return out
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, (dict, list)) else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."

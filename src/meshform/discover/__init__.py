@@ -81,8 +81,14 @@ def query_words(query: str) -> list[str]:
     return list(dict.fromkeys(kept or words))
 
 
-def search(mesh: Mesh, query: str = "", filters: Filters | None = None, limit: int = 20,
-           backend: Backend = Backend.INDEX, endpoint: str | None = None) -> list[Hit]:
+def search(
+    mesh: Mesh,
+    query: str = "",
+    filters: Filters | None = None,
+    limit: int = 20,
+    backend: Backend = Backend.INDEX,
+    endpoint: str | None = None,
+) -> list[Hit]:
     """Products matching `query` and `filters`, best first, from `backend`."""
     filters = filters or Filters()
     if backend is Backend.DATAPLEX:

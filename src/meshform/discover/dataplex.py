@@ -29,14 +29,17 @@ def catalog_client(endpoint: str | None = None, service: str = "CatalogServiceCl
         from google.auth.exceptions import DefaultCredentialsError
         from google.cloud import dataplex_v1
     except ImportError:
-        raise MeshformError("the dataplex backend needs the Dataplex client: pip install 'meshform[dataplex]'") from None
+        raise MeshformError(
+            "the dataplex backend needs the Dataplex client: pip install 'meshform[dataplex]'"
+        ) from None
     options = ClientOptions(api_endpoint=endpoint) if endpoint else None
     credentials = AnonymousCredentials() if endpoint and endpoint.startswith("http://") else None
     try:
         return getattr(dataplex_v1, service)(transport="rest", client_options=options, credentials=credentials)
     except DefaultCredentialsError:
-        raise MeshformError("no Google credentials for Dataplex: run `gcloud auth application-default login`",
-                            ExitCode.REMOTE) from None
+        raise MeshformError(
+            "no Google credentials for Dataplex: run `gcloud auth application-default login`", ExitCode.REMOTE
+        ) from None
 
 
 def catalog_query(governance_project: str, query: str) -> str:
@@ -46,8 +49,9 @@ def catalog_query(governance_project: str, query: str) -> str:
     return f"{scope} AND ({' OR '.join(words)})" if words else scope
 
 
-def search(mesh: Mesh, endpoint: str | None = None, query: str = "", filters: Filters = Filters(),
-           limit: int = 20) -> list[Hit]:
+def search(
+    mesh: Mesh, endpoint: str | None = None, query: str = "", filters: Filters = Filters(), limit: int = 20
+) -> list[Hit]:
     """Entries with the mesh's aspect first; then the mesh's data products that search missed."""
     hits = search_catalog(catalog_client(endpoint), mesh.governance_project, query, filters, limit)
     if dataproducts.enabled(mesh) and len(hits) < limit:
@@ -57,8 +61,9 @@ def search(mesh: Mesh, endpoint: str | None = None, query: str = "", filters: Fi
     return hits[:limit]
 
 
-def search_data_products(client, mesh: Mesh, query: str = "", filters: Filters = Filters(),
-                         limit: int = 20) -> list[Hit]:
+def search_data_products(
+    client, mesh: Mesh, query: str = "", filters: Filters = Filters(), limit: int = 20
+) -> list[Hit]:
     """The data products of every domain project (ListDataProducts, all locations), matched on
     their display name, description, owners and labels. Only the mesh's own count: a data product
     is the mesh's when its project and id are a product's (meshform.dataproducts)."""
@@ -70,8 +75,9 @@ def search_data_products(client, mesh: Mesh, query: str = "", filters: Filters =
     with _api_errors("Dataplex data products"):
         for domain in mesh.domains:
             ours = {dataproducts.data_product_id(p): p for p in domain.products}
-            request = dataplex_v1.ListDataProductsRequest(parent=f"projects/{domain.project_id}/locations/-",
-                                                          page_size=min(max(limit, 50), 1000))
+            request = dataplex_v1.ListDataProductsRequest(
+                parent=f"projects/{domain.project_id}/locations/-", page_size=min(max(limit, 50), 1000)
+            )
             try:
                 pager = client.list_data_products(request=request, timeout=TIMEOUT_SECONDS)
                 for number, page in enumerate(pager.pages, start=1):
@@ -100,7 +106,7 @@ def _data_product_hit(found, product: Product, words: list[str]) -> Hit | None:
         return None
     for mark in dataproducts.STATUS_MARK.values():
         if mark and description.startswith(mark):
-            description = description[len(mark):]
+            description = description[len(mark) :]
     return Hit(
         domain=product.domain,
         product=product.name,
@@ -129,16 +135,21 @@ def _api_errors(what: str) -> Iterator[None]:
             message = message.split(": ", 1)[1]
         raise MeshformError(f"{what} failed: {error.code or ''} {message}".strip(), ExitCode.REMOTE) from None
     except (requests.RequestException, auth_exceptions.TransportError) as error:
-        raise MeshformError(f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", ExitCode.REMOTE) from None
+        raise MeshformError(
+            f"cannot reach Dataplex: {type(error).__name__}: {_first_line(error)}", ExitCode.REMOTE
+        ) from None
     except auth_exceptions.GoogleAuthError as error:
-        raise MeshformError(f"Google credentials were refused: {_first_line(error)}; run "
-                            "`gcloud auth application-default login`", ExitCode.REMOTE) from None
+        raise MeshformError(
+            f"Google credentials were refused: {_first_line(error)}; run `gcloud auth application-default login`",
+            ExitCode.REMOTE,
+        ) from None
     except exceptions.RetryError as error:
         raise MeshformError(f"{what} did not answer: {error}", ExitCode.REMOTE) from None
 
 
-def search_catalog(client, governance_project: str, query: str = "", filters: Filters = Filters(),
-                   limit: int = 20) -> list[Hit]:
+def search_catalog(
+    client, governance_project: str, query: str = "", filters: Filters = Filters(), limit: int = 20
+) -> list[Hit]:
     from google.cloud import dataplex_v1
 
     request = dataplex_v1.SearchEntriesRequest(
@@ -168,7 +179,9 @@ def _first_line(error: Exception) -> str:
 def _hit(entry, score: float) -> Hit | None:
     """The Hit an entry's data-product aspect describes; None for an entry without one."""
     for key, aspect in entry.aspects.items():
-        if key.endswith(f".{catalog.ASPECT_TYPE_ID}") or aspect.aspect_type.endswith(f"/aspectTypes/{catalog.ASPECT_TYPE_ID}"):
+        if key.endswith(f".{catalog.ASPECT_TYPE_ID}") or aspect.aspect_type.endswith(
+            f"/aspectTypes/{catalog.ASPECT_TYPE_ID}"
+        ):
             data = dict(aspect.data)
             try:
                 return Hit(

@@ -51,8 +51,10 @@ class ProductIndex:
 
         version = data.get("meshform_manifest_version")
         if version != manifest.MANIFEST_VERSION:
-            raise MeshformError(f"mesh.json is version {version}; this meshform reads version "
-                                f"{manifest.MANIFEST_VERSION} (run meshform again to rebuild it)")
+            raise MeshformError(
+                f"mesh.json is version {version}; this meshform reads version "
+                f"{manifest.MANIFEST_VERSION} (run meshform again to rebuild it)"
+            )
         index = cls.__new__(cls)
         index._load(data)
         return index
@@ -66,10 +68,14 @@ class ProductIndex:
             )
         except sqlite3.OperationalError as error:  # a Python built without FTS5
             raise MeshformError(f"this Python's SQLite has no full-text search (FTS5): {error}") from None
-        rows = rows if rows is not None else index_rows(data)
+        if rows is None:
+            assert data is not None, "an index is built from manifest data or from its rows"
+            rows = index_rows(data)
         self.products = {row[4]: hit for row, hit in rows}
-        self.db.executemany("INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
-                            [row for row, _ in rows])
+        self.db.executemany(
+            "INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
+            [row for row, _ in rows],
+        )
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
         words = query_words(query)
@@ -89,14 +95,27 @@ class ProductIndex:
 
 def index_rows(data: dict) -> list:
     """(indexed row, the product's fields for a Hit) for each product of a manifest."""
-    return [((f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key),
-             {f: p[f] for f in _HIT_FIELDS}) for key, p in data["products"].items()]
+    return [
+        (
+            (f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key),
+            {f: p[f] for f in _HIT_FIELDS},
+        )
+        for key, p in data["products"].items()
+    ]
 
 
 _HIT_FIELDS = ("domain", "name", "description", "classification", "status", "refresh", "freshness_slo_hours", "owners")
 
 
 def _hit(product: dict, score: float = 0.0) -> Hit:
-    return Hit(product["domain"], product["name"], product["description"], product["classification"],
-               product["status"], product["refresh"], product["freshness_slo_hours"], tuple(product["owners"]),
-               round(score, 3))
+    return Hit(
+        product["domain"],
+        product["name"],
+        product["description"],
+        product["classification"],
+        product["status"],
+        product["refresh"],
+        product["freshness_slo_hours"],
+        tuple(product["owners"]),
+        round(score, 3),
+    )

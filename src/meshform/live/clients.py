@@ -31,9 +31,11 @@ def _modules():
 
 
 def _credentials_error() -> LiveError:
-    return LiveError("no Google Cloud credentials: run `gcloud auth application-default login`, or set "
-                     "GOOGLE_APPLICATION_CREDENTIALS to a service account key file (it needs BigQuery Data Viewer "
-                     "and Job User on the domain projects, and Storage Object Viewer on the buckets)")
+    return LiveError(
+        "no Google Cloud credentials: run `gcloud auth application-default login`, or set "
+        "GOOGLE_APPLICATION_CREDENTIALS to a service account key file (it needs BigQuery Data Viewer "
+        "and Job User on the domain projects, and Storage Object Viewer on the buckets)"
+    )
 
 
 def bigquery_client(project: str):
@@ -42,8 +44,9 @@ def bigquery_client(project: str):
     if endpoint:
         from google.auth.credentials import AnonymousCredentials
 
-        return bigquery.Client(project=project, credentials=AnonymousCredentials(),
-                               client_options={"api_endpoint": endpoint})
+        return bigquery.Client(
+            project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+        )
     import google.auth.exceptions
 
     try:

@@ -47,12 +47,23 @@ class ProductStatus:
     parts: tuple[Part, ...] = field(default_factory=tuple)
 
     def as_json(self) -> dict:
-        return {"product": self.key, "state": self.state, "slo_hours": self.slo_hours,
-                "newest": self.newest.isoformat() if self.newest else None,
-                "age_hours": round(self.age_hours, 2) if self.age_hours is not None else None,
-                "parts": [{"kind": p.kind, "name": p.name, "state": p.state,
-                           "newest": p.newest.isoformat() if p.newest else None, "detail": p.detail}
-                          for p in self.parts]}
+        return {
+            "product": self.key,
+            "state": self.state,
+            "slo_hours": self.slo_hours,
+            "newest": self.newest.isoformat() if self.newest else None,
+            "age_hours": round(self.age_hours, 2) if self.age_hours is not None else None,
+            "parts": [
+                {
+                    "kind": p.kind,
+                    "name": p.name,
+                    "state": p.state,
+                    "newest": p.newest.isoformat() if p.newest else None,
+                    "detail": p.detail,
+                }
+                for p in self.parts
+            ],
+        }
 
 
 def worst(states: Iterable[str]) -> str:
@@ -72,13 +83,17 @@ def select(mesh: Mesh, names: list[str]) -> list[Product]:
             try:
                 product = mesh.product(name)
             except KeyError:
-                raise MeshformError(f"no product '{name}'" + did_you_mean(name, [p.key for p in mesh.products])) from None
+                raise MeshformError(
+                    f"no product '{name}'" + did_you_mean(name, [p.key for p in mesh.products])
+                ) from None
             chosen[product.key] = product
         else:
             try:
                 domain = mesh.domain(name)
             except KeyError:
-                raise MeshformError(f"no domain '{name}'" + did_you_mean(name, [d.name for d in mesh.domains])) from None
+                raise MeshformError(
+                    f"no domain '{name}'" + did_you_mean(name, [d.name for d in mesh.domains])
+                ) from None
             chosen.update({p.key: p for p in domain.products})
     return list(chosen.values())
 
@@ -98,8 +113,14 @@ def _utc(value) -> dt.datetime | None:
 class Checker:
     """Measures products with one BigQuery client per domain project and one Storage client."""
 
-    def __init__(self, mesh: Mesh, bigquery: Callable[[str], object], storage: Callable[[str], object],
-                 deadline: float = DEFAULT_DEADLINE, now: dt.datetime | None = None):
+    def __init__(
+        self,
+        mesh: Mesh,
+        bigquery: Callable[[str], object],
+        storage: Callable[[str], object],
+        deadline: float = DEFAULT_DEADLINE,
+        now: dt.datetime | None = None,
+    ):
         self.mesh = mesh
         self._bigquery_factory, self._storage_factory = bigquery, storage
         self._clients: dict[tuple[str, str], object] = {}
@@ -132,7 +153,11 @@ class Checker:
         except Exception as error:
             raise _remote_error(error, product) from None
         # The product's newest data is its freshness measure's (else the newest of its parts).
-        measured = [p for p in parts if p.kind == "table" and product.freshness and p.name.endswith(f".{product.freshness.table}")]
+        measured = [
+            p
+            for p in parts
+            if p.kind == "table" and product.freshness and p.name.endswith(f".{product.freshness.table}")
+        ]
         measured = measured or [p for p in parts if p.newest]
         newest = max((p.newest for p in measured if p.newest), default=None)
         state = worst(p.state for p in parts) if parts else "unknown"
@@ -157,8 +182,9 @@ class Checker:
         freshness = product.freshness
         column = freshness.column if freshness and freshness.table == table.table_id else None
         select = f"MAX(`{column}`) AS newest, " if column else ""
-        job = client.query(f"SELECT {select}COUNT(*) AS n FROM `{full}`", retry=self._retry(),
-                           job_retry=None, timeout=self.deadline)
+        job = client.query(
+            f"SELECT {select}COUNT(*) AS n FROM `{full}`", retry=self._retry(), job_retry=None, timeout=self.deadline
+        )
         row = next(iter(job.result(retry=self._retry(), timeout=self.deadline)))
         if not row["n"]:
             return Part("table", name, "empty", detail="no rows")
@@ -174,8 +200,7 @@ class Checker:
         client = self._client("storage", domain.project_id)
         name = bucket.name
         try:
-            blobs = client.list_blobs(name, max_results=MAX_OBJECTS, timeout=self.deadline,
-                                      retry=self._storage_retry())
+            blobs = client.list_blobs(name, max_results=MAX_OBJECTS, timeout=self.deadline, retry=self._storage_retry())
             newest = max((updated for b in blobs if (updated := _utc(b.updated)) is not None), default=None)
         except NotFound:
             return Part("bucket", name, "missing", detail="not created")
@@ -193,9 +218,11 @@ def _remote_error(error: Exception, product: Product) -> LiveError:
     from google.api_core import exceptions as api
 
     if isinstance(error, (api.Forbidden, api.Unauthorized, api.PermissionDenied)):
-        return LiveError(f"Google Cloud refused reading {product.key}: {_first_line(error)} — the caller needs "
-                         "BigQuery Data Viewer and Job User on the domain project and Storage Object Viewer on its "
-                         "bucket (check `gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS)")
+        return LiveError(
+            f"Google Cloud refused reading {product.key}: {_first_line(error)} — the caller needs "
+            "BigQuery Data Viewer and Job User on the domain project and Storage Object Viewer on its "
+            "bucket (check `gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS)"
+        )
     return LiveError(f"Google Cloud cannot be reached while reading {product.key}: {_first_line(error)}")
 
 
@@ -204,8 +231,14 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0][:300]
 
 
-def status(mesh: Mesh, products: list[Product], bigquery, storage, deadline: float = DEFAULT_DEADLINE,
-           now: dt.datetime | None = None) -> list[ProductStatus]:
+def status(
+    mesh: Mesh,
+    products: list[Product],
+    bigquery,
+    storage,
+    deadline: float = DEFAULT_DEADLINE,
+    now: dt.datetime | None = None,
+) -> list[ProductStatus]:
     """Each product's status, worst state first (then by product)."""
     checker = Checker(mesh, bigquery, storage, deadline, now)
     results = [checker.product(p) for p in products]

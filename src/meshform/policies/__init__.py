@@ -26,42 +26,77 @@ class Policy:
 
 
 POLICIES: tuple[Policy, ...] = (
-    Policy("data-residency", Severity.ERROR,
-           "Products of a classification are stored only in the locations policies.data-residency.by_classification "
-           "lists for it (all data stays within allowed_locations regardless).",
-           "move the domain's location to an allowed one, or split the product", builtin.data_residency),
-    Policy("iam-member-domains", Severity.ERROR,
-           "user:/group: owners come from allowed_domains (default: the platform team's email domain); service "
-           "accounts are the mesh's own pipeline accounts or listed in trusted_members; domain: members only for "
-           "domain_members. Exceptions name the members they cover. allUsers, allAuthenticatedUsers and primitive "
-           "roles are refused always, by the spec.",
-           "use a group of your organisation, or ask the platform team for an exception naming this member",
-           builtin.iam_member_domains),
-    Policy("product-metadata", Severity.ERROR,
-           "Every product has an owner and a description of at least min_description_length characters "
-           "(classification, refresh and freshness SLO are required by the spec).",
-           "say what the product holds, at what grain, and what it is good for", builtin.product_metadata),
-    Policy("freshness-slo", Severity.WARNING,
-           "The freshness SLO is achievable: at least the refresh interval (hourly 1 h, daily 24 h, weekly 168 h, monthly 744 h).",
-           "refresh more often, or promise a looser SLO", builtin.freshness_slo),
-    Policy("pii-classification", Severity.ERROR,
-           "Columns with a policy tag (pii: true, policy_tag) only in products classified confidential or restricted.",
-           "classify the product confidential or restricted, or drop the sensitive column", builtin.pii_classification),
-    Policy("restricted-cmek", Severity.ERROR,
-           "Restricted products that store data name a customer-managed key (kms_key, from mesh.yaml kms_keys) "
-           "for their dataset and bucket.",
-           "set kms_key: <name> on the product; the platform lists keys in mesh.yaml kms_keys", builtin.restricted_cmek),
-    Policy("required-labels", Severity.ERROR,
-           "Every domain sets the label keys policies.required-labels.labels lists (default: none).",
-           "add the labels under the domain's labels:", builtin.required_labels),
-    Policy("naming", Severity.ERROR,
-           "Dataset and table ids match policies.naming.dataset_pattern / table_pattern when set (default: unset).",
-           "rename to follow the mesh's naming convention", builtin.naming),
-    Policy("restricted-subscriptions", Severity.ERROR,
-           "Subscriptions to restricted products expire within max_days (default 365) and, unless "
-           "platform_approval is false, are listed in policies.restricted-subscriptions.approved by the platform team.",
-           "set expires: on the subscription; the platform team adds {consumer, product} to "
-           "policies.restricted-subscriptions.approved in mesh.yaml", builtin.restricted_subscriptions),
+    Policy(
+        "data-residency",
+        Severity.ERROR,
+        "Products of a classification are stored only in the locations policies.data-residency.by_classification "
+        "lists for it (all data stays within allowed_locations regardless).",
+        "move the domain's location to an allowed one, or split the product",
+        builtin.data_residency,
+    ),
+    Policy(
+        "iam-member-domains",
+        Severity.ERROR,
+        "user:/group: owners come from allowed_domains (default: the platform team's email domain); service "
+        "accounts are the mesh's own pipeline accounts or listed in trusted_members; domain: members only for "
+        "domain_members. Exceptions name the members they cover. allUsers, allAuthenticatedUsers and primitive "
+        "roles are refused always, by the spec.",
+        "use a group of your organisation, or ask the platform team for an exception naming this member",
+        builtin.iam_member_domains,
+    ),
+    Policy(
+        "product-metadata",
+        Severity.ERROR,
+        "Every product has an owner and a description of at least min_description_length characters "
+        "(classification, refresh and freshness SLO are required by the spec).",
+        "say what the product holds, at what grain, and what it is good for",
+        builtin.product_metadata,
+    ),
+    Policy(
+        "freshness-slo",
+        Severity.WARNING,
+        "The freshness SLO is achievable: at least the refresh interval (hourly 1 h, daily 24 h, weekly 168 h, monthly 744 h).",
+        "refresh more often, or promise a looser SLO",
+        builtin.freshness_slo,
+    ),
+    Policy(
+        "pii-classification",
+        Severity.ERROR,
+        "Columns with a policy tag (pii: true, policy_tag) only in products classified confidential or restricted.",
+        "classify the product confidential or restricted, or drop the sensitive column",
+        builtin.pii_classification,
+    ),
+    Policy(
+        "restricted-cmek",
+        Severity.ERROR,
+        "Restricted products that store data name a customer-managed key (kms_key, from mesh.yaml kms_keys) "
+        "for their dataset and bucket.",
+        "set kms_key: <name> on the product; the platform lists keys in mesh.yaml kms_keys",
+        builtin.restricted_cmek,
+    ),
+    Policy(
+        "required-labels",
+        Severity.ERROR,
+        "Every domain sets the label keys policies.required-labels.labels lists (default: none).",
+        "add the labels under the domain's labels:",
+        builtin.required_labels,
+    ),
+    Policy(
+        "naming",
+        Severity.ERROR,
+        "Dataset and table ids match policies.naming.dataset_pattern / table_pattern when set (default: unset).",
+        "rename to follow the mesh's naming convention",
+        builtin.naming,
+    ),
+    Policy(
+        "restricted-subscriptions",
+        Severity.ERROR,
+        "Subscriptions to restricted products expire within max_days (default 365) and, unless "
+        "platform_approval is false, are listed in policies.restricted-subscriptions.approved by the platform team.",
+        "set expires: on the subscription; the platform team adds {consumer, product} to "
+        "policies.restricted-subscriptions.approved in mesh.yaml",
+        builtin.restricted_subscriptions,
+    ),
 )
 assert tuple(p.id for p in POLICIES) == POLICY_IDS
 
@@ -105,24 +140,38 @@ def evaluate(mesh: Mesh) -> PolicyReport:
     requested = {(r.domain, r.policy): r for d in mesh.domains for r in d.exception_requests}
     for request in requested.values():
         if (request.domain, request.policy) not in granted:
-            report.findings.append(Finding(
-                request.source.at("policy"), request.source.path + ("policy",),
-                f"exception to '{request.policy}' is not granted by the platform",
-                code="exceptions",
-                hint=f"the platform team adds {{domain: {request.domain}, policy: {request.policy}, justification: ...}} "
-                     "to mesh.yaml exceptions",
-            ))
+            report.findings.append(
+                Finding(
+                    request.source.at("policy"),
+                    request.source.path + ("policy",),
+                    f"exception to '{request.policy}' is not granted by the platform",
+                    code="exceptions",
+                    hint=f"the platform team adds {{domain: {request.domain}, policy: {request.policy}, justification: ...}} "
+                    "to mesh.yaml exceptions",
+                )
+            )
     domains = {d.name for d in mesh.domains}
     for grant in mesh.exception_grants:
         if grant.policy == "iam-member-domains" and not grant.members:
-            report.findings.append(Finding(
-                grant.source.at("policy"), grant.source.path + ("policy",),
-                "an exception to 'iam-member-domains' must name the members it covers; this one covers none",
-                code="exceptions", hint="add members: [user:...] listing each outside member the platform accepts"))
+            report.findings.append(
+                Finding(
+                    grant.source.at("policy"),
+                    grant.source.path + ("policy",),
+                    "an exception to 'iam-member-domains' must name the members it covers; this one covers none",
+                    code="exceptions",
+                    hint="add members: [user:...] listing each outside member the platform accepts",
+                )
+            )
         if grant.domain not in domains:
-            report.findings.append(Finding(grant.source.at("domain"), grant.source.path + ("domain",),
-                                           f"exception granted to unknown domain '{grant.domain}'",
-                                           Severity.WARNING, code="exceptions"))
+            report.findings.append(
+                Finding(
+                    grant.source.at("domain"),
+                    grant.source.path + ("domain",),
+                    f"exception granted to unknown domain '{grant.domain}'",
+                    Severity.WARNING,
+                    code="exceptions",
+                )
+            )
 
     for policy in POLICIES:
         cfg = mesh.policies.settings(policy.id)
@@ -135,8 +184,16 @@ def evaluate(mesh: Mesh) -> PolicyReport:
                 if requested[key] not in report.honoured:
                     report.honoured.append(requested[key])
                 continue
-            report.findings.append(Finding(violation.source.at(), violation.source.path, violation.message,
-                                           severity, code=policy.id, hint=policy.hint))
+            report.findings.append(
+                Finding(
+                    violation.source.at(),
+                    violation.source.path,
+                    violation.message,
+                    severity,
+                    code=policy.id,
+                    hint=policy.hint,
+                )
+            )
     return report
 
 

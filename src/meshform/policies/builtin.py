@@ -28,9 +28,12 @@ def data_residency(mesh: Mesh, cfg: settings.DataResidency) -> Iterator[Violatio
         for product in domain.products:
             allowed = cfg.by_classification.get(product.classification)
             if allowed and product.location and product.location not in allowed:
-                yield Violation(domain.name, product.source.child("classification"),
-                                f"{product.classification} product '{product.name}' is stored in {product.location}; "
-                                f"{product.classification} data may only be stored in {', '.join(allowed)}")
+                yield Violation(
+                    domain.name,
+                    product.source.child("classification"),
+                    f"{product.classification} product '{product.name}' is stored in {product.location}; "
+                    f"{product.classification} data may only be stored in {', '.join(allowed)}",
+                )
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,15 @@ def member_problem(mesh: Mesh, domain: Domain, member: str, cfg: settings.Member
     if kind == "domain":
         if identity.lower() in {d.lower() for d in cfg.domain_members}:
             return None
-        return (f"'{member}' grants to everyone in {identity}; whole domains only where mesh.yaml "
-                "policies.iam-member-domains.domain_members lists them")
+        return (
+            f"'{member}' grants to everyone in {identity}; whole domains only where mesh.yaml "
+            "policies.iam-member-domains.domain_members lists them"
+        )
     if kind == "serviceAccount":
-        return (f"'{member}' is not {domain.name}'s own pipeline service account; the platform team lists "
-                "others in policies.iam-member-domains.trusted_members")
+        return (
+            f"'{member}' is not {domain.name}'s own pipeline service account; the platform team lists "
+            "others in policies.iam-member-domains.trusted_members"
+        )
     if identity.rsplit("@", 1)[-1].lower() not in allowed:
         return f"'{member}' is outside the organisation (allowed: {', '.join(sorted(allowed))})"
     return None
@@ -83,9 +90,12 @@ def product_metadata(mesh: Mesh, cfg: settings.ProductMetadata) -> Iterator[Viol
     for domain in mesh.domains:
         for product in domain.products:
             if len(product.description.strip()) < cfg.min_description_length:
-                yield Violation(domain.name, product.source.child("description"),
-                                f"the description of '{product.name}' has {len(product.description.strip())} "
-                                f"characters; consumers need at least {cfg.min_description_length}")
+                yield Violation(
+                    domain.name,
+                    product.source.child("description"),
+                    f"the description of '{product.name}' has {len(product.description.strip())} "
+                    f"characters; consumers need at least {cfg.min_description_length}",
+                )
             if not product.owners:
                 yield Violation(domain.name, product.source.child("owners"), f"product '{product.name}' has no owner")
 
@@ -98,9 +108,12 @@ def freshness_slo(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violatio
         for product in domain.products:
             every = REFRESH_HOURS.get(product.refresh)
             if every and product.freshness_slo_hours < every:
-                yield Violation(domain.name, product.source.child("freshness_slo_hours"),
-                                f"a {product.refresh} refresh cannot keep '{product.name}' fresher than "
-                                f"{every} h, but its freshness SLO is {product.freshness_slo_hours} h")
+                yield Violation(
+                    domain.name,
+                    product.source.child("freshness_slo_hours"),
+                    f"a {product.refresh} refresh cannot keep '{product.name}' fresher than "
+                    f"{every} h, but its freshness SLO is {product.freshness_slo_hours} h",
+                )
 
 
 def pii_classification(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
@@ -110,26 +123,34 @@ def pii_classification(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Vio
                 continue
             for store in product.stores:
                 for name, column in store.tagged_columns():
-                    yield Violation(domain.name, column.source.child("name"),
-                                    f"column '{name}' holds {column.policy_tag} data, but "
-                                    f"product '{product.name}' is classified {product.classification}")
+                    yield Violation(
+                        domain.name,
+                        column.source.child("name"),
+                        f"column '{name}' holds {column.policy_tag} data, but "
+                        f"product '{product.name}' is classified {product.classification}",
+                    )
 
 
 def restricted_cmek(mesh: Mesh, cfg: settings.PolicySettings) -> Iterator[Violation]:
     for domain in mesh.domains:
         for product in domain.products:
             if product.classification == "restricted" and product.stores and not product.kms_key_name:
-                yield Violation(domain.name, product.source.child("classification"),
-                                f"restricted product '{product.name}' stores data without a customer-managed "
-                                "encryption key")
+                yield Violation(
+                    domain.name,
+                    product.source.child("classification"),
+                    f"restricted product '{product.name}' stores data without a customer-managed encryption key",
+                )
 
 
 def required_labels(mesh: Mesh, cfg: settings.RequiredLabels) -> Iterator[Violation]:
     for domain in mesh.domains:
         missing = [label for label in cfg.labels if label not in domain.labels]
         if missing:
-            yield Violation(domain.name, domain.source.child("labels"),
-                            f"domain '{domain.name}' is missing required label(s): {', '.join(missing)}")
+            yield Violation(
+                domain.name,
+                domain.source.child("labels"),
+                f"domain '{domain.name}' is missing required label(s): {', '.join(missing)}",
+            )
 
 
 def naming(mesh: Mesh, cfg: settings.Naming) -> Iterator[Violation]:
@@ -141,7 +162,9 @@ def naming(mesh: Mesh, cfg: settings.Naming) -> Iterator[Violation]:
         try:
             patterns.append((what, re.compile(text)))
         except re.error as error:
-            yield Violation(None, mesh.source.child("policies", "naming", key), f"not a valid regular expression: {error}")
+            yield Violation(
+                None, mesh.source.child("policies", "naming", key), f"not a valid regular expression: {error}"
+            )
     for domain in mesh.domains:
         for product in domain.products:
             if product.dataset is None:
@@ -151,8 +174,11 @@ def naming(mesh: Mesh, cfg: settings.Naming) -> Iterator[Violation]:
             for what, pattern in patterns:
                 for kind, value, source in ids:
                     if kind == what and not pattern.fullmatch(value):
-                        yield Violation(domain.name, source, f"{kind} '{value}' does not match the naming convention {pattern.pattern!r}")
-
+                        yield Violation(
+                            domain.name,
+                            source,
+                            f"{kind} '{value}' does not match the naming convention {pattern.pattern!r}",
+                        )
 
 
 def restricted_subscriptions(mesh: Mesh, cfg: settings.RestrictedSubscriptions) -> Iterator[Violation]:
@@ -164,10 +190,16 @@ def restricted_subscriptions(mesh: Mesh, cfg: settings.RestrictedSubscriptions) 
         if product is None or product.classification != "restricted":
             continue  # unknown products are reported by check
         if sub.expires is None or (sub.expires - today).days > cfg.max_days:
-            yield Violation(sub.consumer, sub.source.child("expires"),
-                            f"{product.key} is restricted: a subscription must expire within {cfg.max_days} days "
-                            f"(by {(today + dt.timedelta(days=cfg.max_days)).isoformat()})")
+            yield Violation(
+                sub.consumer,
+                sub.source.child("expires"),
+                f"{product.key} is restricted: a subscription must expire within {cfg.max_days} days "
+                f"(by {(today + dt.timedelta(days=cfg.max_days)).isoformat()})",
+            )
         if cfg.platform_approval and (sub.consumer, product.key) not in approved:
-            yield Violation(sub.consumer, sub.source.child("product"),
-                            f"{product.key} is restricted: the platform team must approve '{sub.consumer}' as a "
-                            f"consumer in mesh.yaml policies.restricted-subscriptions.approved")
+            yield Violation(
+                sub.consumer,
+                sub.source.child("product"),
+                f"{product.key} is restricted: the platform team must approve '{sub.consumer}' as a "
+                f"consumer in mesh.yaml policies.restricted-subscriptions.approved",
+            )

@@ -65,9 +65,17 @@ def layout(manifest: dict) -> Graph:
         positions[name] = (x, y, angle)
         out = NODE_RADIUS + 5
         right = math.cos(angle) >= -1e-9
-        nodes.append(Node(name, _r(x), _r(y), len(manifest["domains"][name]["products"]),
-                          _r(x + out * math.cos(angle)), _r(y + out * math.sin(angle) + 4),
-                          "start" if right else "end"))
+        nodes.append(
+            Node(
+                name,
+                _r(x),
+                _r(y),
+                len(manifest["domains"][name]["products"]),
+                _r(x + out * math.cos(angle)),
+                _r(y + out * math.sin(angle) + 4),
+                "start" if right else "end",
+            )
+        )
     reads: dict[tuple[str, str], list[str]] = {}
     for sub in manifest["subscriptions"]:
         product = sub["product"].split(".", 1)[1]

@@ -69,6 +69,7 @@ def _environment() -> jinja2.Environment:
 
 # --- what the pages show, read from the manifest ----------------------------------------------
 
+
 def _columns(columns: list[dict], prefix: str = "", depth: int = 0) -> list[dict]:
     rows = []
     for column in columns:
@@ -95,8 +96,11 @@ def _store_view(store: dict, project_id: str) -> dict:
         view["tables"] = [{**t, "rows": _columns(t.get("columns") or [])} for t in store.get("tables") or []]
         view["qualified"] = f"{project_id}.{store['dataset_id']}"
     else:  # a kind this portal has no layout for: its scalar fields, as they are
-        view["fields"] = [(k, v) for k, v in sorted(store.items())
-                          if k != "kind" and (v is None or isinstance(v, (str, int, float, bool)))]
+        view["fields"] = [
+            (k, v)
+            for k, v in sorted(store.items())
+            if k != "kind" and (v is None or isinstance(v, (str, int, float, bool)))
+        ]
     return view
 
 
@@ -109,33 +113,47 @@ def _keys(value: object) -> list[str]:
 
 
 def _search_entry(product: dict) -> list:
-    words = [w for store in product["stores"] if store["kind"] in stores.BY_KEY
-             for w in stores.BY_KEY[store["kind"]].search_words(store) if w]
-    return [product["key"], f"{product['domain']} {product['name']}", product["description"], " ".join(words),
-            " ".join(product["owners"])]
+    words = [
+        w
+        for store in product["stores"]
+        if store["kind"] in stores.BY_KEY
+        for w in stores.BY_KEY[store["kind"]].search_words(store)
+        if w
+    ]
+    return [
+        product["key"],
+        f"{product['domain']} {product['name']}",
+        product["description"],
+        " ".join(words),
+        " ".join(product["owners"]),
+    ]
 
 
 def _consumers(subscriptions: list[dict], tagged: dict[str, list[str]]) -> list[dict]:
     """A product's subscriptions, each with the tagged columns the consumer really reads."""
-    return [{**sub, "tagged_columns": [c for tag in sub["readable_policy_tags"] for c in tagged.get(tag, [])]}
-            for sub in subscriptions]
+    return [
+        {**sub, "tagged_columns": [c for tag in sub["readable_policy_tags"] for c in tagged.get(tag, [])]}
+        for sub in subscriptions
+    ]
 
 
 def _subscribe_command(product: dict) -> str:
     expires = " --expires YYYY-MM-DD" if product["classification"] == "restricted" else " [--expires YYYY-MM-DD]"
-    return (f"meshform subscribe {product['key']} --as YOUR_DOMAIN \\\n"
-            f'    --purpose "what you will do with it"{expires}')
+    return f'meshform subscribe {product["key"]} --as YOUR_DOMAIN \\\n    --purpose "what you will do with it"{expires}'
 
 
 # --- the build ----------------------------------------------------------------------------------
+
 
 def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise MeshformError(f"{out} is a file; --out names the folder the portal is written to")
     if out.is_dir() and any(out.iterdir()):
         if not (out / MARKER).is_file():
-            raise MeshformError(f"{out} is not empty and was not written by `meshform portal`; "
-                                "choose another --out (nothing was written)")
+            raise MeshformError(
+                f"{out} is not empty and was not written by `meshform portal`; "
+                "choose another --out (nothing was written)"
+            )
         shutil.rmtree(out)
     for folder in ("products", "domains", "assets"):
         (out / folder).mkdir(parents=True, exist_ok=True)
@@ -173,19 +191,28 @@ class _Pages:
 
     def index(self) -> None:
         products = self.products
-        _write(self.out / "index.html", self.env.get_template("index.html").render(
-            **self.common, rel="", page="index", keys=self.keys,
-            owners=sorted({o for p in products.values() for o in p["owners"]}),
-            classifications=[c for c in CLASSIFICATIONS if any(p["classification"] == c for p in products.values())],
-            search={"stop_words": sorted(STOP_WORDS), "products": [_search_entry(products[k]) for k in self.keys]},
-        ))
+        _write(
+            self.out / "index.html",
+            self.env.get_template("index.html").render(
+                **self.common,
+                rel="",
+                page="index",
+                keys=self.keys,
+                owners=sorted({o for p in products.values() for o in p["owners"]}),
+                classifications=[
+                    c for c in CLASSIFICATIONS if any(p["classification"] == c for p in products.values())
+                ],
+                search={"stop_words": sorted(STOP_WORDS), "products": [_search_entry(products[k]) for k in self.keys]},
+            ),
+        )
 
     def product(self, key: str) -> None:
         product = self.products[key]
         domain = self.domains[product["domain"]]
         tagged = _tagged(product)
         view = {
-            "p": product, "domain": domain,
+            "p": product,
+            "domain": domain,
             "approvers": domain["code_owners"] or self.mesh["code_owners"],
             "stores": [_store_view(s, domain["project_id"]) for s in product["stores"]],
             "tagged": tagged,
@@ -196,17 +223,29 @@ class _Pages:
             "freshness": self.status.get(key),
             "command": _subscribe_command(product),
         }
-        _write(self.out / product_href(key),
-               self.templates["product"].render(**self.common, **view, rel="../", page="product"))
+        _write(
+            self.out / product_href(key),
+            self.templates["product"].render(**self.common, **view, rel="../", page="product"),
+        )
 
     def domain(self, name: str) -> None:
-        _write(self.out / domain_href(name), self.templates["domain"].render(
-            **self.common, d=self.domains[name], reads=self.reads.get(name, []), read_by=self.read_by.get(name, []),
-            rel="../", page="domain"))
+        _write(
+            self.out / domain_href(name),
+            self.templates["domain"].render(
+                **self.common,
+                d=self.domains[name],
+                reads=self.reads.get(name, []),
+                read_by=self.read_by.get(name, []),
+                rel="../",
+                page="domain",
+            ),
+        )
 
     def graph(self, manifest: dict) -> None:
-        _write(self.out / "mesh.html", self.env.get_template("mesh.html").render(
-            **self.common, graph=graph.layout(manifest), rel="", page="mesh"))
+        _write(
+            self.out / "mesh.html",
+            self.env.get_template("mesh.html").render(**self.common, graph=graph.layout(manifest), rel="", page="mesh"),
+        )
 
 
 PARALLEL_FROM = 1000  # pages; below this, forking workers costs more than it saves
@@ -245,8 +284,10 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
     manifest and status give the same bytes.
     """
     if manifest.get("meshform_manifest_version") != MANIFEST_VERSION:
-        raise MeshformError(f"mesh.json is version {manifest.get('meshform_manifest_version')}; the portal reads "
-                            f"version {MANIFEST_VERSION}")
+        raise MeshformError(
+            f"mesh.json is version {manifest.get('meshform_manifest_version')}; the portal reads "
+            f"version {MANIFEST_VERSION}"
+        )
     out = Path(out)
     _prepare(out)
     status = status or {}

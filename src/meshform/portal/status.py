@@ -58,8 +58,10 @@ def read(path: Path) -> dict[str, Freshness]:
 def parse(data: object, name: str = "status") -> dict[str, Freshness]:
     entries = data.get("products") if isinstance(data, dict) else data
     if not isinstance(entries, list):
-        raise MeshformError(f"{name}: expected a list of {{product, state, newest, age_hours}} "
-                            "(or an object with such a list under 'products')")
+        raise MeshformError(
+            f"{name}: expected a list of {{product, state, newest, age_hours}} "
+            "(or an object with such a list under 'products')"
+        )
     found: dict[str, Freshness] = {}
     for i, entry in enumerate(entries):
         where = f"{name}: entry {i}"
@@ -69,19 +71,24 @@ def parse(data: object, name: str = "status") -> dict[str, Freshness]:
         if not isinstance(product, str) or product.count(".") != 1 or not all(product.split(".")):
             raise MeshformError(f"{where}: 'product' must be DOMAIN.PRODUCT, not {excerpt(repr(product))}")
         if state not in STATES:
-            raise MeshformError(f"{where} ({excerpt(product)}): 'state' must be one of {', '.join(STATES)}, "
-                                f"not {excerpt(repr(state))}")
+            raise MeshformError(
+                f"{where} ({excerpt(product)}): 'state' must be one of {', '.join(STATES)}, not {excerpt(repr(state))}"
+            )
         newest, age = entry.get("newest"), entry.get("age_hours")
         if newest is not None:
             try:
-                datetime.datetime.fromisoformat(newest)  # type: ignore[arg-type]
+                datetime.datetime.fromisoformat(str(newest))
             except (TypeError, ValueError):
-                raise MeshformError(f"{where} ({excerpt(product)}): 'newest' must be an ISO 8601 time or null, "
-                                    f"not {excerpt(repr(newest))}") from None
-        if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float))
-                                or not math.isfinite(age) or age < 0):
-            raise MeshformError(f"{where} ({excerpt(product)}): 'age_hours' must be a number ≥ 0 or null, "
-                                f"not {excerpt(repr(age))}")
+                raise MeshformError(
+                    f"{where} ({excerpt(product)}): 'newest' must be an ISO 8601 time or null, "
+                    f"not {excerpt(repr(newest))}"
+                ) from None
+        if age is not None and (
+            isinstance(age, bool) or not isinstance(age, (int, float)) or not math.isfinite(age) or age < 0
+        ):
+            raise MeshformError(
+                f"{where} ({excerpt(product)}): 'age_hours' must be a number ≥ 0 or null, not {excerpt(repr(age))}"
+            )
         if product in found:
             raise MeshformError(f"{where}: {excerpt(product)} is listed twice")
         found[product] = Freshness(product, state, newest, None if age is None else float(age))

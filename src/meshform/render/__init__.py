@@ -40,8 +40,11 @@ def stack_names(mesh: Mesh) -> list[str]:
     from meshform.spec.names import ACCESS_STACK_PREFIX
 
     producers = sorted({s.producer for s in mesh.subscriptions})
-    return ([BOOTSTRAP_STACK, PLATFORM_STACK] + [d.name for d in mesh.domains]
-            + [f"{ACCESS_STACK_PREFIX}{p}" for p in producers])
+    return (
+        [BOOTSTRAP_STACK, PLATFORM_STACK]
+        + [d.name for d in mesh.domains]
+        + [f"{ACCESS_STACK_PREFIX}{p}" for p in producers]
+    )
 
 
 def synth(
@@ -112,13 +115,17 @@ def publish_lock(out: Path, wait: float | None = None) -> Iterator[None]:
             if holder is None:
                 continue  # a stale lock (its process is gone) was removed: try again
             if time.monotonic() >= deadline:
-                raise MeshformError(f"{out} is being written by another meshform synth ({holder}); wait for it, "
-                                    f"or delete {lock} if that process is not running") from None
+                raise MeshformError(
+                    f"{out} is being written by another meshform synth ({holder}); wait for it, "
+                    f"or delete {lock} if that process is not running"
+                ) from None
             time.sleep(0.1)
         except OSError as error:
             raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or error}") from None
     with os.fdopen(handle, "w") as stream:
-        stream.write(f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        stream.write(
+            f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n"
+        )
     try:
         yield
     finally:
@@ -165,5 +172,7 @@ def _publish(synthesized: Path, out: Path, stacks: list[str], full: bool) -> Non
             write_atomic(out / "manifest.json", (synthesized / "manifest.json").read_bytes())
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or error}{where}; "
-                            "files already written are complete, the others unchanged") from None
+        raise MeshformError(
+            f"cannot write the Terraform to {out}: {error.strerror or error}{where}; "
+            "files already written are complete, the others unchanged"
+        ) from None

@@ -70,8 +70,10 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 def noncurrent_versions_expire(days: int) -> StorageBucketLifecycleRule:
     """A versioned bucket keeps every overwritten or deleted object until a rule ends it."""
-    return StorageBucketLifecycleRule(action=StorageBucketLifecycleRuleAction(type="Delete"),
-                                      condition=StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=days))
+    return StorageBucketLifecycleRule(
+        action=StorageBucketLifecycleRuleAction(type="Delete"),
+        condition=StorageBucketLifecycleRuleCondition(days_since_noncurrent_time=days),
+    )
 
 
 def lien_reason(project: str) -> str:
@@ -83,9 +85,14 @@ class BootstrapStack(MeshStack):
         super().__init__(scope, BOOTSTRAP_STACK, mesh, local_state=True)
         self.governance_services = self._project("governance", mesh.governance_project, "governance", GOVERNANCE_APIS)
         self.ci = ServiceAccount(
-            self, "ci_account", project=mesh.governance_project, account_id=mesh.ci_service_account,
-            display_name="meshform CI", description="Applies the mesh's stacks from CI; managed by meshform.",
-            depends_on=self.governance_services)
+            self,
+            "ci_account",
+            project=mesh.governance_project,
+            account_id=mesh.ci_service_account,
+            display_name="meshform CI",
+            description="Applies the mesh's stacks from CI; managed by meshform.",
+            depends_on=self.governance_services,
+        )
         self._state_bucket()
         self._ci_roles()
         self._keys()
@@ -98,50 +105,93 @@ class BootstrapStack(MeshStack):
         on which everything created inside it depends."""
         mesh = self.mesh
         project = Project(
-            self, self.id(role, "project"), project_id=project_id, name=project_id,
-            billing_account=mesh.billing_account, labels={**mesh.labels, "mesh": mesh.name, "role": label},
-            auto_create_network=False, deletion_policy="PREVENT", **parent_args(mesh))
-        ResourceManagerLien(self, self.id(role, "lien"), parent=f"projects/{project.number}",
-                            restrictions=["resourcemanager.projects.delete"], origin="meshform",
-                            reason=lien_reason(project_id))
+            self,
+            self.id(role, "project"),
+            project_id=project_id,
+            name=project_id,
+            billing_account=mesh.billing_account,
+            labels={**mesh.labels, "mesh": mesh.name, "role": label},
+            auto_create_network=False,
+            deletion_policy="PREVENT",
+            **parent_args(mesh),
+        )
+        ResourceManagerLien(
+            self,
+            self.id(role, "lien"),
+            parent=f"projects/{project.number}",
+            restrictions=["resourcemanager.projects.delete"],
+            origin="meshform",
+            reason=lien_reason(project_id),
+        )
         # auto_create_network = false enables Compute, whose default service account would get Editor.
-        ProjectDefaultServiceAccounts(self, self.id(role, "default_service_accounts"), project=project.project_id,
-                                      action="DEPRIVILEGE")
-        return [ProjectService(self, self.id(role, "service", api.split(".")[0]), project=project.project_id,
-                               service=api, disable_on_destroy=False) for api in apis]
+        ProjectDefaultServiceAccounts(
+            self, self.id(role, "default_service_accounts"), project=project.project_id, action="DEPRIVILEGE"
+        )
+        return [
+            ProjectService(
+                self,
+                self.id(role, "service", api.split(".")[0]),
+                project=project.project_id,
+                service=api,
+                disable_on_destroy=False,
+            )
+            for api in apis
+        ]
 
     def _state_bucket(self) -> None:
         mesh = self.mesh
         bucket = StorageBucket(
-            self, "state_bucket", project=mesh.governance_project, name=mesh.state_bucket,
-            location=mesh.default_location, labels={**mesh.labels, "mesh": mesh.name, "role": "terraform-state"},
-            uniform_bucket_level_access=True, public_access_prevention="enforced",
+            self,
+            "state_bucket",
+            project=mesh.governance_project,
+            name=mesh.state_bucket,
+            location=mesh.default_location,
+            labels={**mesh.labels, "mesh": mesh.name, "role": "terraform-state"},
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
             versioning=StorageBucketVersioning(enabled=True),
             lifecycle_rule=[noncurrent_versions_expire(STATE_NONCURRENT_DAYS)],
-            force_destroy=False, deletion_policy="PREVENT", depends_on=self.governance_services)
-        StorageBucketIamMember(self, "ci_state", bucket=bucket.name, role="roles/storage.objectAdmin",
-                               member=self.ci.member)
+            force_destroy=False,
+            deletion_policy="PREVENT",
+            depends_on=self.governance_services,
+        )
+        StorageBucketIamMember(
+            self, "ci_state", bucket=bucket.name, role="roles/storage.objectAdmin", member=self.ci.member
+        )
 
     def _ci_roles(self) -> None:
         mesh = self.mesh
         kind, number = mesh.parent.split("/", 1)
         for role in roles.CI_PARENT_ROLES:
             if kind == "folders":
-                FolderIamMember(self, self.id("ci_parent", role.split("/")[1]), folder=mesh.parent, role=role,
-                                member=self.ci.member)
+                FolderIamMember(
+                    self, self.id("ci_parent", role.split("/")[1]), folder=mesh.parent, role=role, member=self.ci.member
+                )
             else:
-                OrganizationIamMember(self, self.id("ci_parent", role.split("/")[1]), org_id=number, role=role,
-                                      member=self.ci.member)
+                OrganizationIamMember(
+                    self, self.id("ci_parent", role.split("/")[1]), org_id=number, role=role, member=self.ci.member
+                )
         if mesh.enforce_organization_policies and kind == "organizations":
             # Organization policies can be administered only by an organization-level role.
-            OrganizationIamMember(self, "ci_org_policy_admin", org_id=number, role=roles.CI_ORG_POLICY_ROLE,
-                                  member=self.ci.member)
+            OrganizationIamMember(
+                self, "ci_org_policy_admin", org_id=number, role=roles.CI_ORG_POLICY_ROLE, member=self.ci.member
+            )
         for role in roles.CI_BILLING_ROLES:
-            BillingAccountIamMember(self, self.id("ci_billing", role.split("/")[1]),
-                                    billing_account_id=mesh.billing_account, role=role, member=self.ci.member)
+            BillingAccountIamMember(
+                self,
+                self.id("ci_billing", role.split("/")[1]),
+                billing_account_id=mesh.billing_account,
+                role=role,
+                member=self.ci.member,
+            )
         for role in roles.CI_GOVERNANCE_ROLES:
-            ProjectIamMember(self, self.id("ci_governance", role.split("/")[1]), project=mesh.governance_project,
-                             role=role, member=self.ci.member)
+            ProjectIamMember(
+                self,
+                self.id("ci_governance", role.split("/")[1]),
+                project=mesh.governance_project,
+                role=role,
+                member=self.ci.member,
+            )
 
     def _keys(self) -> None:
         """The customer-managed keys of mesh.yaml, each in its own project, ring and location."""
@@ -151,31 +201,65 @@ class BootstrapStack(MeshStack):
             _, project, _, location, _, ring, _, key_id = key.split("/")
             if project not in services:
                 services[project] = self._project(f"keys_{project}", project, "keys", ("cloudkms.googleapis.com",))
-                ProjectIamMember(self, self.id("ci_keys", project), project=project, role=roles.CI_KEY_ROLE,
-                                 member=self.ci.member, depends_on=services[project])
+                ProjectIamMember(
+                    self,
+                    self.id("ci_keys", project),
+                    project=project,
+                    role=roles.CI_KEY_ROLE,
+                    member=self.ci.member,
+                    depends_on=services[project],
+                )
             if (project, location, ring) not in rings:
                 rings[(project, location, ring)] = KmsKeyRing(
-                    self, self.id("key_ring", project, location, ring), project=project, location=location, name=ring,
-                    depends_on=services[project])
-            KmsCryptoKey(self, self.id("key", name), key_ring=rings[(project, location, ring)].id, name=key_id,
-                         rotation_period=KEY_ROTATION,
-                         # Destroying a key makes every dataset and bucket encrypted with it unreadable.
-                         lifecycle=TerraformResourceLifecycle(prevent_destroy=True))
+                    self,
+                    self.id("key_ring", project, location, ring),
+                    project=project,
+                    location=location,
+                    name=ring,
+                    depends_on=services[project],
+                )
+            KmsCryptoKey(
+                self,
+                self.id("key", name),
+                key_ring=rings[(project, location, ring)].id,
+                name=key_id,
+                rotation_period=KEY_ROTATION,
+                # Destroying a key makes every dataset and bucket encrypted with it unreadable.
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            )
 
     def _workload_identity(self, repository: str) -> None:
         """GitHub Actions of `repository` on main impersonate the CI account, without keys."""
-        pool = IamWorkloadIdentityPool(self, "ci_pool", project=self.mesh.governance_project,
-                                       workload_identity_pool_id="meshform", display_name="meshform CI",
-                                       depends_on=self.governance_services)
+        pool = IamWorkloadIdentityPool(
+            self,
+            "ci_pool",
+            project=self.mesh.governance_project,
+            workload_identity_pool_id="meshform",
+            display_name="meshform CI",
+            depends_on=self.governance_services,
+        )
         provider = IamWorkloadIdentityPoolProvider(
-            self, "ci_github", project=self.mesh.governance_project,
-            workload_identity_pool_id=pool.workload_identity_pool_id, workload_identity_pool_provider_id="github",
+            self,
+            "ci_github",
+            project=self.mesh.governance_project,
+            workload_identity_pool_id=pool.workload_identity_pool_id,
+            workload_identity_pool_provider_id="github",
             display_name="GitHub Actions",
-            attribute_mapping={"google.subject": "assertion.sub", "attribute.repository": "assertion.repository",
-                               "attribute.ref": "assertion.ref"},
-            attribute_condition=literal(f"assertion.repository == '{repository}' && assertion.ref == 'refs/heads/main'"),
-            oidc=IamWorkloadIdentityPoolProviderOidc(issuer_uri=GITHUB_ISSUER))
-        ServiceAccountIamMember(self, "ci_workload_identity_user", service_account_id=self.ci.name,
-                                role="roles/iam.workloadIdentityUser",
-                                member=f"principalSet://iam.googleapis.com/{pool.name}/attribute.repository/{literal(repository)}")
+            attribute_mapping={
+                "google.subject": "assertion.sub",
+                "attribute.repository": "assertion.repository",
+                "attribute.ref": "assertion.ref",
+            },
+            attribute_condition=literal(
+                f"assertion.repository == '{repository}' && assertion.ref == 'refs/heads/main'"
+            ),
+            oidc=IamWorkloadIdentityPoolProviderOidc(issuer_uri=GITHUB_ISSUER),
+        )
+        ServiceAccountIamMember(
+            self,
+            "ci_workload_identity_user",
+            service_account_id=self.ci.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"principalSet://iam.googleapis.com/{pool.name}/attribute.repository/{literal(repository)}",
+        )
         TerraformOutput(self, "workload_identity_provider", value=provider.name)

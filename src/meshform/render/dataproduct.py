@@ -46,18 +46,26 @@ def render(stack: DomainStack, product: Product) -> None:
         owner_emails=[literal(e) for e in dataproducts.owner_emails(mesh, product)],
         labels=dict(sorted(labels.items())),
         # Decommissioned: listed and marked, but no access group to request.
-        access_groups=[DataplexDataProductAccessGroups(
-            id=dataproducts.ACCESS_GROUP_ID,
-            group_id=dataproducts.ACCESS_GROUP_ID,
-            display_name="Readers (through a subscription pull request)",
-            description=literal(f"Ask with `{dataproducts.subscribe_command(product)}`; {product.domain}'s owners "
-                                "approve the pull request, and its grants give read access. This group gets no "
-                                "IAM role itself."),
-            principal=DataplexDataProductAccessGroupsPrincipal(google_group=literal(group)),
-        )] if open_to_requests else None,
+        access_groups=[
+            DataplexDataProductAccessGroups(
+                id=dataproducts.ACCESS_GROUP_ID,
+                group_id=dataproducts.ACCESS_GROUP_ID,
+                display_name="Readers (through a subscription pull request)",
+                description=literal(
+                    f"Ask with `{dataproducts.subscribe_command(product)}`; {product.domain}'s owners "
+                    "approve the pull request, and its grants give read access. This group gets no "
+                    "IAM role itself."
+                ),
+                principal=DataplexDataProductAccessGroupsPrincipal(google_group=literal(group)),
+            )
+        ]
+        if open_to_requests
+        else None,
         access_approval_config=DataplexDataProductAccessApprovalConfig(
             approver_emails=[literal(e) for e in dataproducts.approver_emails(mesh, stack.domain)],
-        ) if open_to_requests else None,
+        )
+        if open_to_requests
+        else None,
         # It holds no data: removing the product from the specs (after allow_deletion) removes it.
         deletion_policy="DELETE",
         depends_on=stack.services,

@@ -74,8 +74,13 @@ class DomainStack(MeshStack):
             **parent_args(mesh),
         )
         self.services = [
-            ProjectService(self, self.id("service", api.split(".")[0]), project=self.project.project_id,
-                           service=api, disable_on_destroy=False)
+            ProjectService(
+                self,
+                self.id("service", api.split(".")[0]),
+                project=self.project.project_id,
+                service=api,
+                disable_on_destroy=False,
+            )
             for api in DOMAIN_APIS
         ]
         self._protections()
@@ -110,18 +115,32 @@ class DomainStack(MeshStack):
         the Compute API creates, loses its automatic Editor role."""
         project = self.project.project_id
         if not self.domain.deletable:
-            ResourceManagerLien(self, "lien", parent=f"projects/{self.project.number}",
-                                restrictions=["resourcemanager.projects.delete"], origin="meshform",
-                                reason=lien_reason(self.domain.project_id))
+            ResourceManagerLien(
+                self,
+                "lien",
+                parent=f"projects/{self.project.number}",
+                restrictions=["resourcemanager.projects.delete"],
+                origin="meshform",
+                reason=lien_reason(self.domain.project_id),
+            )
         # DEPRIVILEGE rewrites the whole project policy without retrying a concurrent change
         # (provider: resource_google_project_default_service_accounts.go), so every other
         # write to the project's policy waits for it.
-        self.iam_after = [ProjectDefaultServiceAccounts(self, "default_service_accounts", project=project,
-                                                        action="DEPRIVILEGE", depends_on=self.services)]
-        ProjectIamAuditConfig(self, "storage_audit_logs", project=project, service="storage.googleapis.com",
-                              audit_log_config=[ProjectIamAuditConfigAuditLogConfig(log_type=t)
-                                                for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")],
-                              depends_on=self.iam_after)
+        self.iam_after = [
+            ProjectDefaultServiceAccounts(
+                self, "default_service_accounts", project=project, action="DEPRIVILEGE", depends_on=self.services
+            )
+        ]
+        ProjectIamAuditConfig(
+            self,
+            "storage_audit_logs",
+            project=project,
+            service="storage.googleapis.com",
+            audit_log_config=[
+                ProjectIamAuditConfigAuditLogConfig(log_type=t) for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
+            ],
+            depends_on=self.iam_after,
+        )
 
     # --- project-level access and cost -------------------------------------------------
 
@@ -129,13 +148,30 @@ class DomainStack(MeshStack):
         project = self.project.project_id
         for member in self.domain.owners:
             for role in roles.DOMAIN_OWNER_PROJECT_ROLES:
-                ProjectIamMember(self, self.id("owner", role.split("/")[1], member), project=project,
-                                 role=role, member=literal(member), depends_on=self.iam_after)
-            ServiceAccountIamMember(self, self.id("owner_acts_as_pipeline", member), service_account_id=self.pipeline.name,
-                                    role=roles.PIPELINE_ACCOUNT_USER_ROLE, member=literal(member))
+                ProjectIamMember(
+                    self,
+                    self.id("owner", role.split("/")[1], member),
+                    project=project,
+                    role=role,
+                    member=literal(member),
+                    depends_on=self.iam_after,
+                )
+            ServiceAccountIamMember(
+                self,
+                self.id("owner_acts_as_pipeline", member),
+                service_account_id=self.pipeline.name,
+                role=roles.PIPELINE_ACCOUNT_USER_ROLE,
+                member=literal(member),
+            )
         for role in roles.PIPELINE_PROJECT_ROLES:
-            ProjectIamMember(self, self.id("pipeline", role.split("/")[1]), project=project, role=role,
-                             member=self.pipeline.member, depends_on=self.iam_after)
+            ProjectIamMember(
+                self,
+                self.id("pipeline", role.split("/")[1]),
+                project=project,
+                role=role,
+                member=self.pipeline.member,
+                depends_on=self.iam_after,
+            )
 
     def _budget(self) -> None:
         """A monthly budget on the project; alerts reach the domain's owners by email (Cloud
@@ -145,10 +181,15 @@ class DomainStack(MeshStack):
         nanos = int((budget.amount - units) * Decimal(1_000_000_000))
         emails = [m.split(":", 1)[1] for m in self.domain.owners if m.split(":", 1)[0] in ("user", "group")]
         channels = [
-            MonitoringNotificationChannel(self, self.id("budget_alerts", email), project=self.project.project_id,
-                                          display_name=literal(f"{self.domain.name} budget: {email}")[:100],
-                                          type="email", labels={"email_address": literal(email)},
-                                          depends_on=self.services)
+            MonitoringNotificationChannel(
+                self,
+                self.id("budget_alerts", email),
+                project=self.project.project_id,
+                display_name=literal(f"{self.domain.name} budget: {email}")[:100],
+                type="email",
+                labels={"email_address": literal(email)},
+                depends_on=self.services,
+            )
             for email in emails[:MAX_BUDGET_CHANNELS]
         ]
         BillingBudget(
@@ -163,8 +204,9 @@ class DomainStack(MeshStack):
                 )
             ),
             threshold_rules=[BillingBudgetThresholdRules(threshold_percent=t / 100) for t in budget.thresholds],
-            all_updates_rule=BillingBudgetAllUpdatesRule(
-                monitoring_notification_channels=[c.name for c in channels]) if channels else None,
+            all_updates_rule=BillingBudgetAllUpdatesRule(monitoring_notification_channels=[c.name for c in channels])
+            if channels
+            else None,
         )
 
     # --- customer-managed encryption ---------------------------------------------------
@@ -177,12 +219,19 @@ class DomainStack(MeshStack):
         grants: dict[str, list[KmsCryptoKeyIamMember]] = {}
         if not self.domain.kms_keys:
             return grants
-        agents = [(kind.key, kind.renderer().service_agent(self)) for kind in stores.KINDS
-                  if any(p.kms_key and p.store(kind.key) for p in self.domain.products)]
+        agents = [
+            (kind.key, kind.renderer().service_agent(self))
+            for kind in stores.KINDS
+            if any(p.kms_key and p.store(kind.key) for p in self.domain.products)
+        ]
         for key in self.domain.kms_keys:
             name = next(n for n, k in sorted(self.mesh.kms_keys.items()) if k == key)
-            grants[key] = [KmsCryptoKeyIamMember(self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE,
-                                                 member=member) for agent, member in agents]
+            grants[key] = [
+                KmsCryptoKeyIamMember(
+                    self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE, member=member
+                )
+                for agent, member in agents
+            ]
         return grants
 
     # --- data products -------------------------------------------------------------------
@@ -202,8 +251,13 @@ class DomainStack(MeshStack):
     def labels(self, product: Product) -> dict[str, str]:
         # The labels meshform sets (cost attribution, mesh-wide ones) win over a product's own.
         reserved = {k: v for k, v in self.domain.labels.items() if k in RESERVED_LABELS or k in self.mesh.labels}
-        labels = {**self.domain.labels, **product.labels, **reserved, "product": product.name.replace("_", "-"),
-                  "classification": product.classification}
+        labels = {
+            **self.domain.labels,
+            **product.labels,
+            **reserved,
+            "product": product.name.replace("_", "-"),
+            "classification": product.classification,
+        }
         return literal_tree(dict(sorted(labels.items())))
 
     def store_dependencies(self, product: Product) -> list:
@@ -221,11 +275,14 @@ class DomainStack(MeshStack):
         for location, tag in self.domain.policy_tags:
             for name, member in self._members(self.domain.owners):
                 DataCatalogPolicyTagIamMember(
-                    self, self.id("fine_grained_reader", location, tag, name),
-                    policy_tag=self.policy_tag(location, tag), role=roles.FINE_GRAINED_READER_ROLE, member=member)
+                    self,
+                    self.id("fine_grained_reader", location, tag, name),
+                    policy_tag=self.policy_tag(location, tag),
+                    role=roles.FINE_GRAINED_READER_ROLE,
+                    member=member,
+                )
 
     def _outputs(self) -> None:
         TerraformOutput(self, "project_id", value=self.project.project_id)
         TerraformOutput(self, "project_number", value=self.project.number)
         TerraformOutput(self, "pipeline_service_account", value=self.pipeline.email)
-

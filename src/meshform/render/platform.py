@@ -63,8 +63,13 @@ class PlatformStack(MeshStack):
         project_id = mesh.governance_project
         governance = DataGoogleProject(self, "governance_project", project_id=project_id)
         for role in roles.PLATFORM_TEAM_ROLES:
-            ProjectIamMember(self, self.id("platform_team", role.split("/")[1]), project=project_id,
-                             role=role, member=literal(mesh.platform_team))
+            ProjectIamMember(
+                self,
+                self.id("platform_team", role.split("/")[1]),
+                project=project_id,
+                role=role,
+                member=literal(mesh.platform_team),
+            )
 
         if mesh.catalog_backend == "dataplex":
             DataplexAspectType(
@@ -83,8 +88,13 @@ class PlatformStack(MeshStack):
         self._taxonomies(project_id)
         if mesh.enforce_organization_policies:
             for constraint in ORGANIZATION_CONSTRAINTS:
-                OrgPolicyPolicy(self, self.id("org_policy", constraint), name=f"{mesh.parent}/policies/{constraint}",
-                                parent=mesh.parent, spec=OrgPolicyPolicySpec(rules=[OrgPolicyPolicySpecRules(enforce="TRUE")]))
+                OrgPolicyPolicy(
+                    self,
+                    self.id("org_policy", constraint),
+                    name=f"{mesh.parent}/policies/{constraint}",
+                    parent=mesh.parent,
+                    spec=OrgPolicyPolicySpec(rules=[OrgPolicyPolicySpecRules(enforce="TRUE")]),
+                )
         TerraformOutput(self, GOVERNANCE_NUMBER_OUTPUT, value=governance.number)
 
     def _taxonomies(self, project_id: str) -> None:
@@ -106,14 +116,23 @@ class PlatformStack(MeshStack):
             )
             for tag, description in sorted(mesh.policy_tags.items()):
                 parent = DataCatalogPolicyTag(
-                    self, self.id("tag", location, tag), taxonomy=taxonomy.id, display_name=tag,
-                    description=literal(description), deletion_policy="PREVENT")
+                    self,
+                    self.id("tag", location, tag),
+                    taxonomy=taxonomy.id,
+                    display_name=tag,
+                    description=literal(description),
+                    deletion_policy="PREVENT",
+                )
                 for user in users.get((location, tag), ()):
                     child = DataCatalogPolicyTag(
-                        self, self.id("tag", location, tag, user), taxonomy=taxonomy.id, parent_policy_tag=parent.id,
+                        self,
+                        self.id("tag", location, tag, user),
+                        taxonomy=taxonomy.id,
+                        parent_policy_tag=parent.id,
                         display_name=child_tag_display_name(tag, user),
                         description=literal(f"{description} — columns of domain {user}"),
-                        deletion_policy="PREVENT")
+                        deletion_policy="PREVENT",
+                    )
                     TerraformOutput(self, policy_tag_output(location, tag, user), value=child.name)
 
     def _tag_template(self, project_id: str) -> None:
@@ -122,13 +141,21 @@ class PlatformStack(MeshStack):
             if field.kind == "enum":
                 allowed = [DataCatalogTagTemplateFieldsTypeEnumTypeAllowedValues(display_name=v) for v in field.values]
                 field_type = DataCatalogTagTemplateFieldsType(
-                    enum_type=DataCatalogTagTemplateFieldsTypeEnumType(allowed_values=allowed))
+                    enum_type=DataCatalogTagTemplateFieldsTypeEnumType(allowed_values=allowed)
+                )
             else:
                 primitive = "DOUBLE" if field.kind == "integer" else "STRING"
                 field_type = DataCatalogTagTemplateFieldsType(primitive_type=primitive)
-            fields.append(DataCatalogTagTemplateFields(
-                field_id=field.name, display_name=field.display_name, description=field.description,
-                type=field_type, is_required=True, order=len(catalog.FIELDS) - index))
+            fields.append(
+                DataCatalogTagTemplateFields(
+                    field_id=field.name,
+                    display_name=field.display_name,
+                    description=field.description,
+                    type=field_type,
+                    is_required=True,
+                    order=len(catalog.FIELDS) - index,
+                )
+            )
         DataCatalogTagTemplate(
             self,
             "data_product_tag_template",

@@ -43,8 +43,13 @@ if TYPE_CHECKING:
 
 WRITE_DISPOSITIONS = {"truncate": "WRITE_TRUNCATE", "append": "WRITE_APPEND"}
 # Scans run on the product's refresh schedule (cron, UTC); on-demand products' scans are run by hand.
-SCAN_CRON = {"realtime": "TZ=UTC 0 * * * *", "hourly": "TZ=UTC 15 * * * *", "daily": "TZ=UTC 0 5 * * *",
-             "weekly": "TZ=UTC 0 5 * * 1", "monthly": "TZ=UTC 0 5 1 * *"}
+SCAN_CRON = {
+    "realtime": "TZ=UTC 0 * * * *",
+    "hourly": "TZ=UTC 15 * * * *",
+    "daily": "TZ=UTC 0 5 * * *",
+    "weekly": "TZ=UTC 0 5 * * 1",
+    "monthly": "TZ=UTC 0 5 1 * *",
+}
 # A data scan resides in a region (DataScan.name: "locationId refers to a GCP region"); a table in a
 # multi-region is scanned from a region inside it.
 SCAN_REGIONS = {"EU": "europe-west1", "US": "us-central1"}
@@ -77,21 +82,34 @@ class Running:
             # service agent gets roles/iam.serviceAccountTokenCreator (there on the project; here only
             # on the account the queries run as).
             self.token_grant = ServiceAccountIamMember(
-                stack, "transfer_agent_token_creator", service_account_id=stack.pipeline.name,
-                role=roles.TOKEN_CREATOR_ROLE, member=transfer_agent(stack), depends_on=stack.services)
+                stack,
+                "transfer_agent_token_creator",
+                service_account_id=stack.pipeline.name,
+                role=roles.TOKEN_CREATOR_ROLE,
+                member=transfer_agent(stack),
+                depends_on=stack.services,
+            )
         self.scan_grants: list = []
         if any(self._scanned(p) for p in products):
             # The Dataplex service agent runs scans: BigQuery Job User on the project, Data Viewer on
             # the scanned tables (Dataplex docs, "Required roles").
-            self.scan_grants.append(ProjectIamMember(
-                stack, "dataplex_agent_jobuser", project=stack.project.project_id, role=roles.SCAN_JOB_ROLE,
-                member=dataplex_agent(stack), depends_on=stack.iam_after))
+            self.scan_grants.append(
+                ProjectIamMember(
+                    stack,
+                    "dataplex_agent_jobuser",
+                    project=stack.project.project_id,
+                    role=roles.SCAN_JOB_ROLE,
+                    member=dataplex_agent(stack),
+                    depends_on=stack.iam_after,
+                )
+            )
         self._scan_ids: set[str] = set()
 
     @staticmethod
     def _scanned(product: Product) -> bool:
-        return bool(product.quality_scans and product.dataset and product.dataset.tables
-                    and product.status != "decommissioned")
+        return bool(
+            product.quality_scans and product.dataset and product.dataset.tables and product.status != "decommissioned"
+        )
 
     def render(self, product: Product) -> None:
         dataset = product.dataset
@@ -101,9 +119,13 @@ class Running:
             self._transfer(product, dataset, transformation)
         if self._scanned(product):
             grant = BigqueryDatasetIamMember(
-                self.stack, self.stack.id("dataset", product.name, "dataplex_agent"),
-                project=self.stack.project.project_id, dataset_id=self.stack.datasets[product.name].dataset_id,
-                role=roles.SCAN_READER_ROLE, member=dataplex_agent(self.stack))
+                self.stack,
+                self.stack.id("dataset", product.name, "dataplex_agent"),
+                project=self.stack.project.project_id,
+                dataset_id=self.stack.datasets[product.name].dataset_id,
+                role=roles.SCAN_READER_ROLE,
+                member=dataplex_agent(self.stack),
+            )
             for table in dataset.tables:
                 self._scan(product, dataset, table, [grant, *self.scan_grants])
 
@@ -129,8 +151,11 @@ class Running:
                 "destination_table_name_template": literal(t.table),
                 "write_disposition": WRITE_DISPOSITIONS[t.write],
             },
-            encryption_configuration=(BigqueryDataTransferConfigEncryptionConfiguration(kms_key_name=product.kms_key)
-                                      if product.kms_key else None),
+            encryption_configuration=(
+                BigqueryDataTransferConfigEncryptionConfiguration(kms_key_name=product.kms_key)
+                if product.kms_key
+                else None
+            ),
             disabled=True if product.status == "decommissioned" else None,
             depends_on=[d for d in depends if d is not None],
         )
@@ -138,7 +163,7 @@ class Running:
     # --- data quality scans ---------------------------------------------------------------
 
     def _scan_id(self, product: Product, table: Table) -> str:
-        base = re.sub(r"[^a-z0-9-]+", "-", f"{product.name}-{table.table_id}".lower()).strip("-")[:MAX_ID - 3]
+        base = re.sub(r"[^a-z0-9-]+", "-", f"{product.name}-{table.table_id}".lower()).strip("-")[: MAX_ID - 3]
         base = base.rstrip("-") or "scan"
         candidate, n = base, 2
         while candidate in self._scan_ids:
@@ -152,8 +177,11 @@ class Running:
         if not rules:
             return
         cron = SCAN_CRON.get(product.refresh)
-        trigger = (DataplexDatascanExecutionSpecTrigger(schedule=DataplexDatascanExecutionSpecTriggerSchedule(cron=cron))
-                   if cron else DataplexDatascanExecutionSpecTrigger(on_demand=DataplexDatascanExecutionSpecTriggerOnDemand()))
+        trigger = (
+            DataplexDatascanExecutionSpecTrigger(schedule=DataplexDatascanExecutionSpecTriggerSchedule(cron=cron))
+            if cron
+            else DataplexDatascanExecutionSpecTrigger(on_demand=DataplexDatascanExecutionSpecTriggerOnDemand())
+        )
         project_id = stack.domain.project_id
         DataplexDatascan(
             stack,
@@ -165,7 +193,8 @@ class Running:
             description=literal(f"Data quality of {product.key} table {table.table_id}; managed by meshform.")[:1024],
             labels=stack.labels(product),
             data=DataplexDatascanData(
-                resource=f"//bigquery.googleapis.com/projects/{project_id}/datasets/{dataset.dataset_id}/tables/{table.table_id}"),
+                resource=f"//bigquery.googleapis.com/projects/{project_id}/datasets/{dataset.dataset_id}/tables/{table.table_id}"
+            ),
             execution_spec=DataplexDatascanExecutionSpec(trigger=trigger),
             data_quality_spec=DataplexDatascanDataQualitySpec(rules=rules, catalog_publishing_enabled=True),
             depends_on=[*depends, stack.tables[product.name][table.table_id]],
@@ -181,20 +210,30 @@ def _rules(product: Product, table: Table) -> list[DataplexDatascanDataQualitySp
     """Non-null for REQUIRED columns, the spec's own rules, and the freshness SLO."""
     rules = [
         DataplexDatascanDataQualitySpecRules(
-            name=_rule_name("required", column.name), column=column.name, dimension="COMPLETENESS",
-            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
-        for column in table.columns if column.mode == "REQUIRED"
+            name=_rule_name("required", column.name),
+            column=column.name,
+            dimension="COMPLETENESS",
+            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation(),
+        )
+        for column in table.columns
+        if column.mode == "REQUIRED"
     ]
     rules += [_rule(rule) for rule in product.quality_rules if rule.table == table.table_id]
     freshness = product.freshness
     if freshness is not None and freshness.table == table.table_id and freshness.column:
         hours = product.freshness_slo_hours
-        rules.append(DataplexDatascanDataQualitySpecRules(
-            name=_rule_name("freshness", freshness.column), dimension="FRESHNESS",
-            description=f"The newest {freshness.column} is at most {hours} h old (freshness_slo_hours).",
-            table_condition_expectation=DataplexDatascanDataQualitySpecRulesTableConditionExpectation(
-                sql_expression=literal(f"TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), TIMESTAMP(MAX(`{freshness.column}`)), "
-                                       f"HOUR) <= {hours}"))))
+        rules.append(
+            DataplexDatascanDataQualitySpecRules(
+                name=_rule_name("freshness", freshness.column),
+                dimension="FRESHNESS",
+                description=f"The newest {freshness.column} is at most {hours} h old (freshness_slo_hours).",
+                table_condition_expectation=DataplexDatascanDataQualitySpecRulesTableConditionExpectation(
+                    sql_expression=literal(
+                        f"TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), TIMESTAMP(MAX(`{freshness.column}`)), HOUR) <= {hours}"
+                    )
+                ),
+            )
+        )
     return rules
 
 
@@ -207,26 +246,53 @@ def _rule(rule: QualityRule) -> DataplexDatascanDataQualitySpecRules:
     column, threshold = rule.column, rule.threshold
     if rule.check == "not_null":
         return DataplexDatascanDataQualitySpecRules(
-            name=name, column=column, threshold=threshold, dimension="COMPLETENESS",
-            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation())
+            name=name,
+            column=column,
+            threshold=threshold,
+            dimension="COMPLETENESS",
+            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation(),
+        )
     if rule.check == "unique":
         return DataplexDatascanDataQualitySpecRules(
-            name=name, column=column, threshold=threshold, dimension="UNIQUENESS",
-            uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation())
+            name=name,
+            column=column,
+            threshold=threshold,
+            dimension="UNIQUENESS",
+            uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation(),
+        )
     if rule.check == "accepted_values":
         # QualityRule._arguments: an accepted_values rule has non-empty values.
         assert rule.values is not None
         return DataplexDatascanDataQualitySpecRules(
-            name=name, column=column, threshold=threshold, dimension="VALIDITY", ignore_null=True,
-            set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(values=[literal(v) for v in rule.values]))
+            name=name,
+            column=column,
+            threshold=threshold,
+            dimension="VALIDITY",
+            ignore_null=True,
+            set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(
+                values=[literal(v) for v in rule.values]
+            ),
+        )
     if rule.check == "range":
         return DataplexDatascanDataQualitySpecRules(
-            name=name, column=column, threshold=threshold, dimension="VALIDITY", ignore_null=True,
+            name=name,
+            column=column,
+            threshold=threshold,
+            dimension="VALIDITY",
+            ignore_null=True,
             range_expectation=DataplexDatascanDataQualitySpecRulesRangeExpectation(
                 min_value=_number(rule.min) if rule.min is not None else None,
-                max_value=_number(rule.max) if rule.max is not None else None))
+                max_value=_number(rule.max) if rule.max is not None else None,
+            ),
+        )
     # QualityRule._arguments: the remaining check, sql, has its sql.
     assert rule.sql is not None
     return DataplexDatascanDataQualitySpecRules(
-        name=name, column=column, threshold=threshold, dimension="VALIDITY",
-        row_condition_expectation=DataplexDatascanDataQualitySpecRulesRowConditionExpectation(sql_expression=literal(rule.sql)))
+        name=name,
+        column=column,
+        threshold=threshold,
+        dimension="VALIDITY",
+        row_condition_expectation=DataplexDatascanDataQualitySpecRulesRowConditionExpectation(
+            sql_expression=literal(rule.sql)
+        ),
+    )

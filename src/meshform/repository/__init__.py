@@ -96,19 +96,33 @@ def workflow(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def init_repository(target: Path, *, name: str = "acme", prefix: str = "acme-dm",
-                    billing_account: str = "000000-000000-000000", currency: str = "USD",
-                    parent: str = "folders/000000000000", location: str = "EU",
-                    platform_team: str = "group:data-platform@example.com",
-                    code_owners: str = "@example/data-platform") -> tuple[list[str], Result]:
+def init_repository(
+    target: Path,
+    *,
+    name: str = "acme",
+    prefix: str = "acme-dm",
+    billing_account: str = "000000-000000-000000",
+    currency: str = "USD",
+    parent: str = "folders/000000000000",
+    location: str = "EU",
+    platform_team: str = "group:data-platform@example.com",
+    code_owners: str = "@example/data-platform",
+) -> tuple[list[str], Result]:
     """Write a new mesh repository into `target` (which must hold no mesh.yaml yet); return the
     files written and the validation of the result, which holds no errors."""
     if (target / "mesh.yaml").exists():
         raise MeshformError(f"{target / 'mesh.yaml'} exists: {target} is a mesh repository already")
     files = {
-        "mesh.yaml": MESH_YAML.format(name=name, prefix=prefix, billing_account=billing_account, currency=currency,
-                                      parent=parent, location=location, platform_team=platform_team,
-                                      code_owners=f'["{code_owners}"]'),
+        "mesh.yaml": MESH_YAML.format(
+            name=name,
+            prefix=prefix,
+            billing_account=billing_account,
+            currency=currency,
+            parent=parent,
+            location=location,
+            platform_team=platform_team,
+            code_owners=f'["{code_owners}"]',
+        ),
         "domains/.gitkeep": "",
         "subscriptions/.gitkeep": "",
         ".gitignore": GITIGNORE,

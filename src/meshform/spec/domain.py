@@ -42,12 +42,18 @@ class ProductBase(SpecModel):
     labels: Labels = Field(default_factory=dict)
     kms_key: PolicyTagName | None = Field(None, description="Name of a key in mesh.yaml kms_keys (CMEK).")
     transformations: list[Transformation] = Field(
-        default_factory=list, max_length=100,
-        description="SQL that BigQuery runs on a schedule into the product's tables (scheduled queries).")
-    quality: Quality = Field(default_factory=Quality, description="Dataplex data quality scans of the product's tables.")
+        default_factory=list,
+        max_length=100,
+        description="SQL that BigQuery runs on a schedule into the product's tables (scheduled queries).",
+    )
+    quality: Quality = Field(
+        default_factory=Quality, description="Dataplex data quality scans of the product's tables."
+    )
     freshness: Freshness | None = Field(
-        None, description="Where newest data is measured. Default: the partitioning column of the first partitioned "
-                          "table; otherwise the first table's last modification time.")
+        None,
+        description="Where newest data is measured. Default: the partitioning column of the first partitioned "
+        "table; otherwise the first table's last modification time.",
+    )
 
 
 # A product's stores (`bigquery:`, `storage:`, ...) are one optional key per registered kind.

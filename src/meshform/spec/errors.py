@@ -23,8 +23,11 @@ def findings_from(error: ValidationError, spec_file: SpecFile, model: type[BaseM
     # A misspelled key is one mistake: "unknown key 'ownr'; did you mean 'owners'?" says it all,
     # so the "missing required key 'owners'" it causes is not reported again.
     unknown = {tuple(i["loc"]) for i in items if i["type"] == "extra_forbidden"}
-    explained = {loc[:-1] + (close,) for loc in unknown
-                 for close in difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)}
+    explained = {
+        loc[:-1] + (close,)
+        for loc in unknown
+        for close in difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc[:-1]), n=1)
+    }
     items = [i for i in items if not (i["type"] == "missing" and tuple(i["loc"]) in explained)]
     for item in items:
         loc = tuple(item["loc"])

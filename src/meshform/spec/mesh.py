@@ -95,7 +95,9 @@ class DataProducts(SpecModel):
     def _unique_per_product(self) -> DataProducts:
         for placeholder in ("{domain}", "{product}"):
             if placeholder not in self.access_group:
-                raise ValueError(f"access_group must contain {placeholder}: each data product needs a Google group of its own")
+                raise ValueError(
+                    f"access_group must contain {placeholder}: each data product needs a Google group of its own"
+                )
         rest = self.access_group.replace("{domain}", "").replace("{product}", "")
         if "{" in rest or "}" in rest:
             raise ValueError("access_group takes only the placeholders {domain} and {product}")

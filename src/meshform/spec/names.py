@@ -39,7 +39,9 @@ def _normalise_location(value: object) -> object:
 
 def _check_location(value: str) -> str:
     if value not in LOCATIONS:
-        raise ValueError(f"{excerpt(value)} is not a BigQuery location (multi-regions: EU, US; or a region such as europe-west1)")
+        raise ValueError(
+            f"{excerpt(value)} is not a BigQuery location (multi-regions: EU, US; or a region such as europe-west1)"
+        )
     return value
 
 
@@ -93,7 +95,9 @@ ACCESS_STACK_PREFIX = "access-"
 
 def _not_a_stack_name(value: str) -> None:
     if value.startswith(ACCESS_STACK_PREFIX):
-        raise ValueError(f"'{value}' starts with '{ACCESS_STACK_PREFIX}', which names the stacks of subscriptions' grants")
+        raise ValueError(
+            f"'{value}' starts with '{ACCESS_STACK_PREFIX}', which names the stacks of subscriptions' grants"
+        )
 
 
 DomainName = _rule(
@@ -164,6 +168,8 @@ LabelKey = _rule(
     r"[a-z][a-z0-9_-]{0,62}",
     "label key: 1-63 lowercase letters, digits, '_' and '-', starting with a letter",
 )
+
+
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 

@@ -78,11 +78,15 @@ class ApprovedSubscription(SpecModel):
     """The platform team's approval of one consumer reading one restricted product."""
 
     consumer: DomainName
-    product: str = Field(description="The product as <domain>.<product>.", pattern=r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+    product: str = Field(
+        description="The product as <domain>.<product>.", pattern=r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$"
+    )
 
 
 class RestrictedSubscriptions(PolicySettings):
-    max_days: int = Field(365, ge=1, le=3650, description="Subscriptions to restricted products expire within this many days.")
+    max_days: int = Field(
+        365, ge=1, le=3650, description="Subscriptions to restricted products expire within this many days."
+    )
     platform_approval: bool = Field(
         True, description="Each subscription to a restricted product must also be listed under `approved`."
     )
@@ -154,16 +158,23 @@ class DeletionGrant(SpecModel):
 
     domain: DomainName
     product: str | None = Field(None, description="Omit to allow deleting the whole domain, project included.")
-    table: str | None = Field(None, description="A table of the product; with `column` or `expiration_days`, releases only that.")
+    table: str | None = Field(
+        None, description="A table of the product; with `column` or `expiration_days`, releases only that."
+    )
     column: str | None = Field(
-        None, description="A column of `table` (a.b for a nested field) whose data may be dropped with it from the schema."
+        None,
+        description="A column of `table` (a.b for a nested field) whose data may be dropped with it from the schema.",
     )
     expiration_days: int | None = Field(
-        None, ge=1, le=36500,
+        None,
+        ge=1,
+        le=36500,
         description="`table`'s partitions older than this many days may be deleted: allows a partition expiration of at least this.",
     )
     bucket_protection_days: int | None = Field(
-        None, ge=0, le=36500,
+        None,
+        ge=0,
+        le=36500,
         description=(
             "The product's bucket may keep written or deleted objects only this many days: allows lowering its "
             "retention_days, or moving to versioning with noncurrent_version_days, down to this."
@@ -180,8 +191,10 @@ class DeletionGrant(SpecModel):
         if (self.column or self.expiration_days) and not self.table:
             raise ValueError("'column' and 'expiration_days' release data of one table: name it in 'table'")
         if self.table and not (self.column or self.expiration_days):
-            raise ValueError(f"grant for table '{self.table}': say what may go, a 'column' or 'expiration_days' "
-                             "(a whole table goes with its product: decommission it)")
+            raise ValueError(
+                f"grant for table '{self.table}': say what may go, a 'column' or 'expiration_days' "
+                "(a whole table goes with its product: decommission it)"
+            )
         if self.column and self.expiration_days:
             raise ValueError("one grant releases a column or an expiration, not both; write two")
         return self

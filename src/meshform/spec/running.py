@@ -32,8 +32,10 @@ _SCHEDULE = re.compile(r"[a-z0-9 ,:]{5,120}")
 
 def _schedule(value: str) -> str:
     if not _SCHEDULE.fullmatch(value):
-        raise ValueError(f"'{value[:80]}' is not a BigQuery Data Transfer schedule such as 'every 6 hours' or "
-                         "'every day 02:00' (lowercase words, digits, commas and colons)")
+        raise ValueError(
+            f"'{value[:80]}' is not a BigQuery Data Transfer schedule such as 'every 6 hours' or "
+            "'every day 02:00' (lowercase words, digits, commas and colons)"
+        )
     return value
 
 
@@ -45,13 +47,16 @@ class Transformation(SpecModel):
 
     name: TransformationName
     sql: Annotated[str, Field(min_length=1, max_length=MAX_SQL_CHARS)] | None = Field(
-        None, description="The query (GoogleSQL), inline; or use `file`.")
+        None, description="The query (GoogleSQL), inline; or use `file`."
+    )
     file: SqlFile | None = Field(
-        None, description="A .sql file, relative to the domain file's folder (e.g. sales/daily_revenue.sql).")
+        None, description="A .sql file, relative to the domain file's folder (e.g. sales/daily_revenue.sql)."
+    )
     table: TableId = Field(description="The destination: one of the product's tables.")
     write: Literal["truncate", "append"] = Field("truncate", description="Replace the table, or append to it.")
     schedule: Schedule | None = Field(
-        None, description="BigQuery Data Transfer schedule, e.g. 'every 6 hours'. Default: from the product's refresh.")
+        None, description="BigQuery Data Transfer schedule, e.g. 'every 6 hours'. Default: from the product's refresh."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Transformation:
@@ -68,14 +73,18 @@ class QualityRule(SpecModel):
     """One data quality rule of a table, run by the product's Dataplex data quality scan."""
 
     table: TableId
-    check: Check = Field(description="not_null, unique, accepted_values (values), range (min/max), sql (a row condition).")
+    check: Check = Field(
+        description="not_null, unique, accepted_values (values), range (min/max), sql (a row condition)."
+    )
     column: ColumnName | None = Field(None, description="The top-level column (all checks but sql).")
     values: list[Annotated[str, Field(max_length=1024)]] | None = Field(
-        None, max_length=1000, description="accepted_values: the allowed values.")
+        None, max_length=1000, description="accepted_values: the allowed values."
+    )
     min: float | None = Field(None, description="range: the smallest allowed value.")
     max: float | None = Field(None, description="range: the largest allowed value.")
     sql: Annotated[str, Field(min_length=1, max_length=8192)] | None = Field(
-        None, description="sql: a GoogleSQL boolean expression every row must satisfy, e.g. 'amount >= 0'.")
+        None, description="sql: a GoogleSQL boolean expression every row must satisfy, e.g. 'amount >= 0'."
+    )
     threshold: float | None = Field(None, ge=0, le=1, description="Share of rows that must pass (default 1.0).")
     name: RuleName | None = Field(None, description="The rule's name in Dataplex.")
 

@@ -17,8 +17,9 @@ NUMERIC_TYPES = ("INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC"
 
 def check(mesh: Mesh) -> Iterator[Finding]:
     for domain in mesh.domains:
-        yield from duplicates(((t.name, t.source.child("name")) for p in domain.products for t in p.transformations),
-                              "transformation")
+        yield from duplicates(
+            ((t.name, t.source.child("name")) for p in domain.products for t in p.transformations), "transformation"
+        )
         for product in domain.products:
             for transformation in product.transformations:
                 yield from _transformation(mesh, domain, product, transformation)
@@ -34,8 +35,12 @@ def _transformation(mesh: Mesh, domain: Domain, product: Product, t: Transformat
         known = ", ".join(tables) or "none: the product declares no BigQuery tables"
         yield finding_at(src.child("table"), f"'{t.table}' is not a table of product {product.key} (tables: {known})")
     if t.schedule is None:
-        yield finding_at(src, f"product {product.key} is refreshed '{product.refresh}', which has no schedule; "
-                              "give the transformation one", hint="schedule: every 6 hours")
+        yield finding_at(
+            src,
+            f"product {product.key} is refreshed '{product.refresh}', which has no schedule; "
+            "give the transformation one",
+            hint="schedule: every 6 hours",
+        )
     if t.problem:
         line, col = t.problem_at
         if t.file:
@@ -54,15 +59,19 @@ def _read(mesh: Mesh, domain: Domain, t: Transformation, ref) -> Iterator[Findin
     src = t.source.child("file" if t.file else "sql")
     what = f"transformation '{t.name}' reads `{ref}`"
     if ref.dataset is None:
-        yield finding_at(src, f"{what}: name its dataset (`dataset.table`, or `project.dataset.table` for "
-                              "another domain's product)")
+        yield finding_at(
+            src, f"{what}: name its dataset (`dataset.table`, or `project.dataset.table` for another domain's product)"
+        )
         return
     target = locate(mesh, domain, ref)
     if target.domain is None and _project_of_unparsed_domain(mesh, domain, ref):
         return  # that domain's file has errors, reported there: nothing to add here
     if target.domain is None:
-        yield finding_at(src, f"{what}, outside the mesh; a transformation reads its own domain's products and the "
-                              "products its domain subscribes to")
+        yield finding_at(
+            src,
+            f"{what}, outside the mesh; a transformation reads its own domain's products and the "
+            "products its domain subscribes to",
+        )
         return
     if target.product is None or not target.table_known:
         owner = "its own domain" if target.domain.name == domain.name else f"domain '{target.domain.name}'"
@@ -72,9 +81,12 @@ def _read(mesh: Mesh, domain: Domain, t: Transformation, ref) -> Iterator[Findin
         return
     product = target.product
     if not any(s.consumer == domain.name and s.product_key == product.key for s in mesh.subscriptions):
-        yield finding_at(src, f"{what}, of product {product.key}, to which domain '{domain.name}' does not subscribe",
-                         hint=f"meshform subscribe {product.key} --as {domain.name} --purpose \"...\", then a pull "
-                              f"request for {product.domain}'s owners to approve")
+        yield finding_at(
+            src,
+            f"{what}, of product {product.key}, to which domain '{domain.name}' does not subscribe",
+            hint=f'meshform subscribe {product.key} --as {domain.name} --purpose "...", then a pull '
+            f"request for {product.domain}'s owners to approve",
+        )
 
 
 def _columns(t: Transformation, table) -> Iterator[Finding]:
@@ -82,16 +94,25 @@ def _columns(t: Transformation, table) -> Iterator[Finding]:
     columns = {c.name.lower(): c for c in table.columns}
     for i, name in enumerate(t.columns, start=1):
         if not name:
-            yield finding_at(src, f"transformation '{t.name}': output column {i} has no name; give it one "
-                                  f"(`... AS column`) matching a column of table '{table.table_id}'")
+            yield finding_at(
+                src,
+                f"transformation '{t.name}': output column {i} has no name; give it one "
+                f"(`... AS column`) matching a column of table '{table.table_id}'",
+            )
         elif name.lower() not in columns:
-            yield finding_at(src, f"transformation '{t.name}' writes column '{name}', which table '{table.table_id}' "
-                                  f"does not have (columns: {', '.join(c.name for c in table.columns)})")
+            yield finding_at(
+                src,
+                f"transformation '{t.name}' writes column '{name}', which table '{table.table_id}' "
+                f"does not have (columns: {', '.join(c.name for c in table.columns)})",
+            )
     written = {name.lower() for name in t.columns}
     missing = [c.name for c in table.columns if c.mode == "REQUIRED" and c.name.lower() not in written]
     if missing:
-        yield finding_at(src, f"transformation '{t.name}' does not write the REQUIRED column(s) "
-                              f"{', '.join(missing)} of table '{table.table_id}'")
+        yield finding_at(
+            src,
+            f"transformation '{t.name}' does not write the REQUIRED column(s) "
+            f"{', '.join(missing)} of table '{table.table_id}'",
+        )
 
 
 def _quality(product: Product) -> Iterator[Finding]:
@@ -105,11 +126,14 @@ def _quality(product: Product) -> Iterator[Finding]:
         if rule.column is not None:
             column = next((c for c in table.columns if c.name.lower() == rule.column.lower()), None)
             if column is None:
-                yield finding_at(rule.source.child("column"),
-                                 f"'{rule.column}' is not a column of table '{table.table_id}'")
+                yield finding_at(
+                    rule.source.child("column"), f"'{rule.column}' is not a column of table '{table.table_id}'"
+                )
             elif rule.check == "range" and column.type not in NUMERIC_TYPES + TIME_TYPES:
-                yield finding_at(rule.source.child("check"),
-                                 f"a range rule needs a number or time column; '{column.name}' is {column.type}")
+                yield finding_at(
+                    rule.source.child("check"),
+                    f"a range rule needs a number or time column; '{column.name}' is {column.type}",
+                )
         if rule.sql is not None:
             problem = parse_condition(rule.sql)
             if problem:
@@ -130,8 +154,11 @@ def _freshness(product: Product) -> Iterator[Finding]:
     if column is None:
         yield finding_at(src.child("column"), f"'{freshness.column}' is not a column of table '{table.table_id}'")
     elif column.type not in TIME_TYPES or column.mode == "REPEATED":
-        yield finding_at(src.child("column"), f"the freshness column '{column.name}' is {column.mode} {column.type}; "
-                                              f"it must be a single {', '.join(TIME_TYPES)}")
+        yield finding_at(
+            src.child("column"),
+            f"the freshness column '{column.name}' is {column.mode} {column.type}; "
+            f"it must be a single {', '.join(TIME_TYPES)}",
+        )
 
 
 def _project_of_unparsed_domain(mesh: Mesh, reader: Domain, ref) -> bool:

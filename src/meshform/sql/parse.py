@@ -49,8 +49,10 @@ def analyze(sql: str) -> Analysis:
         return Analysis(problem=f"the SQL holds {len(statements)} statements; a transformation is one query")
     tree = statements[0]
     if not isinstance(tree, exp.Query):
-        return Analysis(problem=f"the SQL is a {tree.key.upper()} statement; a transformation is a query "
-                                "(SELECT) whose result replaces or is appended to its table")
+        return Analysis(
+            problem=f"the SQL is a {tree.key.upper()} statement; a transformation is a query "
+            "(SELECT) whose result replaces or is appended to its table"
+        )
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     reads: dict[str, TableRef] = {}
     for table in tree.find_all(exp.Table):

@@ -82,8 +82,10 @@ class Dataset(Store):
             lines += _rows(table.columns)
             layout = []
             if table.partitioning:
-                layout.append(f"partitioned by {md(table.partitioning.column or 'ingestion time')} "
-                              f"({md(table.partitioning.granularity)})")
+                layout.append(
+                    f"partitioned by {md(table.partitioning.column or 'ingestion time')} "
+                    f"({md(table.partitioning.granularity)})"
+                )
             if table.clustering:
                 layout.append(f"clustered by {md(', '.join(table.clustering))}")
             if layout:
@@ -97,8 +99,11 @@ class Dataset(Store):
                 yield f"{table.table_id}.{column.name}", column
 
     def manifest(self) -> dict:
-        return {"dataset_id": self.dataset_id, "location": self.location,
-                "tables": [_table_manifest(t) for t in self.tables]}
+        return {
+            "dataset_id": self.dataset_id,
+            "location": self.location,
+            "tables": [_table_manifest(t) for t in self.tables],
+        }
 
 
 def _rows(columns: tuple[Column, ...], prefix: str = "") -> list[str]:
@@ -112,6 +117,7 @@ def _rows(columns: tuple[Column, ...], prefix: str = "") -> list[str]:
 
 
 # --- resolve -------------------------------------------------------------------------------
+
 
 def resolve(ctx: Context, part: spec.BigQuery | None, source: Source) -> Dataset | None:
     if part is None:
@@ -155,6 +161,7 @@ def _column(c: spec.Column, source: Source, inherited: str | None = None) -> Col
 
 # --- checks --------------------------------------------------------------------------------
 
+
 def check(mesh: Mesh) -> Iterator[Finding]:
     for domain in mesh.domains:
         datasets = [p.dataset for p in domain.products if p.dataset]
@@ -173,37 +180,59 @@ def _check_table(mesh: Mesh, table: Table) -> Iterator[Finding]:
         src = table.source.child("partitioning", "column")
         column = top.get(table.partitioning.column.lower())
         if column is None:
-            yield finding_at(src, f"partitioning column '{table.partitioning.column}' is not a column of table "
-                                  f"'{table.table_id}'" + did_you_mean(table.partitioning.column, [c.name for c in table.columns]))
+            yield finding_at(
+                src,
+                f"partitioning column '{table.partitioning.column}' is not a column of table "
+                f"'{table.table_id}'" + did_you_mean(table.partitioning.column, [c.name for c in table.columns]),
+            )
         elif column.type not in TIME_TYPES or column.mode == "REPEATED":
-            yield finding_at(src, f"partitioning column '{column.name}' is {column.mode} {column.type}; "
-                                  f"it must be a single {', '.join(TIME_TYPES)}")
+            yield finding_at(
+                src,
+                f"partitioning column '{column.name}' is {column.mode} {column.type}; "
+                f"it must be a single {', '.join(TIME_TYPES)}",
+            )
     for i, name in enumerate(table.clustering):
         src = table.source.child("clustering", i)
         column = top.get(name.lower())
         if column is None:
-            yield finding_at(src, f"clustering column '{name}' is not a column of table '{table.table_id}'"
-                             + did_you_mean(name, [c.name for c in table.columns]))
+            yield finding_at(
+                src,
+                f"clustering column '{name}' is not a column of table '{table.table_id}'"
+                + did_you_mean(name, [c.name for c in table.columns]),
+            )
         elif column.mode == "REPEATED" or column.type in NESTED_TYPES + ("JSON", "GEOGRAPHY"):
-            yield finding_at(src, f"clustering column '{name}' is {column.mode} {column.type}, which BigQuery cannot cluster on")
+            yield finding_at(
+                src, f"clustering column '{name}' is {column.mode} {column.type}, which BigQuery cannot cluster on"
+            )
 
 
 def _check_columns(mesh: Mesh, columns: tuple[Column, ...]) -> Iterator[Finding]:
     # BigQuery column names are case-insensitive: 'Email' and 'email' collide.
-    yield from duplicates(((c.name.lower(), c.source.child("name")) for c in columns), "column", shown=[c.name for c in columns])
+    yield from duplicates(
+        ((c.name.lower(), c.source.child("name")) for c in columns), "column", shown=[c.name for c in columns]
+    )
     for column in columns:
         if column.policy_tag and column.policy_tag not in mesh.policy_tags:
-            yield finding_at(column.source.child("policy_tag"),
-                             f"policy tag '{column.policy_tag}' is not declared in mesh.yaml policy_tags "
-                             f"({', '.join(sorted(mesh.policy_tags))})")
+            yield finding_at(
+                column.source.child("policy_tag"),
+                f"policy tag '{column.policy_tag}' is not declared in mesh.yaml policy_tags "
+                f"({', '.join(sorted(mesh.policy_tags))})",
+            )
         yield from _check_columns(mesh, column.fields)
 
 
 # --- mesh.json and discovery ----------------------------------------------------------------
 
+
 def _column_manifest(column: Column) -> dict:
-    return {"name": column.name, "type": column.type, "mode": column.mode, "description": column.description,
-            "policy_tag": column.policy_tag, "fields": [_column_manifest(f) for f in column.fields]}
+    return {
+        "name": column.name,
+        "type": column.type,
+        "mode": column.mode,
+        "description": column.description,
+        "policy_tag": column.policy_tag,
+        "fields": [_column_manifest(f) for f in column.fields],
+    }
 
 
 def _table_manifest(table: Table) -> dict:
@@ -211,8 +240,9 @@ def _table_manifest(table: Table) -> dict:
     return {
         "table_id": table.table_id,
         "description": table.description,
-        "partitioning": None if part is None else {
-            "column": part.column, "granularity": part.granularity, "expiration_days": part.expiration_days},
+        "partitioning": None
+        if part is None
+        else {"column": part.column, "granularity": part.granularity, "expiration_days": part.expiration_days},
         "clustering": list(table.clustering),
         "columns": [_column_manifest(c) for c in table.columns],
     }
@@ -257,22 +287,35 @@ MANIFEST_SCHEMA = {
         "kind": {"const": "bigquery"},
         "dataset_id": {"type": "string"},
         "location": {"type": "string"},
-        "tables": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["table_id", "description", "partitioning", "clustering", "columns"],
-            "properties": {
-                "table_id": {"type": "string"},
-                "description": {"type": "string"},
-                "partitioning": {"oneOf": [{"type": "null"}, {
-                    "type": "object", "additionalProperties": False,
-                    "required": ["column", "granularity", "expiration_days"],
-                    "properties": {"column": _NULLABLE_STRING, "granularity": {"enum": ["HOUR", "DAY", "MONTH", "YEAR"]},
-                                   "expiration_days": _NULLABLE_INT}}]},
-                "clustering": {"type": "array", "items": {"type": "string"}},
-                "columns": {"type": "array", "items": {"$ref": "#/$defs/bigquery_column"}},
+        "tables": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["table_id", "description", "partitioning", "clustering", "columns"],
+                "properties": {
+                    "table_id": {"type": "string"},
+                    "description": {"type": "string"},
+                    "partitioning": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["column", "granularity", "expiration_days"],
+                                "properties": {
+                                    "column": _NULLABLE_STRING,
+                                    "granularity": {"enum": ["HOUR", "DAY", "MONTH", "YEAR"]},
+                                    "expiration_days": _NULLABLE_INT,
+                                },
+                            },
+                        ]
+                    },
+                    "clustering": {"type": "array", "items": {"type": "string"}},
+                    "columns": {"type": "array", "items": {"$ref": "#/$defs/bigquery_column"}},
+                },
             },
-        }},
+        },
     },
     "$defs": {"bigquery_column": _COLUMN},
 }

@@ -34,34 +34,50 @@ def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tu
     dataset = _dataset(stack, product, spec)
     role = KIND.reader_role if product.status == "decommissioned" else KIND.writer_role
     for name, member in writers:
-        BigqueryDatasetIamMember(stack, stack.id("dataset", product.name, "writer", name),
-                                 project=stack.project.project_id, dataset_id=dataset.dataset_id,
-                                 role=role, member=member)
+        BigqueryDatasetIamMember(
+            stack,
+            stack.id("dataset", product.name, "writer", name),
+            project=stack.project.project_id,
+            dataset_id=dataset.dataset_id,
+            role=role,
+            member=member,
+        )
     if stack.mesh.catalog_backend == "dataplex":
         _catalog_entry(stack, product, spec, dataset)
 
 
 def service_agent(stack: DomainStack) -> str:
     """The member BigQuery encrypts with a customer-managed key as (the data source creates it)."""
-    return DataGoogleBigqueryDefaultServiceAccount(stack, "bigquery_agent", project=stack.project.project_id,
-                                                   depends_on=stack.services).member
+    return DataGoogleBigqueryDefaultServiceAccount(
+        stack, "bigquery_agent", project=stack.project.project_id, depends_on=stack.services
+    ).member
 
 
-def grant_read(stack: AccessStack, sub: Subscription, spec: Dataset, name: str, member: str,
-               condition: dict | None) -> None:
+def grant_read(
+    stack: AccessStack, sub: Subscription, spec: Dataset, name: str, member: str, condition: dict | None
+) -> None:
     """A subscriber reads the dataset, and the tagged columns the platform approved."""
     BigqueryDatasetIamMember(
-        stack, stack.id(sub.consumer, sub.product, "dataset", name), project=stack.producer.project_id,
-        dataset_id=spec.dataset_id, role=KIND.reader_role, member=member,
-        condition=BigqueryDatasetIamMemberCondition(**condition) if condition else None)
+        stack,
+        stack.id(sub.consumer, sub.product, "dataset", name),
+        project=stack.producer.project_id,
+        dataset_id=spec.dataset_id,
+        role=KIND.reader_role,
+        member=member,
+        condition=BigqueryDatasetIamMemberCondition(**condition) if condition else None,
+    )
     for tag in stack.mesh.readable_policy_tags(sub):
         tag_name = stack.platform.get_string(policy_tag_output(spec.location.lower(), tag, stack.producer.name))
         # No expiry condition here: policy tags take no conditional bindings (the provider reads
         # their policy without requesting version 3). Column read ends with the dataset read it
         # needs, which does expire.
         DataCatalogPolicyTagIamMember(
-            stack, stack.id(sub.consumer, sub.product, "fine_grained_reader", tag, name),
-            policy_tag=tag_name, role=roles.FINE_GRAINED_READER_ROLE, member=member)
+            stack,
+            stack.id(sub.consumer, sub.product, "fine_grained_reader", tag, name),
+            policy_tag=tag_name,
+            role=roles.FINE_GRAINED_READER_ROLE,
+            member=member,
+        )
 
 
 def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDataset:
@@ -123,10 +139,14 @@ def _catalog_entry(stack: DomainStack, product: Product, spec: Dataset, dataset:
         # Read back from the API: without it every plan shows a change (provider docs, example
         # "Dataplex Entry Bigquery Table": fully_qualified_name = "bigquery:<project>.<dataset>...").
         fully_qualified_name=f"bigquery:{project_id}.{spec.dataset_id}",
-        aspects=[DataplexEntryAspects(
-            aspect_key=f"{governance_number}.global.{catalog.ASPECT_TYPE_ID}",
-            aspect=DataplexEntryAspectsAspect(data=json_attribute(dict(sorted(catalog.product_metadata(product).items())))),
-        )],
+        aspects=[
+            DataplexEntryAspects(
+                aspect_key=f"{governance_number}.global.{catalog.ASPECT_TYPE_ID}",
+                aspect=DataplexEntryAspectsAspect(
+                    data=json_attribute(dict(sorted(catalog.product_metadata(product).items())))
+                ),
+            )
+        ],
         # The entry belongs to BigQuery: removing it from Terraform must never delete it.
         deletion_policy="ABANDON",
         depends_on=[dataset],

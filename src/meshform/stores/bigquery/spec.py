@@ -37,7 +37,9 @@ class Column(SpecModel):
         if self.type not in NESTED_TYPES and self.fields:
             raise ValueError(f"column '{self.name}' is a {self.type}; only RECORD/STRUCT columns have 'fields'")
         if self.pii and self.policy_tag not in (None, "pii"):
-            raise ValueError(f"column '{self.name}' has pii: true and policy_tag '{self.policy_tag}'; a column takes one policy tag")
+            raise ValueError(
+                f"column '{self.name}' has pii: true and policy_tag '{self.policy_tag}'; a column takes one policy tag"
+            )
         return self
 
 

@@ -49,8 +49,13 @@ class Bucket(Store):
         return [f"- Cloud Storage bucket {code(f'gs://{self.name}')} ({md(self.location)}{kept})"]
 
     def manifest(self) -> dict:
-        return {"bucket": self.name, "location": self.location, "storage_class": self.storage_class,
-                "retention_days": self.retention_days, "versioned": self.versioned}
+        return {
+            "bucket": self.name,
+            "location": self.location,
+            "storage_class": self.storage_class,
+            "retention_days": self.retention_days,
+            "versioned": self.versioned,
+        }
 
 
 def resolve(ctx: Context, part: spec.Storage | None, source: Source) -> Bucket | None:
@@ -77,8 +82,10 @@ def check(mesh: Mesh) -> Iterator[Finding]:
         if problem:
             yield finding_at(bucket.source, f"{problem} (derived from prefix, domain and product)")
         elif bucket.name in owners:
-            yield finding_at(bucket.source,
-                             f"bucket name '{bucket.name}' is already used by {owners[bucket.name]}; rename the product")
+            yield finding_at(
+                bucket.source,
+                f"bucket name '{bucket.name}' is already used by {owners[bucket.name]}; rename the product",
+            )
         owners.setdefault(bucket.name, f"product {product.key}")
 
 

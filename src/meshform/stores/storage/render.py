@@ -29,22 +29,29 @@ def render(stack: DomainStack, product: Product, spec: Bucket, writers: list[tup
     bucket = _bucket(stack, product, spec)
     role = KIND.reader_role if product.status == "decommissioned" else KIND.writer_role
     for name, member in writers:
-        StorageBucketIamMember(stack, stack.id("bucket", product.name, "writer", name), bucket=bucket.name,
-                               role=role, member=member)
+        StorageBucketIamMember(
+            stack, stack.id("bucket", product.name, "writer", name), bucket=bucket.name, role=role, member=member
+        )
 
 
 def service_agent(stack: DomainStack) -> str:
     """The member Cloud Storage encrypts with a customer-managed key as (the data source creates it)."""
-    return DataGoogleStorageProjectServiceAccount(stack, "storage_agent", project=stack.project.project_id,
-                                                  depends_on=stack.services).member
+    return DataGoogleStorageProjectServiceAccount(
+        stack, "storage_agent", project=stack.project.project_id, depends_on=stack.services
+    ).member
 
 
-def grant_read(stack: AccessStack, sub: Subscription, spec: Bucket, name: str, member: str,
-               condition: dict | None) -> None:
+def grant_read(
+    stack: AccessStack, sub: Subscription, spec: Bucket, name: str, member: str, condition: dict | None
+) -> None:
     StorageBucketIamMember(
-        stack, stack.id(sub.consumer, sub.product, "bucket", name), bucket=spec.name,
-        role=KIND.reader_role, member=member,
-        condition=StorageBucketIamMemberCondition(**condition) if condition else None)
+        stack,
+        stack.id(sub.consumer, sub.product, "bucket", name),
+        bucket=spec.name,
+        role=KIND.reader_role,
+        member=member,
+        condition=StorageBucketIamMemberCondition(**condition) if condition else None,
+    )
 
 
 def _bucket(stack: DomainStack, product: Product, spec: Bucket) -> StorageBucket:

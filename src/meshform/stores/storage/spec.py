@@ -22,9 +22,9 @@ class Bucket(SpecModel):
     noncurrent_version_days: int = Field(
         30, ge=1, le=36500, description="Versioned buckets delete noncurrent object versions after this many days."
     )
-    storage_class: Annotated[
-        Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"], BeforeValidator(upper)
-    ] = "STANDARD"
+    storage_class: Annotated[Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"], BeforeValidator(upper)] = (
+        "STANDARD"
+    )
 
 
 def _bucket_shorthand(value: object) -> object:
