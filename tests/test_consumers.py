@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from meshform.cli import app
 from meshform.discover import Filters, query_words
 from meshform.discover.index import ProductIndex
 from meshform.validate import validate
+
+from helpers import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 # An expiry a restricted product accepts whatever the day the tests run.
@@ -34,12 +35,7 @@ def example_mesh():
 
 @pytest.fixture
 def example_copy(tmp_path) -> Path:
-    root = tmp_path / "mesh"
-    root.mkdir()
-    shutil.copy(REPO / "mesh.yaml", root)
-    for folder in ("domains", "subscriptions"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_example(tmp_path)
 
 
 # --- discover ----------------------------------------------------------------------------

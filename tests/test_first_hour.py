@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from meshform.validate import validate
 
-REPO = Path(__file__).resolve().parent.parent
+from helpers import REPO, copy_example
 
 
 @pytest.fixture
 def example(tmp_path) -> Path:
-    root = tmp_path / "mesh"
-    root.mkdir()
-    shutil.copy(REPO / "mesh.yaml", root)
-    for folder in ("domains", "subscriptions"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_example(tmp_path)
 
 
 def test_one_typo_is_reported_once_at_its_root_not_in_other_teams_files(example):

@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from meshform.cli import app
 from meshform.load import SpecLoadError, parse_spec_text
 
+from helpers import copy_example
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -30,12 +32,7 @@ def run(*args: str):
 
 @pytest.fixture
 def mesh(tmp_path) -> Path:
-    root = tmp_path / "mesh"
-    root.mkdir()
-    shutil.copy(REPO / "mesh.yaml", root)
-    for folder in ("domains", "subscriptions"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_example(tmp_path)
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,20 +20,13 @@ from meshform.portal import graph
 from meshform.portal import status as freshness
 from meshform.validate import validate
 
+from helpers import copy_example
+
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = (
     '<script>window.pwned=1</script> "><img src=x onerror="window.pwned=2"> {{ 7*7 }} ${7*7} '
     "{% raw %} </script><!-- & 'single'"
 )
-
-
-def copy_example(tmp_path: Path) -> Path:
-    root = tmp_path / "mesh"
-    root.mkdir()
-    shutil.copy(REPO / "mesh.yaml", root)
-    for folder in ("domains", "subscriptions"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
 
 
 def edit(path: Path, old: str, new: str) -> None:
