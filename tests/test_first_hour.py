@@ -224,3 +224,24 @@ def test_unsubscribe_and_renew(example):
     assert validate(example).ok
     again = CliRunner().invoke(app, ["unsubscribe", "sales.orders", "--as", "finance", "--root", str(example)])
     assert again.exit_code == 2 and "has no subscriptions" in again.output
+
+
+def test_the_policies_command_shows_the_mesh_s_settings():
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "min_description_length: 30" in result.output and "this mesh" in result.output
+
+
+def test_subscribe_renew_changes_the_expiry(example):
+    import datetime as dt
+
+    later = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+    result = _subscribe(example, "sales.orders", "--as", "marketing", "--renew", "--expires", later)
+    assert result.exit_code == 0, result.output
+    assert f"expires: {later}" in (example / "subscriptions/sales/marketing.yaml").read_text()
+    missing = _subscribe(example, "sales.orders", "--as", "marketing", "--renew")
+    assert missing.exit_code == 2 and "--renew needs --expires" in missing.output

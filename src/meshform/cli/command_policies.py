@@ -7,18 +7,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from meshform.cli.common import RootOption, out
+from meshform.cli.common import RootOption, cell, out
 from meshform.validate import MESH_FILE, validate
 
 
 def policies_command(root: RootOption = Path(".")) -> None:
     """List the built-in policies, what each checks, and how this mesh configures them."""
-    from meshform.policies import statuses
+    from meshform.policies import mesh_settings, statuses
 
     mesh = validate(root).mesh if (root / MESH_FILE).is_file() else None
-    table = Table("policy", "severity", "status", "checks", title="Policies", title_justify="left", show_lines=True)
+    table = Table(
+        "policy", "severity", "status", "checks", "this mesh", title="Policies", title_justify="left", show_lines=True
+    )
     for policy in statuses(mesh):
-        table.add_row(policy.id, policy.severity, "on" if policy.enabled else "off", policy.checks)
+        settings = (mesh_settings(mesh, policy.id) or "defaults") if mesh is not None else ""
+        table.add_row(policy.id, policy.severity, "on" if policy.enabled else "off", policy.checks, cell(settings))
     out.print(table)
     if mesh is not None and mesh.exception_grants:
         out.print("Exceptions granted in mesh.yaml:")

@@ -18,12 +18,16 @@ def subscribe_command(
         str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")
     ],
     purpose: Annotated[
-        str, typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it.")
-    ],
+        str | None,
+        typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it."),
+    ] = None,
     expires: Annotated[
         str | None,
         typer.Option(help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products."),
     ] = None,
+    renew: Annotated[
+        bool, typer.Option("--renew", help="Change the expiry of your existing subscription to --expires.")
+    ] = False,
     root: RootOption = Path("."),
 ) -> None:
     """Ask for read access to a data product, by pull request.
@@ -33,8 +37,14 @@ def subscribe_command(
     The producer's code owners approve it; once merged and applied, your domain's owners
     and pipeline account can read the product's dataset and bucket.
     """
+    from meshform.findings import MeshformError
     from meshform.subscribe import parse_expires, request_subscription
 
+    if renew:
+        _renew(root, product, consumer, parse_expires(expires))
+        return
+    if purpose is None:
+        raise MeshformError("--purpose is required: say what you will do with the data")
     outcome = request_subscription(root, product, consumer, purpose, parse_expires(expires))
     if outcome.findings:
         print_findings(outcome.findings, Format.text, out)
@@ -42,6 +52,26 @@ def subscribe_command(
         raise fail(ExitCode.SPECS)
     out.print(f"[bold green]✓[/] {u(consumer)} asks for {u(product)} in {u(outcome.path)}", highlight=False)
     out.print(outcome.next_steps, highlight=False, markup=False)
+
+
+def _renew(root: Path, product: str, consumer: str, expires) -> None:
+    from meshform.edit_specs import renew_subscription
+    from meshform.findings import Findings, MeshformError
+
+    if expires is None:
+        raise MeshformError("--renew needs --expires YYYY-MM-DD, the new last day")
+    problems = renew_subscription(root, product, consumer, expires)
+    if problems:
+        found = Findings()
+        found.extend(problems)
+        print_findings(found, Format.text, out)
+        err.print("[bold red]✗[/] the subscription was left unchanged")
+        raise fail(ExitCode.SPECS)
+    out.print(
+        f"[bold green]✓[/] {u(consumer)}'s access to {u(product)} now ends {expires.isoformat()}; "
+        "`meshform synth`, then a pull request",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
