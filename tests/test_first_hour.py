@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,26 @@ def test_subscribe_renew_changes_the_expiry(example):
     assert f"expires: {later}" in (example / "subscriptions/sales/marketing.yaml").read_text()
     missing = _subscribe(example, "sales.orders", "--as", "marketing", "--renew")
     assert missing.exit_code == 2 and "--renew needs --expires" in missing.output
+
+
+@pytest.mark.synth
+def test_synth_of_a_new_domain_alone_leaves_terraform_consistent(example, tmp_path):
+    """`synth --domain NEW` lists the new stack in manifest.json, as a full synth would."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    shutil.copytree(REPO / "terraform", example / "terraform")
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["new-domain", "hr", "--owner", "group:hr@acme.com", "--root", str(example)]).exit_code == 0
+    )
+    result = runner.invoke(app, ["synth", "--domain", "hr", "--root", str(example)])
+    assert result.exit_code == 0, result.output
+    partial = (example / "terraform/manifest.json").read_bytes()
+    assert "hr" in json.loads(partial)["stacks"]
+    result = runner.invoke(app, ["synth", "--root", str(example)])
+    assert result.exit_code == 0, result.output
+    assert (example / "terraform/manifest.json").read_bytes() == partial

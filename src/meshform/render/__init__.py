@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -170,9 +171,26 @@ def _publish(synthesized: Path, out: Path, stacks: list[str], full: bool) -> Non
             for stale in sorted(p for p in target.iterdir() if p.is_dir() and p.name not in stacks):
                 shutil.rmtree(stale)
             write_atomic(out / "manifest.json", (synthesized / "manifest.json").read_bytes())
+        else:
+            write_atomic(out / "manifest.json", _merged_manifest(out / "manifest.json", synthesized / "manifest.json"))
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise MeshformError(
             f"cannot write the Terraform to {out}: {error.strerror or error}{where}; "
             "files already written are complete, the others unchanged"
         ) from None
+
+
+def _merged_manifest(committed: Path, fresh: Path) -> bytes:
+    """CDK Terrain's manifest.json after a partial synth: the committed stacks' entries with
+    the synthesized ones replaced or added, formatted as CDK Terrain writes it (sorted keys,
+    two-space indent), so that the next full synth writes the same bytes."""
+    new = json.loads(fresh.read_bytes())
+    try:
+        old = json.loads(committed.read_bytes())
+    except (OSError, ValueError):
+        return fresh.read_bytes()
+    if not isinstance(old, dict) or not isinstance(old.get("stacks"), dict):
+        return fresh.read_bytes()
+    merged = {**old, **{k: v for k, v in new.items() if k != "stacks"}, "stacks": {**old["stacks"], **new["stacks"]}}
+    return json.dumps(merged, indent=2, sort_keys=True).encode("utf-8")
