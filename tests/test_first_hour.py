@@ -269,3 +269,16 @@ def test_synth_of_a_new_domain_alone_leaves_terraform_consistent(example, tmp_pa
     result = runner.invoke(app, ["synth", "--root", str(example)])
     assert result.exit_code == 0, result.output
     assert (example / "terraform/manifest.json").read_bytes() == partial
+
+
+def test_schema_says_when_nothing_changed_and_takes_root(example, tmp_path):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["schema", "--root", str(example)])
+    assert first.exit_code == 0 and "wrote" in first.output
+    assert (example / "schemas/domain.schema.json").is_file()
+    again = runner.invoke(app, ["schema", "--root", str(example)])
+    assert again.exit_code == 0 and "nothing written" in again.output and "wrote" not in again.output

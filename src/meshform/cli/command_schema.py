@@ -7,17 +7,19 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import err, fail, out
+from meshform.cli.common import RootOption, err, fail, out, u
 from meshform.exit_codes import ExitCode
 
 
 def schema_command(
     out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for mesh, domain and subscription schemas.")
-    ] = Path("schemas"),
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for the schemas. [default: ROOT/schemas]", show_default=False),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if the files there are not current; write nothing.")
     ] = False,
+    root: RootOption = Path("."),
 ) -> None:
     """Write the JSON Schema of each spec file kind, for editors and CI.
 
@@ -26,6 +28,7 @@ def schema_command(
     """
     from meshform.schema import stale_schemas, write_schemas
 
+    out_dir = out_dir if out_dir is not None else root / "schemas"
     if check:
         stale = stale_schemas(out_dir)
         if stale:
@@ -35,8 +38,13 @@ def schema_command(
             raise fail(ExitCode.SPECS)
         out.print(f"[bold green]✓[/] schemas in {out_dir} are current")
         return
+    outdated = set(stale_schemas(out_dir))
+    if not outdated:
+        out.print(f"[bold green]✓[/] schemas in {u(out_dir)} are current; nothing written", highlight=False)
+        return
     for path in write_schemas(out_dir):
-        out.print(f"wrote {path}")
+        if path.name in outdated:
+            out.print(f"wrote {u(path)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
