@@ -209,7 +209,7 @@ def test_odd_yaml_values_are_findings_with_a_line(mesh, old, new, message):
     assert line.startswith("subscriptions/sales/marketing.yaml:") and line.split(":")[1].isdigit()
 
 
-@pytest.mark.parametrize("command", [["validate"], ["discover"], ["discover", "[/]"], ["policies"]])
+@pytest.mark.parametrize("command", [["validate", "--verbose"], ["discover"], ["discover", "[/]"], ["policies"]])
 def test_rich_markup_in_user_text_is_printed_not_interpreted(mesh, command):
     edit(
         mesh / "domains/marketing.yaml",

@@ -168,6 +168,8 @@ def test_exception_requested_and_granted_is_honoured_and_listed(mesh_repo):
     assert result.ok
     assert [(e.domain, e.policy) for e in result.honoured_exceptions] == [("sales", "iam-member-domains")]
     output = CliRunner().invoke(app, ["validate", "--root", str(mesh_repo.root)]).output
+    assert "1 exception(s) honoured (--verbose lists them)" in output and "exempt from" not in output
+    output = CliRunner().invoke(app, ["validate", "--verbose", "--root", str(mesh_repo.root)]).output
     assert "exception honoured: domain 'sales' is exempt from 'iam-member-domains'" in output
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -15,6 +16,7 @@ def validate_command(
     fmt: FormatOption = Format.text,
     strict: StrictOption = False,
     no_cache: NoCacheOption = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each policy exception honoured.")] = False,
 ) -> None:
     """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
     print every problem as file:line:col with the policy id and a fix hint.
@@ -22,7 +24,7 @@ def validate_command(
     Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
     Fast: does not load CDK Terrain.
     """
-    checked(root, fmt, strict=strict, cache=not no_cache)
+    checked(root, fmt, strict=strict, cache=not no_cache, verbose=verbose)
 
 
 def register(app: typer.Typer) -> None:

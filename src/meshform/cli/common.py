@@ -76,6 +76,7 @@ def checked(
     strict: bool = False,
     console: Console = out,
     cache: bool = True,
+    verbose: bool = False,
 ) -> Result:
     """Validate and print the findings; exit 1 unless the specs are valid. An unchanged mesh
     is answered from the cache without building the model (Result.summary)."""
@@ -86,7 +87,7 @@ def checked(
         if failed:
             raise fail(ExitCode.SPECS)
         return result
-    if not quiet_ok:
+    if verbose and fmt is Format.text:  # otherwise the summary line counts them
         for exception in result.honoured_exceptions:
             console.print(
                 f"[bold]exception honoured:[/] domain '{u(exception.domain)}' is exempt from "
@@ -100,6 +101,9 @@ def checked(
     summary = result.summary
     if not quiet_ok and summary is not None:
         note = f", {warnings} warning(s)" if warnings else ""
+        honoured = len(result.honoured_exceptions)
+        if honoured and not verbose:
+            note += f", {honoured} exception(s) honoured (--verbose lists them)"
         console.print(
             f"[bold green]✓[/] mesh '{u(summary.name)}': {summary.domains} domains, {summary.products} products, "
             f"{summary.tables} tables, {summary.buckets} buckets — {result.files} files valid{note}"
