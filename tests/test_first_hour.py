@@ -282,3 +282,14 @@ def test_schema_says_when_nothing_changed_and_takes_root(example, tmp_path):
     assert (example / "schemas/domain.schema.json").is_file()
     again = runner.invoke(app, ["schema", "--root", str(example)])
     assert again.exit_code == 0 and "nothing written" in again.output and "wrote" not in again.output
+
+
+def test_dash_h_is_help_and_shell_completion_is_offered():
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["validate", "-h"]).exit_code == 0
+    top = runner.invoke(app, ["-h"])
+    assert top.exit_code == 0 and "--install-completion" in top.output

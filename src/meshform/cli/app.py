@@ -60,7 +60,8 @@ app = typer.Typer(
         "Domain owners: new-domain, validate, synth. CI: validate, codeowners --check, changed, summary."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
