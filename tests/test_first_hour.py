@@ -293,3 +293,20 @@ def test_dash_h_is_help_and_shell_completion_is_offered():
     assert runner.invoke(app, ["validate", "-h"]).exit_code == 0
     top = runner.invoke(app, ["-h"])
     assert top.exit_code == 0 and "--install-completion" in top.output
+
+
+@pytest.mark.synth
+def test_synth_says_which_stacks_changed(mesh_repo):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    root = str(mesh_repo.root)
+    first = runner.invoke(app, ["synth", "--root", root], env={"COLUMNS": "80"})
+    assert first.exit_code == 0 and "3 new" in first.output, first.output
+    sales = mesh_repo.root / "domains/sales.yaml"
+    sales.write_text(sales.read_text().replace("One row per confirmed order.", "One row per confirmed order, net."))
+    again = runner.invoke(app, ["synth", "--root", root], env={"COLUMNS": "80"})
+    assert again.exit_code == 0 and "1 changed, 2 unchanged" in again.output, again.output
+    assert "…" not in again.output  # nothing cut at 80 columns

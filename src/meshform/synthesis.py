@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,16 +86,23 @@ class WrittenStack:
     name: str
     resources: int
     path: Path
+    state: str = "changed"  # new | changed | unchanged, against what OUT (or git) held before
 
 
 @dataclass(frozen=True)
 class Synthesized:
     target: Path
     stacks: list[WrittenStack]
+    removed: list[str] = field(default_factory=list)  # stack folders a full synth dropped
 
     @property
     def resources(self) -> int:
         return sum(s.resources for s in self.stacks)
+
+    def counts(self) -> dict[str, int]:
+        """Stacks per state, for the line `synth` ends with."""
+        states = [s.state for s in self.stacks] + ["removed"] * len(self.removed)
+        return {state: states.count(state) for state in ("changed", "new", "unchanged", "removed") if state in states}
 
 
 def resource_count(stack: dict) -> int:
@@ -121,9 +128,19 @@ def synthesize(
         committed = {name: stack for name, stack in committed.items() if name in only}
     written = synth(mesh, target, only=only, progress=progress, before_publish=publish_guard(mesh, committed, target))
     stacks = read_stacks(target)
+
+    def state(name: str) -> str:
+        if name not in committed:
+            return "new"
+        return "unchanged" if committed[name] == stacks[name] else "changed"
+
     return Synthesized(
         target,
-        [WrittenStack(name, resource_count(stacks[name]), target / STACKS_DIR / name / STACK_FILE) for name in written],
+        [
+            WrittenStack(name, resource_count(stacks[name]), target / STACKS_DIR / name / STACK_FILE, state(name))
+            for name in written
+        ],
+        removed=[] if only else sorted(set(committed) - set(written)),
     )
 
 

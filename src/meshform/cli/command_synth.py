@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import RootOption, cell, err, fail, out, print_changes, validated
+from meshform.cli.common import RootOption, err, fail, out, print_changes, validated
 from meshform.report import Format
 from meshform.text import clean
 
@@ -49,13 +49,17 @@ def synth_command(
         print_changes(refused.blocked, str(refused))
         err.print(DECOMMISSION_PATH, highlight=False)
         raise fail(refused.exit_code) from None
-    table = Table(
-        "stack", "resources", "file", title=Text(clean(f"Terraform written to {done.target}")), title_justify="left"
-    )
+    # The file of each stack is <target>/stacks/<stack>/cdk.tf.json: said once, in the title, so
+    # that no column is cut at 80 characters.
+    title = Text(clean(f"Terraform written to {done.target}/stacks/<stack>/cdk.tf.json"))
+    table = Table("stack", "state", "resources", title=title, title_justify="left")
     for stack in done.stacks:
-        table.add_row(stack.name, str(stack.resources), cell(stack.path))
+        table.add_row(stack.name, stack.state, str(stack.resources))
+    for name in done.removed:
+        table.add_row(name, "removed", "")
     out.print(table)
-    out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources")
+    states = ", ".join(f"{n} {state}" for state, n in done.counts().items())
+    out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources — {states}")
 
 
 def register(app: typer.Typer) -> None:
