@@ -219,42 +219,30 @@ def _table_changes(
                 loss=f"REPLACES TABLE {name}: {'; '.join(replace)}",
             )
         )
+
+    def lose(allowed: bool, loss: str) -> None:
+        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=loss))
+
+    # A column grant releases both dropping a column and removing its policy tag.
     for path in dropped:
-        allowed = unprotected or (*key, path.lower()) in releases.columns
-        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=f"DROPS COLUMN {name}.{path}"))
-    for path in untagged:  # released like a dropped column: the platform names the column
-        allowed = unprotected or (*key, path.lower()) in releases.columns
-        changes.append(
-            Change(
-                stack,
-                "changed",
-                address,
-                True,
-                allowed=allowed,
-                loss=f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)",
-            )
+        lose(unprotected or (*key, path.lower()) in releases.columns, f"DROPS COLUMN {name}.{path}")
+    for path in untagged:
+        lose(
+            unprotected or (*key, path.lower()) in releases.columns,
+            f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)",
         )
     old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
     if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
         days = int(new_exp) / MS_PER_DAY
         shortest = releases.expirations.get(key)
-        allowed = unprotected or (shortest is not None and days >= shortest)
-        changes.append(
-            Change(
-                stack,
-                "changed",
-                address,
-                True,
-                allowed=allowed,
-                loss=f"EXPIRES PARTITIONS older than {days:g} days in {name}",
-            )
+        lose(
+            unprotected or (shortest is not None and days >= shortest),
+            f"EXPIRES PARTITIONS older than {days:g} days in {name}",
         )
     old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
     if new_time and (not old_time or int(new_time) < int(old_time)):
         when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.UTC).date().isoformat()
-        changes.append(
-            Change(stack, "changed", address, True, allowed=unprotected, loss=f"EXPIRES TABLE {name} on {when}")
-        )
+        lose(unprotected, f"EXPIRES TABLE {name} on {when}")
     if not changes:
         changes.append(Change(stack, "changed", address, True, allowed=unprotected))
     return changes
