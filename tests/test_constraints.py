@@ -502,18 +502,14 @@ def test_committed_terraform_keeps_the_rule(rule_id):
 # ── synth refuses ────────────────────────────────────────────────────────────────────────
 
 
-def _fake_synth(crafted: dict):
-    """Stands in for render.synth (no jsii): a fresh synth holding `crafted`, then publish."""
+def _fake_build(crafted: dict):
+    """Stands in for render.build_stacks (no jsii): a fresh synth holding `crafted`."""
+    from meshform.render import Stacks
+    from meshform.render.build import BuiltStack
 
-    def fake(mesh, out, only=None, progress=None, before_publish=None):
-        fresh = Path(out).parent / "fresh-synth"
-        (fresh / "stacks" / "sales").mkdir(parents=True, exist_ok=True)
-        (fresh / "stacks" / "sales" / "cdk.tf.json").write_text(json.dumps(crafted))
-        if before_publish:
-            before_publish(fresh)
-        (Path(out) / "stacks" / "sales").mkdir(parents=True, exist_ok=True)
-        (Path(out) / "stacks" / "sales" / "cdk.tf.json").write_text(json.dumps(crafted))
-        return ["sales"]
+    def fake(mesh, only=None, cache=None, jobs=None, progress=None):
+        stack = BuiltStack("sales", json.dumps(crafted).encode(), {}, "0", 1)
+        return Stacks({"sales": stack}, frozenset())
 
     return fake
 
@@ -523,7 +519,7 @@ def test_synth_refuses_a_violation_and_writes_nothing(mesh_repo, tmp_path, monke
     from meshform.cli import app
 
     crafted = CASES[[c[0] for c in CASES].index("meshform-public-member")][1]
-    monkeypatch.setattr(meshform.render, "synth", _fake_synth(crafted))
+    monkeypatch.setattr(meshform.render, "build_stacks", _fake_build(crafted))
     out = tmp_path / "tf"
     result = CliRunner().invoke(app, ["synth", "--root", str(mesh_repo.root), "--out", str(out)])
     assert result.exit_code == 1, result.output

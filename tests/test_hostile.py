@@ -321,7 +321,7 @@ def test_a_full_disk_or_an_interrupt_loses_no_stack(base_mesh, tmp_path, monkeyp
 
 @pytest.mark.synth
 def test_a_second_synth_into_the_same_folder_names_the_holder(base_mesh, tmp_path, monkeypatch):
-    import meshform.render
+    import meshform.render.publish
 
     target = tmp_path / "out"
     target.mkdir()
@@ -330,7 +330,7 @@ def test_a_second_synth_into_the_same_folder_names_the_holder(base_mesh, tmp_pat
         import socket
 
         (target / ".meshform.lock").write_text(f"pid {holder.pid} on {socket.gethostname()} since now\n")
-        monkeypatch.setattr(meshform.render, "LOCK_WAIT_SECONDS", 0.3)
+        monkeypatch.setattr(meshform.render.publish, "LOCK_WAIT_SECONDS", 0.3)
         result = run("synth", "--root", str(base_mesh), "--out", str(target))
         assert result.exit_code == 2 and f"pid {holder.pid}" in result.output
         assert not (target / "stacks").exists()

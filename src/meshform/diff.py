@@ -342,37 +342,65 @@ def _parse(text: bytes | str, where: str) -> dict:
 
 def read_stacks(folder: Path) -> Stacks:
     """Stacks written under `folder`/stacks (empty when nothing has been synthesized yet)."""
-    return {p.parent.name: _parse(p.read_bytes(), str(p)) for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
+    return parse_stacks(stack_files(folder), str(folder / "stacks"))
+
+
+def stack_files(folder: Path) -> dict[str, bytes]:
+    """The bytes of every `folder`/stacks/<stack>/cdk.tf.json."""
+    return {p.parent.name: p.read_bytes() for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
+
+
+def parse_stacks(files: dict[str, bytes], folder: str, at: str = "") -> Stacks:
+    """Parsed stacks; `folder` (and the git ref `at`) name a corrupt one in the error."""
+    return {
+        name: _parse(data, f"{folder}/{name}/cdk.tf.json" + (f" at {at}" if at else "")) for name, data in files.items()
+    }
 
 
 def _stacks_dir(folder: Path) -> str:
     return f"{folder.as_posix().strip('/')}/stacks" if folder.as_posix() not in (".", "") else "stacks"
 
 
-def read_stacks_at(repo: Path, ref: str, folder: Path) -> Stacks:
-    """Stacks as committed at git `ref` (e.g. origin/main) under `folder`, relative to the mesh root."""
+def stack_files_at(repo: Path, ref: str, folder: Path, only: set[str] | None = None) -> dict[str, bytes]:
+    """The bytes of the stacks committed at git `ref` under `folder` (relative to the mesh root)."""
     from meshform.gitref import files_at
 
     stacks_dir = _stacks_dir(folder)
+    names = [None] if only is None else sorted(only)
+    files: dict[str, bytes] = {}
+    for name in names:
+        files |= files_at(repo, ref, stacks_dir if name is None else f"{stacks_dir}/{name}")
     return {
-        path[len(stacks_dir) + 1 :].split("/", 1)[0]: _parse(data, f"{path} at {ref}")
-        for path, data in files_at(repo, ref, stacks_dir).items()
+        path[len(stacks_dir) + 1 :].split("/", 1)[0]: data
+        for path, data in files.items()
         if path.endswith("/cdk.tf.json") and path.count("/") == stacks_dir.count("/") + 2
     }
 
 
-def read_committed(root: Path, target: Path) -> Stacks:
+def read_stacks_at(repo: Path, ref: str, folder: Path) -> Stacks:
+    """Stacks as committed at git `ref` (e.g. origin/main) under `folder`, relative to the mesh root."""
+    return parse_stacks(stack_files_at(repo, ref, folder), _stacks_dir(folder), at=ref)
+
+
+def committed_files(root: Path, target: Path) -> dict[str, bytes]:
     """What the data-loss guard compares with: the stacks in `target`, and — inside a git
     repository — the last commit's version of every stack whose folder is missing from
     the working tree. A deleted folder thus counts as everything in it removed, never as
     a new stack."""
-    stacks = read_stacks(target)
+    stacks = stack_files(target)
     if not target.is_relative_to(root):
         return stacks
-    from meshform.gitref import has_commit
+    from meshform.gitref import folders_at, has_commit
 
     if not has_commit(root, "HEAD"):
         return stacks
-    for name, stack in read_stacks_at(root, "HEAD", target.relative_to(root)).items():
-        stacks.setdefault(name, stack)
-    return stacks
+    folder = target.relative_to(root)
+    missing = folders_at(root, "HEAD", _stacks_dir(folder)) - set(stacks)
+    if missing:
+        stacks |= stack_files_at(root, "HEAD", folder, only=missing)
+    return dict(sorted(stacks.items()))
+
+
+def read_committed(root: Path, target: Path) -> Stacks:
+    """`committed_files`, parsed (an error names a corrupt file and how to repair it)."""
+    return parse_stacks(committed_files(root, target), str(target / "stacks"))

@@ -22,3 +22,5 @@ class ExitCode(IntEnum):
     """The change would destroy data the platform has not released (mesh.yaml allow_deletion)."""
     REMOTE = 4
     """A Google API (the live Dataplex catalog) failed or could not be reached."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT, as shells report it): nothing was written."""

@@ -64,14 +64,24 @@ def changed_files(root: Path, base: str) -> list[str]:
 def files_at(root: Path, ref: str, folder: str) -> dict[str, bytes]:
     """Every file under `folder` (relative to the mesh root) at `ref`: path → content."""
     here = prefix(root)
-    out = {}
     # -z: names as they are; without it git quotes non-ASCII names ("domains/\303\251.yaml").
     listing = git(root, "ls-tree", "-r", "-z", "--name-only", ref, "--", f"{here}{folder}")
-    for path in _names(listing):
-        proc = subprocess.run(["git", "-C", str(root), "cat-file", "blob", f"{ref}:{path}"], capture_output=True)
-        if proc.returncode:  # a submodule or an unreadable entry: not a spec file
+    paths = [p for p in _names(listing) if "\n" not in p]  # one request per line below
+    if not paths:
+        return {}
+    # One `git cat-file --batch` for all of them: a thousand stacks are a thousand files.
+    request = "".join(f"{ref}:{path}\n" for path in paths).encode("utf-8", "surrogateescape")
+    proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input=request, capture_output=True)
+    out, data, at = {}, proc.stdout, 0
+    for path in paths:
+        end = data.index(b"\n", at)
+        header = data[at:end].split()
+        at = end + 1
+        if len(header) != 3 or header[1] != b"blob":  # missing, or a submodule: not a file
             continue
-        out[path[len(here) :]] = proc.stdout
+        size = int(header[2])
+        out[path[len(here) :]] = data[at : at + size]
+        at += size + 1
     return out
 
 

@@ -9,7 +9,7 @@ import cdktn; calling `synthesize` or `diff` does.
 
 from __future__ import annotations
 
-import tempfile
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,11 @@ from meshform.findings import MeshformError
 from meshform.model import Mesh
 
 if TYPE_CHECKING:
+    from meshform.cache import Cache
     from meshform.constraints.core import Violation
-    from meshform.diff import Change, Stacks
+    from meshform.diff import Change
+    from meshform.render import Progress
+    from meshform.render.build import BuiltStack
 
 TERRAFORM_DIR = "terraform"
 ACTIONS = ("added", "changed", "replaced", "removed")
@@ -63,22 +66,46 @@ def terraform_dir(root: Path, out: Path | None) -> Path:
     return out if out is not None else root / TERRAFORM_DIR
 
 
-def publish_guard(mesh: Mesh, committed: Stacks, target: Path) -> Callable[[Path], None]:
+CHECKED_KIND = "constraints-passed"  # cache: stacks whose exact bytes passed every rule
+
+
+def publish_guard(
+    mesh: Mesh, committed: dict[str, bytes], target: Path, full: bool, cache: Cache | None = None
+) -> Callable[[dict[str, BuiltStack]], None]:
     """The check `render.synth` runs on the fresh stacks before publishing them to `target`:
-    raises ConstraintsRefused, then DataLossRefused (against `committed`)."""
+    raises ConstraintsRefused, then DataLossRefused (against `committed`).
 
-    def guard(fresh: Path) -> None:
+    Rules read one stack at a time, so a stack whose bytes passed them under this code
+    (the cache remembers) passes again; only stacks whose bytes differ from `committed`
+    can lose data, so only those (and the stacks a full synth drops) are compared."""
+
+    def guard(fresh: dict[str, BuiltStack]) -> None:
         from meshform import constraints
-        from meshform.diff import compare, read_stacks, releases
+        from meshform.diff import compare, parse_stacks, releases
 
-        violations = constraints.check_folder(fresh)
+        where = str(target / "stacks")
+        passed = {name: _checked_key(name, stack.json) for name, stack in fresh.items()}
+        unchecked = {n: s.json for n, s in fresh.items() if not (cache and cache.get(CHECKED_KIND, passed[n]))}
+        violations = constraints.check_stacks(parse_stacks(unchecked, where))
         if violations:
             raise ConstraintsRefused(violations, target)
-        blocked = [c for c in compare(committed, read_stacks(fresh), releases(mesh)) if c.blocked]
+        for name in unchecked:
+            if cache:
+                cache.put(CHECKED_KIND, passed[name], True)
+        changed = {n: s.json for n, s in fresh.items() if committed.get(n) != s.json}
+        gone = {n for n in committed if n not in fresh} if full else set()
+        before = parse_stacks({n: committed[n] for n in sorted(set(changed) | gone) if n in committed}, where)
+        blocked = [c for c in compare(before, parse_stacks(changed, where), releases(mesh)) if c.blocked]
         if blocked:
             raise DataLossRefused(blocked, target)
 
     return guard
+
+
+def _checked_key(name: str, data: bytes) -> str:
+    from meshform.render.fingerprint import code_version
+
+    return hashlib.sha256(f"{code_version()}\x00{name}\x00".encode() + data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,7 @@ class Synthesized:
     target: Path
     stacks: list[WrittenStack]
     removed: list[str] = field(default_factory=list)  # stack folders a full synth dropped
+    built: int = 0  # stacks built by CDK Terrain; the others came from the cache
 
     @property
     def resources(self) -> int:
@@ -114,33 +142,44 @@ def synthesize(
     root: Path,
     out: Path | None = None,
     only: Sequence[str] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    cache: bool = True,
+    jobs: int | None = None,
 ) -> Synthesized:
     """Write the stacks (all, or `only`) to OUT (default ROOT/terraform), refusing
-    constraint violations and unreleased data loss against what OUT (or git) holds."""
-    from meshform.diff import read_committed, read_stacks
-    from meshform.render import STACK_FILE, STACKS_DIR, synth
+    constraint violations and unreleased data loss against what OUT (or git) holds.
+
+    With `cache`, a stack whose slice of the mesh is unchanged is taken from
+    ROOT/.meshform-cache instead of being built again (render.plan)."""
+    from meshform.cache import Cache
+    from meshform.diff import committed_files
+    from meshform.render import STACK_FILE, STACKS_DIR, build_stacks
+    from meshform.render.publish import publish, publish_lock
 
     target = terraform_dir(root, out)
-    # Read before synthesizing: a corrupt committed stack is an error naming the file.
-    committed = read_committed(root, target)
+    committed = committed_files(root, target)
     if only:
-        committed = {name: stack for name, stack in committed.items() if name in only}
-    written = synth(mesh, target, only=only, progress=progress, before_publish=publish_guard(mesh, committed, target))
-    stacks = read_stacks(target)
+        committed = {name: data for name, data in committed.items() if name in only}
+    store = Cache(root) if cache else None
+    result = build_stacks(mesh, only, store, jobs, progress)
+    fresh = result.stacks
+    with publish_lock(target):
+        publish_guard(mesh, committed, target, full=not only, cache=store)(fresh)
+        publish(target, fresh, full=not only)
 
     def state(name: str) -> str:
         if name not in committed:
             return "new"
-        return "unchanged" if committed[name] == stacks[name] else "changed"
+        return "unchanged" if committed[name] == fresh[name].json else "changed"
 
     return Synthesized(
         target,
         [
-            WrittenStack(name, resource_count(stacks[name]), target / STACKS_DIR / name / STACK_FILE, state(name))
-            for name in written
+            WrittenStack(name, stack.resources, target / STACKS_DIR / name / STACK_FILE, state(name))
+            for name, stack in fresh.items()
         ],
-        removed=[] if only else sorted(set(committed) - set(written)),
+        removed=[] if only else sorted(set(committed) - set(fresh)),
+        built=len(fresh) - len(result.cached),
     )
 
 
@@ -163,23 +202,28 @@ def diff(
     root: Path,
     out: Path | None = None,
     base: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    cache: bool = True,
 ) -> Diff:
-    """A fresh synth (in a temporary folder) compared with the committed Terraform: OUT in
-    the working tree, or, with `base`, OUT where this branch left git ref `base`."""
-    from meshform.diff import compare, read_committed, read_stacks, read_stacks_at, releases
+    """A fresh synth (in memory) compared with the committed Terraform: OUT in the working
+    tree, or, with `base`, OUT where this branch left git ref `base`."""
+    from meshform.cache import Cache
+    from meshform.diff import committed_files, compare, parse_stacks, releases, stack_files_at
     from meshform.gitref import merge_base
-    from meshform.render import synth
+    from meshform.render import build_stacks
 
     target = terraform_dir(root, out)
-    committed: Stacks
     if base:
         # The base's Terraform is what is applied: compare with where this branch left it.
         folder = target.relative_to(root) if target.is_relative_to(root) else target
-        committed = read_stacks_at(root, merge_base(root, base), folder)
+        committed = stack_files_at(root, merge_base(root, base), folder)
     else:
-        committed = read_committed(root, target)
-    with tempfile.TemporaryDirectory(prefix="meshform-diff-") as tmp:
-        synth(mesh, Path(tmp), progress=progress)
-        fresh = read_stacks(Path(tmp))
-    return Diff(base or str(target), compare(committed, fresh, releases(mesh)))
+        committed = committed_files(root, target)
+    built = build_stacks(mesh, cache=Cache(root) if cache else None, progress=progress)
+    fresh = {name: stack.json for name, stack in built.stacks.items()}
+    # Identical bytes hold no change: only the others are parsed and compared.
+    differs = sorted(n for n in set(committed) | set(fresh) if committed.get(n) != fresh.get(n))
+    where = str(target / "stacks")
+    before = parse_stacks({n: committed[n] for n in differs if n in committed}, where, at=base or "")
+    after = parse_stacks({n: fresh[n] for n in differs if n in fresh}, where)
+    return Diff(base or str(target), compare(before, after, releases(mesh)))

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from meshform import __version__
 from meshform.cli.common import err, fail, out, u
+from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError
 
 COMMANDS = (
@@ -92,7 +93,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 if __name__ == "__main__":

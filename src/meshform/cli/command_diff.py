@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import RootOption, err, fail, out, print_changes, validated
+from meshform.cli.common import NoCacheOption, RootOption, err, fail, out, print_changes, validated
+from meshform.cli.progress import stack_progress
 from meshform.exit_codes import ExitCode
 from meshform.report import Format
 
@@ -24,6 +25,7 @@ def diff_command(
             help="Compare with the output committed at this git ref (e.g. origin/main) instead of the working tree.",
         ),
     ] = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Compare a fresh synth with the committed Terraform: resources added, changed,
     replaced and removed per stack, data-destroying changes first.
@@ -34,8 +36,8 @@ def diff_command(
     from meshform.synthesis import DECOMMISSION_PATH, diff
 
     result = validated(root, Format.text, quiet_ok=True)
-    with err.status("synthesizing", spinner="dots") as status:
-        found = diff(result.mesh, root, out_dir, base, progress=status.update)
+    with stack_progress("synthesizing") as progress:
+        found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
     if not found.changes:
         out.print(f"[bold green]✓[/] no changes against {found.against}")
         return

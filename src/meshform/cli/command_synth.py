@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from meshform.cli.common import RootOption, err, fail, out, print_changes, validated
+from meshform.cli.progress import stack_progress
+from meshform.exit_codes import ExitCode
 from meshform.report import Format
 from meshform.text import clean
 
@@ -24,18 +26,40 @@ def synth_command(
         list[str] | None,
         typer.Option("--domain", "-d", help="Synthesize only this stack (a domain, or 'platform'); repeatable."),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Build every stack again; ignore the stacks kept in ROOT/.meshform-cache."),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes for large meshes (each about 1 GB). [default: the cores the free memory allows]",
+        ),
+    ] = None,
 ) -> None:
     """Validate, then write one Terraform stack per domain plus the platform stack.
 
     Output: OUT/stacks/<stack>/cdk.tf.json, ready for `terraform init && terraform plan`
     in that folder. Same specs, byte-identical files.
+
+    A stack whose inputs (its slice of the specs, meshform and CDK Terrain) are unchanged
+    since an earlier synth on this machine is taken from ROOT/.meshform-cache; the others
+    are built, on every core for large meshes. Ctrl-C stops without writing anything.
     """
     from meshform.synthesis import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
 
     result = validated(root, Format.text, quiet_ok=True)
     try:
-        with err.status("synthesizing", spinner="dots") as status:
-            done = synthesize(result.mesh, root, out_dir, only=domains, progress=status.update)
+        with stack_progress("synthesizing") as progress:
+            done = synthesize(
+                result.mesh, root, out_dir, only=domains, progress=progress, cache=not no_cache, jobs=jobs
+            )
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing written", highlight=False)
+        raise fail(ExitCode.INTERRUPTED) from None
     except ConstraintsRefused as refused:
         for violation in refused.violations:
             err.print(
@@ -59,7 +83,9 @@ def synth_command(
         table.add_row(name, "removed", "")
     out.print(table)
     states = ", ".join(f"{n} {state}" for state, n in done.counts().items())
-    out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources — {states}")
+    reused = len(done.stacks) - done.built
+    source = f"; {done.built} built, {reused} from the cache" if reused else ""
+    out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources — {states}{source}")
 
 
 def register(app: typer.Typer) -> None:

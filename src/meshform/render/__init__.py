@@ -1,38 +1,33 @@
 """render: the resolved model → CDK Terrain constructs → `<out>/stacks/<stack>/cdk.tf.json`.
 
-The only package that imports cdktn. Importing the provider bindings starts node through
-jsii and costs seconds, so this module imports them lazily, inside `synth()`.
+The flow: `plan` cuts the mesh into one slice per stack and keys each slice; stacks whose
+key is in the cache are taken from it; `workers` builds the others (`build`: CDK Terrain,
+in batches, on every core); `publish` writes the result. Only `build` imports cdktn: that
+starts node through jsii and costs seconds, so nothing else here does.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import json
-import os
-import shutil
-import socket
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from meshform.files import write_atomic
 from meshform.findings import MeshformError
 from meshform.model import Mesh
+
+if TYPE_CHECKING:
+    from meshform.cache import Cache
+    from meshform.render.build import BuiltStack
 
 BOOTSTRAP_STACK = "bootstrap"
 PLATFORM_STACK = "platform"
 STACKS_DIR = "stacks"
 STACK_FILE = "cdk.tf.json"
-LOCK_FILE = ".meshform.lock"  # in the output folder while a synth writes it
-LOCK_WAIT_SECONDS = 5.0
+CACHE_KIND = "stack"
 
-
-def _quiet_node() -> None:
-    # jsii prints a large banner on every start when node 20 is past its end of life.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# progress(message, done, total): a phase (total 0), or stacks done of total
+Progress = Callable[[str, int, int], None]
 
 
 def stack_names(mesh: Mesh) -> list[str]:
@@ -48,149 +43,69 @@ def stack_names(mesh: Mesh) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Stacks:
+    stacks: dict[str, BuiltStack]  # in apply order
+    cached: frozenset[str]  # taken from the cache, not built
+
+
+def build_stacks(
+    mesh: Mesh,
+    only: Sequence[str] | None = None,
+    cache: Cache | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Stacks:
+    """Every stack (or those named in `only`), in apply order: from `cache` where its slice
+    is unchanged, built otherwise (and then cached)."""
+    from meshform.render import workers
+    from meshform.render.plan import plan_stacks
+
+    plans = plan_stacks(mesh)
+    if only:
+        wanted = list(dict.fromkeys(only))
+        unknown = sorted(set(wanted) - {p.name for p in plans})
+        if unknown:
+            raise MeshformError(f"no such stack: {', '.join(unknown)} (stacks: {', '.join(p.name for p in plans)})")
+        plans = [p for p in plans if p.name in wanted]
+    done: dict[str, BuiltStack] = {}
+    missing = []
+    for plan in plans:
+        hit = cache.get(CACHE_KIND, plan.key) if cache else None
+        if hit is not None and hit.name == plan.name:
+            done[plan.name] = hit
+        else:
+            missing.append(plan)
+    if progress:
+        progress(f"building {len(missing)} of {len(plans)} stacks ({len(done)} unchanged, from the cache)", 0, 0)
+    keys = {p.name: p.key for p in missing}
+    for stack in workers.build(missing, jobs):
+        done[stack.name] = stack
+        if cache:
+            cache.put(CACHE_KIND, keys[stack.name], stack)
+        if progress:
+            progress(stack.name, len(done) - (len(plans) - len(missing)), len(missing))
+    return Stacks({p.name: done[p.name] for p in plans}, frozenset(done) - set(keys))
+
+
 def synth(
     mesh: Mesh,
     out: Path,
     only: Sequence[str] | None = None,
-    progress: Callable[[str], None] | None = None,
-    before_publish: Callable[[Path], None] | None = None,
+    progress: Progress | None = None,
+    before_publish: Callable[[dict[str, BuiltStack]], None] | None = None,
+    cache: Cache | None = None,
+    jobs: int | None = None,
 ) -> list[str]:
     """Write the stacks (all, or those named in `only`) under `out`; return their names.
 
-    `before_publish(folder)` sees the fresh synth before `out` is touched and may raise to
+    `before_publish(stacks)` sees the fresh stacks before `out` is touched and may raise to
     abort (the CLI refuses changes that would destroy data)."""
-    wanted = stack_names(mesh) if not only else list(dict.fromkeys(only))
-    unknown = sorted(set(wanted) - set(stack_names(mesh)))
-    if unknown:
-        raise MeshformError(f"no such stack: {', '.join(unknown)} (stacks: {', '.join(stack_names(mesh))})")
-    _quiet_node()
-    if progress:
-        progress("loading CDK Terrain and the google provider")
-    from cdktn import App
+    from meshform.render.publish import publish, publish_lock
 
-    from meshform.render.access import AccessStack
-    from meshform.render.bootstrap import BootstrapStack
-    from meshform.render.domain import DomainStack
-    from meshform.render.platform import PlatformStack
-    from meshform.spec.names import ACCESS_STACK_PREFIX
-
-    with tempfile.TemporaryDirectory(prefix="meshform-synth-") as tmp:
-        app = App(outdir=tmp)
-        for name in wanted:
-            if progress:
-                progress(f"building stack {name}")
-            if name == BOOTSTRAP_STACK:
-                BootstrapStack(app, mesh)
-            elif name == PLATFORM_STACK:
-                PlatformStack(app, mesh)
-            elif name.startswith(ACCESS_STACK_PREFIX):
-                AccessStack(app, mesh, mesh.domain(name.removeprefix(ACCESS_STACK_PREFIX)))
-            else:
-                DomainStack(app, mesh, mesh.domain(name))
-        if progress:
-            progress("writing Terraform JSON")
-        app.synth()
-        with publish_lock(Path(out)):
-            if before_publish:
-                before_publish(Path(tmp))
-            _publish(Path(tmp), Path(out), wanted, full=not only)
-    return wanted
-
-
-@contextlib.contextmanager
-def publish_lock(out: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold `out`/.meshform.lock while writing: a second synth into the same folder waits
-    briefly, then stops with a usage error naming the holder (exit 2)."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or 'not a folder'}") from None
-    lock = out / LOCK_FILE
-    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
-    while True:
-        try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            holder = _lock_holder(lock)
-            if holder is None:
-                continue  # a stale lock (its process is gone) was removed: try again
-            if time.monotonic() >= deadline:
-                raise MeshformError(
-                    f"{out} is being written by another meshform synth ({holder}); wait for it, "
-                    f"or delete {lock} if that process is not running"
-                ) from None
-            time.sleep(0.1)
-        except OSError as error:
-            raise MeshformError(f"cannot write the Terraform to {out}: {error.strerror or error}") from None
-    with os.fdopen(handle, "w") as stream:
-        stream.write(
-            f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n"
-        )
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
-
-
-def _lock_holder(lock: Path) -> str | None:
-    """Who holds the lock; None (and the lock removed) when it was left by a dead process
-    on this machine."""
-    try:
-        text = lock.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return "unknown"
-    parts = text.split()
-    if len(parts) >= 4 and parts[0] == "pid" and parts[1].isdigit() and parts[3] == socket.gethostname():
-        try:
-            os.kill(int(parts[1]), 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                lock.unlink()
-            return None
-        except OSError:
-            pass
-    return text[:200] or "unknown"
-
-
-def _publish(synthesized: Path, out: Path, stacks: list[str], full: bool) -> None:
-    """Put the synthesized stacks into `out`. A full synth also drops stacks that no
-    longer exist, so `out` mirrors the specs exactly (git shows the removal).
-
-    Each file is written beside its final name and renamed into place: a full disk, a
-    read-only folder or an interrupt leaves every stack either as it was or complete."""
-    try:
-        target = out / STACKS_DIR
-        target.mkdir(parents=True, exist_ok=True)
-        for name in stacks:
-            destination = target / name
-            destination.mkdir(exist_ok=True)
-            write_atomic(destination / STACK_FILE, (synthesized / STACKS_DIR / name / STACK_FILE).read_bytes())
-        if full:
-            for stale in sorted(p for p in target.iterdir() if p.is_dir() and p.name not in stacks):
-                shutil.rmtree(stale)
-            write_atomic(out / "manifest.json", (synthesized / "manifest.json").read_bytes())
-        else:
-            write_atomic(out / "manifest.json", _merged_manifest(out / "manifest.json", synthesized / "manifest.json"))
-    except OSError as error:
-        where = f" ({error.filename})" if error.filename else ""
-        raise MeshformError(
-            f"cannot write the Terraform to {out}: {error.strerror or error}{where}; "
-            "files already written are complete, the others unchanged"
-        ) from None
-
-
-def _merged_manifest(committed: Path, fresh: Path) -> bytes:
-    """CDK Terrain's manifest.json after a partial synth: the committed stacks' entries with
-    the synthesized ones replaced or added, formatted as CDK Terrain writes it (sorted keys,
-    two-space indent), so that the next full synth writes the same bytes."""
-    new = json.loads(fresh.read_bytes())
-    try:
-        old = json.loads(committed.read_bytes())
-    except (OSError, ValueError):
-        return fresh.read_bytes()
-    if not isinstance(old, dict) or not isinstance(old.get("stacks"), dict):
-        return fresh.read_bytes()
-    merged = {**old, **{k: v for k, v in new.items() if k != "stacks"}, "stacks": {**old["stacks"], **new["stacks"]}}
-    return json.dumps(merged, indent=2, sort_keys=True).encode("utf-8")
+    stacks = build_stacks(mesh, only, cache, jobs, progress).stacks
+    with publish_lock(Path(out)):
+        if before_publish:
+            before_publish(stacks)
+        publish(Path(out), stacks, full=not only)
+    return list(stacks)

@@ -8,13 +8,12 @@ reads only the platform stack's outputs."""
 
 from __future__ import annotations
 
-from cdktn import DataTerraformRemoteStateGcs
 from constructs import Construct
 
 from meshform import stores
 from meshform.model import Domain, Mesh, Subscription
 from meshform.policies.builtin import member_problem
-from meshform.render.base import PLATFORM_STACK, MeshStack, state_prefix
+from meshform.render.base import MeshStack, PlatformOutputs
 from meshform.render.literal import literal
 from meshform.spec.names import ACCESS_STACK_PREFIX
 
@@ -27,9 +26,7 @@ class AccessStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh, producer: Domain):
         super().__init__(scope, access_stack_name(producer.name), mesh)
         self.producer = producer
-        self.platform = DataTerraformRemoteStateGcs(
-            self, "platform", bucket=mesh.state_bucket, prefix=state_prefix(PLATFORM_STACK)
-        )
+        self.platform = PlatformOutputs(self)
         for subscription in mesh.subscriptions:
             if subscription.producer == producer.name:
                 self._subscriber(subscription)

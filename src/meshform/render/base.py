@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
-from cdktn import GcsBackend, LocalBackend, TerraformStack
+from cdktn import DataTerraformRemoteStateGcs, GcsBackend, LocalBackend, TerraformStack
 from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
 from meshform.model import Mesh
-from meshform.render import PLATFORM_STACK  # noqa: F401  (re-exported for the stacks)
+from meshform.render import PLATFORM_STACK
 
 
 def state_prefix(stack: str) -> str:
@@ -29,6 +29,22 @@ def parent_args(mesh: Mesh) -> ParentArgs:
 
 def output_name(*parts: str) -> str:
     return "_".join(re.sub(r"[^a-z0-9]+", "_", p.lower()).strip("_") for p in parts)
+
+
+class PlatformOutputs:
+    """The platform stack's outputs, read through remote state. Each output's token is asked of
+    jsii once: every call is a round trip to node, and a stack names the same tag many times."""
+
+    def __init__(self, stack: MeshStack):
+        self._state = DataTerraformRemoteStateGcs(
+            stack, "platform", bucket=stack.mesh.state_bucket, prefix=state_prefix(PLATFORM_STACK)
+        )
+        self._tokens: dict[str, str] = {}
+
+    def get_string(self, output: str) -> str:
+        if output not in self._tokens:
+            self._tokens[output] = self._state.get_string(output)
+        return self._tokens[output]
 
 
 class MeshStack(TerraformStack):

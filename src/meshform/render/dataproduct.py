@@ -38,7 +38,7 @@ def render(stack: DomainStack, product: Product) -> None:
     data_product = DataplexDataProduct(
         stack,
         stack.id("data_product", product.name),
-        project=stack.project.project_id,
+        project=stack.project_id,
         location=where,
         data_product_id=dataproducts.data_product_id(product),
         display_name=literal(dataproducts.display_name(product)),
@@ -76,7 +76,7 @@ def render(stack: DomainStack, product: Product) -> None:
     DataplexDataProductDataAsset(
         stack,
         stack.id("data_product_asset", product.name),
-        project=stack.project.project_id,
+        project=stack.project_id,
         location=where,
         data_product_id=data_product.data_product_id,
         data_asset_id=dataproducts.DATASET_ASSET_ID,

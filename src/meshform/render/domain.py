@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cdktn import DataTerraformRemoteStateGcs, TerraformOutput
+from cdktn import TerraformOutput
 from cdktn_provider_google.bigquery_dataset import BigqueryDataset
 from cdktn_provider_google.bigquery_table import BigqueryTable
 from cdktn_provider_google.billing_budget import (
@@ -37,7 +37,7 @@ from constructs import Construct
 from meshform import dataproducts, stores
 from meshform.model import RESERVED_LABELS, Domain, Mesh, Product
 from meshform.render import dataproduct, roles
-from meshform.render.base import PLATFORM_STACK, MeshStack, deletion_policy, parent_args, state_prefix
+from meshform.render.base import MeshStack, PlatformOutputs, deletion_policy, parent_args
 from meshform.render.bootstrap import lien_reason
 from meshform.render.literal import literal, literal_tree
 from meshform.render.platform import policy_tag_output
@@ -59,9 +59,7 @@ class DomainStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh, domain: Domain):
         super().__init__(scope, domain.name, mesh)
         self.domain = domain
-        self.platform = DataTerraformRemoteStateGcs(
-            self, "platform", bucket=mesh.state_bucket, prefix=state_prefix(PLATFORM_STACK)
-        )
+        self.platform = PlatformOutputs(self)
         self.project = Project(
             self,
             "project",
@@ -73,11 +71,14 @@ class DomainStack(MeshStack):
             deletion_policy=deletion_policy(domain.deletable),
             **parent_args(mesh),
         )
+        # Tokens read once: every attribute read is a round trip to node (jsii).
+        self.project_id: str = self.project.project_id
+        self.project_number: str = self.project.number
         self.services = [
             ProjectService(
                 self,
                 self.id("service", api.split(".")[0]),
-                project=self.project.project_id,
+                project=self.project_id,
                 service=api,
                 disable_on_destroy=False,
             )
@@ -87,17 +88,20 @@ class DomainStack(MeshStack):
         self.pipeline = ServiceAccount(
             self,
             "pipeline_account",
-            project=self.project.project_id,
+            project=self.project_id,
             account_id=domain.pipeline_account_id,
             display_name=literal(f"{domain.name} pipelines"),
             description="Runs the domain's data pipelines; managed by meshform.",
             depends_on=self.services,
         )
+        self.pipeline_member: str = self.pipeline.member
+        self.pipeline_email: str = self.pipeline.email
         self._people()
         self._budget()
         self.key_grants = self._key_grants()
         # Constructs of each product's dataset and tables, for what refers to them (render.running).
         self.datasets: dict[str, BigqueryDataset] = {}
+        self.dataset_ids: dict[str, str] = {}  # the datasets' dataset_id tokens, read once
         self.tables: dict[str, dict[str, BigqueryTable]] = {}
         from meshform.render.running import Running
 
@@ -113,12 +117,12 @@ class DomainStack(MeshStack):
         anyone (released with the domain in allow_deletion), Cloud Storage data access is audited
         (BigQuery's is on by default), and the Compute default service account, which enabling
         the Compute API creates, loses its automatic Editor role."""
-        project = self.project.project_id
+        project = self.project_id
         if not self.domain.deletable:
             ResourceManagerLien(
                 self,
                 "lien",
-                parent=f"projects/{self.project.number}",
+                parent=f"projects/{self.project_number}",
                 restrictions=["resourcemanager.projects.delete"],
                 origin="meshform",
                 reason=lien_reason(self.domain.project_id),
@@ -145,7 +149,7 @@ class DomainStack(MeshStack):
     # --- project-level access and cost -------------------------------------------------
 
     def _people(self) -> None:
-        project = self.project.project_id
+        project = self.project_id
         for member in self.domain.owners:
             for role in roles.DOMAIN_OWNER_PROJECT_ROLES:
                 ProjectIamMember(
@@ -169,7 +173,7 @@ class DomainStack(MeshStack):
                 self.id("pipeline", role.split("/")[1]),
                 project=project,
                 role=role,
-                member=self.pipeline.member,
+                member=self.pipeline_member,
                 depends_on=self.iam_after,
             )
 
@@ -184,7 +188,7 @@ class DomainStack(MeshStack):
             MonitoringNotificationChannel(
                 self,
                 self.id("budget_alerts", email),
-                project=self.project.project_id,
+                project=self.project_id,
                 display_name=literal(f"{self.domain.name} budget: {email}")[:100],
                 type="email",
                 labels={"email_address": literal(email)},
@@ -197,7 +201,7 @@ class DomainStack(MeshStack):
             "budget",
             billing_account=self.mesh.billing_account,
             display_name=literal(f"{self.mesh.name} {self.domain.name}")[:60],
-            budget_filter=BillingBudgetBudgetFilter(projects=[f"projects/{self.project.number}"]),
+            budget_filter=BillingBudgetBudgetFilter(projects=[f"projects/{self.project_number}"]),
             amount=BillingBudgetAmount(
                 specified_amount=BillingBudgetAmountSpecifiedAmount(
                     currency_code=budget.currency, units=str(units), nanos=nanos or None
@@ -246,7 +250,7 @@ class DomainStack(MeshStack):
 
     def _members(self, owners: tuple[str, ...]) -> list[tuple[str, str]]:
         """(construct-id part, IAM member) for the given owners plus the pipeline account."""
-        return [(m, literal(m)) for m in owners] + [("pipeline", self.pipeline.member)]
+        return [(m, literal(m)) for m in owners] + [("pipeline", self.pipeline_member)]
 
     def labels(self, product: Product) -> dict[str, str]:
         # The labels meshform sets (cost attribution, mesh-wide ones) win over a product's own.
@@ -283,6 +287,6 @@ class DomainStack(MeshStack):
                 )
 
     def _outputs(self) -> None:
-        TerraformOutput(self, "project_id", value=self.project.project_id)
-        TerraformOutput(self, "project_number", value=self.project.number)
-        TerraformOutput(self, "pipeline_service_account", value=self.pipeline.email)
+        TerraformOutput(self, "project_id", value=self.project_id)
+        TerraformOutput(self, "project_number", value=self.project_number)
+        TerraformOutput(self, "pipeline_service_account", value=self.pipeline_email)

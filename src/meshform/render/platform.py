@@ -32,6 +32,7 @@ from meshform.model import Mesh
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, output_name
 from meshform.render.literal import literal
+from meshform.render.plan import TagUsers
 
 # Boolean constraints a mesh should enforce on its parent (opt-in: organization_policies.enforce).
 # https://cloud.google.com/resource-manager/docs/organization-policy/org-policy-constraints
@@ -58,8 +59,10 @@ def child_tag_display_name(tag: str, domain: str) -> str:
 
 
 class PlatformStack(MeshStack):
-    def __init__(self, scope: Construct, mesh: Mesh):
+    def __init__(self, scope: Construct, mesh: Mesh, tag_users: TagUsers):
+        """`tag_users`: which domains' columns carry each (location, policy tag) (render.plan)."""
         super().__init__(scope, PLATFORM_STACK, mesh)
+        self.tag_users = dict(tag_users)
         project_id = mesh.governance_project
         governance = DataGoogleProject(self, "governance_project", project_id=project_id)
         for role in roles.PLATFORM_TEAM_ROLES:
@@ -99,10 +102,7 @@ class PlatformStack(MeshStack):
 
     def _taxonomies(self, project_id: str) -> None:
         mesh = self.mesh
-        users: dict[tuple[str, str], list[str]] = {}  # (location, tag) → the domains that tag columns with it there
-        for domain in mesh.domains:
-            for location, tag in domain.policy_tags:
-                users.setdefault((location, tag), []).append(domain.name)
+        users = self.tag_users
         for location in mesh.taxonomy_locations:
             taxonomy = DataCatalogTaxonomy(
                 self,

@@ -62,12 +62,12 @@ def scan_location(location: str) -> str:
 
 def transfer_agent(stack: DomainStack) -> str:
     """The BigQuery Data Transfer service agent of the domain's project."""
-    return f"serviceAccount:service-{stack.project.number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
+    return f"serviceAccount:service-{stack.project_number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
 
 
 def dataplex_agent(stack: DomainStack) -> str:
     """The Dataplex service agent of the domain's project: it runs the data quality scans."""
-    return f"serviceAccount:service-{stack.project.number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+    return f"serviceAccount:service-{stack.project_number}@gcp-sa-dataplex.iam.gserviceaccount.com"
 
 
 class Running:
@@ -97,7 +97,7 @@ class Running:
                 ProjectIamMember(
                     stack,
                     "dataplex_agent_jobuser",
-                    project=stack.project.project_id,
+                    project=stack.project_id,
                     role=roles.SCAN_JOB_ROLE,
                     member=dataplex_agent(stack),
                     depends_on=stack.iam_after,
@@ -121,8 +121,8 @@ class Running:
             grant = BigqueryDatasetIamMember(
                 self.stack,
                 self.stack.id("dataset", product.name, "dataplex_agent"),
-                project=self.stack.project.project_id,
-                dataset_id=self.stack.datasets[product.name].dataset_id,
+                project=self.stack.project_id,
+                dataset_id=self.stack.dataset_ids[product.name],
                 role=roles.SCAN_READER_ROLE,
                 member=dataplex_agent(self.stack),
             )
@@ -139,13 +139,13 @@ class Running:
         BigqueryDataTransferConfig(
             stack,
             stack.id("transformation", product.name, t.name),
-            project=stack.project.project_id,
+            project=stack.project_id,
             location=dataset.location,
             display_name=literal(f"{product.key}.{t.name}"),
             data_source_id="scheduled_query",
             schedule=literal(t.schedule),
-            destination_dataset_id=stack.datasets[product.name].dataset_id,
-            service_account_name=stack.pipeline.email,
+            destination_dataset_id=stack.dataset_ids[product.name],
+            service_account_name=stack.pipeline_email,
             params={
                 "query": literal(t.sql),
                 "destination_table_name_template": literal(t.table),
@@ -186,7 +186,7 @@ class Running:
         DataplexDatascan(
             stack,
             stack.id("quality", product.name, table.table_id),
-            project=stack.project.project_id,
+            project=stack.project_id,
             location=scan_location(dataset.location),
             data_scan_id=self._scan_id(product, table),
             display_name=literal(f"{product.key} {table.table_id}")[:256],

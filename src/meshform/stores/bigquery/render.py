@@ -37,8 +37,8 @@ def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tu
         BigqueryDatasetIamMember(
             stack,
             stack.id("dataset", product.name, "writer", name),
-            project=stack.project.project_id,
-            dataset_id=dataset.dataset_id,
+            project=stack.project_id,
+            dataset_id=stack.dataset_ids[product.name],
             role=role,
             member=member,
         )
@@ -49,7 +49,7 @@ def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tu
 def service_agent(stack: DomainStack) -> str:
     """The member BigQuery encrypts with a customer-managed key as (the data source creates it)."""
     return DataGoogleBigqueryDefaultServiceAccount(
-        stack, "bigquery_agent", project=stack.project.project_id, depends_on=stack.services
+        stack, "bigquery_agent", project=stack.project_id, depends_on=stack.services
     ).member
 
 
@@ -84,7 +84,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
     dataset = BigqueryDataset(
         stack,
         stack.id("dataset", product.name),
-        project=stack.project.project_id,
+        project=stack.project_id,
         dataset_id=spec.dataset_id,
         location=spec.location,
         friendly_name=literal(product.name),
@@ -98,6 +98,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
         depends_on=stack.store_dependencies(product),
     )
     stack.datasets[product.name] = dataset  # for what refers to it: data products, scheduled queries, scans
+    dataset_id = stack.dataset_ids[product.name] = dataset.dataset_id
     for table in spec.tables:
         partitioning = None
         if table.partitioning is not None:
@@ -110,8 +111,8 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
         stack.tables.setdefault(product.name, {})[table.table_id] = BigqueryTable(
             stack,
             stack.id("table", product.name, table.table_id),
-            project=stack.project.project_id,
-            dataset_id=dataset.dataset_id,
+            project=stack.project_id,
+            dataset_id=dataset_id,
             table_id=table.table_id,
             description=literal(table.description) or None,
             schema=table_schema(table, lambda tag: stack.policy_tag(spec.location, tag)),
@@ -131,7 +132,7 @@ def _catalog_entry(stack: DomainStack, product: Product, spec: Dataset, dataset:
     DataplexEntry(
         stack,
         stack.id("catalog", product.name),
-        project=stack.project.number,
+        project=stack.project_number,
         location=spec.location.lower(),
         entry_group_id="@bigquery",
         entry_id=f"bigquery.googleapis.com/projects/{project_id}/datasets/{spec.dataset_id}",

@@ -37,7 +37,7 @@ def render(stack: DomainStack, product: Product, spec: Bucket, writers: list[tup
 def service_agent(stack: DomainStack) -> str:
     """The member Cloud Storage encrypts with a customer-managed key as (the data source creates it)."""
     return DataGoogleStorageProjectServiceAccount(
-        stack, "storage_agent", project=stack.project.project_id, depends_on=stack.services
+        stack, "storage_agent", project=stack.project_id, depends_on=stack.services
     ).member
 
 
@@ -65,7 +65,7 @@ def _bucket(stack: DomainStack, product: Product, spec: Bucket) -> StorageBucket
     return StorageBucket(
         stack,
         stack.id("bucket", product.name),
-        project=stack.project.project_id,
+        project=stack.project_id,
         name=spec.name,
         location=spec.location,
         storage_class=spec.storage_class,

@@ -1,0 +1,99 @@
+"""build: stack plans → Terraform JSON, through CDK Terrain, in this process.
+
+Each batch is its own CDK Terrain App: a stack never refers to another (they share data
+through remote state), so a stack's JSON is the same whichever stacks share its App. The
+App's manifest entry for each stack is kept beside the JSON, so that `manifest.json` can be
+written for any mix of built and cached stacks (render.publish).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshform.render import STACK_FILE, STACKS_DIR
+from meshform.render.plan import ACCESS, BOOTSTRAP, PLATFORM, StackPlan
+
+
+@dataclass(frozen=True)
+class BuiltStack:
+    name: str
+    json: bytes  # stacks/<name>/cdk.tf.json, as CDK Terrain wrote it
+    manifest: dict[str, Any]  # its entry under "stacks" in manifest.json
+    version: str  # CDK Terrain's version, manifest.json "version"
+    resources: int  # how many resources it declares
+
+
+def quiet_node() -> None:
+    # jsii prints a large banner on every start when node 20 is past its end of life.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start jsii's node processes with Ctrl-C ignored (an ignored signal stays ignored across
+    exec): an interrupt then reaches Python alone, which stops cleanly, instead of killing
+    node under a pending call and printing jsii's channel errors."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def load_cdktn() -> None:
+    """Import CDK Terrain, which starts node (seconds: the google provider is a large assembly)."""
+    quiet_node()
+    with _sigint_ignored():
+        import cdktn  # noqa: F401
+
+
+def build_batch(plans: Sequence[StackPlan]) -> list[BuiltStack]:
+    """Build `plans` in one App and return each stack's JSON and manifest entry."""
+    load_cdktn()
+    from cdktn import App
+
+    from meshform.render.access import AccessStack
+    from meshform.render.bootstrap import BootstrapStack
+    from meshform.render.domain import DomainStack
+    from meshform.render.platform import PlatformStack
+
+    with tempfile.TemporaryDirectory(prefix="meshform-build-") as tmp:
+        app = App(outdir=tmp)
+        for plan in plans:
+            if plan.kind == BOOTSTRAP:
+                BootstrapStack(app, plan.mesh)
+            elif plan.kind == PLATFORM:
+                PlatformStack(app, plan.mesh, plan.tag_users)
+            elif plan.kind == ACCESS:
+                AccessStack(app, plan.mesh, plan.mesh.domain(str(plan.subject)))
+            else:
+                DomainStack(app, plan.mesh, plan.mesh.domain(str(plan.subject)))
+        app.synth()
+        manifest = json.loads((Path(tmp) / "manifest.json").read_bytes())
+        built = []
+        for plan in plans:
+            data = (Path(tmp) / STACKS_DIR / plan.name / STACK_FILE).read_bytes()
+            resources = sum(len(v) for v in json.loads(data).get("resource", {}).values())
+            built.append(BuiltStack(plan.name, data, manifest["stacks"][plan.name], manifest["version"], resources))
+        return built
+
+
+def manifest_json(stacks: Sequence[BuiltStack]) -> bytes:
+    """manifest.json for these stacks, as CDK Terrain writes it (sorted keys, two-space indent,
+    no final newline), so that a synth from the cache writes the bytes a full App would."""
+    versions = {s.version for s in stacks}
+    manifest = {"stacks": {s.name: s.manifest for s in stacks}, "version": max(versions) if versions else ""}
+    return json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")

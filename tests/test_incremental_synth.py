@@ -1,0 +1,255 @@
+"""Incremental synth: a stack taken from the cache is exactly what a clean full synth writes.
+
+The cache key of a stack is the digest of the slice of the mesh it is built from
+(render.plan). Two properties make a stale entry impossible, and both are checked here:
+a stack built from its slice is byte for byte the stack built from the whole mesh, and
+after any sequence of edits the incremental output equals a clean full synth."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from meshform.render import build_stacks
+from meshform.render.build import build_batch
+from meshform.render.plan import StackPlan, plan_stacks
+from meshform.synthesis import synthesize
+from meshform.validate import validate
+from tests.helpers import copy_example
+
+pytestmark = pytest.mark.synth
+
+yaml = YAML()
+yaml.preserve_quotes = True
+yaml.width = 4096
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_each_stack_built_from_its_slice_is_the_stack_built_from_the_whole_mesh(tmp_path):
+    root = copy_example(tmp_path)
+    mesh = validate(root, cache=False).mesh
+    plans = plan_stacks(mesh)
+    whole = [StackPlan(p.name, p.kind, mesh, p.subject, p.tag_users) for p in plans]
+    assert {p.kind for p in plans} == {"bootstrap", "platform", "domain", "access"}
+    # A slice holds less than the mesh: what the stack reads, and nothing else.
+    for plan in plans:
+        if plan.kind == "domain":
+            assert [d.name for d in plan.mesh.domains] == [plan.subject] and plan.mesh.subscriptions == ()
+    sliced = {b.name: b.json for b in build_batch(plans)}
+    assert sliced == {b.name: b.json for b in build_batch(whole)}
+
+
+# ── random edits: incremental == clean full synth ─────────────────────────────────────────
+
+
+def _edit_yaml(path: Path, change) -> None:
+    data = yaml.load(path)
+    change(data)
+    yaml.dump(data, path)
+
+
+def _domains(root: Path) -> list[Path]:
+    return sorted((root / "domains").glob("*.yaml"))
+
+
+def _tables(data) -> list:
+    return [t for p in data.get("products", []) for t in (p.get("bigquery") or {}).get("tables", [])]
+
+
+def edit_domain_description(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(_domains(root))
+    _edit_yaml(path, lambda d: d.__setitem__("description", f"Edited description {n}."))
+    return f"description of {path.name}"
+
+
+def add_owner(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(_domains(root))
+    _edit_yaml(path, lambda d: d["owners"].append(f"group:extra{n}@acme.com"))
+    return f"owner added to {path.name}"
+
+
+def edit_budget(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(_domains(root))
+    _edit_yaml(path, lambda d: d["budget"].__setitem__("amount", 1000 + n))
+    return f"budget of {path.name}"
+
+
+def add_column(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(_domains(root))
+
+    def change(data) -> None:
+        table = rng.choice(_tables(data))
+        table["columns"].append({"name": f"extra_{n}", "type": "STRING", "pii": rng.random() < 0.5})
+
+    _edit_yaml(path, change)
+    return f"column added in {path.name}"
+
+
+def edit_mesh_label(root: Path, rng: random.Random, n: int) -> str:
+    _edit_yaml(root / "mesh.yaml", lambda d: d["labels"].__setitem__("edited", f"v{n}"))
+    return "mesh.yaml label"
+
+
+def edit_policy_tag_description(root: Path, rng: random.Random, n: int) -> str:
+    def change(data) -> None:
+        tag = rng.choice(list(data["policy_tags"]))
+        data["policy_tags"][tag] = f"Edited tag description {n}."
+
+    _edit_yaml(root / "mesh.yaml", change)
+    return "mesh.yaml policy tag description"
+
+
+def edit_subscription(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(sorted((root / "subscriptions").rglob("*.yaml")))
+
+    def change(data) -> None:
+        sub = rng.choice(data["subscriptions"])
+        if rng.random() < 0.5:
+            sub["purpose"] = f"Edited purpose {n}."
+        else:
+            sub["expires"] = f"2028-0{1 + n % 9}-15"
+
+    _edit_yaml(path, change)
+    return f"subscription in {path.relative_to(root)}"
+
+
+def remove_subscription_file(root: Path, rng: random.Random, n: int) -> str:
+    path = rng.choice(sorted((root / "subscriptions").rglob("*.yaml")))
+    path.unlink()
+    return f"removed {path.relative_to(root)}"
+
+
+def add_subscription(root: Path, rng: random.Random, n: int) -> str:
+    producer = rng.choice(_domains(root))
+    data = yaml.load(producer)
+    consumer = rng.choice([p for p in _domains(root) if p != producer])
+    product = rng.choice(data["products"])["name"]
+    folder = root / "subscriptions" / data["domain"]
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{consumer.stem}.yaml"
+    if target.exists():
+        _edit_yaml(target, lambda d: d["subscriptions"].append({"product": product, "purpose": f"Added {n}."}))
+    else:
+        target.write_text(
+            f"consumer: {consumer.stem}\nproducer: {data['domain']}\n"
+            f"subscriptions:\n  - product: {product}\n    purpose: Added {n}.\n"
+        )
+    return f"{consumer.stem} subscribes to {data['domain']}.{product}"
+
+
+def add_domain(root: Path, rng: random.Random, n: int) -> str:
+    name = f"new{n}"
+    (root / "domains" / f"{name}.yaml").write_text(
+        f"domain: {name}\ndescription: A domain added by the test.\nowners: [group:{name}@acme.com]\n"
+        f"cost_center: cc-{n:04d}\nbudget: {{amount: 100, currency: EUR}}\n"
+        "products:\n  - name: things\n    description: Things this domain knows, one row per thing, for the test.\n"
+        "    classification: confidential\n    refresh: daily\n    freshness_slo_hours: 30\n"
+        "    bigquery:\n      tables:\n        - name: things\n          description: One row per thing.\n"
+        "          columns:\n            - {name: id, type: STRING, mode: REQUIRED}\n"
+        "            - {name: email, type: STRING, pii: true}\n"
+    )
+    return f"domain {name} added"
+
+
+EDITS = [
+    edit_domain_description,
+    add_owner,
+    edit_budget,
+    add_column,
+    edit_mesh_label,
+    edit_policy_tag_description,
+    edit_subscription,
+    remove_subscription_file,
+    add_subscription,
+    add_domain,
+]
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".meshform" not in str(p)
+    }
+
+
+def _restore(root: Path, files: dict[str, bytes]) -> None:
+    for p in list(root.rglob("*.yaml")):
+        if str(p.relative_to(root)) not in files:
+            p.unlink()
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_synth_after_random_edits_equals_a_clean_full_synth(tmp_path, seed):
+    rng = random.Random(seed)
+    root = copy_example(tmp_path)
+    incremental = tmp_path / "incremental"
+    synthesize(validate(root, cache=False).mesh, root, incremental, cache=True)
+    history: list[str] = []
+    reused = 0
+    for step in range(7):
+        before = _snapshot(root)
+        edits = [rng.choice(EDITS)(root, rng, step * 10 + i) for i in range(rng.randint(1, 3))]
+        result = validate(root, cache=False)
+        if not result.ok:  # an edit the specs refuse (a collision, a policy): undo it
+            _restore(root, before)
+            history.append(f"(refused: {', '.join(edits)})")
+            continue
+        history += edits
+        done = synthesize(result.mesh, root, incremental, cache=True)
+        reused += len(done.stacks) - done.built
+        clean = tmp_path / f"clean{step}"
+        synthesize(result.mesh, root, clean, cache=False)
+        assert tree(incremental) == tree(clean), f"seed {seed}, after: {history}"
+    assert reused > 0, "the cache was never used: the test proved nothing"
+    print(history)
+    assert sum(not h.startswith("(refused") for h in history) >= 5, f"most edits were refused: {history}"
+
+
+def test_unchanged_mesh_is_taken_from_the_cache_whole(tmp_path):
+    from meshform.cache import Cache
+
+    root = copy_example(tmp_path)
+    mesh = validate(root, cache=False).mesh
+    first = build_stacks(mesh, cache=Cache(root))
+    again = build_stacks(mesh, cache=Cache(root))
+    assert first.cached == frozenset() and again.cached == set(again.stacks)
+    assert {n: s.json for n, s in first.stacks.items()} == {n: s.json for n, s in again.stacks.items()}
+
+
+def test_the_key_changes_with_the_libraries_that_render(monkeypatch, tmp_path):
+    import importlib.metadata
+
+    from meshform.render import fingerprint
+
+    mesh = validate(copy_example(tmp_path), cache=False).mesh
+    plan = plan_stacks(mesh)[2]
+    key = plan.key
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda n: "9.9.9" if n == "cdktn-provider-google" else real(n))
+    fingerprint.code_version.cache_clear()
+    try:
+        assert StackPlan(plan.name, plan.kind, plan.mesh, plan.subject).key != key
+    finally:
+        monkeypatch.undo()
+        fingerprint.code_version.cache_clear()
+    assert StackPlan(plan.name, plan.kind, plan.mesh, plan.subject).key == key
+
+
+def test_workers_build_what_one_process_builds(tmp_path):
+    from meshform.render import workers
+
+    mesh = validate(copy_example(tmp_path), cache=False).mesh
+    plans = plan_stacks(mesh)
+    here = {b.name: b.json for b in workers.build(plans, jobs=0)}
+    seen: list[str] = []
+    spread = {b.name: b.json for b in workers.build(plans, jobs=2, on_built=seen.append, in_process_max=0, batch=3)}
+    assert spread == here
+    assert sorted(seen) == sorted(here)
