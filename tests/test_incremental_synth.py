@@ -45,6 +45,17 @@ def test_each_stack_built_from_its_slice_is_the_stack_built_from_the_whole_mesh(
     assert sliced == {b.name: b.json for b in build_batch(whole)}
 
 
+def test_render_code_never_reads_spec_positions():
+    """Keys leave `Source` (where a value was written) out: rendering must not read it."""
+    from tests.helpers import REPO
+
+    package = REPO / "src" / "meshform"
+    modules = [*(package / "render").glob("*.py"), *(package / "stores").glob("*/render.py")]
+    modules += [package / "dataproducts.py", package / "catalog.py"]  # what render calls
+    readers = [str(m.relative_to(package)) for m in modules if ".source" in m.read_text()]
+    assert len(modules) > 10 and readers == []
+
+
 # ── random edits: incremental == clean full synth ─────────────────────────────────────────
 
 

@@ -1,7 +1,8 @@
 """Ctrl-C during synth: a short message, exit 130, nothing written, no process left behind.
 
-A terminal sends SIGINT to the whole foreground process group: meshform, jsii's node
-processes and the workers. The test does the same (os.killpg) once node runs."""
+A terminal sends SIGINT to the whole foreground process group: meshform and its workers
+(jsii's node runs in a session of its own). The test does the same (os.killpg) once node
+runs."""
 
 from __future__ import annotations
 
@@ -19,24 +20,30 @@ from tests.helpers import copy_example
 pytestmark = pytest.mark.synth
 
 
-def _group_has_node(group: int) -> bool:
-    for status in Path("/proc").glob("[0-9]*/stat"):
+def _descendants(root: int) -> dict[int, str]:
+    """pid → name of every process below `root`."""
+    parents, names = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = status.read_text().rsplit(")", 1)[1].split()
-            name = status.with_name("comm").read_text().strip()
-        except (OSError, IndexError):
+            text = stat.read_text()
+        except OSError:
             continue
-        if int(fields[2]) == group and name == "node":
-            return True
-    return False
+        pid = int(stat.parent.name)
+        names[pid] = text[text.index("(") + 1 : text.rindex(")")]
+        parents[pid] = int(text.rsplit(")", 1)[1].split()[1])
+    found, frontier = {}, {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in found}
+        found |= {pid: names[pid] for pid in frontier}
+    return found
 
 
-def _group_alive(group: int) -> bool:
+def _alive(pid: int) -> bool:
     try:
-        os.killpg(group, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
 @pytest.mark.parametrize("domains", [None, 16], ids=["in-process", "workers"])
@@ -59,10 +66,11 @@ def test_ctrl_c_during_synth_stops_cleanly(tmp_path, domains):
     )
     try:
         deadline = time.monotonic() + 120
-        while not _group_has_node(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        while "node" not in _descendants(proc.pid).values() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.5)  # node is loading the provider or building
         assert proc.poll() is None, "synth ended before it could be interrupted"
+        spawned = _descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -74,6 +82,7 @@ def test_ctrl_c_during_synth_stops_cleanly(tmp_path, domains):
         assert noise not in stderr + stdout, (stdout, stderr)
     assert not (out / "stacks").exists()
     deadline = time.monotonic() + 10
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
+    while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _group_alive(proc.pid), "a worker or node process outlived the interrupted synth"
+    left = {pid: name for pid, name in spawned.items() if _alive(pid)}
+    assert not left, f"outlived the interrupted synth: {left}"

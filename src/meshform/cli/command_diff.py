@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import NoCacheOption, RootOption, err, fail, out, print_changes, validated
+from meshform.cli.common import NoCacheOption, RootOption, err, exit_interrupted, fail, out, print_changes, validated
 from meshform.cli.progress import stack_progress
 from meshform.exit_codes import ExitCode
 from meshform.report import Format
@@ -36,8 +36,11 @@ def diff_command(
     from meshform.synthesis import DECOMMISSION_PATH, diff
 
     result = validated(root, Format.text, quiet_ok=True)
-    with stack_progress("synthesizing") as progress:
-        found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
+    try:
+        with stack_progress("synthesizing") as progress:
+            found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
+    except KeyboardInterrupt:
+        exit_interrupted("interrupted")
     if not found.changes:
         out.print(f"[bold green]✓[/] no changes against {found.against}")
         return

@@ -9,9 +9,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import RootOption, err, fail, out, print_changes, validated
+from meshform.cli.common import RootOption, err, exit_interrupted, fail, out, print_changes, validated
 from meshform.cli.progress import stack_progress
-from meshform.exit_codes import ExitCode
 from meshform.report import Format
 from meshform.text import clean
 
@@ -58,8 +57,7 @@ def synth_command(
                 result.mesh, root, out_dir, only=domains, progress=progress, cache=not no_cache, jobs=jobs
             )
     except KeyboardInterrupt:
-        err.print("interrupted: nothing written", highlight=False)
-        raise fail(ExitCode.INTERRUPTED) from None
+        exit_interrupted()
     except ConstraintsRefused as refused:
         for violation in refused.violations:
             err.print(

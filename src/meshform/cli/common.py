@@ -4,9 +4,11 @@ a library function's."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -138,3 +140,14 @@ def print_changes(changes: Iterable[Change], title: str) -> None:
             mark, style = "", None
         table.add_row(mark, cell(change.stack), change.action, cell(change.address), style=style)
     out.print(table)
+
+
+def exit_interrupted(message: str = "interrupted: nothing written") -> NoReturn:
+    """End at once after Ctrl-C during a synth: jsii's exit handlers would otherwise stop a
+    node process in the middle of a call, and print its channel errors on the way out.
+    Everything meshform holds is already released (lock, workers, temporary folders);
+    node ends when its stdin closes with this process."""
+    err.print(message, highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(ExitCode.INTERRUPTED)

@@ -9,11 +9,11 @@ written for any mix of built and cached stacks (render.publish).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
-import signal
+import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,25 +38,40 @@ def quiet_node() -> None:
     os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
+class _SubprocessInOwnSession:
+    """`subprocess` as jsii's process provider sees it, with node started in a session of
+    its own (setsid)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen:
+        return subprocess.Popen(*args, **kwargs, start_new_session=True)
+
+
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Start jsii's node processes with Ctrl-C ignored (an ignored signal stays ignored across
-    exec): an interrupt then reaches Python alone, which stops cleanly, instead of killing
-    node under a pending call and printing jsii's channel errors."""
-    if threading.current_thread() is not threading.main_thread():
+def _node_in_own_session() -> Iterator[None]:
+    """Start jsii's node out of the terminal's process group, so that Ctrl-C reaches Python
+    alone, which stops cleanly, instead of killing node under a pending call (jsii then
+    prints its channel errors). Ignoring SIGINT is not enough: node resets every signal to
+    its default when it starts. Node still ends with this process: it exits when its stdin
+    closes."""
+    provider = importlib.import_module("jsii._kernel.providers.process")
+    if getattr(provider, "subprocess", None) is not subprocess:  # jsii changed: start it as jsii does
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    provider.subprocess = _SubprocessInOwnSession()  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        provider.subprocess = subprocess  # type: ignore[attr-defined]
 
 
 def load_cdktn() -> None:
     """Import CDK Terrain, which starts node (seconds: the google provider is a large assembly)."""
     quiet_node()
-    with _sigint_ignored():
+    with _node_in_own_session():
         import cdktn  # noqa: F401
 
 

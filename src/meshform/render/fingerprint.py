@@ -4,6 +4,8 @@ A stack's cache key (render.plan) is the digest of the slice of the model the st
 built from plus `code_version()`. The encoding walks the model the way equality does
 (dataclass fields that take part in `==`, pydantic models by their data), so two slices
 that compare equal get the same digest in any process, whatever Python's string hashing.
+Positions in the specs (`Source`) are left out: they change when a line is added above,
+and rendering never reads them.
 """
 
 from __future__ import annotations
@@ -21,53 +23,90 @@ from typing import Any
 from pydantic import BaseModel
 
 import meshform
+from meshform.model import Domain, Source
 
 # What the output also depends on besides meshform's own code: the libraries that write it.
 RENDER_LIBRARIES = ("cdktn", "cdktn-provider-google", "constructs", "jsii")
 
 
-def encode(value: Any, out: list[str]) -> None:
-    """Append a canonical text form of `value` to `out` (types are part of it: 1 ≠ "1")."""
-    if value is None or isinstance(value, bool):
-        out.append(repr(value))
-    elif isinstance(value, enum.Enum):
-        out.append(f"E{type(value).__name__}.{value.name}")
-    elif isinstance(value, str):
-        out.append(f"s{len(value)}:{value}")
-    elif isinstance(value, int | float | Decimal):
-        out.append(f"{type(value).__name__}:{value!r}")
-    elif isinstance(value, tuple | list):
-        out.append(f"[{len(value)}")
-        for item in value:
-            encode(item, out)
-    elif isinstance(value, dict):
-        out.append(f"{{{len(value)}")  # insertion order kept: it can reach the output
-        for key, item in value.items():
-            encode(key, out)
-            encode(item, out)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(f"D{type(value).__qualname__}")
-        for f in dataclasses.fields(value):
-            if f.compare:  # the positions a Source keeps for messages are not compared
-                out.append(f.name)
-                encode(getattr(value, f.name), out)
-    elif isinstance(value, BaseModel):
-        out.append(f"M{type(value).__qualname__}")
-        encode(value.model_dump(mode="python", by_alias=False), out)
-    elif isinstance(value, dt.date | Path):
-        out.append(f"{type(value).__name__}:{value}")
-    elif isinstance(value, frozenset | set):
-        items = [digest(item) for item in value]
-        out.append(f"S{len(items)}")
-        out.extend(sorted(items))
-    else:
-        raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+class Fingerprinter:
+    """Digests of model values. Domains are digested once and their digest reused by every
+    slice that holds them (a domain is in its own stack's slice and in access stacks')."""
+
+    def __init__(self) -> None:
+        self._domains: dict[int, tuple[Domain, str]] = {}
+
+    def digest(self, value: Any) -> str:
+        parts: list[str] = []
+        self._encode(value, parts)
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _encode(self, value: Any, out: list[str]) -> None:
+        """Append a canonical text form of `value` to `out` (types are part of it: 1 ≠ "1")."""
+        kind = type(value)
+        if kind is str:
+            out.append(f"s{len(value)}:{value}")
+        elif kind is int or value is None or kind is bool:
+            out.append(f"{kind.__name__}:{value!r}")
+        elif kind is tuple or kind is list:
+            out.append(f"[{len(value)}")
+            for item in value:
+                self._encode(item, out)
+        elif kind is Source:
+            # Where a value was written in the specs, for messages: rendering never reads it
+            # (tests/test_incremental_synth.py checks that render code does not).
+            out.append("@")
+        elif kind is Domain:
+            seen = self._domains.get(id(value))
+            if seen is None:
+                seen = self._domains[id(value)] = (value, self.digest_fields(value))
+            out.append(f"#{seen[1]}")
+        elif isinstance(value, enum.Enum):
+            out.append(f"E{kind.__name__}.{value.name}")
+        elif isinstance(value, str):
+            out.append(f"s{len(value)}:{value}")
+        elif isinstance(value, int | float | Decimal):
+            out.append(f"{kind.__name__}:{value!r}")
+        elif isinstance(value, dict):
+            out.append(f"{{{len(value)}")  # insertion order kept: it can reach the output
+            for key, item in value.items():
+                self._encode(key, out)
+                self._encode(item, out)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            self._encode_fields(value, out)
+        elif isinstance(value, BaseModel):
+            out.append(f"M{kind.__qualname__}")
+            self._encode(value.model_dump(mode="python", by_alias=False), out)
+        elif isinstance(value, dt.date | Path):
+            out.append(f"{kind.__name__}:{value}")
+        elif isinstance(value, frozenset | set):
+            items = sorted(self.digest(item) for item in value)
+            out.append(f"S{len(items)}")
+            out.extend(items)
+        else:
+            raise TypeError(f"cannot fingerprint a {kind.__name__}")
+
+    def digest_fields(self, value: Any) -> str:
+        parts: list[str] = []
+        self._encode_fields(value, parts)
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _encode_fields(self, value: Any, out: list[str]) -> None:
+        kind = type(value)
+        names = _COMPARED.get(kind)
+        if names is None:  # the fields that take part in ==, in their order
+            names = _COMPARED[kind] = tuple(f.name for f in dataclasses.fields(value) if f.compare)
+        out.append(f"D{kind.__qualname__}")
+        for name in names:
+            out.append(name)
+            self._encode(getattr(value, name), out)
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
 
 
 def digest(value: Any) -> str:
-    parts: list[str] = []
-    encode(value, parts)
-    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return Fingerprinter().digest(value)
 
 
 @cache

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from meshform.model import ColumnAccess, Mesh, Subscription
-from meshform.render.fingerprint import code_version, digest
+from meshform.render.fingerprint import Fingerprinter, code_version
 
 BOOTSTRAP, PLATFORM, DOMAIN, ACCESS = "bootstrap", "platform", "domain", "access"
 
@@ -32,12 +32,14 @@ class StackPlan:
     subject: str | None = None  # the domain of a domain stack, the producer of an access stack
     tag_users: TagUsers = ()  # platform stack only
 
+    fingerprinter: Fingerprinter = dataclasses.field(default_factory=Fingerprinter, compare=False, repr=False)
+
     @cached_property
     def key(self) -> str:
         """The cache address of this stack's output."""
         h = hashlib.sha256(f"{code_version()}\x00{self.name}\x00{self.kind}\x00{self.subject}".encode())
-        h.update(digest(self.mesh).encode())
-        h.update(digest(self.tag_users).encode())
+        h.update(self.fingerprinter.digest(self.mesh).encode())
+        h.update(self.fingerprinter.digest(self.tag_users).encode())
         return h.hexdigest()
 
 
@@ -68,11 +70,15 @@ def plan_stacks(mesh: Mesh) -> list[StackPlan]:
     from meshform.spec.names import ACCESS_STACK_PREFIX
 
     base = settings(mesh)
+    shared = Fingerprinter()  # each domain digested once, whichever slices hold it
     plans = [
-        StackPlan(BOOTSTRAP, BOOTSTRAP, base),
-        StackPlan(PLATFORM, PLATFORM, base, tag_users=policy_tag_users(mesh)),
+        StackPlan(BOOTSTRAP, BOOTSTRAP, base, fingerprinter=shared),
+        StackPlan(PLATFORM, PLATFORM, base, tag_users=policy_tag_users(mesh), fingerprinter=shared),
     ]
-    plans += [StackPlan(d.name, DOMAIN, dataclasses.replace(base, domains=(d,)), d.name) for d in mesh.domains]
+    plans += [
+        StackPlan(d.name, DOMAIN, dataclasses.replace(base, domains=(d,)), d.name, fingerprinter=shared)
+        for d in mesh.domains
+    ]
     granted: dict[str, list[Subscription]] = {}
     for sub in mesh.subscriptions:
         granted.setdefault(sub.producer, []).append(sub)
@@ -93,6 +99,7 @@ def plan_stacks(mesh: Mesh) -> list[StackPlan]:
                     column_access=tuple(approved.get(producer, ())),
                 ),
                 producer,
+                fingerprinter=shared,
             )
         )
     return plans

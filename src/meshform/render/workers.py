@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from meshform.load import SpecFile
 from meshform.render.build import BuiltStack, build_batch, load_cdktn
+from meshform.render.fingerprint import Fingerprinter
 from meshform.render.plan import StackPlan
 
 IN_PROCESS_MAX = 12  # up to this many stacks: here (a worker costs a second jsii start)
@@ -105,10 +106,11 @@ def _start_worker() -> None:
 
 class _PlanPickler(pickle.Pickler):
     """Plans travel without their SpecFiles (the text and positions of each spec file, for
-    messages): rendering never reads them, and they are most of a plan's size."""
+    messages: rendering never reads them, and they are most of a plan's size) and without
+    the fingerprinter their keys were computed with (it holds every domain)."""
 
     def persistent_id(self, obj: object) -> str | None:
-        return "specfile" if isinstance(obj, SpecFile) else None
+        return "left out" if isinstance(obj, SpecFile | Fingerprinter) else None
 
 
 class _PlanUnpickler(pickle.Unpickler):
