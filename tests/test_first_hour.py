@@ -310,3 +310,59 @@ def test_synth_says_which_stacks_changed(mesh_repo):
     again = runner.invoke(app, ["synth", "--root", root], env={"COLUMNS": "80"})
     assert again.exit_code == 0 and "1 changed, 2 unchanged" in again.output, again.output
     assert "…" not in again.output  # nothing cut at 80 columns
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        (
+            "domain: sales\nproducts:\n  - name: x\n   description: y\n",
+            (4, 4),
+            "bad indentation: line 4 is indented less than the line above it (column 4; line 3 starts at column 5)",
+        ),
+        (
+            "domain: sales\nproducts:\n  - name: x\n     description: y\n",
+            (4, 6),
+            "bad indentation: line 4 is indented more than the line above it",
+        ),
+        ("domain: sales\n  owners: [a]\n", (2, 3), "bad indentation: line 2 is indented more than the line above it"),
+        ("domain: sales\nowners:\n\t- a\n", (3, 1), "a tab character is not allowed for indentation"),
+        ('domain: "sales\nowners: [a]\n', (1, 9), "unclosed quote: the quote at line 1, column 9 is never closed"),
+        ("domain: sales\nowners: [a, b\nbudget: 1\n", (2, 9), "unclosed '[': the list that starts at line 2, column 9"),
+        ("domain: sales: x\n", (1, 14), "a value cannot contain ': ' (a colon and a space) unless it is quoted"),
+        ("domain sales\nowners: [a]\n", (1, 1), "line 1 has no ':' after its key ('domain sales')"),
+        ("owners:\n  - a\n  b\n", (3, 3), "line 3 is neither 'key: value' nor a list item ('- ')"),
+        ("domain: sales\n- a\n", (2, 1), "line 2 is a list item ('- ') among the keys of a mapping"),
+        ('domain: "sales" x\n', (1, 17), "text after the closing quote of a value"),
+    ],
+)
+def test_yaml_mistakes_are_said_as_people_say_them(text, where, words):
+    """Parser grammar (`expected <block end>, but found '<block mapping start>'`) never
+    reaches the user; both load paths word it the same, at the same line and column."""
+    from meshform.load import SpecLoadError, parse_spec_text
+
+    for fast in (True, False):
+        with pytest.raises(SpecLoadError) as info:
+            parse_spec_text(text, "domains/sales.yaml", fast=fast)
+        finding = info.value.finding
+        assert (finding.location.line, finding.location.col) == where, (fast, str(finding))
+        assert finding.message.startswith(words), (fast, finding.message)
+        assert "<" not in finding.message and "token" not in finding.message
+
+
+def test_validate_says_bad_indentation_with_file_line_and_column(example):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    sales = example / "domains/sales.yaml"
+    lines = sales.read_text().splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("    classification:"))
+    lines[number] = " " + lines[number]
+    sales.write_text("".join(lines))
+    result = CliRunner().invoke(app, ["validate", "--root", str(example)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert f"domains/sales.yaml:{number + 1}:6: error: bad indentation: line {number + 1} is indented more" in (
+        result.output
+    )
+    assert "block end" not in result.output and "block mapping start" not in result.output
