@@ -366,3 +366,88 @@ def test_validate_says_bad_indentation_with_file_line_and_column(example):
         result.output
     )
     assert "block end" not in result.output and "block mapping start" not in result.output
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and subcommand of the CLI, as the words that name it."""
+    import typer.main
+
+    from meshform.cli import app
+
+    paths: list[list[str]] = []
+
+    def walk(group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            paths.append([*prefix, name])
+            if hasattr(command, "commands"):
+                walk(command, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_every_help_names_values_by_their_metavar_never_by_a_python_type():
+    import re
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    paths = _command_paths()
+    assert len(paths) >= 20
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (path, result.output)
+        text = result.output
+        assert not re.search(r"<(str|int|float|bool|path|list\[|[a-z]+ range|datetime)", text), (path, text)
+        assert "{" not in text, (path, text)  # typer's {name} for a required argument
+        assert not any(line.rstrip().endswith("...") for line in text.splitlines()[1:]), (path, text)
+    usage = runner.invoke(app, ["new-domain", "--help"], prog_name="meshform").output.splitlines()[0]
+    assert usage == "Usage: meshform new-domain [OPTIONS] NAME"
+    usage = runner.invoke(app, ["status", "--help"], prog_name="meshform").output.splitlines()[0]
+    assert usage == "Usage: meshform status [OPTIONS] [NAME]..."
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_the_command_list_shows_each_summary_whole(columns):
+    import typer.main
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.cli.usage import summary
+
+    text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": columns}).output
+    listed = " ".join(text.split("Commands:", 1)[1].split())
+    for name, command in typer.main.get_command(app).commands.items():
+        whole = summary(command.help)
+        assert len(whole) <= 62, (name, whole)  # one line at 80 columns
+        assert f"{name} {whole}" in listed, (name, whole, text)
+    assert "..." not in text.split("Commands:", 1)[1]
+
+
+def test_a_value_that_is_not_a_choice_is_a_usage_error_listing_the_choices():
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", "--format", "yaml", "--root", str(REPO)])
+    assert result.exit_code == 2
+    assert "Invalid value for '--format' / '-f': 'yaml' is not one of text, json, github" in result.output
+    assert "Value error" not in result.output
+    result = runner.invoke(app, ["add-product", "sales", "x", "--description", "d", "--refresh", "sometimes"])
+    assert result.exit_code == 2
+    assert "'sometimes' is not one of realtime, hourly, daily, weekly, monthly, on-demand" in result.output
+    missing = runner.invoke(app, ["show"])
+    assert missing.exit_code == 2 and "Missing argument 'DOMAIN.PRODUCT'" in missing.output
+
+
+def test_the_cli_s_classifications_and_refreshes_are_the_spec_s():
+    from typing import get_args
+
+    from meshform.cli import common
+    from meshform.spec import domain
+
+    assert get_args(common.Classification) == get_args(domain.Classification)
+    assert get_args(common.Refresh) == get_args(domain.Refresh)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import NoCacheOption, RootOption, cell, err, fail, out, print_findings
+from meshform.cli.common import Classification, NoCacheOption, RootOption, cell, err, fail, out, print_findings
 from meshform.discover import Backend
 from meshform.exit_codes import ExitCode
 from meshform.report import Format
@@ -26,13 +26,18 @@ class ListFormat(StrEnum):
 
 def discover_command(
     query: Annotated[
-        str, typer.Argument(help="Words to look for in product names, descriptions, columns and owners.")
+        str,
+        typer.Argument(
+            metavar="QUERY", help="Words to look for in product names, descriptions, tables, columns and owners."
+        ),
     ] = "",
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only products of this domain.")] = None,
-    classification: Annotated[
-        str | None, typer.Option(help="Only public, internal, confidential or restricted products.")
+    domain: Annotated[
+        str | None, typer.Option("--domain", "-d", metavar="DOMAIN", help="Only products of this domain.")
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Only products with an owner containing this text.")] = None,
+    classification: Annotated[Classification | None, typer.Option(help="Only products of this classification.")] = None,
+    owner: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only products with an owner containing this text.")
+    ] = None,
     backend: Annotated[
         Backend,
         typer.Option(
@@ -41,9 +46,10 @@ def discover_command(
         ),
     ] = Backend.INDEX,
     endpoint: Annotated[
-        str | None, typer.Option(help="Dataplex API endpoint, for a proxy or a test server.", hidden=True)
+        str | None,
+        typer.Option(metavar="URL", help="Dataplex API endpoint, for a proxy or a test server.", hidden=True),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many results.")] = 20,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, max=1000, help="At most this many results.")] = 20,
     include_decommissioned: Annotated[bool, typer.Option("--all", help="Include decommissioned products.")] = False,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.TABLE,
     root: RootOption = Path("."),
@@ -54,9 +60,8 @@ def discover_command(
     Example: meshform discover "order data". Searches names, descriptions, tables,
     columns and owners. Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
     """
-    from meshform.discover import Filters, check_classification, search
+    from meshform.discover import Filters, search
 
-    check_classification(classification)
     filters = Filters(domain, classification, owner, include_decommissioned)
     result = validate(root, cache=not no_cache)
     if not result.has_mesh:

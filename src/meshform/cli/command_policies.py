@@ -12,7 +12,11 @@ from meshform.validate import MESH_FILE, validate
 
 
 def policies_command(root: RootOption = Path(".")) -> None:
-    """List the built-in policies, what each checks, and how this mesh configures them."""
+    """List the built-in policies and how this mesh sets them.
+
+    For each policy: its id, its severity, whether it is on, what it checks, and the
+    settings mesh.yaml gives it (or "defaults").
+    """
     from meshform.policies import mesh_settings, statuses
 
     mesh = validate(root).mesh if (root / MESH_FILE).is_file() else None

@@ -38,21 +38,25 @@ def register(app: typer.Typer) -> None:
     def status_command(
         names: Annotated[
             list[str] | None,
-            typer.Argument(help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.", show_default=False),
+            typer.Argument(
+                metavar="NAME",
+                help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.",
+                show_default=False,
+            ),
         ] = None,
         fmt: Annotated[
             StatusFormat, typer.Option("--format", "-f", help="table, or json for scripts.")
         ] = StatusFormat.table,
         deadline: Annotated[
-            float, typer.Option(help="Seconds each Google Cloud call may retry.", min=1, max=600)
+            float, typer.Option(metavar="SECONDS", help="Seconds each Google Cloud call may retry.", min=1, max=600)
         ] = 30.0,
         root: Annotated[
-            Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")
+            Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
         ] = Path("."),
     ) -> None:
-        """Is every product fresh right now? Asks BigQuery and Cloud Storage for each product's newest data.
+        """Is every product's data fresh right now?
 
-        Newest data: MAX of the product's freshness column, or the table's last modification;
+        Asks BigQuery and Cloud Storage for each product's newest data: MAX MAX of the product's freshness column, or the table's last modification;
         a bucket's newest object. States: ok, late (older than freshness_slo_hours), empty,
         missing (not created), unknown. Exits 0 when all are ok, 1 when any is late, empty or
         missing, 4 when Google Cloud cannot be reached or refuses. Uses Application Default

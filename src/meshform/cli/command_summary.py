@@ -14,7 +14,8 @@ def summary_command(
     root: RootOption = Path("."),
     base: BaseOption = "origin/main",
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="The synthesized Terraform folder. [default: ROOT/terraform]")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="The synthesized Terraform folder. [default: ROOT/terraform]"),
     ] = None,
 ) -> None:
     """Print the Markdown report for this branch's pull request.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -51,16 +51,26 @@ def fail(code: ExitCode) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+# A product's classification and refresh as options take them: meshform.spec.domain's values
+# (a test checks that they agree), spelled here so that no command loads the spec's models for them.
+Classification = Literal["public", "internal", "confidential", "restricted"]
+Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
+
 RootOption = Annotated[
     Path,
-    typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+    typer.Option(
+        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
+    ),
 ]
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="How to print findings: text, json, or github (Actions annotations).")
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
 BaseOption = Annotated[
-    str, typer.Option("--base", help="Compare with the point where the branch left this git ref.", show_default=True)
+    str,
+    typer.Option(
+        "--base", metavar="REF", help="Compare with the point where the branch left this git ref.", show_default=True
+    ),
 ]
 
 
