@@ -451,3 +451,53 @@ def test_the_cli_s_classifications_and_refreshes_are_the_spec_s():
 
     assert get_args(common.Classification) == get_args(domain.Classification)
     assert get_args(common.Refresh) == get_args(domain.Refresh)
+
+
+def test_discover_tokenizes_queries_as_words_not_letters():
+    from meshform.discover import query_words
+    from meshform.discover.index import ProductIndex
+
+    assert query_words("customer's") == ["customer"]
+    assert query_words("e-mail") == ["e-mail"]
+    assert query_words("AND(") == [] and query_words("a b c ?") == []
+    assert query_words("I need order data!") == ["order"]
+    index = ProductIndex(validate(REPO).mesh)
+    keys = [h.key for h in index.search("customer's")]
+    assert keys == [h.key for h in index.search("customer")] and len(keys) < 8
+    email = index.search("e-mail")
+    assert [h.key for h in email] == [h.key for h in index.search("email")] and len(email) < 7
+    assert all(h.matched == ("column",) for h in email)  # customer_email and the like
+    assert index.search("AND(") == []
+
+
+def _discover(*args: str, columns: str = "80"):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    return CliRunner().invoke(app, ["discover", *args, "--root", str(REPO)], env={"COLUMNS": columns})
+
+
+def test_discover_says_what_each_product_matched_on():
+    import json
+
+    result = _discover("order")
+    assert result.exit_code == 0 and "matched on" in result.output
+    [orders] = [h for h in json.loads(_discover("order", "--format", "json").output) if h["key"] == "sales.orders"]
+    assert orders["matched"] == ["name", "description", "table", "column"]
+    [agency] = json.loads(_discover("partner-agency", "--format", "json").output)
+    assert agency["key"] == "marketing.audience_segments" and agency["matched"] == ["owner"]
+
+
+def test_discover_names_an_unknown_domain_instead_of_matching_nothing():
+    result = _discover("--domain", "slaes", "orders")
+    assert result.exit_code == 2
+    assert "--domain 'slaes': there is no such domain in this mesh; did you mean 'sales'?" in result.output
+    assert "no products match" not in result.output
+
+
+def test_discover_suggests_close_words_when_nothing_matches():
+    result = _discover("custmer")
+    assert result.exit_code == 0 and "no products match 'custmer'; did you mean 'customer'" in result.output
+    nothing = _discover("AND(")
+    assert nothing.exit_code == 0 and "nothing to search for in 'AND('" in nothing.output
