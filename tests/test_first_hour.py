@@ -501,3 +501,62 @@ def test_discover_suggests_close_words_when_nothing_matches():
     assert result.exit_code == 0 and "no products match 'custmer'; did you mean 'customer'" in result.output
     nothing = _discover("AND(")
     assert nothing.exit_code == 0 and "nothing to search for in 'AND('" in nothing.output
+
+
+def _fits(output: str, columns: str) -> None:
+    """Nothing cut ('…'), and no line wider than the terminal."""
+    assert "…" not in output, output
+    wide = [line for line in output.splitlines() if len(line) > int(columns)]
+    assert not wide, (columns, wide)
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_discover_table_fits_and_cuts_no_identifier(columns):
+    result = _discover("customer", columns=columns)
+    assert result.exit_code == 0, result.output
+    _fits(result.output, columns)
+    lines = [line.strip("│ ") for line in result.output.splitlines()]
+    for key in ("customer.customer_profiles", "marketing.audience_segments", "finance.payments", "sales.orders"):
+        assert any(line.startswith(key) for line in lines), (key, result.output)  # whole, on its own line
+    owner = "group:crm-ops@partner-agency.example"  # shown whole where it fits, else left to `show`
+    assert owner in result.output if columns == "120" else "crm-ops" not in result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_policies_table_fits_and_cuts_no_key(columns):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.policies import POLICIES
+
+    result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    _fits(result.output, columns)
+    words = set(result.output.replace("│", " ").split())
+    assert {p.id for p in POLICIES} <= words
+    for key in ("policies.data-residency.by_classification", "min_description_length:", "allowed_locations"):
+        assert key in words, key
+    assert "this mesh: min_description_length: 30" in result.output
+
+
+@pytest.mark.synth
+def test_the_diff_fits_and_names_every_address_whole(committed_mesh):
+    """After a subscription, two grants that differ only at the end of their long addresses:
+    both are named whole at 80 columns (a long one breaks after its type, never mid-name)."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.synthesis import diff
+
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    expected = {c.address for c in diff(validate(committed_mesh).mesh, committed_mesh).changes}
+    assert len(expected) == 2
+    for columns in ("80", "120"):
+        result = CliRunner().invoke(app, ["diff", "--root", str(committed_mesh)], env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        _fits(result.output, columns)
+        joined = re.sub(r"\.\s*\n\s+", ".", result.output)  # a long address: its type, then its name
+        named = {word for word in joined.split() if word.startswith("google_")}
+        assert named == expected, (columns, result.output)

@@ -26,15 +26,20 @@ if TYPE_CHECKING:
 TERRAFORM_DIR = "terraform"
 ACTIONS = ("added", "changed", "replaced", "removed")
 
-DECOMMISSION_PATH = """This would delete data, so meshform refuses it. To retire a product (or a domain):
-  1. set `status: decommissioned` on the product: its data is kept, protected and read-only;
-  2. when the data may go, the platform team adds {domain, product, justification} to
-     mesh.yaml `allow_deletion`; synth and apply: protection is lifted;
-  3. then remove the product (or the domain file) from the specs; synth and apply.
-To drop a column or expire partitions of an active product, the platform team adds
-  {domain, product, table, column | expiration_days, justification} to mesh.yaml `allow_deletion`.
-A type or mode change BigQuery cannot make in place recreates the table: add a new column,
-  fill it, then drop the old one."""
+DECOMMISSION_PATH = """This would delete data, so meshform refuses it.
+To retire a product (or a domain):
+  1. set `status: decommissioned` on the product: its data is kept, protected
+     and read-only;
+  2. when the data may go, the platform team adds
+     {domain, product, justification} to mesh.yaml `allow_deletion`;
+     synth and apply: protection is lifted;
+  3. then remove the product (or the domain file) from the specs;
+     synth and apply.
+To drop a column or expire partitions of an active product, the platform team
+  adds {domain, product, table, column | expiration_days, justification}
+  to mesh.yaml `allow_deletion`.
+A type or mode change BigQuery cannot make in place recreates the table: add a
+  new column, fill it, then drop the old one."""
 
 
 class ConstraintsRefused(MeshformError):

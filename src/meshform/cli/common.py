@@ -136,15 +136,46 @@ def resolved(root: Path, cache: bool = True) -> ValidResult:
     return result.resolved()
 
 
+SYMBOLS = {"added": "+", "changed": "~", "replaced": "-/+", "removed": "-"}
+
+
 def print_changes(changes: Iterable[Change], title: str) -> None:
-    """Terraform changes as a table, data loss marked."""
-    table = Table("", "stack", "action", "resource", title=Text(clean(title)), title_justify="left")
+    """Terraform changes, designed for 80 columns: under each stack, one line per resource
+    with its whole address (one too long for the line breaks after its type; nothing is
+    cut), and under a change that loses data, what it loses. Data loss first, in the order
+    `diff.compare` gives."""
+    changes = list(changes)
+    out.print(Text(clean(title), style="bold"), soft_wrap=False)
+    used = {c.action for c in changes}
+    out.print(
+        Text("  ".join(f"{symbol} {action}" for action, symbol in SYMBOLS.items() if action in used), style="dim"),
+        soft_wrap=False,
+    )
+    grid: Table | None = None
+    stack = None
     for change in changes:
+        if change.stack != stack or grid is None:
+            if grid is not None:
+                out.print(grid)
+            stack = change.stack
+            out.print(Text(clean(stack), style="bold"), soft_wrap=False)
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(justify="right", no_wrap=True, min_width=5)
+            grid.add_column(overflow="fold")
         if change.blocked:
             mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
         elif change.destructive:
             mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
         else:
-            mark, style = "", None
-        table.add_row(mark, cell(change.stack), change.action, cell(change.address), style=style)
-    out.print(table)
+            mark, style = "", ""
+        address = clean(change.address)
+        if len(address) > out.width - 6 and "." in address:  # too long for its line: break after the type
+            kind, name = address.split(".", 1)
+            grid.add_row(SYMBOLS[change.action], Text(f"{kind}.", style=style))
+            grid.add_row("", Text(f"  {name}", style=style))
+        else:
+            grid.add_row(SYMBOLS[change.action], Text(address, style=style))
+        if mark:
+            grid.add_row("", Text(clean(mark), style=style))
+    if grid is not None:
+        out.print(grid)
