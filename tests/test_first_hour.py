@@ -560,3 +560,69 @@ def test_the_diff_fits_and_names_every_address_whole(committed_mesh):
         joined = re.sub(r"\.\s*\n\s+", ".", result.output)  # a long address: its type, then its name
         named = {word for word in joined.split() if word.startswith("google_")}
         assert named == expected, (columns, result.output)
+
+
+def _commit(root: Path, message: str) -> None:
+    import subprocess
+
+    for args in (["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(
+            ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            check=True,
+            capture_output=True,
+        )
+
+
+@pytest.mark.synth
+def test_summary_says_terraform_is_out_of_date_until_it_is_synthesized_and_committed(committed_mesh):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    def summary() -> str:
+        result = CliRunner().invoke(app, ["summary", "--base", "main", "--root", str(committed_mesh)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "out of date" not in summary()
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    stale = summary()
+    assert "**⚠️ `terraform/` is out of date**: `access-sales` is not what the specs produce" in stale
+    assert "Next step: run `meshform synth` and commit `terraform/`" in stale
+    assert stale.index("out of date") < stale.index("### Domains and products")  # said first
+    assert "No Terraform changes." not in stale
+    assert CliRunner().invoke(app, ["synth", "--root", str(committed_mesh)]).exit_code == 0
+    assert "is out of date" in summary()  # synthesized, not yet committed: the pull request holds the old
+    _commit(committed_mesh, "logistics subscribes to sales.daily_revenue")
+    current = summary()
+    assert "out of date" not in current and "| `access-sales` | 2 | 0 | 0 | 0 |" in current
+
+
+@pytest.mark.synth
+def test_the_pull_request_workflow_fails_on_out_of_date_terraform(committed_mesh):
+    """The workflow's step "Committed Terraform matches the specs", run as CI runs it."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from meshform.repository import workflow
+
+    steps = yaml.safe_load(workflow("meshform-pr.yaml"))["jobs"]["check"]["steps"]
+    [script] = [s["run"] for s in steps if s.get("name") == "Committed Terraform matches the specs"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-e", "-c", script], cwd=committed_mesh, env=env, capture_output=True, text=True, timeout=600
+        )
+
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    _commit(committed_mesh, "subscribe, but no synth")
+    failed = check()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "::error::terraform/ is not what the specs produce" in failed.stdout
+    _commit(committed_mesh, "synth")  # what the step's synth wrote: now committed
+    passed = check()
+    assert passed.returncode == 0, passed.stdout + passed.stderr

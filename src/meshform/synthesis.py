@@ -188,3 +188,24 @@ def diff(
         synth(mesh, Path(tmp), progress=progress)
         fresh = read_stacks(Path(tmp))
     return Diff(base or str(target), compare(committed, fresh, releases(mesh)))
+
+
+def out_of_date(
+    mesh: Mesh, root: Path, out: Path | None = None, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """The stacks whose Terraform is not what the specs produce — in OUT, or as committed at
+    HEAD (what a pull request holds; CI synthesizes into OUT before it asks): a fresh synth
+    in a temporary folder, compared with both. [] when terraform/ is up to date."""
+    from meshform.diff import read_stacks, read_stacks_at
+    from meshform.gitref import has_commit
+    from meshform.render import synth
+
+    target = terraform_dir(root, out)
+    with tempfile.TemporaryDirectory(prefix="meshform-stale-") as tmp:
+        synth(mesh, Path(tmp), progress=progress)
+        fresh = read_stacks(Path(tmp))
+    versions = [read_stacks(target)]
+    if target.is_relative_to(root) and has_commit(root, "HEAD"):
+        versions.append(read_stacks_at(root, "HEAD", target.relative_to(root)))
+    names = set(fresh).union(*versions)
+    return sorted(name for name in names if any(fresh.get(name) != stacks.get(name) for stacks in versions))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import BaseOption, RootOption
+from meshform.cli.common import BaseOption, RootOption, err
 
 
 def summary_command(
@@ -24,12 +24,15 @@ def summary_command(
     need, policy findings, and Terraform resources added / changed / destroyed per stack
     (destructive first).
 
-    Reads the synthesized Terraform in the working tree: run `meshform synth` first.
+    Reads the synthesized Terraform in the working tree, and synthesizes the specs afresh to
+    say first when it is out of date (then: `meshform synth`, and commit terraform/).
     """
     from meshform.summary import pull_request_summary
     from meshform.synthesis import terraform_dir
 
-    print(pull_request_summary(root, base, terraform_dir(root, out_dir)), end="")
+    with err.status("synthesizing to check terraform/", spinner="dots") as status:
+        report = pull_request_summary(root, base, terraform_dir(root, out_dir), progress=status.update)
+    print(report, end="")
 
 
 def register(app: typer.Typer) -> None:
