@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from meshform.exit_codes import ExitCode
@@ -147,35 +146,26 @@ def print_changes(changes: Iterable[Change], title: str) -> None:
     changes = list(changes)
     out.print(Text(clean(title), style="bold"), soft_wrap=False)
     used = {c.action for c in changes}
-    out.print(
-        Text("  ".join(f"{symbol} {action}" for action, symbol in SYMBOLS.items() if action in used), style="dim"),
-        soft_wrap=False,
-    )
-    grid: Table | None = None
+    legend = "  ".join(f"{symbol} {action}" for action, symbol in SYMBOLS.items() if action in used)
+    out.print(Text(legend, style="dim"), soft_wrap=False)
     stack = None
     for change in changes:
-        if change.stack != stack or grid is None:
-            if grid is not None:
-                out.print(grid)
+        if change.stack != stack:
             stack = change.stack
             out.print(Text(clean(stack), style="bold"), soft_wrap=False)
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(justify="right", no_wrap=True, min_width=5)
-            grid.add_column(overflow="fold")
         if change.blocked:
             mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
         elif change.destructive:
             mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
         else:
             mark, style = "", ""
-        address = clean(change.address)
-        if len(address) > out.width - 6 and "." in address:  # too long for its line: break after the type
+        symbol, address = f"{SYMBOLS[change.action]:>5} ", clean(change.address)
+        if len(symbol + address) > out.width and "." in address:  # too long for its line: break after the type
             kind, name = address.split(".", 1)
-            grid.add_row(SYMBOLS[change.action], Text(f"{kind}.", style=style))
-            grid.add_row("", Text(f"  {name}", style=style))
+            lines = [symbol + kind + ".", " " * (len(symbol) + 2) + name]
         else:
-            grid.add_row(SYMBOLS[change.action], Text(address, style=style))
+            lines = [symbol + address]
         if mark:
-            grid.add_row("", Text(clean(mark), style=style))
-    if grid is not None:
-        out.print(grid)
+            lines.append(" " * len(symbol) + clean(mark))
+        for line in lines:
+            out.print(Text(line, style=style), soft_wrap=False, overflow="fold")
