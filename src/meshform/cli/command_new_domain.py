@@ -22,7 +22,7 @@ def new_domain_command(
         typer.Option(
             "--owner",
             metavar="MEMBER",
-            help="An IAM member who owns the domain, e.g. group:sales-data@acme.com; repeatable.",
+            help="An IAM member who owns the domain, e.g. group:sales@acme.com; repeatable.",
         ),
     ],
     description: Annotated[str | None, typer.Option(metavar="TEXT", help="What the domain's data is about.")] = None,
