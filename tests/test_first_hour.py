@@ -310,3 +310,319 @@ def test_synth_says_which_stacks_changed(mesh_repo):
     again = runner.invoke(app, ["synth", "--root", root], env={"COLUMNS": "80"})
     assert again.exit_code == 0 and "1 changed, 2 unchanged" in again.output, again.output
     assert "…" not in again.output  # nothing cut at 80 columns
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        (
+            "domain: sales\nproducts:\n  - name: x\n   description: y\n",
+            (4, 4),
+            "bad indentation: line 4 is indented less than the line above it (column 4; line 3 starts at column 5)",
+        ),
+        (
+            "domain: sales\nproducts:\n  - name: x\n     description: y\n",
+            (4, 6),
+            "bad indentation: line 4 is indented more than the line above it",
+        ),
+        ("domain: sales\n  owners: [a]\n", (2, 3), "bad indentation: line 2 is indented more than the line above it"),
+        ("domain: sales\nowners:\n\t- a\n", (3, 1), "a tab character is not allowed for indentation"),
+        ('domain: "sales\nowners: [a]\n', (1, 9), "unclosed quote: the quote at line 1, column 9 is never closed"),
+        ("domain: sales\nowners: [a, b\nbudget: 1\n", (2, 9), "unclosed '[': the list that starts at line 2, column 9"),
+        ("domain: sales: x\n", (1, 14), "a value cannot contain ': ' (a colon and a space) unless it is quoted"),
+        ("domain sales\nowners: [a]\n", (1, 1), "line 1 has no ':' after its key ('domain sales')"),
+        ("owners:\n  - a\n  b\n", (3, 3), "line 3 is neither 'key: value' nor a list item ('- ')"),
+        ("domain: sales\n- a\n", (2, 1), "line 2 is a list item ('- ') among the keys of a mapping"),
+        ('domain: "sales" x\n', (1, 17), "text after the closing quote of a value"),
+    ],
+)
+def test_yaml_mistakes_are_said_as_people_say_them(text, where, words):
+    """Parser grammar (`expected <block end>, but found '<block mapping start>'`) never
+    reaches the user; both load paths word it the same, at the same line and column."""
+    from meshform.load import SpecLoadError, parse_spec_text
+
+    for fast in (True, False):
+        with pytest.raises(SpecLoadError) as info:
+            parse_spec_text(text, "domains/sales.yaml", fast=fast)
+        finding = info.value.finding
+        assert (finding.location.line, finding.location.col) == where, (fast, str(finding))
+        assert finding.message.startswith(words), (fast, finding.message)
+        assert "<" not in finding.message and "token" not in finding.message
+
+
+def test_validate_says_bad_indentation_with_file_line_and_column(example):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    sales = example / "domains/sales.yaml"
+    lines = sales.read_text().splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("    classification:"))
+    lines[number] = " " + lines[number]
+    sales.write_text("".join(lines))
+    result = CliRunner().invoke(app, ["validate", "--root", str(example)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert f"domains/sales.yaml:{number + 1}:6: error: bad indentation: line {number + 1} is indented more" in (
+        result.output
+    )
+    assert "block end" not in result.output and "block mapping start" not in result.output
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and subcommand of the CLI, as the words that name it."""
+    import typer.main
+
+    from meshform.cli import app
+
+    paths: list[list[str]] = []
+
+    def walk(group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            paths.append([*prefix, name])
+            if hasattr(command, "commands"):
+                walk(command, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_every_help_names_values_by_their_metavar_never_by_a_python_type():
+    import re
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    paths = _command_paths()
+    assert len(paths) >= 20
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+        assert result.exit_code == 0, (path, result.output)
+        text = result.output
+        assert not re.search(r"<(str|int|float|bool|path|list\[|[a-z]+ range|datetime)", text), (path, text)
+        assert "{" not in text, (path, text)  # typer's {name} for a required argument
+        assert not any(line.rstrip().endswith("...") for line in text.splitlines()[1:]), (path, text)
+    usage = runner.invoke(app, ["new-domain", "--help"], prog_name="meshform").output.splitlines()[0]
+    assert usage == "Usage: meshform new-domain [OPTIONS] NAME"
+    usage = runner.invoke(app, ["status", "--help"], prog_name="meshform").output.splitlines()[0]
+    assert usage == "Usage: meshform status [OPTIONS] [NAME]..."
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_the_command_list_shows_each_summary_whole(columns):
+    import typer.main
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.cli.usage import summary
+
+    text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": columns}).output
+    listed = " ".join(text.split("Commands:", 1)[1].split())
+    for name, command in typer.main.get_command(app).commands.items():
+        whole = summary(command.help)
+        assert len(whole) <= 62, (name, whole)  # one line at 80 columns
+        assert f"{name} {whole}" in listed, (name, whole, text)
+    assert "..." not in text.split("Commands:", 1)[1]
+
+
+def test_a_value_that_is_not_a_choice_is_a_usage_error_listing_the_choices():
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", "--format", "yaml", "--root", str(REPO)])
+    assert result.exit_code == 2
+    assert "Invalid value for '--format' / '-f': 'yaml' is not one of text, json, github" in result.output
+    assert "Value error" not in result.output
+    result = runner.invoke(app, ["add-product", "sales", "x", "--description", "d", "--refresh", "sometimes"])
+    assert result.exit_code == 2
+    assert "'sometimes' is not one of realtime, hourly, daily, weekly, monthly, on-demand" in result.output
+    missing = runner.invoke(app, ["show"])
+    assert missing.exit_code == 2 and "Missing argument 'DOMAIN.PRODUCT'" in missing.output
+
+
+def test_the_cli_s_classifications_and_refreshes_are_the_spec_s():
+    from typing import get_args
+
+    from meshform.cli import common
+    from meshform.spec import domain
+
+    assert get_args(common.Classification) == get_args(domain.Classification)
+    assert get_args(common.Refresh) == get_args(domain.Refresh)
+
+
+def test_discover_tokenizes_queries_as_words_not_letters():
+    from meshform.discover import query_words
+    from meshform.discover.index import ProductIndex
+
+    assert query_words("customer's") == ["customer"]
+    assert query_words("e-mail") == ["e-mail"]
+    assert query_words("AND(") == [] and query_words("a b c ?") == []
+    assert query_words("I need order data!") == ["order"]
+    index = ProductIndex(validate(REPO).mesh)
+    keys = [h.key for h in index.search("customer's")]
+    assert keys == [h.key for h in index.search("customer")] and len(keys) < 8
+    email = index.search("e-mail")
+    assert [h.key for h in email] == [h.key for h in index.search("email")] and len(email) < 7
+    assert all(h.matched == ("column",) for h in email)  # customer_email and the like
+    assert index.search("AND(") == []
+
+
+def _discover(*args: str, columns: str = "80"):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    return CliRunner().invoke(app, ["discover", *args, "--root", str(REPO)], env={"COLUMNS": columns})
+
+
+def test_discover_says_what_each_product_matched_on():
+    import json
+
+    result = _discover("order")
+    assert result.exit_code == 0 and "matched on" in result.output
+    [orders] = [h for h in json.loads(_discover("order", "--format", "json").output) if h["key"] == "sales.orders"]
+    assert orders["matched"] == ["name", "description", "table", "column"]
+    [agency] = json.loads(_discover("partner-agency", "--format", "json").output)
+    assert agency["key"] == "marketing.audience_segments" and agency["matched"] == ["owner"]
+
+
+def test_discover_names_an_unknown_domain_instead_of_matching_nothing():
+    result = _discover("--domain", "slaes", "orders")
+    assert result.exit_code == 2
+    assert "--domain 'slaes': there is no such domain in this mesh; did you mean 'sales'?" in result.output
+    assert "no products match" not in result.output
+
+
+def test_discover_suggests_close_words_when_nothing_matches():
+    result = _discover("custmer")
+    assert result.exit_code == 0 and "no products match 'custmer'; did you mean 'customer'" in result.output
+    nothing = _discover("AND(")
+    assert nothing.exit_code == 0 and "nothing to search for in 'AND('" in nothing.output
+
+
+def _fits(output: str, columns: str) -> None:
+    """Nothing cut ('…'), and no line wider than the terminal."""
+    assert "…" not in output, output
+    wide = [line for line in output.splitlines() if len(line) > int(columns)]
+    assert not wide, (columns, wide)
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_discover_table_fits_and_cuts_no_identifier(columns):
+    result = _discover("customer", columns=columns)
+    assert result.exit_code == 0, result.output
+    _fits(result.output, columns)
+    lines = [line.strip("│ ") for line in result.output.splitlines()]
+    for key in ("customer.customer_profiles", "marketing.audience_segments", "finance.payments", "sales.orders"):
+        assert any(line.startswith(key) for line in lines), (key, result.output)  # whole, on its own line
+    owner = "group:crm-ops@partner-agency.example"  # shown whole where it fits, else left to `show`
+    assert owner in result.output if columns == "120" else "crm-ops" not in result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_policies_table_fits_and_cuts_no_key(columns):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.policies import POLICIES
+
+    result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    _fits(result.output, columns)
+    words = set(result.output.replace("│", " ").split())
+    assert {p.id for p in POLICIES} <= words
+    for key in ("policies.data-residency.by_classification", "min_description_length:", "allowed_locations"):
+        assert key in words, key
+    assert "this mesh: min_description_length: 30" in result.output
+
+
+@pytest.mark.synth
+def test_the_diff_fits_and_names_every_address_whole(committed_mesh):
+    """After a subscription, two grants that differ only at the end of their long addresses:
+    both are named whole at 80 columns (a long one breaks after its type, never mid-name)."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.synthesis import diff
+
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    expected = {c.address for c in diff(validate(committed_mesh).mesh, committed_mesh).changes}
+    assert len(expected) == 2
+    for columns in ("80", "120"):
+        result = CliRunner().invoke(app, ["diff", "--root", str(committed_mesh)], env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        _fits(result.output, columns)
+        joined = re.sub(r"\.\s*\n\s+", ".", result.output)  # a long address: its type, then its name
+        named = {word for word in joined.split() if word.startswith("google_")}
+        assert named == expected, (columns, result.output)
+
+
+def _commit(root: Path, message: str) -> None:
+    import subprocess
+
+    for args in (["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(
+            ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            check=True,
+            capture_output=True,
+        )
+
+
+@pytest.mark.synth
+def test_summary_says_terraform_is_out_of_date_until_it_is_synthesized_and_committed(committed_mesh):
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    def summary() -> str:
+        result = CliRunner().invoke(app, ["summary", "--base", "main", "--root", str(committed_mesh)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "out of date" not in summary()
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    stale = summary()
+    assert "**⚠️ `terraform/` is out of date**: `access-sales` is not what the specs produce" in stale
+    assert "Next step: run `meshform synth` and commit `terraform/`" in stale
+    assert stale.index("out of date") < stale.index("### Domains and products")  # said first
+    assert "No Terraform changes." not in stale
+    assert CliRunner().invoke(app, ["synth", "--root", str(committed_mesh)]).exit_code == 0
+    assert "is out of date" in summary()  # synthesized, not yet committed: the pull request holds the old
+    _commit(committed_mesh, "logistics subscribes to sales.daily_revenue")
+    current = summary()
+    assert "out of date" not in current and "| `access-sales` | 2 | 0 | 0 | 0 |" in current
+
+
+@pytest.mark.synth
+def test_the_pull_request_workflow_fails_on_out_of_date_terraform(committed_mesh):
+    """The workflow's step "Committed Terraform matches the specs", run as CI runs it."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from meshform.repository import workflow
+
+    steps = yaml.safe_load(workflow("meshform-pr.yaml"))["jobs"]["check"]["steps"]
+    [script] = [s["run"] for s in steps if s.get("name") == "Committed Terraform matches the specs"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-e", "-c", script], cwd=committed_mesh, env=env, capture_output=True, text=True, timeout=600
+        )
+
+    _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
+    _commit(committed_mesh, "subscribe, but no synth")
+    failed = check()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "::error::terraform/ is not what the specs produce" in failed.stdout
+    _commit(committed_mesh, "synth")  # what the step's synth wrote: now committed
+    passed = check()
+    assert passed.returncode == 0, passed.stdout + passed.stderr

@@ -41,7 +41,7 @@ def test_yaml_1_2_booleans_do_not_turn_words_into_true():
         ("a: !!binary aGVsbG8=\n", "a bytes value is not allowed"),
         ("a: !env HOME\n", "YAML tags are not allowed"),
         ("a: 1\na: 2\n", 'duplicate key "a"'),
-        ("[1, 2\n", "not valid YAML"),
+        ("[1, 2\n", "unclosed '['"),
         ("", "file is empty"),
         ("# only a comment\n", "file is empty"),
         ("? [a, b]\n: 1\n", "keys must be plain strings, got a list"),

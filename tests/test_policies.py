@@ -276,8 +276,9 @@ def test_policies_command_lists_every_policy_with_this_mesh_s_settings(mesh_repo
 
     for policy in POLICIES:
         assert policy.id in result.output
-    naming_row = next(line for line in result.output.splitlines() if "│ naming" in line)
-    assert "off" in naming_row
+    lines = result.output.splitlines()
+    naming = next(i for i, line in enumerate(lines) if "│ naming " in line)
+    assert "error · off" in lines[naming + 1]  # its severity and state, under its id
 
 
 @pytest.mark.parametrize(

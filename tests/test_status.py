@@ -212,3 +212,15 @@ def test_an_unreachable_endpoint_exits_4_quickly(live_mesh, emulators):
     assert result.exit_code == 4, result.output
     assert "Google Cloud cannot be reached while reading sales.fresh" in result.output
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_status_table_fits_80_and_120_columns_and_cuts_nothing(live_mesh, emulators, columns):
+    """Issue 13 (item 7): every part whole on its own line; the timestamp only when it fits."""
+    result = _run(live_mesh, {**emulators, "COLUMNS": str(columns)})
+    assert result.exit_code == 1, result.output
+    assert "…" not in result.output
+    assert all(len(line) <= columns for line in result.output.splitlines()), result.output
+    for key in ("sales.fresh", "sales.late", "sales.empty", "sales.ghost"):
+        assert key in result.output
+    assert ("newest data" in result.output) == (columns >= 120)

@@ -31,7 +31,7 @@ _SIGNATURE = 32
 
 def version_key() -> bytes:
     """What every entry also depends on: meshform's version and its schema of entries."""
-    return f"meshform {__version__} cache 1".encode()
+    return f"meshform {__version__} cache 2".encode()  # 2: discovery rows split tables and columns
 
 
 def digest(*parts: bytes | str) -> str:

@@ -23,12 +23,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+from ruamel.yaml.error import YAMLError
 
 from meshform.findings import Location, Path
 from meshform.readspec import SpecLoadError, _bound_work, _error, read_spec_bytes
 from meshform.text import excerpt
+from meshform.yaml_words import describe
 
 MAX_NODES = 200_000  # after alias expansion
 MAX_INT_BITS = 256  # larger integers are not spec values (and may not print: 4,300-digit limit)
@@ -133,23 +134,18 @@ def _parse_with_ruamel(text: str, display: str) -> SpecFile:
     yaml.Constructor = _SpecConstructor
     try:
         node = yaml.load(text)
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark
-        raise _error(display, _pos(mark), exc.problem.removeprefix("found ")) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if not isinstance(exc, ConstructorError) or problem.startswith("could not"):
-            problem = f"not valid YAML: {problem}"
-        raise _error(display, _pos(mark), problem) from None
-    except YAMLError as exc:  # unmarked errors: still the user's file, never a traceback
-        raise _error(display, (1, 1), f"not valid YAML: {exc}") from None
-    except RecursionError:
-        raise _error(display, (1, 1), "not valid YAML: nesting is too deep") from None
-    except TypeError:  # ruamel cannot hash a complex key (`? {a: 1}` or `? [a]`)
-        raise _error(display, (1, 1), "a mapping or list is used as a key; keys must be plain strings") from None
-    except (ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:  # never a traceback
-        raise _error(display, (1, 1), f"not valid YAML: {type(exc).__name__}") from None
+    except (
+        YAMLError,
+        RecursionError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+    ) as exc:
+        said = describe(exc, text)  # every failure is the file's, in plain words, never a traceback
+        raise _error(display, (said.line, said.col), said.message, said.hint) from None
 
     spec = SpecFile(display=display, data=None)
     if node is None:
@@ -392,12 +388,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, (Sequence, Set)) and not isinstance(value, str):
         return "a list"
     return repr(value)
-
-
-def _pos(mark) -> tuple[int, int]:
-    if mark is None:
-        return (1, 1)
-    return (mark.line + 1, mark.column + 1)
 
 
 def _one_based(pos: tuple[int, int] | None) -> tuple[int, int]:

@@ -36,8 +36,8 @@ def read_spec_bytes(fs_path: FsPath, display: str) -> bytes:
     return raw
 
 
-def _error(display: str, pos: tuple[int, int], message: str) -> SpecLoadError:
-    return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml"))
+def _error(display: str, pos: tuple[int, int], message: str, hint: str = "") -> SpecLoadError:
+    return SpecLoadError(Finding(Location(display, *pos), (), message, code="yaml", hint=hint))
 
 
 # What the parser will have to build, counted with one regular expression: flow

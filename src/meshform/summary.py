@@ -2,7 +2,8 @@
 
 What changes for people (domains, products, subscriptions and who must approve them), what
 the policies say, and what Terraform will do per stack — destructive changes first, so a
-reviewer sees data loss before anything else.
+reviewer sees data loss before anything else. When terraform/ is not what the specs produce
+(a `subscribe` without `synth`), the report says so first.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ import dataclasses
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from meshform.changes import changed_stacks
 from meshform.diff import compare, read_stacks, read_stacks_at, releases
 from meshform.gitref import checkout_specs, merge_base
 from meshform.markdown import code, text, truncate
 from meshform.model import Mesh, Product, Subscription
+from meshform.synthesis import out_of_date
 from meshform.validate import Result, validate
+
+if TYPE_CHECKING:
+    from meshform.render import Progress
 
 MAX_FINDINGS = 50
 # GitHub refuses comments over 65,536 characters; leave room for what CI wraps around it.
@@ -114,13 +120,33 @@ def _findings(result: Result) -> list[str]:
     return lines
 
 
-def _terraform(root: Path, start: str, terraform: Path, head: Mesh) -> tuple[list[str], int]:
+def _stale_note(folder: Path, stale: list[str]) -> str:
+    """What the report says first when terraform/ is not what the specs produce."""
+    return (
+        f"**⚠️ `{folder}/` is out of date**: {', '.join(code(s) for s in stale)} "
+        f"{'is' if len(stale) == 1 else 'are'} not what the specs produce. Next step: run `meshform synth` "
+        f"and commit `{folder}/`; the pull request check fails until then."
+    )
+
+
+def _stale_lines(folder: Path, stale: list[str] | None) -> list[str]:
+    """The Terraform section's first words when it reads an out-of-date (or unchecked) folder."""
+    if stale is None:
+        return [f"`{folder}/` was not compared with the specs: they have errors.", ""]
+    if stale:
+        return [f"From `{folder}/` as it is, which is out of date (above):", ""]
+    return []
+
+
+def _terraform(root: Path, start: str, terraform: Path, head: Mesh, stale: list[str] | None) -> tuple[list[str], int]:
     folder = terraform.relative_to(root) if terraform.is_relative_to(root) else terraform
     changes = compare(read_stacks_at(root, start, folder), read_stacks(terraform), releases(head))
+    lines = _stale_lines(folder, stale)
     if not changes:
-        return ["No Terraform changes."], 0
+        if stale:
+            return [f"No changes in `{folder}/` as it is — but it is out of date (above)."], 0
+        return [*lines, "No Terraform changes."], 0
     blocked = [c for c in changes if c.blocked]
-    lines = []
     if blocked:
         lines += [f"**❌ {len(blocked)} change(s) would destroy protected data — refused:**", ""]
         lines += [_loss_line(c) for c in blocked] + [""]
@@ -143,7 +169,9 @@ def _loss_line(c) -> str:
     return line + (f" — **{text(c.loss)}**" if c.loss else "")
 
 
-def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
+def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progress | None = None) -> str:
+    """The report. With valid specs it synthesizes them afresh (CDK Terrain, seconds) to say
+    whether `terraform` is what they produce; its Terraform section reads `terraform`."""
     start = merge_base(root, base)
     head = validate(root)
     with tempfile.TemporaryDirectory(prefix="meshform-base-") as tmp:
@@ -164,10 +192,16 @@ def pull_request_summary(root: Path, base: str, terraform: Path) -> str:
         )
 
     stacks = changed_stacks(head.mesh, root, base)
-    tf_lines, blocked = _terraform(root, start, terraform, head.mesh)
+    stale = out_of_date(head.mesh, root, terraform, progress) if head.ok else None
+    tf_lines, blocked = _terraform(root, start, terraform, head.mesh, stale)
+    # Said first, each a paragraph of its own: terraform/ out of date, then data loss.
     if blocked:
         out.insert(
-            4, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n"
+            5, f"**❌ This change would destroy protected data in {blocked} resource(s); see Terraform below.**\n"
+        )
+    if stale:
+        out.insert(
+            5, _stale_note(terraform.relative_to(root) if terraform.is_relative_to(root) else terraform, stale) + "\n"
         )
     sections = [
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),

@@ -29,15 +29,20 @@ if TYPE_CHECKING:
 TERRAFORM_DIR = "terraform"
 ACTIONS = ("added", "changed", "replaced", "removed")
 
-DECOMMISSION_PATH = """This would delete data, so meshform refuses it. To retire a product (or a domain):
-  1. set `status: decommissioned` on the product: its data is kept, protected and read-only;
-  2. when the data may go, the platform team adds {domain, product, justification} to
-     mesh.yaml `allow_deletion`; synth and apply: protection is lifted;
-  3. then remove the product (or the domain file) from the specs; synth and apply.
-To drop a column or expire partitions of an active product, the platform team adds
-  {domain, product, table, column | expiration_days, justification} to mesh.yaml `allow_deletion`.
-A type or mode change BigQuery cannot make in place recreates the table: add a new column,
-  fill it, then drop the old one."""
+DECOMMISSION_PATH = """This would delete data, so meshform refuses it.
+To retire a product (or a domain):
+  1. set `status: decommissioned` on the product: its data is kept, protected
+     and read-only;
+  2. when the data may go, the platform team adds
+     {domain, product, justification} to mesh.yaml `allow_deletion`;
+     synth and apply: protection is lifted;
+  3. then remove the product (or the domain file) from the specs;
+     synth and apply.
+To drop a column or expire partitions of an active product, the platform team
+  adds {domain, product, table, column | expiration_days, justification}
+  to mesh.yaml `allow_deletion`.
+A type or mode change BigQuery cannot make in place recreates the table: add a
+  new column, fill it, then drop the old one."""
 
 
 class ConstraintsRefused(MeshformError):
@@ -227,3 +232,25 @@ def diff(
     before = parse_stacks({n: committed[n] for n in differs if n in committed}, where, at=base or "")
     after = parse_stacks({n: fresh[n] for n in differs if n in fresh}, where)
     return Diff(base or str(target), compare(before, after, releases(mesh)))
+
+
+def out_of_date(
+    mesh: Mesh, root: Path, out: Path | None = None, progress: Progress | None = None, cache: bool = True
+) -> list[str]:
+    """The stacks whose Terraform is not what the specs produce — in OUT, or as committed at
+    HEAD (what a pull request holds; CI synthesizes into OUT before it asks): a fresh synth
+    in memory (stacks whose slice is unchanged come from the cache), compared byte for byte
+    with both. [] when terraform/ is up to date."""
+    from meshform.cache import Cache
+    from meshform.diff import stack_files, stack_files_at
+    from meshform.gitref import has_commit
+    from meshform.render import build_stacks
+
+    target = terraform_dir(root, out)
+    built = build_stacks(mesh, cache=Cache(root) if cache else None, progress=progress)
+    fresh = {name: stack.json for name, stack in built.stacks.items()}
+    versions = [stack_files(target)]
+    if target.is_relative_to(root) and has_commit(root, "HEAD"):
+        versions.append(stack_files_at(root, "HEAD", target.relative_to(root)))
+    names = set(fresh).union(*versions)
+    return sorted(name for name in names if any(fresh.get(name) != stacks.get(name) for stacks in versions))

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from meshform import __version__
 from meshform.cli.common import err, fail, out, u
+from meshform.cli.usage import finish, plain_message
 from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError
 
@@ -41,7 +42,8 @@ COMMANDS = (
 
 
 class _Commands(TyperGroup):
-    """The error boundary: a MeshformError becomes its message and exit code, for every command."""
+    """The error boundary: a MeshformError becomes its message and exit code, for every command;
+    a bad option value is a usage error in plain words."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -49,6 +51,9 @@ class _Commands(TyperGroup):
         except MeshformError as error:
             err.print(f"[bold red]error:[/] {u(error)}", highlight=False)
             raise fail(error.exit_code) from None
+        except typer.BadParameter as error:
+            error.message = plain_message(error.message)
+            raise
 
 
 app = typer.Typer(
@@ -85,6 +90,7 @@ def main_options(
 
 for _name in COMMANDS:
     importlib.import_module(f"meshform.cli.command_{_name}").register(app)
+finish(app)  # argument names and whole summaries in --help
 
 
 def main() -> None:

@@ -18,20 +18,21 @@ def changed_command(
         bool,
         typer.Option(
             "--json",
-            help='Print {"stacks": [...], "platform": bool, "domains": [...], "access": [...], '
-            '"bootstrap": bool, "removed": [...], "reasons": {...}} for a CI matrix.',
+            help="Print one JSON object for a CI matrix: stacks, platform, domains, access, bootstrap, "
+            "removed, and the reasons per stack.",
         ),
     ] = False,
     applied: Annotated[
         Path | None,
         typer.Option(
             "--applied",
+            metavar="DIR",
             help="A folder with one file per stack holding the commit it was last applied at: "
             "list the stacks out of date with their last apply instead (the apply workflow).",
         ),
     ] = None,
 ) -> None:
-    """List the Terraform stacks this branch changes, and why (the CI matrix).
+    """List the stacks this branch changes, and why (CI matrix).
 
     A domain file touches its stack, a subscription its producer's grants, mesh.yaml all
     of them. CI plans and applies only these: platform, then domains, then access stacks;

@@ -18,7 +18,7 @@ def codeowners_command(
         bool, typer.Option("--check", help="Exit 1 if the committed file is not current; write nothing.")
     ] = False,
 ) -> None:
-    """Write .github/CODEOWNERS from the specs: who approves which change.
+    """Write .github/CODEOWNERS: who approves which change.
 
     Each domain's code owners approve its file and subscriptions to its products
     (subscriptions/<domain>/); the platform team approves mesh.yaml, workflows and new

@@ -12,29 +12,35 @@ import typer
 
 from meshform.exit_codes import ExitCode
 
-FormatKey = Annotated[str, typer.Option("--format", help="The contract format: odcs (Open Data Contract Standard v3).")]
+FormatKey = Annotated[
+    str, typer.Option("--format", metavar="FORMAT", help="The contract format: odcs (Open Data Contract Standard v3).")
+]
 Root = Annotated[
-    Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True)
+    Path,
+    typer.Option(
+        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
+    ),
 ]
 
 
 def register(app: typer.Typer) -> None:
     """Add the `contract` command group to `app`."""
-    contract = typer.Typer(
-        help="Data contracts (ODCS v3) in and out: export products, import contracts.", no_args_is_help=True
-    )
+    contract = typer.Typer(help="Data contracts (ODCS v3): export products, import contracts.", no_args_is_help=True)
     contract.command("export")(export_command)
     contract.command("import")(import_command)
     app.add_typer(contract, name="contract")
 
 
 def export_command(
-    product: Annotated[str | None, typer.Argument(help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")] = None,
+    product: Annotated[
+        str | None, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")
+    ] = None,
     all_products: Annotated[
         bool, typer.Option("--all", help="Every product of the mesh, one file each in --out DIR.")
     ] = False,
     out_path: Annotated[
-        Path | None, typer.Option("--out", "-o", help="The file to write (a folder with --all). [default: print]")
+        Path | None,
+        typer.Option("--out", "-o", metavar="PATH", help="The file to write (a folder with --all). [default: print]"),
     ] = None,
     fmt: FormatKey = "odcs",
     root: Root = Path("."),
@@ -78,12 +84,18 @@ def export_command(
 
 
 def import_command(
-    contract_file: Annotated[Path, typer.Argument(help="The contract (ODCS v3 YAML).", exists=True, dir_okay=False)],
-    domain: Annotated[str, typer.Option("--domain", "-d", help="The domain whose file gets the product.")],
+    contract_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The contract (ODCS v3 YAML).", exists=True, dir_okay=False)
+    ],
+    domain: Annotated[
+        str, typer.Option("--domain", "-d", metavar="DOMAIN", help="The domain whose file gets the product.")
+    ],
     fmt: FormatKey = "odcs",
     root: Root = Path("."),
 ) -> None:
-    """Add (or update) the contract's product in domains/DOMAIN.yaml, keeping its comments.
+    """Add or update a contract's product in domains/DOMAIN.yaml.
+
+    Keeps the file's comments and layout.
 
     The mesh is validated with it; on errors the file is left as it was. What the contract
     says that meshform cannot express (quality rules, primary keys, other roles...) is listed.

@@ -16,19 +16,22 @@ from meshform.report import Format
 def diff_command(
     root: RootOption = Path("."),
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="The committed Terraform folder. [default: ROOT/terraform]")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="The committed Terraform folder. [default: ROOT/terraform]"),
     ] = None,
     base: Annotated[
         str | None,
         typer.Option(
             "--base",
+            metavar="REF",
             help="Compare with the output committed at this git ref (e.g. origin/main) instead of the working tree.",
         ),
     ] = None,
     no_cache: NoCacheOption = False,
 ) -> None:
-    """Compare a fresh synth with the committed Terraform: resources added, changed,
-    replaced and removed per stack, data-destroying changes first.
+    """Compare a fresh synth with the committed Terraform.
+
+    Resources added, changed, replaced and removed per stack, data-destroying changes first.
 
     Exits 3 when a change would destroy protected data (a project, dataset, table or
     bucket), 0 otherwise. Writes nothing.

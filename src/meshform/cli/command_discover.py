@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import NoCacheOption, RootOption, cell, err, fail, out, print_findings
-from meshform.discover import Backend
+from meshform.cli.common import Classification, NoCacheOption, RootOption, cell, err, fail, out, print_findings
+from meshform.discover import Backend, Hit
 from meshform.exit_codes import ExitCode
 from meshform.report import Format
 from meshform.text import clean
@@ -26,13 +26,18 @@ class ListFormat(StrEnum):
 
 def discover_command(
     query: Annotated[
-        str, typer.Argument(help="Words to look for in product names, descriptions, columns and owners.")
+        str,
+        typer.Argument(
+            metavar="QUERY", help="Words to look for in product names, descriptions, tables, columns and owners."
+        ),
     ] = "",
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only products of this domain.")] = None,
-    classification: Annotated[
-        str | None, typer.Option(help="Only public, internal, confidential or restricted products.")
+    domain: Annotated[
+        str | None, typer.Option("--domain", "-d", metavar="DOMAIN", help="Only products of this domain.")
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Only products with an owner containing this text.")] = None,
+    classification: Annotated[Classification | None, typer.Option(help="Only products of this classification.")] = None,
+    owner: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only products with an owner containing this text.")
+    ] = None,
     backend: Annotated[
         Backend,
         typer.Option(
@@ -41,9 +46,10 @@ def discover_command(
         ),
     ] = Backend.INDEX,
     endpoint: Annotated[
-        str | None, typer.Option(help="Dataplex API endpoint, for a proxy or a test server.", hidden=True)
+        str | None,
+        typer.Option(metavar="URL", help="Dataplex API endpoint, for a proxy or a test server.", hidden=True),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many results.")] = 20,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, max=1000, help="At most this many results.")] = 20,
     include_decommissioned: Annotated[bool, typer.Option("--all", help="Include decommissioned products.")] = False,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table, or json for scripts.")] = ListFormat.TABLE,
     root: RootOption = Path("."),
@@ -54,9 +60,8 @@ def discover_command(
     Example: meshform discover "order data". Searches names, descriptions, tables,
     columns and owners. Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
     """
-    from meshform.discover import Filters, check_classification, search
+    from meshform.discover import Filters, check_domain, no_match, search
 
-    check_classification(classification)
     filters = Filters(domain, classification, owner, include_decommissioned)
     result = validate(root, cache=not no_cache)
     if not result.has_mesh:
@@ -67,40 +72,61 @@ def discover_command(
             f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
             "that do not parse are missing (run `meshform validate`)"
         )
+    suggestions: list[str] = []
     if backend is Backend.INDEX:  # from the cached index rows: an unchanged mesh is not rebuilt
         from meshform.discover.index import ProductIndex
 
-        hits = ProductIndex.from_rows(result.index_rows).search(query, filters, limit)
+        index = ProductIndex.from_rows(result.index_rows)
+        check_domain(domain, index.domains(), lambda: set(result.manifest["domains"]))
+        hits = index.search(query, filters, limit)
+        if not hits:
+            suggestions = index.suggest(query)
     else:
-        hits = search(result.resolved().mesh, query, filters, limit, backend, endpoint)
+        mesh = result.resolved().mesh
+        check_domain(domain, {p.domain for p in mesh.products}, lambda: {d.name for d in mesh.domains})
+        hits = search(mesh, query, filters, limit, backend, endpoint)
     if fmt is ListFormat.JSON:
         out.print_json(json.dumps([hit.as_json() for hit in hits]))
         return
     if not hits:
-        out.print(
-            f"no products match{f' {query!r}' if query else ''}; try fewer or other words, or drop a filter",
-            markup=False,
-            highlight=False,
-        )
+        filtered = filters != Filters(include_decommissioned=include_decommissioned)
+        out.print(no_match(query, suggestions, filtered), markup=False, highlight=False, soft_wrap=False)
         return
-    title = Text(f"{len(hits)} product(s){f' for {clean(query)!r}' if query else ''}")
-    table = Table(title=title, title_justify="left")
-    table.add_column("product", no_wrap=True)
-    table.add_column("classification", no_wrap=True)
-    table.add_column("refresh / SLO", no_wrap=True)
-    table.add_column("owners", overflow="fold")
-    table.add_column("description", ratio=1, min_width=20)
+    out.print(hits_table(hits, query, out.width))
+    out.print("a product's card, owners and how to request access: meshform show DOMAIN.PRODUCT", soft_wrap=False)
+
+
+def hits_table(hits: list[Hit], query: str, width: int) -> Table:
+    """The products found, designed for 80 columns: the key whole on its line with its
+    classification and refresh under it, what matched, then the description. Owners go
+    under the description when the terminal is wide enough to show each one whole."""
+    rows = []
     for hit in hits:
         status = "" if hit.status == "active" else f" ({hit.status})"
-        table.add_row(
-            cell(hit.key + status),
-            cell(hit.classification),
-            cell(f"{hit.refresh} / {hit.freshness_slo_hours} h"),
-            cell("\n".join(hit.owners)),
-            cell(hit.description),
-        )
-    out.print(table)
-    out.print("see a product's card and how to request access: meshform show DOMAIN.PRODUCT")
+        rows.append((hit.key + status, f"{hit.classification} · {hit.refresh} / {hit.freshness_slo_hours} h"))
+    matched = any(hit.matched for hit in hits)
+    product_width = max(len("product"), *(max(len(key), len(about)) for key, about in rows))
+    matched_width = max(len("matched on"), *(len(m) for hit in hits for m in hit.matched)) if matched else 0
+    columns = 3 if matched else 2
+    description_width = width - product_width - matched_width - 3 * columns - 1
+    owners = max((len(o) for hit in hits for o in hit.owners), default=0) + len("owners: ")
+    title = Text(f"{len(hits)} product(s){f' for {clean(query)!r}' if query else ''}, best first")
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("product", no_wrap=True)
+    if matched:
+        table.add_column("matched on", no_wrap=True)
+    table.add_column("description", ratio=1, overflow="fold")
+    for hit, (key, about) in zip(hits, rows, strict=True):
+        product = Text(clean(key), style="bold")
+        product.append("\n" + clean(about), style="dim")
+        description = cell(hit.description)
+        if hit.owners and owners <= description_width:
+            description.append(
+                "\n" + "\n".join(f"{'owners:' if i == 0 else '':8}{clean(o)}" for i, o in enumerate(hit.owners)),
+                style="dim",
+            )
+        table.add_row(product, *([cell("\n".join(hit.matched))] if matched else []), description)
+    return table
 
 
 def register(app: typer.Typer) -> None:

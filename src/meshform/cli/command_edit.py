@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-Root = Annotated[Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")]
+from meshform.cli.common import Classification, Refresh
+
+Root = Annotated[
+    Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
+]
 
 
 def _report(problems, done: str) -> None:
@@ -22,15 +26,23 @@ def _report(problems, done: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("add-product")
     def add_product_command(
-        domain: Annotated[str, typer.Argument(help="The domain that owns the product.")],
-        name: Annotated[str, typer.Argument(help="The product's name (lowercase, digits, underscores).")],
-        description: Annotated[str, typer.Option(help="What it holds and what it is good for (at least a sentence).")],
-        classification: Annotated[str, typer.Option(help="public, internal, confidential or restricted.")] = "internal",
-        refresh: Annotated[str, typer.Option(help="realtime, hourly, daily, weekly, monthly or on-demand.")] = "daily",
-        freshness_slo_hours: Annotated[int, typer.Option(help="Data is never older than this, in hours.")] = 26,
+        domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="The domain that owns the product.")],
+        name: Annotated[
+            str, typer.Argument(metavar="NAME", help="The product's name (lowercase, digits, underscores).")
+        ],
+        description: Annotated[
+            str, typer.Option(metavar="TEXT", help="What it holds and what it is good for (at least a sentence).")
+        ],
+        classification: Annotated[Classification, typer.Option(help="Who may see the data.")] = "internal",
+        refresh: Annotated[Refresh, typer.Option(help="How often the data is refreshed.")] = "daily",
+        freshness_slo_hours: Annotated[
+            int, typer.Option(metavar="HOURS", help="Data is never older than this, in hours.")
+        ] = 26,
         root: Root = Path("."),
     ) -> None:
-        """Add a product to domains/DOMAIN.yaml, keeping its comments; written only if it validates."""
+        """Add a product to domains/DOMAIN.yaml, keeping comments.
+
+        Written only if the mesh still validates with it."""
         from meshform.edit_specs import add_product
         from meshform.findings import MeshformError
 
@@ -45,11 +57,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("unsubscribe")
     def unsubscribe_command(
-        product: Annotated[str, typer.Argument(help="DOMAIN.PRODUCT to stop reading.")],
-        consumer: Annotated[str, typer.Option("--as", help="Your domain.")],
+        product: Annotated[str, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product to stop reading.")],
+        consumer: Annotated[str, typer.Option("--as", metavar="DOMAIN", help="Your domain.")],
         root: Root = Path("."),
     ) -> None:
-        """Remove your domain's subscription to a product (its grants go with the next apply)."""
+        """Remove your domain's subscription to a product.
+
+        Its grants go with the next apply."""
         from meshform.edit_specs import remove_subscription
         from meshform.findings import MeshformError
 

@@ -11,30 +11,38 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init_command(
-        target: Annotated[Path, typer.Argument(help="Folder of the new mesh repository (created if missing).")] = Path(
-            "."
-        ),
-        name: Annotated[str, typer.Option(help="Short name of the mesh, used in labels and names.")] = "acme",
+        target: Annotated[
+            Path, typer.Argument(metavar="DIR", help="Folder of the new mesh repository (created if missing).")
+        ] = Path("."),
+        name: Annotated[
+            str, typer.Option(metavar="NAME", help="Short name of the mesh, used in labels and names.")
+        ] = "acme",
         prefix: Annotated[
-            str, typer.Option(help="Project id prefix: domain projects are <prefix>-<domain>.")
+            str, typer.Option(metavar="PREFIX", help="Project id prefix: domain projects are <prefix>-<domain>.")
         ] = "acme-dm",
         billing_account: Annotated[
-            str, typer.Option(help="Cloud Billing account, XXXXXX-XXXXXX-XXXXXX.")
+            str, typer.Option(metavar="ACCOUNT", help="Cloud Billing account, XXXXXX-XXXXXX-XXXXXX.")
         ] = "000000-000000-000000",
-        currency: Annotated[str, typer.Option(help="The billing account's currency (ISO 4217).")] = "USD",
+        currency: Annotated[
+            str, typer.Option(metavar="CODE", help="The billing account's currency (ISO 4217).")
+        ] = "USD",
         parent: Annotated[
-            str, typer.Option(help="folders/<id> or organizations/<id> for the projects.")
+            str, typer.Option(metavar="PARENT", help="folders/<id> or organizations/<id> for the projects.")
         ] = "folders/000000000000",
-        location: Annotated[str, typer.Option(help="Default (and only allowed) data location.")] = "EU",
+        location: Annotated[
+            str, typer.Option(metavar="LOCATION", help="Default (and only allowed) data location.")
+        ] = "EU",
         platform_team: Annotated[
-            str, typer.Option(help="IAM member of the platform team.")
+            str, typer.Option(metavar="MEMBER", help="IAM member of the platform team.")
         ] = "group:data-platform@example.com",
         code_owner: Annotated[
-            str, typer.Option(help="GitHub @org/team of the platform team.")
+            str, typer.Option(metavar="@TEAM", help="GitHub @org/team of the platform team.")
         ] = "@example/data-platform",
     ) -> None:
-        """Start a mesh repository: mesh.yaml with a comment on every key, domains/,
-        subscriptions/, the workflows, pre-commit config, .gitignore and a README stub."""
+        """Start a mesh repository that validates as written.
+
+        mesh.yaml with a comment on every key, domains/, subscriptions/, the workflows,
+        pre-commit config, .gitignore and a README stub."""
         from meshform.findings import MeshformError
         from meshform.repository import init_repository
 

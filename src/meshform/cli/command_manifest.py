@@ -16,12 +16,12 @@ STDOUT = Path("-")
 def manifest_command(
     root: RootOption = Path("."),
     out_file: Annotated[
-        Path, typer.Option("--out", "-o", help="The file to write, e.g. mesh.json; '-' prints it.")
+        Path, typer.Option("--out", "-o", metavar="FILE", help="The file to write, e.g. mesh.json; '-' prints it.")
     ] = STDOUT,
 ) -> None:
-    """Write the resolved mesh as one versioned JSON document (mesh.json, docs/manifest.md).
+    """Write the resolved mesh as one JSON document (mesh.json).
 
-    Validates first: a mesh with errors has no manifest (exit 1). Same specs, same bytes.
+    Versioned; docs/manifest.md describes it. Validates first: a mesh with errors has no manifest (exit 1). Same specs, same bytes.
     """
     from meshform import manifest
 

@@ -14,28 +14,38 @@ from meshform.report import Format, print_findings
 
 
 def new_domain_command(
-    name: Annotated[str, typer.Argument(help="The domain's name: 2-26 lowercase letters, digits and hyphens.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The domain's name: 2-26 lowercase letters, digits and hyphens.")
+    ],
     owners: Annotated[
         list[str],
-        typer.Option("--owner", help="An IAM member who owns the domain, e.g. group:sales-data@acme.com; repeatable."),
+        typer.Option(
+            "--owner",
+            metavar="MEMBER",
+            help="An IAM member who owns the domain, e.g. group:sales@acme.com; repeatable.",
+        ),
     ],
-    description: Annotated[str | None, typer.Option(help="What the domain's data is about.")] = None,
+    description: Annotated[str | None, typer.Option(metavar="TEXT", help="What the domain's data is about.")] = None,
     cost_center: Annotated[
-        str | None, typer.Option(help="The project's cost-center label. [default: the domain name]")
+        str | None, typer.Option(metavar="LABEL", help="The project's cost-center label. [default: the domain name]")
     ] = None,
-    budget: Annotated[str, typer.Option(help="Monthly budget amount.")] = "1000",
+    budget: Annotated[str, typer.Option(metavar="AMOUNT", help="Monthly budget amount.")] = "1000",
     currency: Annotated[
-        str | None, typer.Option(help="ISO 4217 code. [default: the one most domains use, else USD]")
+        str | None, typer.Option(metavar="CODE", help="ISO 4217 code. [default: the one most domains use, else USD]")
     ] = None,
     code_owners: Annotated[
         list[str] | None,
-        typer.Option("--code-owner", help="GitHub @user or @org/team who approves the domain's changes; repeatable."),
+        typer.Option(
+            "--code-owner",
+            metavar="@TEAM",
+            help="GitHub @user or @org/team who approves the domain's changes; repeatable.",
+        ),
     ] = None,
     root: RootOption = Path("."),
 ) -> None:
-    """Start a new domain: write domains/NAME.yaml, commented, valid as written.
+    """Start a domain: domains/NAME.yaml, commented and valid.
 
-    It has a comment on every field and a commented example product. Then fill it in, `meshform validate`, and open a pull
+    The file validates as written. It has a comment on every field and a commented example product. Then fill it in, `meshform validate`, and open a pull
     request; the platform team approves new domains.
     """
     from meshform.scaffold import check_domain_name, new_domain

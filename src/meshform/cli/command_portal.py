@@ -21,13 +21,20 @@ def register(app: typer.Typer) -> None:
     def portal_command(
         root: Annotated[
             Path,
-            typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+            typer.Option(
+                "--root",
+                "-r",
+                metavar="DIR",
+                help="The mesh repository: holds mesh.yaml and domains/.",
+                show_default=True,
+            ),
         ] = Path("."),
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out",
                 "-o",
+                metavar="DIR",
                 help="The folder to write the site to; replaced "
                 "whole if an earlier portal is there, refused if it holds anything "
                 "else. [default: ROOT/portal]",
@@ -37,13 +44,14 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--status",
+                metavar="FILE",
                 help="A JSON file of each product's freshness "
                 "(the output of `meshform status --format json`: a list of "
-                "{product, state, newest, age_hours}); shown on the pages.",
+                "objects with product, state, newest and age_hours); shown on the pages.",
             ),
         ] = None,
     ) -> None:
-        """Build the portal: a static website of the mesh's data products.
+        """Build the portal: a static website of the data products.
 
         A marketplace (index.html: search, filter by domain, classification and owner;
         index.html?q=WORDS opens with a search), a page per product (its card, consumers,

@@ -14,16 +14,18 @@ from meshform.exit_codes import ExitCode
 def schema_command(
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Folder for the schemas. [default: ROOT/schemas]", show_default=False),
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Folder for the schemas. [default: ROOT/schemas]", show_default=False
+        ),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit 1 if the files there are not current; write nothing.")
     ] = False,
     root: RootOption = Path("."),
 ) -> None:
-    """Write the JSON Schema of each spec file kind, for editors and CI.
+    """Write the specs' JSON Schemas, for editors and CI.
 
-    Point a spec at it with a first line such as
+    One per kind of spec file (mesh, domain, subscription). Point a spec at it with a first line such as
     `# yaml-language-server: $schema=../schemas/domain.schema.json`.
     """
     from meshform.schema import stale_schemas, write_schemas

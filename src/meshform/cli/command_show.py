@@ -12,7 +12,9 @@ from meshform.text import clean
 
 
 def show_command(
-    product: Annotated[str, typer.Argument(help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")],
+    product: Annotated[
+        str, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")
+    ],
     markdown: Annotated[bool, typer.Option("--markdown", help="Print raw Markdown (for a wiki or a PR).")] = False,
     root: RootOption = Path("."),
 ) -> None:

@@ -38,21 +38,25 @@ def register(app: typer.Typer) -> None:
     def status_command(
         names: Annotated[
             list[str] | None,
-            typer.Argument(help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.", show_default=False),
+            typer.Argument(
+                metavar="NAME",
+                help="DOMAIN or DOMAIN.PRODUCT; all active products when omitted.",
+                show_default=False,
+            ),
         ] = None,
         fmt: Annotated[
             StatusFormat, typer.Option("--format", "-f", help="table, or json for scripts.")
         ] = StatusFormat.table,
         deadline: Annotated[
-            float, typer.Option(help="Seconds each Google Cloud call may retry.", min=1, max=600)
+            float, typer.Option(metavar="SECONDS", help="Seconds each Google Cloud call may retry.", min=1, max=600)
         ] = 30.0,
         root: Annotated[
-            Path, typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.")
+            Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
         ] = Path("."),
     ) -> None:
-        """Is every product fresh right now? Asks BigQuery and Cloud Storage for each product's newest data.
+        """Is every product's data fresh right now?
 
-        Newest data: MAX of the product's freshness column, or the table's last modification;
+        Asks BigQuery and Cloud Storage for each product's newest data: MAX MAX of the product's freshness column, or the table's last modification;
         a bucket's newest object. States: ok, late (older than freshness_slo_hours), empty,
         missing (not created), unknown. Exits 0 when all are ok, 1 when any is late, empty or
         missing, 4 when Google Cloud cannot be reached or refuses. Uses Application Default
@@ -78,13 +82,10 @@ def register(app: typer.Typer) -> None:
                 )
             )
         else:
+            # Designed for 80 columns: each part (table, bucket) on a line of its own under the
+            # product's key; the newest data's timestamp only when the terminal is wide enough.
+            wide = out.width >= 120
             table = Table(
-                "product",
-                "state",
-                "newest data",
-                "age",
-                "SLO",
-                "details",
                 title_justify="left",
                 title=Text(
                     f"{len(results)} product(s)"
@@ -95,18 +96,22 @@ def register(app: typer.Typer) -> None:
                     )
                 ),
             )
+            table.add_column("product", overflow="fold")
+            table.add_column("state", no_wrap=True)
+            if wide:
+                table.add_column("newest data", no_wrap=True)
+            table.add_column("age / SLO", no_wrap=True)
             for r in results:
-                details = (
-                    "; ".join(f"{p.kind} {p.name}: {p.state}" + (f" ({p.detail})" if p.detail else "") for p in r.parts)
-                    or "nothing to measure"
-                )
+                product = Text(clean(r.key), style="bold")
+                for p in r.parts or ():
+                    product.append(f"\n  {clean(p.kind)} {clean(p.name)}: {clean(p.state)}", style="dim")
+                    if p.detail:
+                        product.append(f" ({clean(p.detail)})", style="dim")
+                if not r.parts:
+                    product.append("\n  nothing to measure", style="dim")
+                newest = [r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "—"] if wide else []
                 table.add_row(
-                    Text(clean(r.key)),
-                    Text(r.state, style=STYLES[r.state]),
-                    r.newest.strftime("%Y-%m-%d %H:%M UTC") if r.newest else "—",
-                    _age(r.age_hours),
-                    f"{r.slo_hours} h",
-                    Text(clean(details)),
+                    product, Text(r.state, style=STYLES[r.state]), *newest, f"{_age(r.age_hours)} / {r.slo_hours} h"
                 )
             out.print(table)
             counts = {s: sum(1 for r in results if r.state == s) for s in ("ok", "late", "empty", "missing", "unknown")}

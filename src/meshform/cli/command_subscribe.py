@@ -13,17 +13,27 @@ from meshform.report import Format, print_findings
 
 
 def subscribe_command(
-    product: Annotated[str, typer.Argument(help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`).")],
+    product: Annotated[
+        str,
+        typer.Argument(
+            metavar="DOMAIN.PRODUCT", help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`)."
+        ),
+    ],
     consumer: Annotated[
-        str, typer.Option("--as", help="Your domain: its owners and pipeline account get read access.")
+        str,
+        typer.Option("--as", metavar="DOMAIN", help="Your domain: its owners and pipeline account get read access."),
     ],
     purpose: Annotated[
         str | None,
-        typer.Option(help="What you will do with the data (at least 10 characters); the producer reads it."),
+        typer.Option(
+            metavar="TEXT", help="What you will do with the data (at least 10 characters); the producer reads it."
+        ),
     ] = None,
     expires: Annotated[
         str | None,
-        typer.Option(help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products."),
+        typer.Option(
+            metavar="DATE", help="YYYY-MM-DD: access ends at 00:00 UTC that day. Required for restricted products."
+        ),
     ] = None,
     renew: Annotated[
         bool, typer.Option("--renew", help="Change the expiry of your existing subscription to --expires.")

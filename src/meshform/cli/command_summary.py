@@ -8,13 +8,15 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import BaseOption, RootOption
+from meshform.cli.progress import stack_progress
 
 
 def summary_command(
     root: RootOption = Path("."),
     base: BaseOption = "origin/main",
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="The synthesized Terraform folder. [default: ROOT/terraform]")
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="The synthesized Terraform folder. [default: ROOT/terraform]"),
     ] = None,
 ) -> None:
     """Print the Markdown report for this branch's pull request.
@@ -23,12 +25,15 @@ def summary_command(
     need, policy findings, and Terraform resources added / changed / destroyed per stack
     (destructive first).
 
-    Reads the synthesized Terraform in the working tree: run `meshform synth` first.
+    Reads the synthesized Terraform in the working tree, and synthesizes the specs afresh to
+    say first when it is out of date (then: `meshform synth`, and commit terraform/).
     """
     from meshform.summary import pull_request_summary
     from meshform.synthesis import terraform_dir
 
-    print(pull_request_summary(root, base, terraform_dir(root, out_dir)), end="")
+    with stack_progress("synthesizing to check terraform/") as progress:
+        report = pull_request_summary(root, base, terraform_dir(root, out_dir), progress=progress)
+    print(report, end="")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,11 +19,18 @@ def synth_command(
     root: RootOption = Path("."),
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Where to write stacks/<stack>/cdk.tf.json. [default: ROOT/terraform]"),
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Where to write stacks/<stack>/cdk.tf.json. [default: ROOT/terraform]"
+        ),
     ] = None,
     domains: Annotated[
         list[str] | None,
-        typer.Option("--domain", "-d", help="Synthesize only this stack (a domain, or 'platform'); repeatable."),
+        typer.Option(
+            "--domain",
+            "-d",
+            metavar="STACK",
+            help="Synthesize only this stack (a domain, or 'platform'); repeatable.",
+        ),
     ] = None,
     no_cache: Annotated[
         bool,
@@ -35,13 +42,14 @@ def synth_command(
             "--jobs",
             "-j",
             min=1,
+            metavar="N",
             help="Worker processes for large meshes (each about 1 GB). [default: the cores the free memory allows]",
         ),
     ] = None,
 ) -> None:
-    """Validate, then write one Terraform stack per domain plus the platform stack.
+    """Write the Terraform: one stack per domain, and platform.
 
-    Output: OUT/stacks/<stack>/cdk.tf.json, ready for `terraform init && terraform plan`
+    Validates first. Output: OUT/stacks/<stack>/cdk.tf.json, ready for `terraform init && terraform plan`
     in that folder. Same specs, byte-identical files.
 
     A stack whose inputs (its slice of the specs, meshform and CDK Terrain) are unchanged

@@ -18,8 +18,10 @@ def validate_command(
     no_cache: NoCacheOption = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List each policy exception honoured.")] = False,
 ) -> None:
-    """Check mesh.yaml and every domains/*.yaml against the spec and the mesh's policies;
-    print every problem as file:line:col with the policy id and a fix hint.
+    """Check the specs and the mesh's policies.
+
+    Reads mesh.yaml, domains/*.yaml and subscriptions/, and prints every problem as
+    file:line:col with the policy id and a fix hint.
 
     Exits 0 when the specs are valid (warnings allowed unless --strict), 1 when they are not.
     Fast: does not load CDK Terrain.

@@ -8,12 +8,11 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from meshform.exit_codes import ExitCode
@@ -53,16 +52,26 @@ def fail(code: ExitCode) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+# A product's classification and refresh as options take them: meshform.spec.domain's values
+# (a test checks that they agree), spelled here so that no command loads the spec's models for them.
+Classification = Literal["public", "internal", "confidential", "restricted"]
+Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
+
 RootOption = Annotated[
     Path,
-    typer.Option("--root", "-r", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True),
+    typer.Option(
+        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
+    ),
 ]
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="How to print findings: text, json, or github (Actions annotations).")
 ]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 1).")]
 BaseOption = Annotated[
-    str, typer.Option("--base", help="Compare with the point where the branch left this git ref.", show_default=True)
+    str,
+    typer.Option(
+        "--base", metavar="REF", help="Compare with the point where the branch left this git ref.", show_default=True
+    ),
 ]
 
 
@@ -128,18 +137,40 @@ def resolved(root: Path, cache: bool = True) -> ValidResult:
     return result.resolved()
 
 
+SYMBOLS = {"added": "+", "changed": "~", "replaced": "-/+", "removed": "-"}
+
+
 def print_changes(changes: Iterable[Change], title: str) -> None:
-    """Terraform changes as a table, data loss marked."""
-    table = Table("", "stack", "action", "resource", title=Text(clean(title)), title_justify="left")
+    """Terraform changes, designed for 80 columns: under each stack, one line per resource
+    with its whole address (one too long for the line breaks after its type; nothing is
+    cut), and under a change that loses data, what it loses. Data loss first, in the order
+    `diff.compare` gives."""
+    changes = list(changes)
+    out.print(Text(clean(title), style="bold"), soft_wrap=False)
+    used = {c.action for c in changes}
+    legend = "  ".join(f"{symbol} {action}" for action, symbol in SYMBOLS.items() if action in used)
+    out.print(Text(legend, style="dim"), soft_wrap=False)
+    stack = None
     for change in changes:
+        if change.stack != stack:
+            stack = change.stack
+            out.print(Text(clean(stack), style="bold"), soft_wrap=False)
         if change.blocked:
             mark, style = f"✗ {change.loss}" if change.loss else "✗ DATA LOSS", "bold red"
         elif change.destructive:
             mark, style = f"! {change.loss} (released)" if change.loss else "! deletes (released)", "yellow"
         else:
-            mark, style = "", None
-        table.add_row(mark, cell(change.stack), change.action, cell(change.address), style=style)
-    out.print(table)
+            mark, style = "", ""
+        symbol, address = f"{SYMBOLS[change.action]:>5} ", clean(change.address)
+        if len(symbol + address) > out.width and "." in address:  # too long for its line: break after the type
+            kind, name = address.split(".", 1)
+            lines = [symbol + kind + ".", " " * (len(symbol) + 2) + name]
+        else:
+            lines = [symbol + address]
+        if mark:
+            lines.append(" " * len(symbol) + clean(mark))
+        for line in lines:
+            out.print(Text(line, style=style), soft_wrap=False, overflow="fold")
 
 
 def exit_interrupted(message: str = "interrupted: nothing written") -> NoReturn:

@@ -14,6 +14,9 @@ from meshform.render import Progress as ProgressCallback
 
 @contextlib.contextmanager
 def stack_progress(label: str) -> Iterator[ProgressCallback]:
+    if not err.is_terminal:  # piped or in CI: no display, not even the line a live display ends with
+        yield lambda message, done, total: None
+        return
     display = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

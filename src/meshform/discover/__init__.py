@@ -8,11 +8,13 @@ carry the mesh's data-product aspect.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from meshform.findings import MeshformError
+from meshform.findings import MeshformError, did_you_mean
 from meshform.spec.domain import CLASSIFICATIONS
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ class Hit:
     freshness_slo_hours: int
     owners: tuple[str, ...]
     score: float = 0.0  # higher is a better match; 0 when listing without a query
+    matched: tuple[str, ...] = ()  # what the query matched: name, description, table, column, owner
 
     @property
     def key(self) -> str:
@@ -64,21 +67,80 @@ class Hit:
 
     def as_json(self) -> dict:
         """The hit for scripts (`discover --format json`)."""
-        return {**asdict(self), "key": self.key, "owners": list(self.owners)}
+        return {**asdict(self), "key": self.key, "owners": list(self.owners), "matched": list(self.matched)}
 
 
+# Words that never discriminate, and words that describe every product ("I need order data"):
+# the first are always left out, the second unless nothing else is left.
 STOP_WORDS = frozenset(
-    "a an and any are about for from i in is it me my need of on or our show some the to we with want "
-    "data product products table tables".split()
+    "a an and any are about for from i in is it me my need of on or our show some the to we with want".split()
 )
+FILLER_WORDS = frozenset("data product products table tables".split())
+# Inside a word: e-mail, customer_email, sales.orders, o'brien. Elsewhere punctuation separates.
+_TOKEN = re.compile(r"[^\W_]+(?:['’\-_.][^\W_]+)*")
+_JOINER = re.compile(r"['’\-_.]")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word of a query: `parts` as the index splits it ("e-mail" → e, mail)."""
+
+    text: str  # as written, lower-case ("e-mail")
+    parts: tuple[str, ...]
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.parts)  # "email"
+
+
+def query_terms(query: str) -> list[Term]:
+    """The words of a free-text query that can discriminate, lower-case: a possessive loses its
+    's, a word joined by - _ . or ' stays one word, and single letters, punctuation and stop
+    words are left out ("customer's e-mail, AND(" → customer, e-mail)."""
+    terms = []
+    for token in _TOKEN.findall(query.lower()):
+        token = re.sub(r"['’]s$", "", token)
+        parts = tuple(p for p in _JOINER.split(token) if p)
+        if len("".join(parts)) < 2 or (len(parts) == 1 and parts[0] in STOP_WORDS):
+            continue
+        terms.append(Term(token, parts))
+    kept = [t for t in terms if t.text not in FILLER_WORDS]
+    return list(dict.fromkeys(kept or terms))
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a free-text query that can discriminate: letters and digits only,
-    lower-case, without stop words ("I need order data" → ["order"])."""
-    words = "".join(ch.lower() if ch.isalnum() else " " for ch in query).split()
-    kept = [w for w in words if w not in STOP_WORDS]
-    return list(dict.fromkeys(kept or words))
+    """The query's terms as written ("I need order data" → ["order"]): what the live catalog is asked."""
+    return [term.text for term in query_terms(query)]
+
+
+def nothing_to_search(query: str) -> bool:
+    """True for a query with text but no word to search for ("AND(", "?", "a"): it matches nothing."""
+    return bool(query.strip()) and not query_terms(query)
+
+
+def no_match(query: str, suggestions: list[str], filtered: bool) -> str:
+    """What `discover` says when nothing matched: why, and what to try."""
+    if nothing_to_search(query):
+        return (
+            f"nothing to search for in {query!r}: single letters, punctuation and common words "
+            "(and, the, of, ...) are left out"
+        )
+    said = f"no products match {query!r}" if query.strip() else "no products"
+    if suggestions:
+        return f"{said}; did you mean {' or '.join(repr(s) for s in suggestions)}?"
+    return f"{said}; try fewer or other words" + (", or drop a filter" if filtered else "")
+
+
+def check_domain(domain: str | None, with_products: set[str], all_domains: Callable[[], set[str]]) -> None:
+    """A --domain filter must name a domain of the mesh: a typo would match nothing."""
+    if domain is None or domain in with_products:
+        return
+    known = all_domains()
+    if domain not in known:
+        raise MeshformError(
+            f"--domain '{domain}': there is no such domain in this mesh{did_you_mean(domain, known)} "
+            f"(domains: {', '.join(sorted(known))})"
+        )
 
 
 def search(
@@ -91,6 +153,8 @@ def search(
 ) -> list[Hit]:
     """Products matching `query` and `filters`, best first, from `backend`."""
     filters = filters or Filters()
+    if nothing_to_search(query):
+        return []
     if backend is Backend.DATAPLEX:
         from meshform.discover import dataplex
 

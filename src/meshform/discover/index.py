@@ -2,31 +2,55 @@
 read from its manifest (mesh.json, `meshform.manifest`), so a saved mesh.json serves as well.
 
 One row per product. Porter stemming makes "orders" find "order"; prefix matching makes
-"cust" find "customer"; bm25 ranks, with a product's name weighing most, then its
-description, its tables and columns, then its owners.
+"cust" find "customer"; a word written with a hyphen finds it written either way ("e-mail":
+"e-mail" or "email"); bm25 ranks, with a product's name weighing most, then its
+description, its tables and columns, then its owners. Each hit says which of these matched.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import sqlite3
+from collections import Counter
 from typing import TYPE_CHECKING
 
-from meshform.discover import Filters, Hit, query_words
+from meshform.discover import Filters, Hit, Term, nothing_to_search, query_terms
 from meshform.findings import MeshformError
 
 if TYPE_CHECKING:
     from meshform.model import Mesh
 
-# bm25 weights, in the order of the indexed columns below.
-WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+# The indexed columns, what a match in each is called, and their bm25 weights.
+COLUMNS = ("name", "description", "tables", "columns", "owners")
+MATCHED = ("name", "description", "table", "column", "owner")
+WEIGHTS = (10.0, 4.0, 2.0, 2.0, 1.0)
 
 
-def _schema_words(product: dict) -> str:
-    """What the product's stores contribute (StoreKind.search_words, from their mesh.json form)."""
+def _store_words(product: dict) -> tuple[str, str]:
+    """What the product's stores contribute, from their mesh.json form: the words of its
+    datasets and tables, and those of its columns (StoreKind.search_words, column_words)."""
     from meshform import stores
 
-    words = [w for store in product["stores"] for w in stores.BY_KEY[store["kind"]].search_words(store)]
-    return " ".join(w for w in words if w)
+    tables: list[str] = []
+    columns: list[str] = []
+    for store in product["stores"]:
+        kind = stores.BY_KEY[store["kind"]]
+        own = kind.column_words(store)
+        left = Counter(own)
+        for word in kind.search_words(store):
+            if left[word]:
+                left[word] -= 1
+            else:
+                tables.append(word)
+        columns += own
+    return " ".join(w for w in tables if w), " ".join(w for w in columns if w)
+
+
+def _match(term: Term) -> str:
+    """A term as FTS5 syntax: its parts as a phrase (the last one a prefix), or joined into one word."""
+    phrase = f'"{" ".join(term.parts)}"*'
+    return phrase if len(term.parts) == 1 else f'({phrase} OR "{term.joined}"*)'
 
 
 class ProductIndex:
@@ -63,41 +87,66 @@ class ProductIndex:
         try:
             self.db = sqlite3.connect(":memory:")
             self.db.execute(
-                "CREATE VIRTUAL TABLE products USING fts5("
-                "name, description, schema, owners, key UNINDEXED, tokenize = 'porter unicode61')"
+                f"CREATE VIRTUAL TABLE products USING fts5({', '.join(COLUMNS)}, key UNINDEXED, "
+                "tokenize = 'porter unicode61')"
             )
         except sqlite3.OperationalError as error:  # a Python built without FTS5
             raise MeshformError(f"this Python's SQLite has no full-text search (FTS5): {error}") from None
         if rows is None:
             assert data is not None, "an index is built from manifest data or from its rows"
             rows = index_rows(data)
-        self.products = {row[4]: hit for row, hit in rows}
+        self.rows = [row for row, _ in rows]
+        self.products = {row[-1]: hit for row, hit in rows}
         self.db.executemany(
-            "INSERT INTO products (name, description, schema, owners, key) VALUES (?, ?, ?, ?, ?)",
-            [row for row, _ in rows],
+            f"INSERT INTO products ({', '.join(COLUMNS)}, key) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+            self.rows,
         )
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
-        words = query_words(query)
-        if not words:
+        terms = query_terms(query)
+        if not terms:
+            if nothing_to_search(query):
+                return []
             hits = [_hit(p) for _, p in sorted(self.products.items())]
         else:
-            # Any word may match (OR); bm25 puts products matching more, rarer words first.
-            match = " OR ".join(f'"{w}"*' for w in words)
+            # Any word may match (OR); bm25 puts products matching more, rarer words first. A
+            # column whose highlight() marks a token is one the query matched.
+            marks = ", ".join(f"highlight(products, {i}, char(2), '')" for i in range(len(COLUMNS)))
             rows = self.db.execute(
-                f"SELECT key, bm25(products, {', '.join(map(str, WEIGHTS))}) AS rank FROM products "
+                f"SELECT key, bm25(products, {', '.join(map(str, WEIGHTS))}) AS rank, {marks} FROM products "
                 "WHERE products MATCH ? ORDER BY rank, key",
-                (match,),
+                (" OR ".join(_match(t) for t in terms),),
             ).fetchall()
-            hits = [_hit(self.products[key], -rank) for key, rank in rows]
+            hits = [
+                _hit(
+                    self.products[key],
+                    -rank,
+                    tuple(m for m, text in zip(MATCHED, found, strict=True) if "\x02" in text),
+                )
+                for key, rank, *found in rows
+            ]
         return [h for h in hits if filters.admit(h)][:limit]
+
+    def domains(self) -> set[str]:
+        """The domains that have products in this index."""
+        return {p["domain"] for p in self.products.values()}
+
+    def suggest(self, query: str, n: int = 3) -> list[str]:
+        """Words of the index close to the query's words that are not in it ("custmer" →
+        customer), for a search that found nothing."""
+        vocabulary = {w for row in self.rows for text in row[:4] for w in re.findall(r"[^\W_]{3,}", text.lower())}
+        close: list[str] = []
+        for term in query_terms(query):
+            if term.joined not in vocabulary:
+                close += difflib.get_close_matches(term.joined, sorted(vocabulary), n=n, cutoff=0.75)
+        return list(dict.fromkeys(close))[:n]
 
 
 def index_rows(data: dict) -> list:
     """(indexed row, the product's fields for a Hit) for each product of a manifest."""
     return [
         (
-            (f"{p['domain']} {p['name']}", p["description"], _schema_words(p), " ".join(p["owners"]), key),
+            (f"{p['domain']} {p['name']}", p["description"], *_store_words(p), " ".join(p["owners"]), key),
             {f: p[f] for f in _HIT_FIELDS},
         )
         for key, p in data["products"].items()
@@ -107,7 +156,7 @@ def index_rows(data: dict) -> list:
 _HIT_FIELDS = ("domain", "name", "description", "classification", "status", "refresh", "freshness_slo_hours", "owners")
 
 
-def _hit(product: dict, score: float = 0.0) -> Hit:
+def _hit(product: dict, score: float = 0.0, matched: tuple[str, ...] = ()) -> Hit:
     return Hit(
         product["domain"],
         product["name"],
@@ -118,4 +167,5 @@ def _hit(product: dict, score: float = 0.0) -> Hit:
         product["freshness_slo_hours"],
         tuple(product["owners"]),
         round(score, 3),
+        matched,
     )

@@ -24,8 +24,8 @@ from meshform.render.plan import StackPlan
 
 IN_PROCESS_MAX = 12  # up to this many stacks: here (a worker costs a second jsii start)
 BATCH = 10  # stacks per App in a worker: its progress is reported as each batch ends
-STACKS_PER_WORKER = 150  # then a worker is replaced, and its node heap with it
-WORKER_MEMORY = 1100 * 2**20  # one worker at its peak: python, jsii's node, the provider's assembly
+STACKS_PER_WORKER = 100  # then a worker is replaced, and its node heap with it (+3.4 MB a domain)
+WORKER_MEMORY = 1400 * 2**20  # one worker at its peak: python, jsii node with the provider assembly, growth
 
 
 def default_jobs(stacks: int) -> int:

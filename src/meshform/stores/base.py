@@ -78,6 +78,8 @@ class StoreKind:
     render: str  # module with render(), grant_read() and service_agent(); imported by meshform.render only
     check: Callable[[Mesh], Iterable[Finding]] = _no_findings  # rules needing the whole mesh
     search_words: Callable[[dict], list[str]] = lambda entry: []  # discovery words, from its mesh.json form
+    # The part of search_words that names and describes columns: discover says a match was on a column.
+    column_words: Callable[[dict], list[str]] = lambda entry: []
     manifest_schema: dict = field(default_factory=dict)  # JSON Schema of its mesh.json form
 
     def renderer(self) -> ModuleType:

@@ -264,6 +264,11 @@ def search_words(entry: dict) -> list[str]:
     return words
 
 
+def column_words(entry: dict) -> list[str]:
+    """The names and descriptions of its tables' columns (a part of search_words)."""
+    return [w for table in entry["tables"] for w in _column_words(table["columns"])]
+
+
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _COLUMN = {
@@ -334,5 +339,6 @@ KIND = StoreKind(
     render="meshform.stores.bigquery.render",
     check=check,
     search_words=search_words,
+    column_words=column_words,
     manifest_schema=MANIFEST_SCHEMA,
 )
