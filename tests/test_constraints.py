@@ -504,12 +504,12 @@ def test_committed_terraform_keeps_the_rule(rule_id):
 
 def _fake_build(crafted: dict):
     """Stands in for render.build_stacks (no jsii): a fresh synth holding `crafted`."""
-    from meshform.render import Stacks
+    from meshform.render import BuiltStacks
     from meshform.render.build import BuiltStack
 
     def fake(mesh, only=None, cache=None, jobs=None, progress=None):
         stack = BuiltStack("sales", json.dumps(crafted).encode(), {}, "0", 1)
-        return Stacks({"sales": stack}, frozenset())
+        return BuiltStacks({"sales": stack}, frozenset())
 
     return fake
 

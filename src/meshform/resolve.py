@@ -9,7 +9,7 @@ point at the spec line responsible.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from meshform import model, stores
@@ -36,9 +36,12 @@ def resolve(
     subscriptions: Sequence[tuple[SubscriptionsSpec, SpecFile]] = (),
     unparsed_domains: tuple[str, ...] = (),
     root: Path | None = None,
+    domain_resolver: Callable[..., model.Domain] | None = None,
 ) -> model.Mesh:
-    """`root` is the mesh repository, where transformations' SQL files are read (None: not read)."""
-    resolved = tuple(_domain(mesh_spec, d, model.Source(f), root) for d, f in domains)
+    """`root` is the mesh repository, where transformations' SQL files are read (None: not read).
+    `domain_resolver` stands in for `resolve_domain` (domain_cache keeps resolved domains)."""
+    resolve_one = domain_resolver or resolve_domain
+    resolved = tuple(resolve_one(mesh_spec, d, model.Source(f), root) for d, f in domains)
     platform_email = mesh_spec.platform_team.split(":", 1)[1]
     mesh = model.Mesh(
         name=mesh_spec.mesh,
@@ -108,7 +111,7 @@ def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
     )
 
 
-def _domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | None = None) -> model.Domain:
+def resolve_domain(mesh: MeshSpec, d: DomainSpec, source: model.Source, root: Path | None = None) -> model.Domain:
     location = d.location or mesh.default_location
     labels = {**mesh.labels, **d.labels, "mesh": mesh.mesh, "domain": d.domain, "cost-center": d.cost_center}
     products = tuple(

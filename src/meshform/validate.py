@@ -247,10 +247,14 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             if entry is not None:
                 return CachedResult(root, entry)
 
+    from meshform.domain_cache import DomainCache
+
+    domain_cache = DomainCache(store, raw[root / MESH_FILE], sql) if store is not None else None
+
     from meshform.check import check_mesh
     from meshform.load import LazySpecFile, SpecLoadError, parse_spec_bytes
     from meshform.policies import evaluate
-    from meshform.resolve import resolve
+    from meshform.resolve import resolve, resolve_domain
     from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     def load(path: Path) -> SpecFile | None:
@@ -259,6 +263,8 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             return None
         display = path.relative_to(root).as_posix()
         key = digest(display, data) if store is not None else None
+        if domain_cache is not None and key is not None:
+            domain_cache.file_keys[display] = key
         if store is not None and key is not None:
             cached = store.get("file", key)
             if cached is not None:
@@ -278,12 +284,14 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         mesh_spec, problems = parse_mesh(mesh_file)
         findings.extend(problems)
     unparsed: list[str] = []
-    domains = _parse_files(domain_paths, load, parse_domain, findings, unparsed)
+    parse_domain_file = domain_cache.parse(parse_domain) if domain_cache else parse_domain
+    domains = _parse_files(domain_paths, load, parse_domain_file, findings, unparsed)
     subscriptions = _parse_files(subscription_paths, load, parse_subscriptions, findings)
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed), root)
+        resolver = domain_cache.resolve(resolve_domain) if domain_cache else None
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed), root, resolver)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)

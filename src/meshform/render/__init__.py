@@ -44,7 +44,7 @@ def stack_names(mesh: Mesh) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Stacks:
+class BuiltStacks:
     stacks: dict[str, BuiltStack]  # in apply order
     cached: frozenset[str]  # taken from the cache, not built
 
@@ -55,7 +55,7 @@ def build_stacks(
     cache: Cache | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
-) -> Stacks:
+) -> BuiltStacks:
     """Every stack (or those named in `only`), in apply order: from `cache` where its slice
     is unchanged, built otherwise (and then cached)."""
     from meshform.render import workers
@@ -67,7 +67,8 @@ def build_stacks(
         unknown = sorted(set(wanted) - {p.name for p in plans})
         if unknown:
             raise MeshformError(f"no such stack: {', '.join(unknown)} (stacks: {', '.join(p.name for p in plans)})")
-        plans = [p for p in plans if p.name in wanted]
+        chosen = set(wanted)
+        plans = [p for p in plans if p.name in chosen]
     done: dict[str, BuiltStack] = {}
     missing = []
     for plan in plans:
@@ -79,13 +80,13 @@ def build_stacks(
     if progress:
         progress(f"building {len(missing)} of {len(plans)} stacks ({len(done)} unchanged, from the cache)", 0, 0)
     keys = {p.name: p.key for p in missing}
-    for stack in workers.build(missing, jobs):
+    for built, stack in enumerate(workers.build(missing, jobs), start=1):
         done[stack.name] = stack
         if cache:
             cache.put(CACHE_KIND, keys[stack.name], stack)
         if progress:
-            progress(stack.name, len(done) - (len(plans) - len(missing)), len(missing))
-    return Stacks({p.name: done[p.name] for p in plans}, frozenset(done) - set(keys))
+            progress(stack.name, built, len(missing))
+    return BuiltStacks({p.name: done[p.name] for p in plans}, frozenset(done) - set(keys))
 
 
 def synth(

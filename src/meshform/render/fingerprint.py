@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-import meshform
+from meshform.cache import code_digest
 from meshform.model import Domain, Source
 
 # What the output also depends on besides meshform's own code: the libraries that write it.
@@ -111,13 +111,8 @@ def digest(value: Any) -> str:
 
 @cache
 def code_version() -> str:
-    """meshform's version and the digest of its source (so an edited checkout never reads
-    an entry an older one wrote), and the versions of the libraries that render."""
-    h = hashlib.sha256(f"meshform {meshform.__version__}".encode())
-    package = Path(meshform.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(str(path.relative_to(package)).encode())
-        h.update(path.read_bytes())
+    """meshform's code (cache.code_digest) and the versions of the libraries that render."""
+    h = hashlib.sha256(code_digest().encode())
     for name in RENDER_LIBRARIES:
         try:
             version = importlib.metadata.version(name)

@@ -1,0 +1,114 @@
+"""domain_cache: domain files parsed and resolved by an earlier run, kept in the mesh's cache.
+
+At a thousand domains, most of validating an unchanged file is pydantic (the spec model)
+and resolution (names, stores, SQL): both are kept per domain file. A parsed spec is keyed
+by the file's bytes; a resolved domain also by mesh.yaml's bytes and every SQL file beside
+the domains (what resolution reads besides the file). Checks across files and policies
+still run on the whole mesh every time: they are what a change elsewhere can affect.
+
+A resolved domain refers to its spec file (positions, for messages): it is stored without
+it and given back the file of this run.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from meshform.cache import Cache, digest
+from meshform.load import SpecFile
+from meshform.model import Domain, Source
+from meshform.spec import DomainSpec
+from meshform.spec import parse_domain as parse_domain_file
+
+ParseResult = tuple[DomainSpec | None, list]
+
+
+class StoredSpec:
+    """A domain's spec model kept in the cache, read only if its domain must be resolved
+    again (reading a pydantic model back is most of what a cached domain costs)."""
+
+    def __init__(self, store: Cache, key: str):
+        self.store, self.key = store, key
+
+    def load(self) -> DomainSpec | None:
+        spec = self.store.get("domain-spec", self.key)
+        return spec if isinstance(spec, DomainSpec) else None
+
+
+class DomainCache:
+    def __init__(self, store: Cache, mesh_bytes: bytes | None, sql: dict[Path, bytes]):
+        self.store = store
+        self.resolution_inputs = digest(
+            mesh_bytes or b"", *(part for path, data in sql.items() for part in (path.as_posix(), data))
+        )
+        self.file_keys: dict[str, str] = {}  # display path → digest of the file's bytes (set by the loader)
+
+    def parse(self, parse_domain: Callable[[SpecFile], ParseResult]) -> Callable[[SpecFile], ParseResult]:
+        """`parse_domain`, or its findings from the cache and the spec model as a StoredSpec."""
+
+        def parsed(spec_file: SpecFile) -> tuple[Any, list]:
+            file_key = self.file_keys.get(spec_file.display)
+            if file_key is None:
+                return parse_domain(spec_file)
+            key = digest("domain spec", file_key)
+            problems = self.store.get("domain-problems", key)
+            if isinstance(problems, tuple) and len(problems) == 2:
+                has_spec, findings = problems
+                return (StoredSpec(self.store, key) if has_spec else None), findings
+            spec, findings = parse_domain(spec_file)
+            if spec is not None:
+                self.store.put("domain-spec", key, spec)
+            self.store.put("domain-problems", key, (spec is not None, findings))
+            return spec, findings
+
+        return parsed
+
+    def resolve(self, resolve_domain: Callable[..., Domain]) -> Callable[..., Domain]:
+        """`resolve_domain`, or its domain from the cache (with this run's spec file)."""
+
+        def resolved(mesh_spec: Any, domain_spec: Any, source: Source, root: Path | None) -> Domain:
+            file_key = self.file_keys.get(source.file.display)
+            key = None if file_key is None else digest("domain model", file_key, self.resolution_inputs, str(root))
+            if key is not None:
+                blob = self.store.get("domain-model", key)
+                if isinstance(blob, bytes):
+                    return _load(blob, source.file)
+            if isinstance(domain_spec, StoredSpec):
+                domain_spec = domain_spec.load()
+                if domain_spec is None:  # the entry went missing since: parse the file again
+                    domain_spec, _ = parse_domain_file(source.file)
+            domain = resolve_domain(mesh_spec, domain_spec, source, root)
+            if key is not None:
+                self.store.put("domain-model", key, _dump(domain))
+            return domain
+
+        return resolved
+
+
+class _Pickler(pickle.Pickler):
+    def persistent_id(self, obj: object) -> str | None:
+        return "spec file" if isinstance(obj, SpecFile) else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, spec_file: SpecFile):
+        super().__init__(io.BytesIO(data))
+        self.spec_file = spec_file
+
+    def persistent_load(self, pid: object) -> SpecFile:
+        return self.spec_file
+
+
+def _dump(domain: Domain) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(domain)
+    return buffer.getvalue()
+
+
+def _load(blob: bytes, spec_file: SpecFile) -> Domain:
+    domain: Domain = _Unpickler(blob, spec_file).load()
+    return domain
