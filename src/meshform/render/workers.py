@@ -1,9 +1,12 @@
 """workers: build many stacks on every core, in bounded memory.
 
 One jsii runtime drives one node process, so one process builds on one core at a time, and
-node never frees what a stack created in it (about 4 MB a domain). A few stacks are built
-here; more are built in batches by worker processes, each with its own jsii runtime, each
-replaced after STACKS_PER_WORKER stacks, as many as the cores and the free memory allow.
+node never frees what a stack created in it (about 3.4 MB a domain). A few stacks are built
+here; more are built in batches by worker processes (`python -m meshform.render.workers`),
+each with its own jsii runtime, each replaced after STACKS_PER_WORKER stacks, as many as the
+cores and the free memory allow. Workers are plain subprocesses, not multiprocessing's: a
+script that calls meshform without an `if __name__ == "__main__"` guard must not be run
+again in every worker.
 """
 
 from __future__ import annotations
@@ -11,12 +14,18 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import multiprocessing
 import os
 import pickle
-import signal
+import selectors
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
 
+from meshform.findings import MeshformError
 from meshform.load import SpecFile
 from meshform.render.build import BuiltStack, build_batch, load_cdktn
 from meshform.render.fingerprint import Fingerprinter
@@ -24,8 +33,8 @@ from meshform.render.plan import StackPlan
 
 IN_PROCESS_MAX = 12  # up to this many stacks: here (a worker costs a second jsii start)
 BATCH = 10  # stacks per App in a worker: its progress is reported as each batch ends
-STACKS_PER_WORKER = 100  # then a worker is replaced, and its node heap with it (+3.4 MB a domain)
-WORKER_MEMORY = 1400 * 2**20  # one worker at its peak: python, jsii node with the provider assembly, growth
+STACKS_PER_WORKER = 200  # then a worker is replaced, and its node heap with it (+3.4 MB a domain)
+WORKER_MEMORY = 1700 * 2**20  # a worker at its peak: python, node with the provider assembly (~800 MB), growth
 
 
 def default_jobs(stacks: int) -> int:
@@ -63,45 +72,134 @@ def build(
 def _in_workers(
     plans: Sequence[StackPlan], jobs: int, on_built: Callable[[str], None] | None, batch: int
 ) -> Iterator[BuiltStack]:
-    batches = [_pickled(plans[i : i + batch]) for i in range(0, len(plans), batch)]
-    context = multiprocessing.get_context("spawn")  # never fork a process that may run jsii
-    with _optimized_workers():
-        pool = context.Pool(jobs, initializer=_start_worker, maxtasksperchild=max(1, STACKS_PER_WORKER // batch))
-        try:
-            for built in pool.imap_unordered(_build_pickled, batches):
-                for stack in built:
+    pending = deque((_pickled(plans[i : i + batch]), len(plans[i : i + batch])) for i in range(0, len(plans), batch))
+    workers: list[_Worker] = []
+    waiting = selectors.DefaultSelector()
+
+    def start() -> _Worker:
+        worker = _Worker()
+        workers.append(worker)
+        waiting.register(worker.output, selectors.EVENT_READ, worker)
+        return worker
+
+    def feed(worker: _Worker) -> None:
+        if worker.served >= STACKS_PER_WORKER:  # its node heap has grown: a fresh worker instead
+            waiting.unregister(worker.output)
+            worker.retire()
+            if pending:
+                feed(start())
+        elif pending:
+            worker.send(*pending.popleft())
+        else:
+            waiting.unregister(worker.output)
+            worker.retire()
+
+    try:
+        for _ in range(min(jobs, len(pending))):
+            feed(start())
+        while any(w.busy for w in workers):
+            for key, _ in waiting.select():
+                worker = key.data
+                for stack in worker.receive():
                     if on_built:
                         on_built(stack.name)
                     yield stack
-            pool.close()
-        except BaseException:  # Ctrl-C included: the workers go, nothing is published
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+                feed(worker)
+    finally:  # done, failed or interrupted (Ctrl-C): no worker outlives the synth
+        for worker in workers:
+            worker.stop()
+        waiting.close()
 
 
-@contextlib.contextmanager
-def _optimized_workers() -> Iterator[None]:
-    """Workers run optimized (PYTHONOPTIMIZE): the provider bindings then skip their runtime
-    type checks of every argument, a fifth of the build. The same code runs checked here and
-    in the tests, where an argument of the wrong type is caught."""
-    previous = os.environ.get("PYTHONOPTIMIZE")
-    os.environ["PYTHONOPTIMIZE"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("PYTHONOPTIMIZE", None)
-        else:
-            os.environ["PYTHONOPTIMIZE"] = previous
+class WorkerError(MeshformError):
+    """A worker could not build its stacks: the message carries what it printed."""
 
 
-def _start_worker() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool; a worker (and its node, which
-    # inherits the ignored signal) must not print an interrupted jsii call on the way.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class _Worker:
+    """A `python -m meshform.render.workers` process: batches in, built stacks out, over its
+    standard input and output (length-prefixed pickles). Its own session: Ctrl-C at the
+    terminal reaches the parent alone, which stops it. Optimized (PYTHONOPTIMIZE): the
+    provider bindings then skip their runtime type checks of every argument, a fifth of the
+    build; the same code runs checked in one process and in the tests."""
+
+    def __init__(self) -> None:
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop(), after the process)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "meshform.render.workers"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env={**os.environ, "PYTHONOPTIMIZE": "1"},
+            start_new_session=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.input, self.output = self.process.stdin, self.process.stdout
+        self.served = 0
+        self.busy = False
+
+    def send(self, batch: bytes, stacks: int) -> None:
+        _write_frame(self.input, batch)
+        self.served += stacks
+        self.busy = True
+
+    def receive(self) -> list[BuiltStack]:
+        frame = _read_frame(self.output)
+        self.busy = False
+        if frame is None:
+            self.process.wait()
+            raise WorkerError(f"a synth worker stopped (exit code {self.process.returncode}){self._printed()}")
+        outcome, value = pickle.loads(frame)
+        if outcome != "ok":
+            raise WorkerError(f"a synth worker could not build its stacks:\n{value}")
+        built: list[BuiltStack] = value
+        return built
+
+    def retire(self) -> None:
+        with contextlib.suppress(OSError):
+            self.input.close()  # end of input: the worker exits, and its node with it
+
+    def stop(self) -> None:
+        self.retire()
+        try:
+            self.process.wait(timeout=10 if not self.busy else 0.1)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+        self.errors.close()
+
+    def _printed(self) -> str:
+        self.errors.seek(0)
+        text = self.errors.read().decode("utf-8", "replace").strip()
+        return f":\n{text[-4000:]}" if text else ""
+
+
+def _write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(len(payload).to_bytes(8, "big") + payload)
+    stream.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    header = stream.read(8)
+    if len(header) < 8:
+        return None
+    size = int.from_bytes(header, "big")
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def serve() -> None:
+    """The worker: build each batch read from standard input; end at the end of input."""
+    requests = sys.stdin.buffer
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to standard error, never into the replies
     load_cdktn()
+    while (frame := _read_frame(requests)) is not None:
+        try:
+            reply: tuple[str, Any] = ("ok", build_batch(_PlanUnpickler(io.BytesIO(frame)).load()))
+        except Exception:  # reported by the parent, with this traceback
+            reply = ("error", traceback.format_exc())
+        _write_frame(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class _PlanPickler(pickle.Pickler):
@@ -124,5 +222,5 @@ def _pickled(plans: Sequence[StackPlan]) -> bytes:
     return buffer.getvalue()
 
 
-def _build_pickled(blob: bytes) -> list[BuiltStack]:
-    return build_batch(_PlanUnpickler(io.BytesIO(blob)).load())
+if __name__ == "__main__":
+    serve()
