@@ -264,3 +264,27 @@ def test_workers_build_what_one_process_builds(tmp_path):
     spread = {b.name: b.json for b in workers.build(plans, jobs=2, on_built=seen.append, in_process_max=0, batch=3)}
     assert spread == here
     assert sorted(seen) == sorted(here)
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """Workers are not multiprocessing's: its spawn would run the calling script again."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    root = copy_example(tmp_path)
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from meshform.validate import validate\n"
+        "from meshform.render import workers\n"
+        "from meshform.render.plan import plan_stacks\n"
+        f"open({str(runs)!r}, 'a').write('run\\n')\n"
+        f"plans = plan_stacks(validate({str(root)!r}, cache=False).mesh)[:2]\n"
+        "print(sorted(s.name for s in workers.build(plans, jobs=1, in_process_max=0)))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['bootstrap', 'platform']"
+    assert runs.read_text() == "run\n"
