@@ -15,6 +15,7 @@ import datetime as dt
 import enum
 import hashlib
 import importlib.metadata
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -37,9 +38,7 @@ class Fingerprinter:
         self._domains: dict[int, tuple[Domain, str]] = {}
 
     def digest(self, value: Any) -> str:
-        parts: list[str] = []
-        self._encode(value, parts)
-        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        return _sha256(self._encode, value)
 
     def _encode(self, value: Any, out: list[str]) -> None:
         """Append a canonical text form of `value` to `out` (types are part of it: 1 ≠ "1")."""
@@ -87,9 +86,7 @@ class Fingerprinter:
             raise TypeError(f"cannot fingerprint a {kind.__name__}")
 
     def digest_fields(self, value: Any) -> str:
-        parts: list[str] = []
-        self._encode_fields(value, parts)
-        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+        return _sha256(self._encode_fields, value)
 
     def _encode_fields(self, value: Any, out: list[str]) -> None:
         kind = type(value)
@@ -103,6 +100,12 @@ class Fingerprinter:
 
 
 _COMPARED: dict[type, tuple[str, ...]] = {}
+
+
+def _sha256(encode: Callable[[Any, list[str]], None], value: Any) -> str:
+    parts: list[str] = []
+    encode(value, parts)
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def digest(value: Any) -> str:
