@@ -63,6 +63,9 @@ def test_ctrl_c_during_synth_stops_cleanly(tmp_path, domains):
         text=True,
         env=env,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # As from a terminal: Ctrl-C at its default (a test runner in the background, or CI,
+        # may have started us with SIGINT ignored, and Python then keeps ignoring it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
