@@ -242,57 +242,38 @@ def _number(value: float) -> str:
 
 
 def _rule(rule: QualityRule) -> DataplexDatascanDataQualitySpecRules:
+    """One Dataplex rule: what every check shares, plus its own dimension and expectation."""
     name = literal(rule.name) if rule.name else _rule_name(rule.check.replace("_", "-"), rule.column or "row")
-    column, threshold = rule.column, rule.threshold
+    return DataplexDatascanDataQualitySpecRules(
+        name=name, column=rule.column, threshold=rule.threshold, **_expectation(rule)
+    )
+
+
+def _expectation(rule: QualityRule) -> dict:
     if rule.check == "not_null":
-        return DataplexDatascanDataQualitySpecRules(
-            name=name,
-            column=column,
-            threshold=threshold,
-            dimension="COMPLETENESS",
-            non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation(),
+        return dict(
+            dimension="COMPLETENESS", non_null_expectation=DataplexDatascanDataQualitySpecRulesNonNullExpectation()
         )
     if rule.check == "unique":
-        return DataplexDatascanDataQualitySpecRules(
-            name=name,
-            column=column,
-            threshold=threshold,
-            dimension="UNIQUENESS",
-            uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation(),
+        return dict(
+            dimension="UNIQUENESS", uniqueness_expectation=DataplexDatascanDataQualitySpecRulesUniquenessExpectation()
         )
     if rule.check == "accepted_values":
         # QualityRule._arguments: an accepted_values rule has non-empty values.
         assert rule.values is not None
-        return DataplexDatascanDataQualitySpecRules(
-            name=name,
-            column=column,
-            threshold=threshold,
+        values = [literal(v) for v in rule.values]
+        return dict(
             dimension="VALIDITY",
             ignore_null=True,
-            set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(
-                values=[literal(v) for v in rule.values]
-            ),
+            set_expectation=DataplexDatascanDataQualitySpecRulesSetExpectation(values=values),
         )
     if rule.check == "range":
-        return DataplexDatascanDataQualitySpecRules(
-            name=name,
-            column=column,
-            threshold=threshold,
-            dimension="VALIDITY",
-            ignore_null=True,
-            range_expectation=DataplexDatascanDataQualitySpecRulesRangeExpectation(
-                min_value=_number(rule.min) if rule.min is not None else None,
-                max_value=_number(rule.max) if rule.max is not None else None,
-            ),
+        expectation = DataplexDatascanDataQualitySpecRulesRangeExpectation(
+            min_value=_number(rule.min) if rule.min is not None else None,
+            max_value=_number(rule.max) if rule.max is not None else None,
         )
+        return dict(dimension="VALIDITY", ignore_null=True, range_expectation=expectation)
     # QualityRule._arguments: the remaining check, sql, has its sql.
     assert rule.sql is not None
-    return DataplexDatascanDataQualitySpecRules(
-        name=name,
-        column=column,
-        threshold=threshold,
-        dimension="VALIDITY",
-        row_condition_expectation=DataplexDatascanDataQualitySpecRulesRowConditionExpectation(
-            sql_expression=literal(rule.sql)
-        ),
-    )
+    condition = DataplexDatascanDataQualitySpecRulesRowConditionExpectation(sql_expression=literal(rule.sql))
+    return dict(dimension="VALIDITY", row_condition_expectation=condition)
