@@ -236,6 +236,15 @@ def test_example_mesh_and_malformed_corpus_give_what_ruamel_gives(path):
         "a:\tb\n",
         "a: 1\r\nb: 2\r\n",
         "a: é\u2028b\n",
+        # A verbatim tag spelling the fast path's own tags is still a tag (libyaml's tags
+        # cannot hold the NUL that starts them).
+        "a: !<meshform-resolved:tag:yaml.org,2002:str> x\n",
+        "a: !<%00meshform-resolved:tag:yaml.org,2002:str> x\n",
+        "a: !<tag:yaml.org,2002:str> x\n",
+        # Block nesting past 64 levels, ending in a list item and in a mapping value.
+        "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "- x\n",
+        "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "k: x\n",
+        "".join(f"{'  ' * i}k{i}:\n" for i in range(63)) + "  " * 63 + "k: x\n",
     ],
 )
 def test_known_differences_between_yaml_versions_and_parsers(text):
@@ -246,3 +255,11 @@ def test_yaml_1_2_values_on_the_fast_path():
     spec = parse_spec_text("a: no\nb: 012\nc: 1:30\n", "f.yaml")
     assert spec.data == {"a": "no", "b": 12, "c": "1:30"}
     assert spec.values[("b",)] == (2, 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("[]{},\n-: a\t#"), max_size=60))
+def test_tokens_are_counted_as_the_bound_counts_them(text):
+    from meshform.readspec import _TOKENS, _count_tokens
+
+    assert _count_tokens(text) == len(_TOKENS.findall(text))
