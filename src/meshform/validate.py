@@ -17,18 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshform.exit_codes import ExitCode
-from meshform.findings import Finding, Findings, Location, MeshformError
-from meshform.text import excerpt
+from meshform.findings import Finding, Findings, MeshformError
+from meshform.meshfiles import DOMAINS_DIR, MESH_FILE, SUBSCRIPTIONS_DIR, YAML_SUFFIXES
 
 if TYPE_CHECKING:  # the models and parsers load only when the cache cannot answer
     from meshform.load import SpecFile
     from meshform.model import Mesh, PolicyException
-
-SUBSCRIPTIONS_DIR = "subscriptions"  # meshform.spec.subscription.SUBSCRIPTIONS_DIR
-
-MESH_FILE = "mesh.yaml"
-DOMAINS_DIR = "domains"
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -211,66 +205,59 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         raise MeshformError(f"no {MESH_FILE} in {root.resolve()}; run meshform in a mesh repository or pass --root DIR")
 
     from meshform.cache import Cache, digest
+    from meshform.meshfiles import MeshFiles
 
     store = Cache(root) if cache else None
     findings = Findings()
-    domain_paths, subscription_paths = domain_files(root), subscription_files(root)
-    inside = _Inside(root)
-    # Read every file first (bounded, links refused): their bytes address the cache.
-    raw = {
-        path: _read(path, path.relative_to(root).as_posix(), findings, inside)
-        for path in [root / MESH_FILE, *domain_paths, *subscription_paths]
-    }
-    address = None
-    if store is not None:
-        # Findings depend on the date (expiring subscriptions): it is part of the address.
-        # Transformations read SQL files beside the domain files: their bytes address it too.
-        sql = (
-            {
-                p: p.read_bytes()
-                for p in sorted((root / DOMAINS_DIR).rglob("*"))
-                if p.is_file() and p.suffix not in YAML_SUFFIXES and not inside.outside(p)
-            }
-            if (root / DOMAINS_DIR).is_dir()
-            else {}
-        )
-        address = digest(
-            dt.date.today().isoformat(),
-            *(
-                part
-                for path, data in {**raw, **sql}.items()
-                for part in (path.relative_to(root).as_posix(), b"\0" if data is None else data)
-            ),
-        )
-        if whole:
-            entry = store.get("validate", address)
-            if entry is not None:
-                return CachedResult(root, entry)
+    files = MeshFiles(root, store)
+    # Findings depend on the date (expiring subscriptions): it is part of the address.
+    # Transformations read SQL files beside the domain files: their bytes address it too.
+    today = dt.date.today().isoformat()
+    if store is not None and whole:
+        # Files whose stat is unchanged are not read to learn the address (meshfiles).
+        entry = store.get("validate", files.quick_address(today))
+        if entry is not None:
+            files.remember()
+            return CachedResult(root, entry)
+    # Read every file (bounded, links refused): an answer is stored only under the address
+    # of the bytes actually parsed.
+    raw = files.read_all(findings)
+    address = files.address(today) if store is not None else None
+    files.remember()
 
     from meshform.check import check_mesh
-    from meshform.load import LazySpecFile, SpecLoadError, parse_spec_bytes
+    from meshform.load import LazySpecFile
+    from meshform.parsemany import parse_many
     from meshform.policies import evaluate
     from meshform.resolve import resolve
     from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
+    known: dict[Path, SpecFile | None] = {}
+    unknown: list[tuple[Path, str, bytes]] = []
+    for path, display, data in raw:
+        cached = (
+            store.get("file", digest(display, files.content_digest(display)))
+            if store is not None and data is not None
+            else None
+        )
+        if data is None or cached is not None:
+            known[path] = None if data is None else LazySpecFile(display, cached, data.decode("utf-8"))
+        else:
+            unknown.append((path, display, data))
+    parsed = zip(unknown, parse_many([(display, data) for _, display, data in unknown]), strict=True)
+
     def load(path: Path) -> SpecFile | None:
-        data = raw[path]
-        if data is None:
-            return None
-        display = path.relative_to(root).as_posix()
-        key = digest(display, data) if store is not None else None
-        if store is not None and key is not None:
-            cached = store.get("file", key)
-            if cached is not None:
-                return LazySpecFile(display, cached, data.decode("utf-8"))
-        try:
-            spec_file = parse_spec_bytes(data, display)
-        except SpecLoadError as error:
-            findings.add(error.finding)
-            return None
-        if store is not None and key is not None:
-            store.put("file", key, spec_file.data)
-        return spec_file
+        """Files come in order (mesh.yaml, domains, subscriptions); the parsed ones as parsed."""
+        while path not in known:
+            (done, display, _), spec_file = next(parsed)
+            if isinstance(spec_file, Finding):
+                findings.add(spec_file)
+                known[done] = None
+                continue
+            if store is not None:
+                store.put("file", digest(display, files.content_digest(display)), spec_file.data)
+            known[done] = spec_file
+        return known.pop(path)
 
     mesh_file = load(root / MESH_FILE)
     mesh_spec = None
@@ -278,8 +265,8 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         mesh_spec, problems = parse_mesh(mesh_file)
         findings.extend(problems)
     unparsed: list[str] = []
-    domains = _parse_files(domain_paths, load, parse_domain, findings, unparsed)
-    subscriptions = _parse_files(subscription_paths, load, parse_subscriptions, findings)
+    domains = _parse_files(files.paths(files.domains), load, parse_domain, findings, unparsed)
+    subscriptions = _parse_files(files.paths(files.subscriptions), load, parse_subscriptions, findings)
 
     mesh, honoured = None, []
     if mesh_spec is not None and mesh_file is not None:
@@ -288,14 +275,8 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         report = evaluate(mesh)
         findings.extend(report.findings)
         honoured = report.honoured
-    result = Result(
-        root=root,
-        mesh=mesh,
-        findings=findings,
-        files=1 + len(domain_paths) + len(subscription_paths),
-        honoured_exceptions=honoured,
-    )
-    if store is not None and address is not None and whole:
+    result = Result(root=root, mesh=mesh, findings=findings, files=len(raw), honoured_exceptions=honoured)
+    if store is not None and address is not None and whole and files.addressed(_sql_files(mesh)):
         store.put(
             "validate",
             address,
@@ -312,6 +293,13 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             store.put("manifest", address, result.manifest)
             store.put("index", address, _index_rows(result.manifest))
     return result
+
+
+def _sql_files(mesh: Mesh | None) -> list[str]:
+    """The files transformations read, as shown to users (relative to the mesh root)."""
+    if mesh is None:
+        return []
+    return [t.file for p in mesh.products for t in p.transformations if t.file is not None]
 
 
 def _parse_files(
@@ -336,43 +324,3 @@ def _parse_files(
 def outside_root(root: Path, path: Path) -> bool:
     """True when `path`, with its symbolic links followed, is not inside the mesh root."""
     return not path.resolve().is_relative_to(root.resolve())
-
-
-class _Inside:
-    """outside_root for many files of few folders: each folder is resolved once, and a file
-    that is no symbolic link itself lies where its folder does."""
-
-    def __init__(self, root: Path):
-        self.root = root.resolve()
-        self.folders: dict[Path, bool] = {}
-
-    def outside(self, path: Path) -> bool:
-        if path.is_symlink():
-            return not path.resolve().is_relative_to(self.root)
-        folder = path.parent
-        if folder not in self.folders:
-            self.folders[folder] = not folder.resolve().is_relative_to(self.root)
-        return self.folders[folder]
-
-
-def _read(path: Path, display: str, findings: Findings, inside: _Inside) -> bytes | None:
-    if inside.outside(path):
-        # A pull request can add a link to /etc/passwd or ~/.ssh: its content must never be
-        # read, let alone echoed into findings, annotations or the PR comment.
-        findings.add(
-            Finding(
-                Location(display),
-                (),
-                f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
-                "mesh repository; refused (spec files must live in the repository)",
-                code="yaml",
-            )
-        )
-        return None
-    from meshform.readspec import SpecLoadError, read_spec_bytes
-
-    try:
-        return read_spec_bytes(path, display)
-    except SpecLoadError as error:
-        findings.add(error.finding)
-        return None

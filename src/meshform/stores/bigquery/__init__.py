@@ -207,6 +207,8 @@ def _check_table(mesh: Mesh, table: Table) -> Iterator[Finding]:
 
 
 def _check_columns(mesh: Mesh, columns: tuple[Column, ...]) -> Iterator[Finding]:
+    if not columns:  # most columns have no fields: nothing to check, nor a generator to start
+        return
     # BigQuery column names are case-insensitive: 'Email' and 'email' collide.
     yield from duplicates(
         ((c.name.lower(), c.source.child("name")) for c in columns), "column", shown=[c.name for c in columns]

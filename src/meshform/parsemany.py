@@ -1,0 +1,100 @@
+"""parsemany: many spec files parsed at once, in several processes where that pays.
+
+With at least `PARALLEL_MIN_FILES` files, more than one usable core, and a process that can
+safely fork (Linux, no other thread running, not itself a pool worker), worker processes
+forked from this one (nothing imported again) parse the files in chunks. A worker sends back
+each file's data only, or its finding: positions are read again, here, only for a file a
+finding points into (`meshform.load.LazySpecFile`, as for a file answered by the cache), so
+the findings and their file:line:col are those a serial parse gives. Results come back in
+order, while the workers go on: the caller checks each file's spec as the next ones parse.
+
+`MESHFORM_PARSE_WORKERS` sets the number of worker processes (0 or 1: parse here, serially).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from meshform.findings import Finding
+from meshform.load import LazySpecFile, SpecFile, parse_spec_bytes
+from meshform.readspec import SpecLoadError
+
+PARALLEL_MIN_FILES = 50  # below this, starting processes costs more than it saves
+CHUNK = 16  # files per task: few round trips, and results still stream back in order
+
+
+def workers() -> int:
+    """How many worker processes to parse with (1: none, parse in this process)."""
+    setting = os.environ.get("MESHFORM_PARSE_WORKERS", "").strip()
+    if setting.isdigit():
+        return max(int(setting), 1)
+    if not _can_fork():
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - Linux has sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    import threading
+
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1  # forking a threaded process can deadlock the child
+        and not multiprocessing.current_process().daemon  # a pool worker may not start one
+    )
+
+
+def parse_many(
+    items: list[tuple[str, bytes]], processes: int | None = None, min_files: int = PARALLEL_MIN_FILES
+) -> Iterator[SpecFile | Finding]:
+    """For each (display, bytes), in order: its SpecFile, or the finding that says why the
+    file cannot be read as spec data."""
+    processes = workers() if processes is None else processes
+    if processes > 1 and len(items) >= min_files and _can_fork():
+        yield from _parallel(items, processes)
+        return
+    for display, data in items:
+        try:
+            yield parse_spec_bytes(data, display)
+        except SpecLoadError as error:
+            yield error.finding
+
+
+def _parallel(items: list[tuple[str, bytes]], processes: int) -> Iterator[SpecFile | Finding]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    done = 0  # chunks whose results were handed out
+    try:
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ValueError):  # no processes to be had: parse here
+        yield from parse_many(items, processes=1)
+        return
+    try:
+        for chunk, results in zip(chunks, pool.map(_parse_chunk, chunks), strict=True):
+            for (display, data), result in zip(chunk, results, strict=True):
+                yield result if isinstance(result, Finding) else LazySpecFile(display, result, data.decode("utf-8"))
+            done += 1
+    except (BrokenProcessPool, OSError):  # a worker died (out of memory, killed): the rest here
+        yield from parse_many([item for chunk in chunks[done:] for item in chunk], processes=1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_chunk(chunk: list[tuple[str, bytes]]) -> list[Any]:
+    """In a worker: each file's plain data, or its finding."""
+    out: list[Any] = []
+    for display, data in chunk:
+        try:
+            out.append(parse_spec_bytes(data, display).data)
+        except SpecLoadError as error:
+            out.append(error.finding)
+    return out
