@@ -172,3 +172,29 @@ def test_an_unreadable_file_is_named_in_the_answer(mesh):
     assert any("big.yaml" in f and "bytes" in f for f in _findings(first))
     big.write_bytes(b"a: " + b"x" * (700 * 1024) + b"\n")  # still too large, by another size
     assert _findings(validate(mesh)) == _findings(validate(mesh, cache=False))
+
+
+def test_the_saved_search_index_answers_as_a_fresh_one(mesh, monkeypatch):
+    from meshform.discover import Filters
+    from meshform.discover.index import ProductIndex
+
+    fresh = validate(mesh, cache=False).product_index()
+    validate(mesh)  # fills the cache
+    built = validate(mesh).product_index()  # the first discover builds the index and saves it
+    restored: list[ProductIndex] = []
+    real = ProductIndex.restore.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        ProductIndex, "restore", classmethod(lambda cls, d: restored.append(real(cls, d)) or restored[-1])
+    )
+    again = validate(mesh).product_index()
+    assert restored and again is restored[0]
+    for query, filters in [
+        ("", Filters()),
+        ("orders", Filters()),
+        ("customer email", Filters(include_decommissioned=True)),
+        ("revenue", Filters(domain="marketing")),
+        ("cust", Filters(classification="internal")),
+    ]:
+        expected = fresh.search(query, filters, limit=50)
+        assert built.search(query, filters, limit=50) == expected
+        assert again.search(query, filters, limit=50) == expected

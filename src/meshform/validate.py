@@ -21,6 +21,7 @@ from meshform.findings import Finding, Findings, MeshformError
 from meshform.meshfiles import DOMAINS_DIR, MESH_FILE, SUBSCRIPTIONS_DIR, YAML_SUFFIXES
 
 if TYPE_CHECKING:  # the models and parsers load only when the cache cannot answer
+    from meshform.discover.index import ProductIndex
     from meshform.load import SpecFile
     from meshform.model import Mesh, PolicyException
 
@@ -85,6 +86,12 @@ class Result:
         """The rows of the discovery index (meshform.discover.index.index_rows)."""
         return _index_rows(self.manifest)
 
+    def product_index(self) -> ProductIndex:
+        """The discovery index of this mesh (meshform.discover.index.ProductIndex)."""
+        from meshform.discover.index import ProductIndex
+
+        return ProductIndex.from_rows(self.index_rows)
+
 
 class CachedResult(Result):
     """A validation answered by the cache: findings, summary and manifest as they were
@@ -95,15 +102,19 @@ class CachedResult(Result):
         self.root, self.files, self._entry = root, entry["files"], entry
         self.findings = Findings()
         self.findings.extend(entry["findings"])
-        self.honoured_exceptions = []
-        if entry["honoured"]:
-            from meshform.model import PolicyException
 
-            # Cached: the exception's spec position is not kept (it is printed by name only).
-            self.honoured_exceptions = [
-                PolicyException(d, p, j, None, members=m)  # type: ignore[arg-type]
-                for d, p, j, m in entry["honoured"]
-            ]
+    @property
+    def honoured_exceptions(self) -> list[PolicyException]:  # type: ignore[override]
+        """Built when asked for: the model (and pydantic) is not imported otherwise."""
+        if not self._entry["honoured"]:
+            return []
+        from meshform.model import PolicyException
+
+        # Cached: the exception's spec position is not kept (it is printed by name only).
+        return [
+            PolicyException(d, p, j, None, members=m)  # type: ignore[arg-type]
+            for d, p, j, m in self._entry["honoured"]
+        ]
 
     @property
     def has_mesh(self) -> bool:
@@ -130,6 +141,21 @@ class CachedResult(Result):
     @property
     def index_rows(self) -> list:
         return self._cached("index", lambda: _index_rows(self.manifest))
+
+    def product_index(self) -> ProductIndex:
+        """The index as the first `discover` of these files built it, read back whole: its
+        SQLite database (deserialized) and products, not built again."""
+        from meshform.cache import Cache
+        from meshform.discover.index import ProductIndex
+
+        store = Cache(self.root)
+        dumped = store.get("search", self._entry["address"]) if self.has_mesh else None
+        if dumped is not None:
+            return ProductIndex.restore(dumped)
+        index = ProductIndex.from_rows(self.index_rows)
+        if self.has_mesh:
+            store.put("search", self._entry["address"], index.dump())
+        return index
 
     def __getattr__(self, name: str):
         if name == "mesh":

@@ -67,10 +67,8 @@ def discover_command(
             f"[yellow]warning:[/] the specs have {len(result.findings.errors)} error(s); products in files "
             "that do not parse are missing (run `meshform validate`)"
         )
-    if backend is Backend.INDEX:  # from the cached index rows: an unchanged mesh is not rebuilt
-        from meshform.discover.index import ProductIndex
-
-        hits = ProductIndex.from_rows(result.index_rows).search(query, filters, limit)
+    if backend is Backend.INDEX:  # from the cached index: an unchanged mesh is not rebuilt
+        hits = result.product_index().search(query, filters, limit)
     else:
         hits = search(result.resolved().mesh, query, filters, limit, backend, endpoint)
     if fmt is ListFormat.JSON:

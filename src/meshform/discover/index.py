@@ -59,6 +59,21 @@ class ProductIndex:
         index._load(data)
         return index
 
+    def dump(self) -> tuple[bytes, dict]:
+        """The index as plain data (its SQLite database and products), for meshform's cache."""
+        self.db.commit()  # serialize() leaves out what is not committed
+        return self.db.serialize(), self.products
+
+    @classmethod
+    def restore(cls, dumped: tuple[bytes, dict]) -> ProductIndex:
+        """The index `dump` gave, without building it again."""
+        image, products = dumped
+        index = cls.__new__(cls)
+        index.db = sqlite3.connect(":memory:")
+        index.db.deserialize(image)
+        index.products = products
+        return index
+
     def _load(self, data: dict | None, rows: list | None = None) -> None:
         try:
             self.db = sqlite3.connect(":memory:")
