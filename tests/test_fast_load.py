@@ -263,3 +263,11 @@ def test_tokens_are_counted_as_the_bound_counts_them(text):
     from meshform.readspec import _TOKENS, _count_tokens
 
     assert _count_tokens(text) == len(_TOKENS.findall(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("[]{}a,\n"), max_size=40), st.integers(0, 6))
+def test_the_flow_depth_bound_decides_as_the_exact_count(text, limit):
+    from meshform.readspec import _flow_depth, _flow_depth_at_most
+
+    assert _flow_depth_at_most(text, limit) == (_flow_depth(text) <= limit)

@@ -47,8 +47,8 @@ def _outcome(result: SpecFile | Finding):
 
 def check_workers_match_a_serial_parse() -> None:
     assert parsemany._can_fork()
-    items = [(f"domains/{p.name}", p.read_bytes()) for p in CORPUS]
-    items += [("domains/not-utf8.yaml", b"a: \xff\n"), ("domains/empty.yaml", b"")]
+    items = [(f"domains/{p.name}", p.read_bytes(), None) for p in CORPUS]
+    items += [("domains/not-utf8.yaml", b"a: \xff\n", None), ("domains/empty.yaml", b"", None)]
     serial = list(parsemany.parse_many(items, processes=1))
     parallel = list(parsemany.parse_many(items, processes=2, min_files=1))
     # The workers did parse: their files come back without positions, read again on demand.
@@ -69,9 +69,9 @@ def check_validate_in_parallel_matches_serial(root: str) -> None:
     pools: list[int] = []
     real = parsemany._parallel
 
-    def counted(items, processes):
+    def counted(items, store, processes):
         pools.append(len(items))
-        return real(items, processes)
+        return real(items, store, processes)
 
     parsemany._parallel = counted  # type: ignore[assignment]
     os.environ["MESHFORM_PARSE_WORKERS"] = "2"
@@ -97,6 +97,8 @@ def test_validate_reports_the_same_findings_at_the_same_places_in_parallel(tmp_p
 
 
 def check_a_valid_mesh_in_parallel(root: str) -> None:
+    import shutil
+
     from meshform.validate import validate
 
     os.environ["MESHFORM_PARSE_WORKERS"] = "1"
@@ -106,6 +108,20 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
     assert serial.ok and parallel.ok
     assert parallel.manifest == serial.manifest
     assert [str(f) for f in parallel.findings] == [str(f) for f in serial.findings]
+    # With the cache: the workers keep each file's data; without the whole answer, the next
+    # run takes every file from there (parses none) and resolves the same mesh.
+    cached = validate(root)
+    files = Path(root) / ".meshform-cache" / "file"
+    assert len(list(files.iterdir())) == cached.files
+    shutil.rmtree(Path(root) / ".meshform-cache" / "validate")
+
+    def nothing_to_parse(items, *args, **kwargs):
+        assert not items, [display for display, *_ in items]
+        return iter(())
+
+    parsemany.parse_many = nothing_to_parse  # type: ignore[assignment]
+    again = validate(root)
+    assert again.manifest == serial.manifest
 
 
 def test_a_valid_mesh_resolves_to_the_same_manifest_in_parallel(tmp_path):
@@ -115,13 +131,13 @@ def test_a_valid_mesh_resolves_to_the_same_manifest_in_parallel(tmp_path):
 
 
 def check_a_dead_worker_leaves_the_rest_here() -> None:
-    items = [(f"domains/d{i}.yaml", f"domain: d{i}\n".encode()) for i in range(40)]
+    items = [(f"domains/d{i}.yaml", f"domain: d{i}\n".encode(), None) for i in range(40)]
     real = parsemany._parse_chunk
 
-    def die(chunk):
-        if any(display == "domains/d20.yaml" for display, _ in chunk):
+    def die(store, chunk):
+        if any(display == "domains/d20.yaml" for display, *_ in chunk):
             os._exit(1)  # as the kernel's out-of-memory killer would end it
-        return real(chunk)
+        return real(store, chunk)
 
     # Sent to the workers by name: under the name of the function it stands in for.
     die.__module__, die.__qualname__ = real.__module__, real.__qualname__
@@ -129,9 +145,9 @@ def check_a_dead_worker_leaves_the_rest_here() -> None:
     here: list[int] = []
     parse_many = parsemany.parse_many
 
-    def spy(items, processes=None, min_files=parsemany.PARALLEL_MIN_FILES):
+    def spy(items, store=None, processes=None, min_files=parsemany.PARALLEL_MIN_FILES):
         here.append(len(items))
-        return parse_many(items, processes, min_files)
+        return parse_many(items, store, processes, min_files)
 
     parsemany.parse_many = spy  # type: ignore[assignment]
     results = list(parse_many(items, processes=2, min_files=1))
@@ -147,7 +163,7 @@ def test_few_files_one_worker_or_another_thread_parse_here(monkeypatch):
     import threading
 
     monkeypatch.setattr(parsemany, "_parallel", lambda *_: pytest.fail("no pool here"))
-    items = [("domains/a.yaml", b"domain: a\n")]
+    items = [("domains/a.yaml", b"domain: a\n", None)]
     assert [r.data for r in parsemany.parse_many(items, processes=2)] == [{"domain": "a"}]  # type: ignore[union-attr]
     monkeypatch.setenv("MESHFORM_PARSE_WORKERS", "0")
     assert parsemany.workers() == 1

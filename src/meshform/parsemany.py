@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshform.findings import Finding
 from meshform.load import LazySpecFile, SpecFile, parse_spec_bytes
 from meshform.readspec import SpecLoadError
+
+if TYPE_CHECKING:
+    from meshform.cache import Cache
 
 PARALLEL_MIN_FILES = 50  # below this, starting processes costs more than it saves
 CHUNK = 16  # files per task: few round trips, and results still stream back in order
@@ -50,51 +53,64 @@ def _can_fork() -> bool:
     )
 
 
+Item = tuple[str, bytes, str | None]  # the path shown, the bytes, the cache address of its data
+
+
 def parse_many(
-    items: list[tuple[str, bytes]], processes: int | None = None, min_files: int = PARALLEL_MIN_FILES
+    items: list[Item], store: Cache | None = None, processes: int | None = None, min_files: int = PARALLEL_MIN_FILES
 ) -> Iterator[SpecFile | Finding]:
-    """For each (display, bytes), in order: its SpecFile, or the finding that says why the
-    file cannot be read as spec data."""
+    """For each (display, bytes, address), in order: its SpecFile, or the finding that says
+    why the file cannot be read as spec data. The data of each file that parses is kept in
+    `store` under its address (by the process that parsed it)."""
     processes = workers() if processes is None else processes
     if processes > 1 and len(items) >= min_files and _can_fork():
-        yield from _parallel(items, processes)
+        yield from _parallel(items, store, processes)
         return
-    for display, data in items:
+    for display, data, address in items:
         try:
-            yield parse_spec_bytes(data, display)
+            spec_file = parse_spec_bytes(data, display)
         except SpecLoadError as error:
             yield error.finding
+            continue
+        if store is not None and address is not None:
+            store.put("file", address, spec_file.data)
+        yield spec_file
 
 
-def _parallel(items: list[tuple[str, bytes]], processes: int) -> Iterator[SpecFile | Finding]:
+def _parallel(items: list[Item], store: Cache | None, processes: int) -> Iterator[SpecFile | Finding]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+    from functools import partial
 
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
     done = 0  # chunks whose results were handed out
     try:
         pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     except (OSError, ValueError):  # no processes to be had: parse here
-        yield from parse_many(items, processes=1)
+        yield from parse_many(items, store, processes=1)
         return
     try:
-        for chunk, results in zip(chunks, pool.map(_parse_chunk, chunks), strict=True):
-            for (display, data), result in zip(chunk, results, strict=True):
+        for chunk, results in zip(chunks, pool.map(partial(_parse_chunk, store), chunks), strict=True):
+            for (display, data, _), result in zip(chunk, results, strict=True):
                 yield result if isinstance(result, Finding) else LazySpecFile(display, result, data.decode("utf-8"))
             done += 1
     except (BrokenProcessPool, OSError):  # a worker died (out of memory, killed): the rest here
-        yield from parse_many([item for chunk in chunks[done:] for item in chunk], processes=1)
+        yield from parse_many([item for chunk in chunks[done:] for item in chunk], store, processes=1)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _parse_chunk(chunk: list[tuple[str, bytes]]) -> list[Any]:
-    """In a worker: each file's plain data, or its finding."""
+def _parse_chunk(store: Cache | None, chunk: list[Item]) -> list[Any]:
+    """In a worker: each file's plain data (kept in the cache), or its finding."""
     out: list[Any] = []
-    for display, data in chunk:
+    for display, data, address in chunk:
         try:
-            out.append(parse_spec_bytes(data, display).data)
+            parsed = parse_spec_bytes(data, display).data
         except SpecLoadError as error:
             out.append(error.finding)
+            continue
+        if store is not None and address is not None:
+            store.put("file", address, parsed)
+        out.append(parsed)
     return out

@@ -259,30 +259,24 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     known: dict[Path, SpecFile | None] = {}
-    unknown: list[tuple[Path, str, bytes]] = []
+    unknown: list[tuple[Path, str, bytes, str | None]] = []
     for path, display, data in raw:
-        cached = (
-            store.get("file", digest(display, files.content_digest(display)))
-            if store is not None and data is not None
-            else None
-        )
+        key = digest(display, files.content_digest(display)) if store is not None and data is not None else None
+        cached = store.get("file", key) if store is not None and key is not None else None
         if data is None or cached is not None:
             known[path] = None if data is None else LazySpecFile(display, cached, data.decode("utf-8"))
         else:
-            unknown.append((path, display, data))
-    parsed = zip(unknown, parse_many([(display, data) for _, display, data in unknown]), strict=True)
+            unknown.append((path, display, data, key))
+    items = [(display, data, key) for _, display, data, key in unknown]
+    parsed = zip(unknown, parse_many(items, store), strict=True)  # their data kept in the cache
 
     def load(path: Path) -> SpecFile | None:
         """Files come in order (mesh.yaml, domains, subscriptions); the parsed ones as parsed."""
         while path not in known:
-            (done, display, _), spec_file = next(parsed)
-            if isinstance(spec_file, Finding):
-                findings.add(spec_file)
-                known[done] = None
-                continue
-            if store is not None:
-                store.put("file", digest(display, files.content_digest(display)), spec_file.data)
-            known[done] = spec_file
+            (done, *_), outcome = next(parsed)
+            if isinstance(outcome, Finding):
+                findings.add(outcome)
+            known[done] = None if isinstance(outcome, Finding) else outcome
         return known.pop(path)
 
     mesh_file = load(root / MESH_FILE)
@@ -316,8 +310,9 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             },
         )
         if mesh is not None:  # what discover and show read, apart: validate alone never loads them
-            store.put("manifest", address, result.manifest)
-            store.put("index", address, _index_rows(result.manifest))
+            manifest = result.manifest
+            store.put("manifest", address, manifest)
+            store.put("index", address, _index_rows(manifest))
     return result
 
 
