@@ -241,6 +241,10 @@ def test_example_mesh_and_malformed_corpus_give_what_ruamel_gives(path):
         "a: !<meshform-resolved:tag:yaml.org,2002:str> x\n",
         "a: !<%00meshform-resolved:tag:yaml.org,2002:str> x\n",
         "a: !<tag:yaml.org,2002:str> x\n",
+        # A value adjacent to a JSON-like key in a flow sequence: libyaml reads a pair, ruamel refuses.
+        "a: ['':0]\n",
+        "a: ['x' :0]\n",
+        'a: ["k":v, {"b":1}]\n',
         # Block nesting past 64 levels, ending in a list item and in a mapping value.
         "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "- x\n",
         "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "k: x\n",

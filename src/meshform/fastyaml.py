@@ -123,10 +123,12 @@ def read_fast(text: str, display: str) -> SpecFile | None:
 class _FastReader:
     def __init__(self, display: str):
         self.spec = SpecFile(display=display, data=None)
+        self.text = ""
         self.nodes = 0
         self.seen: set[int] = set()
 
     def read(self, text: str) -> SpecFile:
+        self.text = text
         try:
             node = _Composer(text).get_single_node()
         except Exception:  # a syntax error, several documents, ...: ruamel words the finding
@@ -170,6 +172,10 @@ class _FastReader:
         return items
 
     def mapping(self, node, path: Path, depth: int) -> dict:
+        if node.flow_style and self.text[node.start_mark.index] != "{":  # one pair in a flow sequence: [k: v]
+            for _, value_node in node.value:
+                if self.text[value_node.start_mark.index - 1] == ":":  # ['k':v]: libyaml reads it, ruamel refuses
+                    raise _Fallback
         out: dict[str, Any] = {}
         keys, values = self.spec.keys, self.spec.values
         inline = depth < 64  # a child deeper than 64 levels goes through convert, which refuses it
