@@ -107,22 +107,25 @@ class _Composer(_CParser):
         return _STR if implicit[1] else _EXPLICIT
 
 
-def read_fast(text: str, display: str) -> SpecFile | None:
-    """The data and positions of `text`, or None: ruamel must read it (see the module)."""
+def read_fast(text: str, display: str, positions: bool = True) -> SpecFile | None:
+    """The data and positions of `text`, or None: ruamel must read it (see the module).
+    Without `positions`, the SpecFile has the data only (its `values` and `keys` empty): for
+    a process that hands the data on (meshform.parsemany); it falls back exactly as with."""
     global _RESOLVERS
     if not AVAILABLE or unusual(text):
         return None
     if _RESOLVERS is None:
         _RESOLVERS = _resolver_table()
     try:
-        return _FastReader(display).read(text)
+        return _FastReader(display, positions).read(text)
     except _Fallback:
         return None
 
 
 class _FastReader:
-    def __init__(self, display: str):
+    def __init__(self, display: str, positions: bool = True):
         self.spec = SpecFile(display=display, data=None)
+        self.positions = positions
         self.text = ""
         self.nodes = 0
         self.seen: set[int] = set()
@@ -135,8 +138,8 @@ class _FastReader:
             raise _Fallback from None
         if node is None or node.tag != _COLLECTION or node.id != "mapping":
             raise _Fallback
-        top = (node.start_mark.line + 1, node.start_mark.column + 1)
-        self.spec.values[()] = top
+        if self.positions:
+            self.spec.values[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.spec.data = self.mapping(node, (), 0)
         if self.nodes > MAX_NODES:
             raise _Fallback  # ruamel words the finding (too many values)
@@ -160,10 +163,13 @@ class _FastReader:
         values = self.spec.values
         items = []
         inline = depth < 64  # a child deeper than 64 levels goes through convert, which refuses it
+        record = self.positions
+        child = path
         for index, item in enumerate(node.value):
-            child = path + (index,)
-            mark = item.start_mark
-            values[child] = (mark.line + 1, mark.column + 1)
+            if record:
+                child = path + (index,)
+                mark = item.start_mark
+                values[child] = (mark.line + 1, mark.column + 1)
             if inline and item.tag == _STR and item.id == "scalar":  # the common case, without a call
                 self.nodes += 1
                 items.append(item.value)
@@ -179,17 +185,20 @@ class _FastReader:
         out: dict[str, Any] = {}
         keys, values = self.spec.keys, self.spec.values
         inline = depth < 64  # a child deeper than 64 levels goes through convert, which refuses it
+        record = self.positions
+        child = path
         for key_node, value_node in node.value:
             if key_node.tag != _STR or key_node.id != "scalar":  # a merge key, a number, a tag ...
                 raise _Fallback
             key = key_node.value
             if key in out:
                 raise _Fallback  # ruamel words the duplicate
-            child = path + (key,)
-            mark = key_node.start_mark
-            keys[child] = (mark.line + 1, mark.column + 1)
-            mark = value_node.start_mark
-            values[child] = (mark.line + 1, mark.column + 1)
+            if record:
+                child = path + (key,)
+                mark = key_node.start_mark
+                keys[child] = (mark.line + 1, mark.column + 1)
+                mark = value_node.start_mark
+                values[child] = (mark.line + 1, mark.column + 1)
             if inline and value_node.tag == _STR and value_node.id == "scalar":  # the common case, without a call
                 self.nodes += 1
                 out[key] = value_node.value

@@ -77,12 +77,12 @@ def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
     return parse_spec_bytes(read_spec_bytes(fs_path, display), display)
 
 
-def parse_spec_bytes(raw: bytes, display: str) -> SpecFile:
+def parse_spec_bytes(raw: bytes, display: str, *, positions: bool = True) -> SpecFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _error(display, (0, 0), f"file is not UTF-8 text (byte {exc.start})") from None
-    return parse_spec_text(text, display)
+    return parse_spec_text(text, display, positions=positions)
 
 
 class _SpecConstructor(RoundTripConstructor):
@@ -113,17 +113,18 @@ class _SpecConstructor(RoundTripConstructor):
         return super().flatten_mapping(node)
 
 
-def parse_spec_text(text: str, display: str, *, fast: bool = True) -> SpecFile:
+def parse_spec_text(text: str, display: str, *, fast: bool = True, positions: bool = True) -> SpecFile:
     """The data of one spec file and its positions. libyaml composes (in C) and ruamel's
     YAML 1.2 rules resolve and construct the scalars (meshform.fastyaml); anything unusual
     (an error, a tag, an alias, a merge or duplicate key, rare line breaks) is read again by
     ruamel's own parser, which gives the finding. Both give the same data and positions
-    (tests/test_fast_load.py)."""
+    (tests/test_fast_load.py). Without `positions`, the fast path may leave them out (for
+    data handed on: meshform.parsemany)."""
     _bound_work(text, display)
     if fast:
         from meshform.fastyaml import read_fast
 
-        spec = read_fast(text, display)
+        spec = read_fast(text, display, positions)
         if spec is not None:
             return spec
     return _parse_with_ruamel(text, display)

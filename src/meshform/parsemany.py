@@ -106,7 +106,7 @@ def _parse_chunk(store: Cache | None, chunk: list[Item]) -> list[Any]:
     out: list[Any] = []
     for display, data, address in chunk:
         try:
-            parsed = parse_spec_bytes(data, display).data
+            parsed = parse_spec_bytes(data, display, positions=False).data  # read again here if needed
         except SpecLoadError as error:
             out.append(error.finding)
             continue
