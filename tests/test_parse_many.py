@@ -176,3 +176,18 @@ def test_few_files_one_worker_or_another_thread_parse_here(monkeypatch):
     finally:
         stop.set()
         thread.join()
+
+
+def check_workers_stop_when_the_caller_stops_early() -> None:
+    import multiprocessing
+
+    items = [(f"domains/d{i}.yaml", f"domain: d{i}\n".encode(), None) for i in range(200)]
+    parsing = parsemany.parse_many(items, processes=2, min_files=1)
+    assert multiprocessing.active_children()  # started before the first outcome is asked for
+    assert next(parsing).data == {"domain": "d0"}  # type: ignore[union-attr]
+    parsing.close()  # validate stopped (an exception, say): the workers are stopped and reaped
+    assert multiprocessing.active_children() == []
+
+
+def test_workers_stop_when_the_caller_stops_early():
+    _in_fresh_process("check_workers_stop_when_the_caller_stops_early")

@@ -61,11 +61,15 @@ def parse_many(
 ) -> Iterator[SpecFile | Finding]:
     """For each (display, bytes, address), in order: its SpecFile, or the finding that says
     why the file cannot be read as spec data. The data of each file that parses is kept in
-    `store` under its address (by the process that parsed it)."""
+    `store` under its address (by the process that parsed it). Workers start at once: the
+    caller can import what it needs next while they parse."""
     processes = workers() if processes is None else processes
     if processes > 1 and len(items) >= min_files and _can_fork():
-        yield from _parallel(items, store, processes)
-        return
+        return _parallel(items, store, processes)
+    return _serial(items, store)
+
+
+def _serial(items: list[Item], store: Cache | None) -> Iterator[SpecFile | Finding]:
     for display, data, address in items:
         try:
             spec_file = parse_spec_bytes(data, display)
@@ -78,22 +82,33 @@ def parse_many(
 
 
 def _parallel(items: list[Item], store: Cache | None, processes: int) -> Iterator[SpecFile | Finding]:
+    parsing = _pool(items, store, processes)
+    next(parsing)  # the workers start now; the generator waits at its first yield
+    return parsing
+
+
+def _pool(items: list[Item], store: Cache | None, processes: int) -> Iterator[Any]:
+    """None first (the workers started), then each file's outcome. Closing it, or dropping
+    it, stops the workers."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     from functools import partial
 
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
-    done = 0  # chunks whose results were handed out
     try:
         pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        results = pool.map(partial(_parse_chunk, store), chunks)  # every chunk submitted now
     except (OSError, ValueError):  # no processes to be had: parse here
-        yield from parse_many(items, store, processes=1)
+        yield None
+        yield from _serial(items, store)
         return
+    done = 0  # chunks whose outcomes were handed out
     try:
-        for chunk, results in zip(chunks, pool.map(partial(_parse_chunk, store), chunks), strict=True):
-            for (display, data, _), result in zip(chunk, results, strict=True):
-                yield result if isinstance(result, Finding) else LazySpecFile(display, result, data.decode("utf-8"))
+        yield None
+        for chunk, answers in zip(chunks, results, strict=False):
+            for (display, data, _), answer in zip(chunk, answers, strict=True):
+                yield answer if isinstance(answer, Finding) else LazySpecFile(display, answer, data.decode("utf-8"))
             done += 1
     except (BrokenProcessPool, OSError):  # a worker died (out of memory, killed): the rest here
         yield from parse_many([item for chunk in chunks[done:] for item in chunk], store, processes=1)

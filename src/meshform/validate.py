@@ -251,12 +251,8 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     address = files.address(today) if store is not None else None
     files.remember()
 
-    from meshform.check import check_mesh
     from meshform.load import LazySpecFile
     from meshform.parsemany import parse_many
-    from meshform.policies import evaluate
-    from meshform.resolve import resolve
-    from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     known: dict[Path, SpecFile | None] = {}
     unknown: list[tuple[Path, str, bytes, str | None]] = []
@@ -269,6 +265,12 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             unknown.append((path, display, data, key))
     items = [(display, data, key) for _, display, data, key in unknown]
     parsed = zip(unknown, parse_many(items, store), strict=True)  # their data kept in the cache
+
+    # Imported while worker processes parse (they need none of it).
+    from meshform.check import check_mesh
+    from meshform.policies import evaluate
+    from meshform.resolve import resolve
+    from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     def load(path: Path) -> SpecFile | None:
         """Files come in order (mesh.yaml, domains, subscriptions); the parsed ones as parsed."""
