@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -263,6 +263,8 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             known[path] = None if data is None else LazySpecFile(display, cached, data.decode("utf-8"))
         else:
             unknown.append((path, display, data, key))
+    # Parsed in the order they are checked: mesh.yaml, subscriptions, then domains (below).
+    unknown.sort(key=lambda entry: 0 if entry[1] == MESH_FILE else 1 if entry[1].startswith(SUBSCRIPTIONS_DIR) else 2)
     items = [(display, data, key) for _, display, data, key in unknown]
     parsed = zip(unknown, parse_many(items, store), strict=True)  # their data kept in the cache
 
@@ -273,7 +275,7 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     def load(path: Path) -> SpecFile | None:
-        """Files come in order (mesh.yaml, domains, subscriptions); the parsed ones as parsed."""
+        """A file's SpecFile (None: its findings are added); those parsed come in order."""
         while path not in known:
             (done, *_), outcome = next(parsed)
             if isinstance(outcome, Finding):
@@ -286,13 +288,17 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
     if mesh_file is not None:
         mesh_spec, problems = parse_mesh(mesh_file)
         findings.extend(problems)
+    subscriptions = list(_parse_each(files.paths(files.subscriptions), load, parse_subscriptions, findings))
+    # Domains are checked and resolved one by one as they are parsed (workers go on with the
+    # next ones); the names of those that do not parse are complete once all are resolved.
     unparsed: list[str] = []
-    domains = _parse_files(files.paths(files.domains), load, parse_domain, findings, unparsed)
-    subscriptions = _parse_files(files.paths(files.subscriptions), load, parse_subscriptions, findings)
+    domains = _parse_each(files.paths(files.domains), load, parse_domain, findings, unparsed)
 
     mesh, honoured = None, []
-    if mesh_spec is not None and mesh_file is not None:
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed), root)
+    if mesh_spec is None or mesh_file is None:
+        list(domains)  # their findings
+    else:
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, unparsed, root)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)
@@ -325,23 +331,21 @@ def _sql_files(mesh: Mesh | None) -> list[str]:
     return [t.file for p in mesh.products for t in p.transformations if t.file is not None]
 
 
-def _parse_files(
+def _parse_each(
     paths: list[Path], load: Callable, parse: Callable, findings: Findings, unparsed: list[str] | None = None
-) -> list[tuple[Any, SpecFile]]:
-    """(spec, file) for each file that loads and parses; findings for the others, whose
-    names (the `domain:` they declare, else the file name) go to `unparsed`."""
-    parsed: list[tuple[Any, SpecFile]] = []
+) -> Iterator[tuple[Any, SpecFile]]:
+    """(spec, file) for each file that loads and parses, as it is loaded; findings for the
+    others, whose names (the `domain:` they declare, else the file name) go to `unparsed`."""
     for path in paths:
         spec_file = load(path)
         spec, problems = parse(spec_file) if spec_file is not None else (None, [])
         findings.extend(problems)
         if spec is not None and spec_file is not None:  # a spec is parsed only from a loaded file
-            parsed.append((spec, spec_file))
+            yield spec, spec_file
         elif unparsed is not None:
             data = spec_file.data if spec_file is not None else None
             declared = data.get("domain") if isinstance(data, dict) else None
             unparsed.append(declared if isinstance(declared, str) else path.stem)
-    return parsed
 
 
 def outside_root(root: Path, path: Path) -> bool:
