@@ -118,15 +118,15 @@ def parse_spec_text(text: str, display: str, *, fast: bool = True, positions: bo
     YAML 1.2 rules resolve and construct the scalars (meshform.fastyaml); anything unusual
     (an error, a tag, an alias, a merge or duplicate key, rare line breaks) is read again by
     ruamel's own parser, which gives the finding. Both give the same data and positions
-    (tests/test_fast_load.py). Without `positions`, the fast path may leave them out (for
-    data handed on: meshform.parsemany)."""
+    (tests/test_fast_load.py). Without `positions`, the fast path leaves them to be read
+    when a finding asks for one (a LazySpecFile): most files have none."""
     _bound_work(text, display)
     if fast:
         from meshform.fastyaml import read_fast
 
         spec = read_fast(text, display, positions)
         if spec is not None:
-            return spec
+            return spec if positions else LazySpecFile(display, spec.data, text)
     return _parse_with_ruamel(text, display)
 
 

@@ -72,7 +72,7 @@ def parse_many(
 def _serial(items: list[Item], store: Cache | None) -> Iterator[SpecFile | Finding]:
     for display, data, address in items:
         try:
-            spec_file = parse_spec_bytes(data, display)
+            spec_file = parse_spec_bytes(data, display, positions=False)  # read when a finding needs one
         except SpecLoadError as error:
             yield error.finding
             continue
@@ -121,7 +121,7 @@ def _parse_chunk(store: Cache | None, chunk: list[Item]) -> list[Any]:
     out: list[Any] = []
     for display, data, address in chunk:
         try:
-            parsed = parse_spec_bytes(data, display, positions=False).data  # read again here if needed
+            parsed = parse_spec_bytes(data, display, positions=False).data  # read again there if needed
         except SpecLoadError as error:
             out.append(error.finding)
             continue
