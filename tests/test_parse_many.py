@@ -99,8 +99,8 @@ def test_validate_reports_the_same_findings_at_the_same_places_in_parallel(tmp_p
     root = copy_example(tmp_path)
     for path in CORPUS:  # every malformed file, as a domain file
         shutil.copy(path, root / "domains" / f"zz_{path.name}")
-    for index in range(40):
-        (root / "domains" / f"g{index:02d}.yaml").write_text(domain_yaml(index), encoding="utf-8")
+    for index in range(parsemany.PARALLEL_MIN_FILES):
+        (root / "domains" / f"g{index:03d}.yaml").write_text(domain_yaml(index), encoding="utf-8")
     _in_fresh_process("check_validate_in_parallel_matches_serial", str(root))
 
 
@@ -112,7 +112,17 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
     os.environ["MESHFORM_PARSE_WORKERS"] = "1"
     serial = validate(root, cache=False)
     os.environ["MESHFORM_PARSE_WORKERS"] = "2"
+    pools: list[int] = []
+    real = parsemany._parallel
+
+    def counted(items, store, processes):
+        pools.append(len(items))
+        return real(items, store, processes)
+
+    parsemany._parallel = counted  # type: ignore[assignment]
     parallel = validate(root, cache=False)
+    parsemany._parallel = real  # type: ignore[assignment]
+    assert pools, "the workers parsed"
     assert serial.ok and parallel.ok
     assert parallel.manifest == serial.manifest
     assert [str(f) for f in parallel.findings] == [str(f) for f in serial.findings]
@@ -135,7 +145,9 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
 def test_a_valid_mesh_resolves_to_the_same_manifest_in_parallel(tmp_path):
     from generated_mesh import generate
 
-    _in_fresh_process("check_a_valid_mesh_in_parallel", str(generate(tmp_path / "mesh", domains=60)))
+    _in_fresh_process(
+        "check_a_valid_mesh_in_parallel", str(generate(tmp_path / "mesh", domains=parsemany.PARALLEL_MIN_FILES))
+    )
 
 
 def check_a_dead_worker_leaves_the_rest_here() -> None:
