@@ -10,11 +10,13 @@ process and of the worker processes it waited for) of
 
 * `load`: reading every spec file with PyYAML's C loader (`yaml.CSafeLoader`), the floor;
 * `validate, 1 process`: `meshform.validate.validate(root, cache=False)` with
-  MESHFORM_PARSE_WORKERS=1 (no worker processes);
-* `validate`: the same as a user runs it: on Linux with several cores, files are parsed by
-  worker processes (meshform.parsemany). Its wall time is what the user waits for; its CPU
-  time is summed over the processes, so it is more than the wall time and more than the
-  1-process CPU time (the workers send their results back);
+  MESHFORM_PARSE_WORKERS=0 (no worker processes);
+* `validate`: the same as a user runs it: on Linux with several cores (and 150 files or
+  more), files are parsed by worker processes (meshform.parsemany: one fewer than the
+  cores, none when the load average says other work keeps the cores busy; the number used
+  in each run is printed) while the main process checks each file's spec. Its wall time is
+  what the user waits for; its CPU time is summed over the processes, so it is more than
+  the wall time and more than the 1-process CPU time (the workers send their results back);
 * `validate, cold cache`: `validate(root)` with an empty `.meshform-cache/`: a first run,
   which fills the cache (file data, the answer, mesh.json, the discovery rows);
 * `validate, warm cache`: the same again, answered from the cache;
@@ -49,7 +51,9 @@ for name in sorted(glob.glob(ROOT + "/domains/*.yaml")) + [ROOT + "/mesh.yaml"]:
         yaml.load(handle.read(), Loader=yaml.CSafeLoader)
 """
 VALIDATE = """
+from meshform.parsemany import workers
 from meshform.validate import validate
+WORKERS = workers()  # as validate decides it (none when the cores are busy with other work)
 assert validate(ROOT, cache={cache}).ok
 """
 WRAP = """
@@ -59,9 +63,9 @@ t0 = time.perf_counter()
 {body}
 wall = time.perf_counter() - t0
 cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
-print(json.dumps({{"wall": wall, "cpu": cpu}}))
+print(json.dumps({{"wall": wall, "cpu": cpu, "workers": globals().get("WORKERS")}}))
 """
-SERIAL = {"MESHFORM_PARSE_WORKERS": "1"}
+SERIAL = {"MESHFORM_PARSE_WORKERS": "0"}
 
 
 def run_python(body: str, root: Path, env: dict[str, str] | None = None) -> dict:
@@ -154,8 +158,11 @@ def main() -> None:
         print(f"\n{size} domains ({size * 10} products), median of {args.repeat}:")
         print(f"  {'step':<32} {'wall s':>8} {'cpu s':>8} {'wall/load':>10} {'cpu/load':>9}")
         for name, (wall, cpu_s) in figures[size].items():
+            used = [r["workers"] for r in results[name] if name in ("validate", "validate, cold cache")]
+            note = f"  workers {'/'.join(map(str, used))}" if used else ""
             print(
-                f"  {name:<32} {wall:>8.2f} {cpu_s:>8.2f} {wall / base[0]:>10.2f} {cpu_s / base[1]:>9.2f}", flush=True
+                f"  {name:<32} {wall:>8.2f} {cpu_s:>8.2f} {wall / base[0]:>10.2f} {cpu_s / base[1]:>9.2f}{note}",
+                flush=True,
             )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if len(figures) >= 2:

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _in_fresh_process(check: str, *args: str, workers: str = "2") -> None:
+def _in_fresh_process(check: str, *args: str, workers: str = "1") -> None:
     """Run `check(*args)` of this module in a new interpreter; fail with its traceback."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     env["MESHFORM_PARSE_WORKERS"] = workers
@@ -56,7 +56,7 @@ def check_workers_match_a_serial_parse() -> None:
             eager.append(parse_spec_bytes(data, display))
         except SpecLoadError as error:
             eager.append(error.finding)
-    serial = list(parsemany.parse_many(items, processes=1))
+    serial = list(parsemany.parse_many(items, processes=0))
     parallel = list(parsemany.parse_many(items, processes=2, min_files=1))
     # The workers did parse: their files come back without positions, read again on demand.
     assert any(isinstance(result, LazySpecFile) for result in parallel)
@@ -72,7 +72,7 @@ def test_workers_give_the_data_positions_and_findings_of_a_serial_parse():
 def check_validate_in_parallel_matches_serial(root: str) -> None:
     from meshform.validate import validate
 
-    os.environ["MESHFORM_PARSE_WORKERS"] = "1"
+    os.environ["MESHFORM_PARSE_WORKERS"] = "0"
     serial = validate(root, cache=False)
     pools: list[int] = []
     real = parsemany._parallel
@@ -82,7 +82,7 @@ def check_validate_in_parallel_matches_serial(root: str) -> None:
         return real(items, store, processes)
 
     parsemany._parallel = counted  # type: ignore[assignment]
-    os.environ["MESHFORM_PARSE_WORKERS"] = "2"
+    os.environ["MESHFORM_PARSE_WORKERS"] = "1"
     parallel = validate(root, cache=False)
     assert pools and pools[0] >= parsemany.PARALLEL_MIN_FILES, pools  # the pool parsed them
     assert [(str(f), f.location, f.severity) for f in parallel.findings] == [
@@ -109,7 +109,7 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
 
     from meshform.validate import validate
 
-    os.environ["MESHFORM_PARSE_WORKERS"] = "1"
+    os.environ["MESHFORM_PARSE_WORKERS"] = "0"
     serial = validate(root, cache=False)
     os.environ["MESHFORM_PARSE_WORKERS"] = "2"
     pools: list[int] = []
@@ -186,7 +186,14 @@ def test_few_files_one_worker_or_another_thread_parse_here(monkeypatch):
     items = [("domains/a.yaml", b"domain: a\n", None)]
     assert [r.data for r in parsemany.parse_many(items, processes=2)] == [{"domain": "a"}]  # type: ignore[union-attr]
     monkeypatch.setenv("MESHFORM_PARSE_WORKERS", "0")
-    assert parsemany.workers() == 1
+    assert parsemany.workers() == 0
+    monkeypatch.delenv("MESHFORM_PARSE_WORKERS")
+    monkeypatch.setattr(parsemany.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    monkeypatch.setattr(parsemany, "_can_fork", lambda: True)
+    monkeypatch.setattr(parsemany.os, "getloadavg", lambda: (0.3, 0.5, 0.5))
+    assert parsemany.workers() == 1  # two cores: one worker, and this process checking specs
+    monkeypatch.setattr(parsemany.os, "getloadavg", lambda: (2.5, 2.0, 1.0))
+    assert parsemany.workers() == 0  # other work keeps both cores busy: none
     # Another thread running: forking could copy a lock it holds; parse here.
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)

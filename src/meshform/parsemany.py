@@ -8,7 +8,10 @@ finding points into (`meshform.load.LazySpecFile`, as for a file answered by the
 the findings and their file:line:col are those a serial parse gives. Results come back in
 order, while the workers go on: the caller checks each file's spec as the next ones parse.
 
-`MESHFORM_PARSE_WORKERS` sets the number of worker processes (0 or 1: parse here, serially).
+By default there is one worker fewer than usable cores (this process is busy too, checking
+each file's spec as it arrives), and none when other work keeps the cores busy (a 1-minute
+load average as high as their number): measured on two cores, a worker then slows validate
+down. `MESHFORM_PARSE_WORKERS` sets the number of worker processes (0: parse here).
 """
 
 from __future__ import annotations
@@ -32,16 +35,20 @@ CHUNK = 16  # files per task: few round trips, and results still stream back in 
 
 
 def workers() -> int:
-    """How many worker processes to parse with (1: none, parse in this process)."""
+    """How many worker processes to parse with (0: none, parse in this process)."""
     setting = os.environ.get("MESHFORM_PARSE_WORKERS", "").strip()
     if setting.isdigit():
-        return max(int(setting), 1)
+        return int(setting)
     if not _can_fork():
-        return 1
+        return 0
     try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - Linux has sched_getaffinity
-        return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Linux has both
+        return 0
+    # A worker pays only on a core other work leaves free: with the cores busy already (a
+    # load average as high as their number), one process parsing and checking is quicker.
+    return cores - 1 if busy < cores else 0
 
 
 def _can_fork() -> bool:
@@ -66,7 +73,7 @@ def parse_many(
     `store` under its address (by the process that parsed it). Workers start at once: the
     caller can import what it needs next while they parse."""
     processes = workers() if processes is None else processes
-    if processes > 1 and len(items) >= min_files and _can_fork():
+    if processes > 0 and len(items) >= min_files and _can_fork():
         return _parallel(items, store, processes)
     return _serial(items, store)
 
@@ -113,7 +120,7 @@ def _pool(items: list[Item], store: Cache | None, processes: int) -> Iterator[An
                 yield answer if isinstance(answer, Finding) else LazySpecFile(display, answer, data.decode("utf-8"))
             done += 1
     except (BrokenProcessPool, OSError):  # a worker died (out of memory, killed): the rest here
-        yield from parse_many([item for chunk in chunks[done:] for item in chunk], store, processes=1)
+        yield from parse_many([item for chunk in chunks[done:] for item in chunk], store, processes=0)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
