@@ -17,6 +17,8 @@ process and of the worker processes it waited for) of
   in each run is printed) while the main process checks each file's spec. Its wall time is
   what the user waits for; its CPU time is summed over the processes, so it is more than
   the wall time and more than the 1-process CPU time (the workers send their results back);
+* `validate, 1 worker`: the same with one worker process whatever the load
+  (MESHFORM_PARSE_WORKERS=1): what the worker gives on this machine in this run;
 * `validate, cold cache`: `validate(root)` with an empty `.meshform-cache/`: a first run,
   which fills the cache (file data, the answer, mesh.json, the discovery rows);
 * `validate, warm cache`: the same again, answered from the cache;
@@ -51,9 +53,12 @@ for name in sorted(glob.glob(ROOT + "/domains/*.yaml")) + [ROOT + "/mesh.yaml"]:
         yaml.load(handle.read(), Loader=yaml.CSafeLoader)
 """
 VALIDATE = """
-from meshform.parsemany import workers
+import glob
+from meshform.parsemany import PARALLEL_MIN_FILES, workers
 from meshform.validate import validate
-WORKERS = workers()  # as validate decides it (none when the cores are busy with other work)
+# The worker processes validate uses: none below PARALLEL_MIN_FILES files, none when the
+# cores are busy with other work (meshform.parsemany.workers).
+WORKERS = workers() if len(glob.glob(ROOT + "/domains/*.yaml")) + 1 >= PARALLEL_MIN_FILES else 0
 assert validate(ROOT, cache={cache}).ok
 """
 WRAP = """
@@ -66,6 +71,7 @@ cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUS
 print(json.dumps({{"wall": wall, "cpu": cpu, "workers": globals().get("WORKERS")}}))
 """
 SERIAL = {"MESHFORM_PARSE_WORKERS": "0"}
+ONE_WORKER = {"MESHFORM_PARSE_WORKERS": "1"}
 
 
 def run_python(body: str, root: Path, env: dict[str, str] | None = None) -> dict:
@@ -120,6 +126,7 @@ def measure(root: Path, repeat: int, meshform: str) -> dict[str, list[dict]]:
         "load": lambda: run_python(LOAD, root),
         "validate, 1 process": lambda: run_python(VALIDATE.format(cache=False), root, SERIAL),
         "validate": lambda: run_python(VALIDATE.format(cache=False), root),
+        "validate, 1 worker": lambda: run_python(VALIDATE.format(cache=False), root, ONE_WORKER),
         "validate, cold cache": lambda: (
             shutil.rmtree(cache, ignore_errors=True),
             run_python(VALIDATE.format(cache=True), root),
@@ -158,7 +165,11 @@ def main() -> None:
         print(f"\n{size} domains ({size * 10} products), median of {args.repeat}:")
         print(f"  {'step':<32} {'wall s':>8} {'cpu s':>8} {'wall/load':>10} {'cpu/load':>9}")
         for name, (wall, cpu_s) in figures[size].items():
-            used = [r["workers"] for r in results[name] if name in ("validate", "validate, cold cache")]
+            used = [
+                r["workers"]
+                for r in results[name]
+                if name in ("validate", "validate, 1 worker", "validate, cold cache")
+            ]
             note = f"  workers {'/'.join(map(str, used))}" if used else ""
             print(
                 f"  {name:<32} {wall:>8.2f} {cpu_s:>8.2f} {wall / base[0]:>10.2f} {cpu_s / base[1]:>9.2f}{note}",
