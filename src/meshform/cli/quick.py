@@ -163,7 +163,10 @@ def run(command: str, args: list[str]) -> None:
         return
     importlib.import_module(f"meshform.cli.command_{module}").register(_Registry())
     function = functions.get(command)
-    params = parameters(function) if function is not None else None
+    try:
+        params = parameters(function) if function is not None else None
+    except Exception:  # declarations this module cannot read (typer's own reading will say)
+        params = None
     kwargs = parse(params, args) if params is not None else None
     if function is not None and kwargs is not None:
         _call(function, kwargs)
