@@ -188,6 +188,15 @@ def test_the_saved_search_index_answers_as_a_fresh_one(mesh, monkeypatch):
     )
     again = validate(mesh).product_index()
     assert restored and again is restored[0]
+    # Another index module (its tables or tokenizer changed): the saved database is not used.
+    from meshform.discover import index as module
+
+    changed = mesh.parent / "index.py"
+    changed.write_bytes(Path(module.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(module, "__file__", str(changed))
+    restored.clear()
+    rebuilt = validate(mesh).product_index()
+    assert not restored and rebuilt.search("orders") == fresh.search("orders")
     for query, filters in [
         ("", Filters()),
         ("orders", Filters()),

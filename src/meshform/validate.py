@@ -145,16 +145,23 @@ class CachedResult(Result):
     def product_index(self) -> ProductIndex:
         """The index as the first `discover` of these files built it, read back whole: its
         SQLite database (deserialized) and products, not built again."""
-        from meshform.cache import Cache
+        from meshform.cache import Cache, digest
+        from meshform.discover import index as module
         from meshform.discover.index import ProductIndex
 
         store = Cache(self.root)
-        dumped = store.get("search", self._entry["address"]) if self.has_mesh else None
+        # The database's tables and tokenizer are the index module's: its code is in the key.
+        try:
+            code = Path(module.__file__ or "").read_bytes()
+        except OSError:
+            code = b""
+        key = digest(self._entry["address"], code)
+        dumped = store.get("search", key) if self.has_mesh else None
         if dumped is not None:
             return ProductIndex.restore(dumped)
         index = ProductIndex.from_rows(self.index_rows)
         if self.has_mesh:
-            store.put("search", self._entry["address"], index.dump())
+            store.put("search", key, index.dump())
         return index
 
     def __getattr__(self, name: str):
