@@ -97,12 +97,12 @@ def test_hostile_values_never_crash_any_command(spot, value, quoted, command, ar
             parse_spec_text(path.read_text(encoding="utf-8"), file)
         except SpecLoadError as error:
             assert error.finding.location.file == file
-        args = list(command)
+        args = [*command, "--root", str(root)]
         if command[0] == "discover" and len(command) == 1:
-            args.append(arg)  # a hostile query too
+            args += ["--", arg]  # a hostile query too (after `--`: `-.inf` is a query, not an option)
         if command[0] == "subscribe":
             args[args.index("--purpose") + 1] = f"Planning {arg}"
-        result = CliRunner().invoke(app, [*args, "--root", str(root)], catch_exceptions=True)
+        result = CliRunner().invoke(app, args, catch_exceptions=True)
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
         assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output, (args, result.output[-2000:])
         if command[0] != "subscribe":

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import pickle
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -115,16 +116,36 @@ class Cache:
         except Exception:  # a truncated entry (verified, so ours): as if absent
             return None
 
+    def _prepare(self) -> None:
+        if not self._ready:
+            self.folder.mkdir(exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                write_atomic(ignore, b"# meshform's cache: never committed\n*\n")
+            self._ready = True
+
+    def clock(self) -> tuple[int, int] | None:
+        """(device, now) on the clock of the file system the cache is on: the modification
+        time of a file created now (meshform.meshfiles compares files' change times with it)."""
+        if not self.enabled:
+            return None
+        try:
+            self._prepare()
+            handle, name = tempfile.mkstemp(prefix=".clock.", dir=self.folder)
+            try:
+                stat = os.fstat(handle)
+            finally:
+                os.close(handle)
+                os.unlink(name)
+            return stat.st_dev, stat.st_mtime_ns
+        except OSError:
+            return None
+
     def put(self, kind: str, address: str, value: Any) -> None:
         if not self.enabled:
             return
         try:
-            if not self._ready:
-                self.folder.mkdir(exist_ok=True)
-                ignore = self.folder / ".gitignore"
-                if not ignore.exists():
-                    write_atomic(ignore, b"# meshform's cache: never committed\n*\n")
-                self._ready = True
+            self._prepare()
             (self.folder / kind).mkdir(exist_ok=True)
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             assert self.secret is not None  # enabled implies a secret

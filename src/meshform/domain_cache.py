@@ -40,11 +40,11 @@ class StoredSpec:
 
 
 class DomainCache:
-    def __init__(self, store: Cache, mesh_bytes: bytes | None, sql: dict[Path, bytes]):
-        self.store = store
-        self.resolution_inputs = digest(
-            mesh_bytes or b"", *(part for path, data in sql.items() for part in (path.as_posix(), data))
-        )
+    def __init__(self, store: Cache, resolution_inputs: str, covered: Callable[[list[str]], bool]):
+        """`resolution_inputs`: the digest of what resolution reads besides the domain file
+        (meshfiles.MeshFiles.resolution_digest); `covered(files)`: whether that digest covers
+        these files (a SQL file read through a linked folder is not: such a domain is not kept)."""
+        self.store, self.resolution_inputs, self.covered = store, resolution_inputs, covered
         self.file_keys: dict[str, str] = {}  # display path → digest of the file's bytes (set by the loader)
 
     def parse(self, parse_domain: Callable[[SpecFile], ParseResult]) -> Callable[[SpecFile], ParseResult]:
@@ -82,11 +82,16 @@ class DomainCache:
                 if domain_spec is None:  # the entry went missing since: parse the file again
                     domain_spec, _ = parse_domain_file(source.file)
             domain = resolve_domain(mesh_spec, domain_spec, source, root)
-            if key is not None:
+            if key is not None and self.covered(sql_files(domain)):
                 self.store.put("domain-model", key, _dump(domain))
             return domain
 
         return resolved
+
+
+def sql_files(domain: Domain) -> list[str]:
+    """The files a domain's transformations read, as shown to users (relative to the mesh root)."""
+    return [t.file for p in domain.products for t in p.transformations if t.file is not None]
 
 
 class _Pickler(pickle.Pickler):

@@ -15,7 +15,6 @@ Spec files come from pull requests, so they are treated as untrusted input:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -79,12 +78,12 @@ def load_spec_file(fs_path: FsPath, display: str) -> SpecFile:
     return parse_spec_bytes(read_spec_bytes(fs_path, display), display)
 
 
-def parse_spec_bytes(raw: bytes, display: str) -> SpecFile:
+def parse_spec_bytes(raw: bytes, display: str, *, positions: bool = True) -> SpecFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _error(display, (0, 0), f"file is not UTF-8 text (byte {exc.start})") from None
-    return parse_spec_text(text, display)
+    return parse_spec_text(text, display, positions=positions)
 
 
 class _SpecConstructor(RoundTripConstructor):
@@ -115,17 +114,20 @@ class _SpecConstructor(RoundTripConstructor):
         return super().flatten_mapping(node)
 
 
-def parse_spec_text(text: str, display: str, *, fast: bool = True) -> SpecFile:
+def parse_spec_text(text: str, display: str, *, fast: bool = True, positions: bool = True) -> SpecFile:
     """The data of one spec file and its positions. libyaml composes (in C) and ruamel's
-    YAML 1.2 rules resolve and construct the scalars; anything unusual (an error, a tag, an
-    alias, a merge or duplicate key, rare line breaks) is read again by ruamel's own parser,
-    which gives the finding. Both give the same data and positions (tests/test_fast_load.py)."""
+    YAML 1.2 rules resolve and construct the scalars (meshform.fastyaml); anything unusual
+    (an error, a tag, an alias, a merge or duplicate key, rare line breaks) is read again by
+    ruamel's own parser, which gives the finding. Both give the same data and positions
+    (tests/test_fast_load.py). Without `positions`, the fast path leaves them to be read
+    when a finding asks for one (a LazySpecFile): most files have none."""
     _bound_work(text, display)
-    if fast and _yaml_c is not None and not _UNUSUAL.search(text):
-        try:
-            return _FastReader(display).read(text)
-        except _Fallback:
-            pass
+    if fast:
+        from meshform.fastyaml import read_fast
+
+        spec = read_fast(text, display, positions)
+        if spec is not None:
+            return spec if positions else LazySpecFile(display, spec.data, text)
     return _parse_with_ruamel(text, display)
 
 
@@ -155,169 +157,6 @@ def _parse_with_ruamel(text: str, display: str) -> SpecFile:
     spec.values[()] = top
     spec.data = _Converter(spec).convert(node, (), top)
     return spec
-
-
-# --- the fast path: libyaml's composer, ruamel's YAML 1.2 resolvers and constructors ---------
-
-try:
-    from yaml._yaml import CParser as _CParser  # PyYAML built with libyaml
-
-    _yaml_c = True
-except ImportError:  # pragma: no cover - a PyYAML without libyaml: ruamel alone
-    _CParser, _yaml_c = object, False
-
-# What the fast path leaves to ruamel: line breaks YAML 1.1 and 1.2 count differently
-# (NEL, LS, PS, CR), a byte-order mark, tabs, directives, and the non-specific tag `!`
-# (libyaml resolves `! x` as if untagged; ruamel keeps the tag, which a spec refuses).
-_UNUSUAL = re.compile("[\x85\u2028\u2029\r\t\ufeff]|^%|(?:^|(?<=[\\s\\[{,]))!(?=[\\s\\]},]|$)", re.M)
-_OWN = "meshform-resolved:"  # the prefix of the tags this resolver gives; explicit tags lack it
-_STR = _OWN + "tag:yaml.org,2002:str"
-_COLLECTION = _OWN + "collection"
-_EXPLICIT = "!explicit"
-_CONSTRUCTED = {f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "null", "timestamp")}
-
-
-class _Fallback(Exception):
-    """Anything the fast path does not vouch for: ruamel reads the file instead."""
-
-
-def _resolver_table() -> dict:
-    from ruamel.yaml.resolver import VersionedResolver
-
-    table = dict(VersionedResolver(version=(1, 2)).versioned_resolver)
-    common = list(table.get(None, []))
-    return {
-        first: [(tag, regexp) for tag, regexp in list(resolvers) + common]
-        for first, resolvers in table.items()
-        if first is not None
-    } | {None: common}
-
-
-_RESOLVERS: dict | None = None
-
-
-class _Composer(_CParser):
-    """libyaml composes the node tree in C; tags are resolved here with YAML 1.2's rules."""
-
-    def descend_resolver(self, *_):
-        pass
-
-    def ascend_resolver(self, *_):
-        pass
-
-    def resolve(self, kind, value, implicit):
-        # Tags of our own: a node composed with any other tag was tagged in the file.
-        if value is None:  # a mapping or a sequence
-            return _COLLECTION if implicit else _EXPLICIT
-        if implicit[0]:  # plain scalar
-            if not value:  # empty: libyaml marks it after the colon, ruamel at the next token
-                raise _Fallback
-            assert _RESOLVERS is not None  # set before any file is composed
-            for tag, regexp in _RESOLVERS.get(value[:1], _RESOLVERS[None]):
-                if regexp.match(value):
-                    return _OWN + tag
-            return _STR
-        return _STR if implicit[1] else _EXPLICIT
-
-
-class _FastReader:
-    def __init__(self, display: str):
-        self.spec = SpecFile(display=display, data=None)
-        self.nodes = 0
-        self.seen: set[int] = set()
-
-    def read(self, text: str) -> SpecFile:
-        global _RESOLVERS
-        if _RESOLVERS is None:
-            _RESOLVERS = _resolver_table()
-        try:
-            node = _Composer(text).get_single_node()
-        except Exception:  # a syntax error, several documents, ...: ruamel words the finding
-            raise _Fallback from None
-        if node is None or node.tag != _COLLECTION or node.id != "mapping":
-            raise _Fallback
-        top = (node.start_mark.line + 1, node.start_mark.column + 1)
-        self.spec.values[()] = top
-        self.spec.data = self.mapping(node, (), 0)
-        return self.spec
-
-    def convert(self, node, path: Path, depth: int) -> Any:
-        self.nodes += 1
-        tag = node.tag
-        if self.nodes > MAX_NODES or depth > 64 or not tag.startswith(_OWN):
-            raise _Fallback  # ruamel words the finding (too many values, too deep, a tag)
-        kind = node.id
-        if kind == "scalar":
-            if tag == _STR:
-                return node.value
-            return self.scalar(node, tag.removeprefix(_OWN))
-        if id(node) in self.seen:  # an alias: ruamel shares the object; leave it to ruamel
-            raise _Fallback
-        self.seen.add(id(node))
-        if kind == "mapping":
-            return self.mapping(node, path, depth)
-        values = self.spec.values
-        items = []
-        for index, item in enumerate(node.value):
-            child = path + (index,)
-            mark = item.start_mark
-            values[child] = (mark.line + 1, mark.column + 1)
-            items.append(self.convert(item, child, depth + 1))
-        return items
-
-    def mapping(self, node, path: Path, depth: int) -> dict:
-        out: dict[str, Any] = {}
-        keys, values = self.spec.keys, self.spec.values
-        for key_node, value_node in node.value:
-            if key_node.id != "scalar" or key_node.tag != _STR:  # a merge key, a number, a tag ...
-                raise _Fallback
-            key = key_node.value
-            if key in out:
-                raise _Fallback  # ruamel words the duplicate
-            child = path + (key,)
-            mark = key_node.start_mark
-            keys[child] = (mark.line + 1, mark.column + 1)
-            mark = value_node.start_mark
-            values[child] = (mark.line + 1, mark.column + 1)
-            out[key] = self.convert(value_node, child, depth + 1)
-        return out
-
-    def scalar(self, node, tag: str) -> Any:
-        """A resolved non-string scalar, constructed exactly as ruamel constructs it."""
-        if tag not in _CONSTRUCTED:  # `<<` or `=` as a value: ruamel's own words
-            raise _Fallback
-        memo = (tag, node.value, node.style)
-        value = _SCALARS.get(memo, _UNSUPPORTED)
-        if value is _UNSUPPORTED:
-            value = _construct_scalar(tag, node.value, node.style or None)
-            if len(_SCALARS) > 20_000:
-                _SCALARS.clear()
-            _SCALARS[memo] = value
-        return value
-
-
-# The same few numbers and booleans recur in every file; their values are immutable.
-_SCALARS: dict[tuple, Any] = {}
-_CONSTRUCTOR: list = []
-
-
-def _construct_scalar(tag: str, text: str, style: str | None) -> Any:
-    from ruamel.yaml.nodes import ScalarNode
-
-    if not _CONSTRUCTOR:
-        _CONSTRUCTOR.append(YAML(typ="rt").constructor)
-    constructor = _CONSTRUCTOR[0]
-    node = ScalarNode(tag, text, style=style)
-    try:
-        value = constructor.construct_object(node)
-    except Exception:
-        raise _Fallback from None
-    finally:
-        constructor.constructed_objects.pop(node, None)
-    value = _plain_scalar(value)
-    if value is _UNSUPPORTED:
-        raise _Fallback
-    return value
 
 
 class _Converter:

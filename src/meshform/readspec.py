@@ -53,7 +53,7 @@ def _bound_work(text: str, display: str) -> None:
     if len(text) > MAX_FILE_BYTES:
         raise _error(display, (1, 1), f"text is over {MAX_FILE_BYTES:,} characters, the limit for spec files")
     # Counted in C first; the loop below, which says where, runs only for a file over a limit.
-    if len(_TOKENS.findall(text)) <= MAX_TOKENS and _flow_depth(text) <= MAX_FLOW_DEPTH:
+    if _count_tokens(text) <= MAX_TOKENS and _flow_depth_at_most(text, MAX_FLOW_DEPTH):
         return
     depth = 0
     for tokens, match in enumerate(_TOKENS.finditer(text), start=1):
@@ -73,12 +73,36 @@ def _bound_work(text: str, display: str) -> None:
             raise _error(display, (line, col), f"{what}; refused before parsing (split the file or simplify it)")
 
 
+def _count_tokens(text: str) -> int:
+    """len(_TOKENS.findall(text)), without building the list: no two of its alternatives can
+    overlap (`- ` and `: ` end in a space, which starts none), so each counts on its own."""
+    return sum(text.count(token) for token in ("[", "]", "{", "}", ",", "\n", "- ", ": "))
+
+
 def _flow_depth(text: str) -> int:
     """The deepest nesting of [ ] and { }, counted as the loop in _bound_work counts it."""
-    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
-        return 0
     depth = deepest = 0
     for char in _FLOW.findall(text):
         depth = depth + 1 if char in "[{" else max(depth - 1, 0)
         deepest = max(deepest, depth)
     return deepest
+
+
+_PAIRS = str.maketrans("[{]}", "(())")
+
+
+def _flow_depth_at_most(text: str, limit: int) -> bool:
+    """_flow_depth(text) <= limit, mostly without walking the brackets one by one. Removing
+    every innermost pair (an opener right before a closer) lowers the depth by at most one,
+    and a depth needs as many openers: after k such passes, depth <= openers left + k."""
+    if text.count("[") + text.count("{") <= limit:
+        return True
+    brackets = "".join(_FLOW.findall(text)).translate(_PAIRS)
+    for passes in range(1, limit + 1):
+        fewer = brackets.replace("()", "")
+        if fewer.count("(") + passes <= limit:
+            return True
+        if fewer == brackets:
+            break
+        brackets = fewer
+    return _flow_depth(text) <= limit

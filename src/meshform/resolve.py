@@ -9,7 +9,7 @@ point at the spec line responsible.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from meshform import model, stores
@@ -32,14 +32,16 @@ def default_code_owners(members) -> tuple[str, ...]:
 def resolve(
     mesh_spec: MeshSpec,
     mesh_file: SpecFile,
-    domains: list[tuple[DomainSpec, SpecFile]],
+    domains: Iterable[tuple[DomainSpec, SpecFile]],
     subscriptions: Sequence[tuple[SubscriptionsSpec, SpecFile]] = (),
-    unparsed_domains: tuple[str, ...] = (),
+    unparsed_domains: Sequence[str] = (),
     root: Path | None = None,
     domain_resolver: Callable[..., model.Domain] | None = None,
 ) -> model.Mesh:
     """`root` is the mesh repository, where transformations' SQL files are read (None: not read).
-    `domain_resolver` stands in for `resolve_domain` (domain_cache keeps resolved domains)."""
+    `domains` may be an iterator (validate resolves each domain as it is parsed):
+    `unparsed_domains` is read only once every domain is resolved. `domain_resolver` stands
+    in for `resolve_domain` (domain_cache keeps resolved domains)."""
     resolve_one = domain_resolver or resolve_domain
     resolved = tuple(resolve_one(mesh_spec, d, model.Source(f), root) for d, f in domains)
     platform_email = mesh_spec.platform_team.split(":", 1)[1]

@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshform.exit_codes import ExitCode
-from meshform.findings import Finding, Findings, Location, MeshformError
-from meshform.text import excerpt
+from meshform.findings import Finding, Findings, MeshformError
+from meshform.meshfiles import DOMAINS_DIR, MESH_FILE, SUBSCRIPTIONS_DIR, YAML_SUFFIXES
 
 if TYPE_CHECKING:  # the models and parsers load only when the cache cannot answer
+    from meshform.discover.index import ProductIndex
     from meshform.load import SpecFile
     from meshform.model import Mesh, PolicyException
-
-SUBSCRIPTIONS_DIR = "subscriptions"  # meshform.spec.subscription.SUBSCRIPTIONS_DIR
-
-MESH_FILE = "mesh.yaml"
-DOMAINS_DIR = "domains"
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -91,6 +86,12 @@ class Result:
         """The rows of the discovery index (meshform.discover.index.index_rows)."""
         return _index_rows(self.manifest)
 
+    def product_index(self) -> ProductIndex:
+        """The discovery index of this mesh (meshform.discover.index.ProductIndex)."""
+        from meshform.discover.index import ProductIndex
+
+        return ProductIndex.from_rows(self.index_rows)
+
 
 class CachedResult(Result):
     """A validation answered by the cache: findings, summary and manifest as they were
@@ -101,15 +102,19 @@ class CachedResult(Result):
         self.root, self.files, self._entry = root, entry["files"], entry
         self.findings = Findings()
         self.findings.extend(entry["findings"])
-        self.honoured_exceptions = []
-        if entry["honoured"]:
-            from meshform.model import PolicyException
 
-            # Cached: the exception's spec position is not kept (it is printed by name only).
-            self.honoured_exceptions = [
-                PolicyException(d, p, j, None, members=m)  # type: ignore[arg-type]
-                for d, p, j, m in entry["honoured"]
-            ]
+    @property
+    def honoured_exceptions(self) -> list[PolicyException]:  # type: ignore[override]
+        """Built when asked for: the model (and pydantic) is not imported otherwise."""
+        if not self._entry["honoured"]:
+            return []
+        from meshform.model import PolicyException
+
+        # Cached: the exception's spec position is not kept (it is printed by name only).
+        return [
+            PolicyException(d, p, j, None, members=m)  # type: ignore[arg-type]
+            for d, p, j, m in self._entry["honoured"]
+        ]
 
     @property
     def has_mesh(self) -> bool:
@@ -136,6 +141,28 @@ class CachedResult(Result):
     @property
     def index_rows(self) -> list:
         return self._cached("index", lambda: _index_rows(self.manifest))
+
+    def product_index(self) -> ProductIndex:
+        """The index as the first `discover` of these files built it, read back whole: its
+        SQLite database (deserialized) and products, not built again."""
+        from meshform.cache import Cache, digest
+        from meshform.discover import index as module
+        from meshform.discover.index import ProductIndex
+
+        store = Cache(self.root)
+        # The database's tables and tokenizer are the index module's: its code is in the key.
+        try:
+            code = Path(module.__file__ or "").read_bytes()
+        except OSError:
+            code = b""
+        key = digest(self._entry["address"], code)
+        dumped = store.get("search", key) if self.has_mesh else None
+        if dumped is not None:
+            return ProductIndex.restore(dumped)
+        index = ProductIndex.from_rows(self.index_rows)
+        if self.has_mesh:
+            store.put("search", key, index.dump())
+        return index
 
     def __getattr__(self, name: str):
         if name == "mesh":
@@ -211,99 +238,90 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
         raise MeshformError(f"no {MESH_FILE} in {root.resolve()}; run meshform in a mesh repository or pass --root DIR")
 
     from meshform.cache import Cache, digest
+    from meshform.meshfiles import MeshFiles
 
     store = Cache(root) if cache else None
     findings = Findings()
-    domain_paths, subscription_paths = domain_files(root), subscription_files(root)
-    inside = _Inside(root)
-    # Read every file first (bounded, links refused): their bytes address the cache.
-    raw = {
-        path: _read(path, path.relative_to(root).as_posix(), findings, inside)
-        for path in [root / MESH_FILE, *domain_paths, *subscription_paths]
-    }
-    address = None
+    files = MeshFiles(root, store)
+    # Findings depend on the date (expiring subscriptions): it is part of the address.
+    # Transformations read SQL files beside the domain files: their bytes address it too.
+    today = dt.date.today().isoformat()
+    if store is not None and whole:
+        # Files whose stat is unchanged are not read to learn the address (meshfiles).
+        entry = store.get("validate", files.quick_address(today))
+        if entry is not None:
+            files.remember()
+            return CachedResult(root, entry)
+    # Read every file (bounded, links refused): an answer is stored only under the address
+    # of the bytes actually parsed.
+    raw = files.read_all(findings)
+    address = files.address(today) if store is not None else None
+    files.remember()
+
+    from meshform.load import LazySpecFile
+    from meshform.parsemany import parse_many
+
+    domain_cache = None
     if store is not None:
-        # Findings depend on the date (expiring subscriptions): it is part of the address.
-        # Transformations read SQL files beside the domain files: their bytes address it too.
-        sql = (
-            {
-                p: p.read_bytes()
-                for p in sorted((root / DOMAINS_DIR).rglob("*"))
-                if p.is_file() and p.suffix not in YAML_SUFFIXES and not inside.outside(p)
-            }
-            if (root / DOMAINS_DIR).is_dir()
-            else {}
-        )
-        address = digest(
-            dt.date.today().isoformat(),
-            *(
-                part
-                for path, data in {**raw, **sql}.items()
-                for part in (path.relative_to(root).as_posix(), b"\0" if data is None else data)
-            ),
-        )
-        if whole:
-            entry = store.get("validate", address)
-            if entry is not None:
-                return CachedResult(root, entry)
+        from meshform.domain_cache import DomainCache
 
-    from meshform.domain_cache import DomainCache
+        domain_cache = DomainCache(store, files.resolution_digest(), files.addressed)
 
-    domain_cache = DomainCache(store, raw[root / MESH_FILE], sql) if store is not None else None
+    known: dict[Path, SpecFile | None] = {}
+    unknown: list[tuple[Path, str, bytes, str | None]] = []
+    for path, display, data in raw:
+        key = digest(display, files.content_digest(display)) if store is not None and data is not None else None
+        cached = store.get("file", key) if store is not None and key is not None else None
+        if domain_cache is not None and key is not None:
+            domain_cache.file_keys[display] = key
+        if data is None or cached is not None:
+            known[path] = None if data is None else LazySpecFile(display, cached, data.decode("utf-8"))
+        else:
+            unknown.append((path, display, data, key))
+    # Parsed in the order they are checked: mesh.yaml, subscriptions, then domains (below).
+    unknown.sort(key=lambda entry: 0 if entry[1] == MESH_FILE else 1 if entry[1].startswith(SUBSCRIPTIONS_DIR) else 2)
+    items = [(display, data, key) for _, display, data, key in unknown]
+    parsed = zip(unknown, parse_many(items, store), strict=True)  # their data kept in the cache
 
+    # Imported while worker processes parse (they need none of it).
     from meshform.check import check_mesh
-    from meshform.load import LazySpecFile, SpecLoadError, parse_spec_bytes
     from meshform.policies import evaluate
     from meshform.resolve import resolve, resolve_domain
     from meshform.spec import parse_domain, parse_mesh, parse_subscriptions
 
     def load(path: Path) -> SpecFile | None:
-        data = raw[path]
-        if data is None:
-            return None
-        display = path.relative_to(root).as_posix()
-        key = digest(display, data) if store is not None else None
-        if domain_cache is not None and key is not None:
-            domain_cache.file_keys[display] = key
-        if store is not None and key is not None:
-            cached = store.get("file", key)
-            if cached is not None:
-                return LazySpecFile(display, cached, data.decode("utf-8"))
-        try:
-            spec_file = parse_spec_bytes(data, display)
-        except SpecLoadError as error:
-            findings.add(error.finding)
-            return None
-        if store is not None and key is not None:
-            store.put("file", key, spec_file.data)
-        return spec_file
+        """A file's SpecFile (None: its findings are added); those parsed come in order."""
+        while path not in known:
+            (done, *_), outcome = next(parsed)
+            if isinstance(outcome, Finding):
+                findings.add(outcome)
+            known[done] = None if isinstance(outcome, Finding) else outcome
+        return known.pop(path)
 
     mesh_file = load(root / MESH_FILE)
     mesh_spec = None
     if mesh_file is not None:
         mesh_spec, problems = parse_mesh(mesh_file)
         findings.extend(problems)
+    subscriptions = list(_parse_each(files.paths(files.subscriptions), load, parse_subscriptions, findings))
+    # Domains are checked and resolved one by one as they are parsed (workers go on with the
+    # next ones); the names of those that do not parse are complete once all are resolved.
     unparsed: list[str] = []
     parse_domain_file = domain_cache.parse(parse_domain) if domain_cache else parse_domain
-    domains = _parse_files(domain_paths, load, parse_domain_file, findings, unparsed)
-    subscriptions = _parse_files(subscription_paths, load, parse_subscriptions, findings)
+    domains = _parse_each(files.paths(files.domains), load, parse_domain_file, findings, unparsed)
 
     mesh, honoured = None, []
-    if mesh_spec is not None and mesh_file is not None:
+    if mesh_spec is None or mesh_file is None:
+        list(domains)  # their findings
+    else:
         resolver = domain_cache.resolve(resolve_domain) if domain_cache else None
-        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, tuple(unparsed), root, resolver)
+        mesh = resolve(mesh_spec, mesh_file, domains, subscriptions, unparsed, root, resolver)
         findings.extend(check_mesh(mesh))
         report = evaluate(mesh)
         findings.extend(report.findings)
         honoured = report.honoured
-    result = Result(
-        root=root,
-        mesh=mesh,
-        findings=findings,
-        files=1 + len(domain_paths) + len(subscription_paths),
-        honoured_exceptions=honoured,
-    )
-    if store is not None and address is not None and whole:
+    result = Result(root=root, mesh=mesh, findings=findings, files=len(raw), honoured_exceptions=honoured)
+    if store is not None and address is not None and whole and files.addressed(_sql_files(mesh)):
         store.put(
             "validate",
             address,
@@ -317,70 +335,38 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
             },
         )
         if mesh is not None:  # what discover and show read, apart: validate alone never loads them
-            store.put("manifest", address, result.manifest)
-            store.put("index", address, _index_rows(result.manifest))
+            manifest = result.manifest
+            store.put("manifest", address, manifest)
+            store.put("index", address, _index_rows(manifest))
     return result
 
 
-def _parse_files(
+def _sql_files(mesh: Mesh | None) -> list[str]:
+    """The files transformations read, as shown to users (relative to the mesh root)."""
+    if mesh is None:
+        return []
+    from meshform.domain_cache import sql_files
+
+    return [file for domain in mesh.domains for file in sql_files(domain)]
+
+
+def _parse_each(
     paths: list[Path], load: Callable, parse: Callable, findings: Findings, unparsed: list[str] | None = None
-) -> list[tuple[Any, SpecFile]]:
-    """(spec, file) for each file that loads and parses; findings for the others, whose
-    names (the `domain:` they declare, else the file name) go to `unparsed`."""
-    parsed: list[tuple[Any, SpecFile]] = []
+) -> Iterator[tuple[Any, SpecFile]]:
+    """(spec, file) for each file that loads and parses, as it is loaded; findings for the
+    others, whose names (the `domain:` they declare, else the file name) go to `unparsed`."""
     for path in paths:
         spec_file = load(path)
         spec, problems = parse(spec_file) if spec_file is not None else (None, [])
         findings.extend(problems)
         if spec is not None and spec_file is not None:  # a spec is parsed only from a loaded file
-            parsed.append((spec, spec_file))
+            yield spec, spec_file
         elif unparsed is not None:
             data = spec_file.data if spec_file is not None else None
             declared = data.get("domain") if isinstance(data, dict) else None
             unparsed.append(declared if isinstance(declared, str) else path.stem)
-    return parsed
 
 
 def outside_root(root: Path, path: Path) -> bool:
     """True when `path`, with its symbolic links followed, is not inside the mesh root."""
     return not path.resolve().is_relative_to(root.resolve())
-
-
-class _Inside:
-    """outside_root for many files of few folders: each folder is resolved once, and a file
-    that is no symbolic link itself lies where its folder does."""
-
-    def __init__(self, root: Path):
-        self.root = root.resolve()
-        self.folders: dict[Path, bool] = {}
-
-    def outside(self, path: Path) -> bool:
-        if path.is_symlink():
-            return not path.resolve().is_relative_to(self.root)
-        folder = path.parent
-        if folder not in self.folders:
-            self.folders[folder] = not folder.resolve().is_relative_to(self.root)
-        return self.folders[folder]
-
-
-def _read(path: Path, display: str, findings: Findings, inside: _Inside) -> bytes | None:
-    if inside.outside(path):
-        # A pull request can add a link to /etc/passwd or ~/.ssh: its content must never be
-        # read, let alone echoed into findings, annotations or the PR comment.
-        findings.add(
-            Finding(
-                Location(display),
-                (),
-                f"is a symbolic link to {excerpt(str(path.resolve()))}, outside the "
-                "mesh repository; refused (spec files must live in the repository)",
-                code="yaml",
-            )
-        )
-        return None
-    from meshform.readspec import SpecLoadError, read_spec_bytes
-
-    try:
-        return read_spec_bytes(path, display)
-    except SpecLoadError as error:
-        findings.add(error.finding)
-        return None

@@ -2,12 +2,18 @@
 
 Adding a command: write `command_<name>.py` with a `register(app)` function and add its
 name to COMMANDS (the order is the order of `meshform --help`). See CONTRIBUTING.md.
+
+`meshform <command>` builds an app of that one command (`main`): only its module is
+imported, not every command's (pydantic models, validators, clients), so `discover` and
+`validate` answered by the cache start in a fraction of the time. `app` is the whole app.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +21,7 @@ from typer.core import TyperGroup
 
 from meshform import __version__
 from meshform.cli.common import err, fail, out, u
+from meshform.cli.quick import QUICK
 from meshform.cli.usage import finish, plain_message
 from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError
@@ -39,38 +46,60 @@ COMMANDS = (
     "contract",
     "portal",
 )
+# The commands a module registers, where they are not the module's name (tests/test_cli.py
+# checks this table against what each module registers).
+NAMES = {"new_domain": ("new-domain",), "edit": ("add-product", "unsubscribe")}
+
+
+def module_of(command: str) -> str | None:
+    """The module (of COMMANDS) that registers `command`, or None."""
+    return next((module for module in COMMANDS if command in NAMES.get(module, (module,))), None)
+
+
+@contextlib.contextmanager
+def error_boundary() -> Iterator[None]:
+    """A MeshformError becomes its message and exit code."""
+    try:
+        yield
+    except MeshformError as error:
+        err.print(f"[bold red]error:[/] {u(error)}", highlight=False)
+        raise fail(error.exit_code) from None
 
 
 class _Commands(TyperGroup):
-    """The error boundary: a MeshformError becomes its message and exit code, for every command;
-    a bad option value is a usage error in plain words."""
+    """The error boundary, for every command; a bad option value is a usage error in plain words."""
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MeshformError as error:
-            err.print(f"[bold red]error:[/] {u(error)}", highlight=False)
-            raise fail(error.exit_code) from None
-        except typer.BadParameter as error:
-            error.message = plain_message(error.message)
-            raise
+        with error_boundary():
+            try:
+                return super().invoke(ctx)
+            except typer.BadParameter as error:
+                error.message = plain_message(error.message)
+                raise
 
 
-app = typer.Typer(
-    cls=_Commands,
-    help=(
-        "meshform: a data mesh on Google Cloud, as code.\n\n"
-        "Reads mesh.yaml, domains/*.yaml and subscriptions/, checks them, and writes one Terraform "
-        "stack per domain (plus a platform stack) through CDK Terrain.\n\n"
-        "Consumers: discover → show → subscribe, then a pull request. "
-        "Domain owners: new-domain, validate, synth. CI: validate, codeowners --check, changed, summary."
-    ),
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
+    """The app with the commands of these modules (all of them by default)."""
+    application = typer.Typer(
+        cls=_Commands,
+        help=(
+            "meshform: a data mesh on Google Cloud, as code.\n\n"
+            "Reads mesh.yaml, domains/*.yaml and subscriptions/, checks them, and writes one Terraform "
+            "stack per domain (plus a platform stack) through CDK Terrain.\n\n"
+            "Consumers: discover → show → subscribe, then a pull request. "
+            "Domain owners: new-domain, validate, synth. CI: validate, codeowners --check, changed, summary."
+        ),
+        no_args_is_help=True,
+        add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    application.callback()(main_options)
+    for name in commands:
+        importlib.import_module(f"meshform.cli.command_{name}").register(application)
+    finish(application)  # argument names and whole summaries in --help
+    return application
 
 
 def _version(value: bool) -> None:
@@ -79,7 +108,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
@@ -88,15 +116,34 @@ def main_options(
     pass
 
 
-for _name in COMMANDS:
-    importlib.import_module(f"meshform.cli.command_{_name}").register(app)
-finish(app)  # argument names and whole summaries in --help
+_WHOLE: list[typer.Typer] = []
+
+
+def whole() -> typer.Typer:
+    """The app with every command (`meshform.cli.app`), built once."""
+    if not _WHOLE:
+        _WHOLE.append(build())
+    return _WHOLE[0]
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the whole app, built when first asked for."""
+    if name == "app":
+        return whole()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """Entry point: run the app; an interrupt is a message, never a traceback."""
+    """Entry point: run the app (of the one command named, when one is); an interrupt is a
+    message, never a traceback."""
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    module = module_of(command)
     try:
-        app()
+        if module is not None and command in QUICK:  # plain arguments: no typer app (cli/quick.py)
+            from meshform.cli.quick import run
+
+            run(command, sys.argv[2:])
+        build((module,) if module else COMMANDS)()
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(ExitCode.INTERRUPTED)

@@ -73,10 +73,8 @@ def discover_command(
             "that do not parse are missing (run `meshform validate`)"
         )
     suggestions: list[str] = []
-    if backend is Backend.INDEX:  # from the cached index rows: an unchanged mesh is not rebuilt
-        from meshform.discover.index import ProductIndex
-
-        index = ProductIndex.from_rows(result.index_rows)
+    if backend is Backend.INDEX:  # from the cached index: an unchanged mesh is not rebuilt
+        index = result.product_index()
         check_domain(domain, index.domains(), lambda: set(result.manifest["domains"]))
         hits = index.search(query, filters, limit)
         if not hits:

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from meshform.classifications import CLASSIFICATIONS
 from meshform.findings import MeshformError, did_you_mean
-from meshform.spec.domain import CLASSIFICATIONS
 
 if TYPE_CHECKING:
     from meshform.model import Mesh

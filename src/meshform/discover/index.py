@@ -83,6 +83,21 @@ class ProductIndex:
         index._load(data)
         return index
 
+    def dump(self) -> tuple[bytes, dict]:
+        """The index as plain data (its SQLite database and products), for meshform's cache."""
+        self.db.commit()  # serialize() leaves out what is not committed
+        return self.db.serialize(), self.products
+
+    @classmethod
+    def restore(cls, dumped: tuple[bytes, dict]) -> ProductIndex:
+        """The index `dump` gave, without building it again."""
+        image, products = dumped
+        index = cls.__new__(cls)
+        index.db = sqlite3.connect(":memory:")
+        index.db.deserialize(image)
+        index.products = products
+        return index
+
     def _load(self, data: dict | None, rows: list | None = None) -> None:
         try:
             self.db = sqlite3.connect(":memory:")
@@ -95,11 +110,10 @@ class ProductIndex:
         if rows is None:
             assert data is not None, "an index is built from manifest data or from its rows"
             rows = index_rows(data)
-        self.rows = [row for row, _ in rows]
         self.products = {row[-1]: hit for row, hit in rows}
         self.db.executemany(
             f"INSERT INTO products ({', '.join(COLUMNS)}, key) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
-            self.rows,
+            [row for row, _ in rows],
         )
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
@@ -134,7 +148,8 @@ class ProductIndex:
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Words of the index close to the query's words that are not in it ("custmer" →
         customer), for a search that found nothing."""
-        vocabulary = {w for row in self.rows for text in row[:4] for w in re.findall(r"[^\W_]{3,}", text.lower())}
+        texts = self.db.execute(f"SELECT {', '.join(COLUMNS[:4])} FROM products")  # not the owners
+        vocabulary = {w for row in texts for text in row for w in re.findall(r"[^\W_]{3,}", text.lower())}
         close: list[str] = []
         for term in query_terms(query):
             if term.joined not in vocabulary:

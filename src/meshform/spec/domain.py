@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, create_model, field_validator
 
+from meshform.classifications import CLASSIFICATIONS as CLASSIFICATIONS  # where it was defined
+from meshform.classifications import Classification as Classification
 from meshform.spec.base import SpecModel
 from meshform.spec.names import (
     CodeOwner,
@@ -23,8 +25,6 @@ from meshform.spec.policies import ExceptionRequest
 from meshform.spec.running import Freshness, Quality, Transformation
 from meshform.stores.kinds import KINDS
 
-Classification = Literal["public", "internal", "confidential", "restricted"]
-CLASSIFICATIONS: tuple[str, ...] = get_args(Classification)
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 Status = Literal["active", "deprecated", "decommissioned"]
 Description = Annotated[str, Field(max_length=16384)]

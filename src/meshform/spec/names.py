@@ -67,7 +67,7 @@ def _rule(pattern: str, what: str, *, reserved: tuple[str, ...] = (), extra=None
     def check(value: str) -> str:
         if not regex.fullmatch(value):
             raise ValueError(f"{excerpt(value)} is not a valid {what}")
-        if value.lower() in reserved:
+        if reserved and value.lower() in reserved:
             raise ValueError(f"{excerpt(value)} is reserved; choose another {what.split(':')[0]}")
         if extra:
             extra(value)
@@ -143,8 +143,11 @@ RESERVED_COLUMN_PREFIXES = (
 
 
 def _no_reserved_column_prefix(value: str) -> None:
+    lowered = value.lower()
+    if not lowered.startswith(RESERVED_COLUMN_PREFIXES):  # one test for all: the common case
+        return
     for prefix in RESERVED_COLUMN_PREFIXES:
-        if value.lower().startswith(prefix):
+        if lowered.startswith(prefix):
             raise ValueError(f"{excerpt(value)} starts with '{prefix.upper()}', a prefix BigQuery reserves")
 
 

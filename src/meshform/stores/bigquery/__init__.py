@@ -154,7 +154,9 @@ def _column(c: spec.Column, source: Source, inherited: str | None = None) -> Col
         mode=c.mode,
         description=c.description,
         policy_tag=None if nested else policy_tag,
-        fields=tuple(_column(f, source.child("fields", i), policy_tag) for i, f in enumerate(c.fields)),
+        fields=tuple(_column(f, source.child("fields", i), policy_tag) for i, f in enumerate(c.fields))
+        if c.fields
+        else (),
         source=source,
     )
 
@@ -207,10 +209,16 @@ def _check_table(mesh: Mesh, table: Table) -> Iterator[Finding]:
 
 
 def _check_columns(mesh: Mesh, columns: tuple[Column, ...]) -> Iterator[Finding]:
+    if not columns:  # most columns have no fields: nothing to check, nor a generator to start
+        return
     # BigQuery column names are case-insensitive: 'Email' and 'email' collide.
-    yield from duplicates(
-        ((c.name.lower(), c.source.child("name")) for c in columns), "column", shown=[c.name for c in columns]
-    )
+    names = [c.name.lower() for c in columns]
+    if len(set(names)) < len(names):  # where each is declared is looked up only then
+        yield from duplicates(
+            ((name, c.source.child("name")) for name, c in zip(names, columns, strict=True)),
+            "column",
+            shown=[c.name for c in columns],
+        )
     for column in columns:
         if column.policy_tag and column.policy_tag not in mesh.policy_tags:
             yield finding_at(
