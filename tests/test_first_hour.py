@@ -626,3 +626,25 @@ def test_the_pull_request_workflow_fails_on_out_of_date_terraform(committed_mesh
     _commit(committed_mesh, "synth")  # what the step's synth wrote: now committed
     passed = check()
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_synth_lists_the_unchanged_stacks_of_a_large_mesh_as_one_row():
+    from rich.console import Console
+
+    from meshform.cli.command_synth import LISTED_UNCHANGED, stacks_table
+    from meshform.synthesis import Synthesized, WrittenStack
+
+    def render(stacks: list[WrittenStack], removed: list[str]) -> str:
+        console = Console(width=80, record=True)
+        console.print(stacks_table(Synthesized(Path("terraform"), stacks, removed)))
+        return console.export_text()
+
+    small = [WrittenStack(f"d{i:02d}", 10, Path("x"), "unchanged") for i in range(LISTED_UNCHANGED)]
+    assert all(f"d{i:02d}" in render(small, []) for i in range(LISTED_UNCHANGED))
+    large = [WrittenStack(f"d{i:04d}", 10, Path("x"), "unchanged") for i in range(1000)]
+    large[500] = WrittenStack("d0500", 12, Path("x"), "changed")
+    large.append(WrittenStack("new1", 3, Path("x"), "new"))
+    text = render(large, ["gone"])
+    assert "d0500" in text and "new1" in text and "gone" in text
+    assert "d0001" not in text and "(1000 stacks)" not in text and "(999 stacks)" in text and "9990" in text
+    assert len(text.splitlines()) < 15

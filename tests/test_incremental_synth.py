@@ -154,6 +154,14 @@ def add_subscription(root: Path, rng: random.Random, n: int) -> str:
     return f"{consumer.stem} subscribes to {data['domain']}.{product}"
 
 
+def edit_transformation_sql(root: Path, rng: random.Random, n: int) -> str:
+    # Resolution reads the SQL beside the domain files: a domain's cached model and content
+    # key (meshform.domain_cache) must change with it.
+    path = rng.choice(sorted((root / "domains").rglob("*.sql")))
+    path.write_text(path.read_text().replace("SELECT", f"-- edited {n}\nSELECT", 1))
+    return f"SQL of {path.relative_to(root)}"
+
+
 def add_domain(root: Path, rng: random.Random, n: int) -> str:
     name = f"new{n}"
     (root / "domains" / f"{name}.yaml").write_text(
@@ -179,6 +187,7 @@ EDITS = [
     remove_subscription_file,
     add_subscription,
     add_domain,
+    edit_transformation_sql,
 ]
 
 
@@ -208,7 +217,8 @@ def test_incremental_synth_after_random_edits_equals_a_clean_full_synth(tmp_path
     for step in range(7):
         before = _snapshot(root)
         edits = [rng.choice(EDITS)(root, rng, step * 10 + i) for i in range(rng.randint(1, 3))]
-        result = validate(root, cache=False)
+        # As the CLI does: validated through the cache (domains read back, keyed by content).
+        result = validate(root, cache=True)
         if not result.ok:  # an edit the specs refuse (a collision, a policy): undo it
             _restore(root, before)
             history.append(f"(refused: {', '.join(edits)})")
@@ -217,7 +227,7 @@ def test_incremental_synth_after_random_edits_equals_a_clean_full_synth(tmp_path
         done = synthesize(result.mesh, root, incremental, cache=True)
         reused += len(done.stacks) - done.built
         clean = tmp_path / f"clean{step}"
-        synthesize(result.mesh, root, clean, cache=False)
+        synthesize(validate(root, cache=False).mesh, root, clean, cache=False)
         assert tree(incremental) == tree(clean), f"seed {seed}, after: {history}"
     assert reused > 0, "the cache was never used: the test proved nothing"
     print(history)
@@ -288,3 +298,52 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['bootstrap', 'platform']"
     assert runs.read_text() == "run\n"
+
+
+def _session(sid: int) -> set[int]:
+    """The processes of session `sid` (a worker leads its own; its node is in it)."""
+    members = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            members.add(int(entry.name))
+    return members
+
+
+@pytest.fixture
+def room_for_a_worker(monkeypatch):
+    """started_early starts a worker only with a core and memory to spare: here, always."""
+    from meshform.render import workers
+
+    monkeypatch.setattr(workers, "_cores", lambda: 2)
+    monkeypatch.setattr(workers, "_available_memory", lambda: 4 * workers.WORKER_MEMORY)
+
+
+def test_a_worker_started_early_builds_the_few_stacks_and_leaves_nothing(tmp_path, room_for_a_worker):
+    from meshform.render import workers
+
+    plans = plan_stacks(validate(copy_example(tmp_path), cache=False).mesh)[:3]
+    here = {b.name: b.json for b in workers.build(plans, jobs=0)}
+    with workers.started_early():
+        (worker,) = workers._EARLY
+        early = {b.name: b.json for b in workers.build(plans)}
+        assert not workers._EARLY  # taken by build
+    assert early == here and worker.served == 3
+    assert not _session(worker.process.pid) and not Path(worker.tmp).exists()
+
+
+def test_an_unused_early_worker_is_killed_with_its_node(room_for_a_worker):
+    import time
+
+    from meshform.render import workers
+
+    with workers.started_early():
+        (worker,) = workers._EARLY
+        deadline = time.monotonic() + 120
+        while len(_session(worker.process.pid)) < 2 and time.monotonic() < deadline:  # node has started
+            time.sleep(0.2)
+        assert len(_session(worker.process.pid)) >= 2
+    assert not _session(worker.process.pid) and not Path(worker.tmp).exists()

@@ -57,8 +57,13 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+def user_cache_dir() -> Path:
+    """meshform's folder in the user's cache ($XDG_CACHE_HOME/meshform): outside any mesh."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meshform"
+
+
 def _secret() -> bytes | None:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meshform"
+    base = user_cache_dir()
     key = base / "key"
     try:
         if key.is_file() and not key.is_symlink():

@@ -8,12 +8,17 @@ still run on the whole mesh every time: they are what a change elsewhere can aff
 
 A resolved domain refers to its spec file (positions, for messages): it is stored without
 it and given back the file of this run.
+
+The key a resolved domain is kept under names everything it was made from, so it also
+stands for the domain's content: `content_key` gives it to render.fingerprint, which then
+need not walk the domain's values to key the stacks that read it.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,24 @@ from meshform.spec import DomainSpec
 from meshform.spec import parse_domain as parse_domain_file
 
 ParseResult = tuple[DomainSpec | None, list]
+
+
+# Domains this process resolved under a key, by identity and weakly: a domain derived from one
+# (dataclasses.replace) is another object and has no content key.
+_CONTENT_KEYS: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def content_key(domain: Domain) -> str | None:
+    """The digest of everything `domain` was resolved from, if this process resolved it
+    through the cache (None otherwise)."""
+    entry = _CONTENT_KEYS.get(id(domain))
+    return entry[1] if entry is not None and entry[0]() is domain else None
+
+
+def _remember(domain: Domain, key: str) -> Domain:
+    ident = id(domain)
+    _CONTENT_KEYS[ident] = (weakref.ref(domain, lambda _: _CONTENT_KEYS.pop(ident, None)), key)
+    return domain
 
 
 class StoredSpec:
@@ -76,7 +99,7 @@ class DomainCache:
             if key is not None:
                 blob = self.store.get("domain-model", key)
                 if isinstance(blob, bytes):
-                    return _load(blob, source.file)
+                    return _remember(_load(blob, source.file), key)
             if isinstance(domain_spec, StoredSpec):
                 domain_spec = domain_spec.load()
                 if domain_spec is None:  # the entry went missing since: parse the file again
@@ -84,6 +107,7 @@ class DomainCache:
             domain = resolve_domain(mesh_spec, domain_spec, source, root)
             if key is not None and self.covered(sql_files(domain)):
                 self.store.put("domain-model", key, _dump(domain))
+                _remember(domain, key)
             return domain
 
         return resolved

@@ -9,6 +9,7 @@ other command. It reports every problem it can find in one pass and never import
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 from collections.abc import Callable, Iterator
@@ -44,6 +45,9 @@ class Result:
     findings: Findings = field(default_factory=Findings)
     files: int = 0
     honoured_exceptions: list[PolicyException] = field(default_factory=list)
+    # Where this answer is kept in the cache (None: not kept); what is derived from the mesh
+    # (mesh.json, the discovery index) is kept beside it when first asked for.
+    address: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -64,6 +68,7 @@ class Result:
             findings=self.findings,
             files=self.files,
             honoured_exceptions=self.honoured_exceptions,
+            address=self.address,
         )
 
     @property
@@ -77,29 +82,59 @@ class Result:
     @property
     def manifest(self) -> dict:
         """mesh.json of the resolved mesh (`meshform.manifest`): what discovery reads."""
-        from meshform import manifest
-
-        return manifest.build(self.resolved().mesh)
+        return self._kept("manifest", lambda: _manifest_of(self))
 
     @property
     def index_rows(self) -> list:
         """The rows of the discovery index (meshform.discover.index.index_rows)."""
-        return _index_rows(self.manifest)
+        return self._kept("index", lambda: _index_rows(self.manifest))
 
     def product_index(self) -> ProductIndex:
-        """The discovery index of this mesh (meshform.discover.index.ProductIndex)."""
+        """The discovery index of this mesh (meshform.discover.index.ProductIndex), read back
+        whole (its SQLite database, deserialized) when an earlier run of these files saved it."""
+        from meshform.discover import index as module
         from meshform.discover.index import ProductIndex
 
-        return ProductIndex.from_rows(self.index_rows)
+        # The database's tables and tokenizer are the index module's: its code is in the key.
+        try:
+            code = Path(module.__file__ or "").read_bytes()
+        except OSError:
+            code = b""
+        if self.address is None or not self.has_mesh:
+            return ProductIndex.from_rows(self.index_rows)
+        from meshform.cache import Cache, digest
+
+        store, key = Cache(self.root), digest(self.address, code)
+        dumped = store.get("search", key)
+        if dumped is not None:
+            return ProductIndex.restore(dumped)
+        index = ProductIndex.from_rows(self.index_rows)
+        store.put("search", key, index.dump())
+        return index
+
+    def _kept(self, kind: str, build: Callable[[], Any]) -> Any:
+        """`build()`, or what it gave for these files before (kept in the cache under the
+        answer's address when first asked for: validate and synth alone never build it)."""
+        if self.address is None or not self.has_mesh:
+            return build()
+        from meshform.cache import Cache
+
+        store = Cache(self.root)
+        value = store.get(kind, self.address)
+        if value is None:
+            value = build()
+            store.put(kind, self.address, value)
+        return value
 
 
 class CachedResult(Result):
-    """A validation answered by the cache: findings, summary and manifest as they were
-    computed for these exact files; the model itself is rebuilt only when asked for
-    (from the cached file data, without parsing)."""
+    """A validation answered by the cache: findings and summary as they were computed for
+    these exact files; the model itself is rebuilt only when asked for (from the cached
+    file data and domains, without parsing)."""
 
     def __init__(self, root: Path, entry: dict):
         self.root, self.files, self._entry = root, entry["files"], entry
+        self.address = entry["address"]
         self.findings = Findings()
         self.findings.extend(entry["findings"])
 
@@ -128,45 +163,10 @@ class CachedResult(Result):
     def summary(self) -> Summary | None:
         return self._entry["summary"]
 
-    def _cached(self, kind: str, build):
-        from meshform.cache import Cache
-
-        value = Cache(self.root).get(kind, self._entry["address"]) if self.has_mesh else None
-        return value if value is not None else build()
-
-    @property
-    def manifest(self) -> dict:
-        return self._cached("manifest", lambda: _manifest_of(self))
-
-    @property
-    def index_rows(self) -> list:
-        return self._cached("index", lambda: _index_rows(self.manifest))
-
-    def product_index(self) -> ProductIndex:
-        """The index as the first `discover` of these files built it, read back whole: its
-        SQLite database (deserialized) and products, not built again."""
-        from meshform.cache import Cache, digest
-        from meshform.discover import index as module
-        from meshform.discover.index import ProductIndex
-
-        store = Cache(self.root)
-        # The database's tables and tokenizer are the index module's: its code is in the key.
-        try:
-            code = Path(module.__file__ or "").read_bytes()
-        except OSError:
-            code = b""
-        key = digest(self._entry["address"], code)
-        dumped = store.get("search", key) if self.has_mesh else None
-        if dumped is not None:
-            return ProductIndex.restore(dumped)
-        index = ProductIndex.from_rows(self.index_rows)
-        if self.has_mesh:
-            store.put("search", key, index.dump())
-        return index
-
     def __getattr__(self, name: str):
         if name == "mesh":
-            self.mesh = _validate(self.root, cache=True, whole=False).mesh
+            with _collector_paused():
+                self.mesh = _validate(self.root, cache=True, whole=False).mesh
             return self.mesh
         raise AttributeError(name)
 
@@ -220,12 +220,19 @@ def subscription_files(root: Path) -> list[Path]:
 def validate(root: Path | str = ".", cache: bool = True) -> Result:
     """Validate the mesh at `root`. With `cache`, files and answers already computed for the
     same bytes are read from `<root>/.meshform-cache` (meshform.cache) instead."""
-    # Loading builds millions of small objects and no cycles worth collecting: the cyclic
-    # collector would walk them all again and again (1.8-2.5x slower at 1,000 domains).
+    with _collector_paused():
+        return _validate(Path(root), cache=cache)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds millions of small objects and no cycles worth collecting: the cyclic
+    collector would walk them all again and again (1.8-2.5x slower at 1,000 domains; 4x
+    when reading back the cached domains)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _validate(Path(root), cache=cache)
+        yield
     finally:
         if enabled:
             gc.enable()
@@ -334,10 +341,7 @@ def _validate(root: Path, cache: bool = False, whole: bool = True) -> Result:
                 "address": address,
             },
         )
-        if mesh is not None:  # what discover and show read, apart: validate alone never loads them
-            manifest = result.manifest
-            store.put("manifest", address, manifest)
-            store.put("index", address, _index_rows(manifest))
+        result.address = address
     return result
 
 

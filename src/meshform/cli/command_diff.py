@@ -36,12 +36,14 @@ def diff_command(
     Exits 3 when a change would destroy protected data (a project, dataset, table or
     bucket), 0 otherwise. Writes nothing.
     """
+    from meshform.render.workers import started_early
     from meshform.synthesis import DECOMMISSION_PATH, diff
 
-    result = validated(root, Format.text, quiet_ok=True)
     try:
-        with stack_progress("synthesizing") as progress:
-            found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
+        with started_early():  # a worker loads CDK Terrain while the specs are validated
+            result = validated(root, Format.text, quiet_ok=True)
+            with stack_progress("synthesizing") as progress:
+                found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
     except KeyboardInterrupt:
         exit_interrupted("interrupted")
     if not found.changes:

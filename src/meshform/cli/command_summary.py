@@ -28,10 +28,12 @@ def summary_command(
     Reads the synthesized Terraform in the working tree, and synthesizes the specs afresh to
     say first when it is out of date (then: `meshform synth`, and commit terraform/).
     """
+    from meshform.render.workers import started_early
     from meshform.summary import pull_request_summary
     from meshform.synthesis import terraform_dir
 
-    with stack_progress("synthesizing to check terraform/") as progress:
+    # A worker loads CDK Terrain while the specs are validated.
+    with started_early(), stack_progress("synthesizing to check terraform/") as progress:
         report = pull_request_summary(root, base, terraform_dir(root, out_dir), progress=progress)
     print(report, end="")
 

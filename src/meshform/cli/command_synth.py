@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ from meshform.cli.common import RootOption, err, exit_interrupted, fail, out, pr
 from meshform.cli.progress import stack_progress
 from meshform.report import Format
 from meshform.text import clean
+
+if TYPE_CHECKING:
+    from meshform.synthesis import Synthesized
 
 
 def synth_command(
@@ -56,14 +59,17 @@ def synth_command(
     since an earlier synth on this machine is taken from ROOT/.meshform-cache; the others
     are built, on every core for large meshes. Ctrl-C stops without writing anything.
     """
+    from meshform.render.workers import started_early
     from meshform.synthesis import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
 
-    result = validated(root, Format.text, quiet_ok=True)
     try:
-        with stack_progress("synthesizing") as progress:
-            done = synthesize(
-                result.mesh, root, out_dir, only=domains, progress=progress, cache=not no_cache, jobs=jobs
-            )
+        # A worker loads CDK Terrain on another core while the specs are validated.
+        with started_early():
+            result = validated(root, Format.text, quiet_ok=True)
+            with stack_progress("synthesizing") as progress:
+                done = synthesize(
+                    result.mesh, root, out_dir, only=domains, progress=progress, cache=not no_cache, jobs=jobs
+                )
     except KeyboardInterrupt:
         exit_interrupted()
     except ConstraintsRefused as refused:
@@ -79,19 +85,33 @@ def synth_command(
         print_changes(refused.blocked, str(refused))
         err.print(DECOMMISSION_PATH, highlight=False)
         raise fail(refused.exit_code) from None
-    # The file of each stack is <target>/stacks/<stack>/cdk.tf.json: said once, in the title, so
-    # that no column is cut at 80 characters.
-    title = Text(clean(f"Terraform written to {done.target}/stacks/<stack>/cdk.tf.json"))
-    table = Table("stack", "state", "resources", title=title, title_justify="left")
-    for stack in done.stacks:
-        table.add_row(stack.name, stack.state, str(stack.resources))
-    for name in done.removed:
-        table.add_row(name, "removed", "")
-    out.print(table)
+    out.print(stacks_table(done))
     states = ", ".join(f"{n} {state}" for state, n in done.counts().items())
     reused = len(done.stacks) - done.built
     source = f"; {done.built} built, {reused} from the cache" if reused else ""
     out.print(f"[bold green]✓[/] {len(done.stacks)} stack(s), {done.resources} resources — {states}{source}")
+
+
+LISTED_UNCHANGED = 20  # a mesh with more stacks lists its unchanged ones as one row
+
+
+def stacks_table(done: Synthesized) -> Table:
+    """What synth wrote, a stack a row: every stack of a small mesh; of a large one, those
+    that changed, are new or were removed, and one row counting the unchanged ones."""
+    # The file of each stack is <target>/stacks/<stack>/cdk.tf.json: said once, in the title, so
+    # that no column is cut at 80 characters.
+    title = Text(clean(f"Terraform written to {done.target}/stacks/<stack>/cdk.tf.json"))
+    table = Table("stack", "state", "resources", title=title, title_justify="left")
+    listed = len(done.stacks) <= LISTED_UNCHANGED
+    unchanged = [stack for stack in done.stacks if stack.state == "unchanged"]
+    for stack in done.stacks:
+        if listed or stack.state != "unchanged":
+            table.add_row(stack.name, stack.state, str(stack.resources))
+    for name in done.removed:
+        table.add_row(name, "removed", "")
+    if not listed and unchanged:
+        table.add_row(f"({len(unchanged)} stacks)", "unchanged", str(sum(s.resources for s in unchanged)))
+    return table
 
 
 def register(app: typer.Typer) -> None:

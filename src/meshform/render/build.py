@@ -68,11 +68,21 @@ def _node_in_own_session() -> Iterator[None]:
         provider.subprocess = subprocess  # type: ignore[attr-defined]
 
 
-def load_cdktn() -> None:
-    """Import CDK Terrain, which starts node (seconds: the google provider is a large assembly)."""
+def load_cdktn(own_session: bool = True) -> None:
+    """Import CDK Terrain, which starts node (seconds: the google provider is a large
+    assembly); node in a session of its own unless told otherwise."""
     quiet_node()
-    with _node_in_own_session():
+    with _node_in_own_session() if own_session else contextlib.nullcontext():
         import cdktn  # noqa: F401
+
+
+def load_renderers() -> None:
+    """Import the stacks' modules, and with them the google provider's bindings (its
+    assembly is most of the seconds CDK Terrain takes to start)."""
+    import meshform.render.access
+    import meshform.render.bootstrap
+    import meshform.render.domain
+    import meshform.render.platform  # noqa: F401
 
 
 def build_batch(plans: Sequence[StackPlan]) -> list[BuiltStack]:

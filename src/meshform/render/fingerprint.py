@@ -5,7 +5,9 @@ built from plus `code_version()`. The encoding walks the model the way equality 
 (dataclass fields that take part in `==`, pydantic models by their data), so two slices
 that compare equal get the same digest in any process, whatever Python's string hashing.
 Positions in the specs (`Source`) are left out: they change when a line is added above,
-and rendering never reads them.
+and rendering never reads them. A domain resolved through the validation cache is digested
+by its content key (meshform.domain_cache: the digest of the files it was made from), not
+by walking its values: at 1,000 domains that walk was most of synth after a small change.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from meshform.cache import code_digest
+from meshform.domain_cache import content_key
 from meshform.model import Domain, Source
 
 # What the output also depends on besides meshform's own code: the libraries that write it.
@@ -36,6 +39,7 @@ class Fingerprinter:
 
     def __init__(self) -> None:
         self._domains: dict[int, tuple[Domain, str]] = {}
+        self._models: dict[int, tuple[BaseModel, list[str]]] = {}  # specs' models, shared by every slice
 
     def digest(self, value: Any) -> str:
         return _sha256(self._encode, value)
@@ -58,7 +62,8 @@ class Fingerprinter:
         elif kind is Domain:
             seen = self._domains.get(id(value))
             if seen is None:
-                seen = self._domains[id(value)] = (value, self.digest_fields(value))
+                key = content_key(value)
+                seen = self._domains[id(value)] = (value, f"K{key}" if key else self.digest_fields(value))
             out.append(f"#{seen[1]}")
         elif isinstance(value, enum.Enum):
             out.append(f"E{kind.__name__}.{value.name}")
@@ -73,9 +78,13 @@ class Fingerprinter:
                 self._encode(item, out)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             self._encode_fields(value, out)
-        elif isinstance(value, BaseModel):
-            out.append(f"M{kind.__qualname__}")
-            self._encode(value.model_dump(mode="python", by_alias=False), out)
+        elif isinstance(value, BaseModel):  # frozen (spec.base.SpecModel): encoded once
+            model = self._models.get(id(value))
+            if model is None:
+                encoded = [f"M{kind.__qualname__}"]
+                self._encode(value.model_dump(mode="python", by_alias=False), encoded)
+                model = self._models[id(value)] = (value, encoded)
+            out.extend(model[1])
         elif isinstance(value, dt.date | Path):
             out.append(f"{kind.__name__}:{value}")
         elif isinstance(value, frozenset | set):

@@ -7,6 +7,10 @@ each with its own jsii runtime, each replaced after STACKS_PER_WORKER stacks, as
 cores and the free memory allow. Workers are plain subprocesses, not multiprocessing's: a
 script that calls meshform without an `if __name__ == "__main__"` guard must not be run
 again in every worker.
+
+Loading CDK Terrain takes node seconds (the google provider is a large assembly). Within
+`started_early`, one worker starts loading it at once, on another core, while this process
+validates and keys the stacks; `build` then gives it the first stacks, however few.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import math
 import os
 import pickle
 import selectors
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,9 +31,10 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from meshform.cache import user_cache_dir
 from meshform.findings import MeshformError
 from meshform.load import SpecFile
-from meshform.render.build import BuiltStack, build_batch, load_cdktn
+from meshform.render.build import BuiltStack, build_batch, load_cdktn, load_renderers
 from meshform.render.fingerprint import Fingerprinter
 from meshform.render.plan import StackPlan
 
@@ -39,8 +46,11 @@ WORKER_MEMORY = 1700 * 2**20  # a worker at its peak: python, node with the prov
 
 def default_jobs(stacks: int) -> int:
     """Workers for `stacks` stacks: one per core, no more than the free memory holds."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, _available_memory() // WORKER_MEMORY, math.ceil(stacks / BATCH)))
+    return max(1, min(_cores(), _available_memory() // WORKER_MEMORY, math.ceil(stacks / BATCH)))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _available_memory() -> int:
@@ -51,6 +61,23 @@ def _available_memory() -> int:
     return 2 * WORKER_MEMORY
 
 
+_EARLY: list[_Worker] = []  # the worker `started_early` started, until `build` takes it
+
+
+@contextlib.contextmanager
+def started_early(enabled: bool = True) -> Iterator[None]:
+    """Start a worker now, if a core and the memory for it are free: it loads CDK Terrain
+    while the block goes on, and `build` within the block hands it its stacks. Stopped when
+    the block ends, used or not (an unused one at once: killed with its node)."""
+    if enabled and not _EARLY and _cores() > 1 and _available_memory() >= 2 * WORKER_MEMORY:
+        _EARLY.append(_Worker())
+    try:
+        yield
+    finally:
+        while _EARLY:
+            _EARLY.pop().kill()
+
+
 def build(
     plans: Sequence[StackPlan],
     jobs: int | None = None,
@@ -59,25 +86,36 @@ def build(
     batch: int = BATCH,
 ) -> Iterator[BuiltStack]:
     """Build every plan (in no particular order), calling `on_built(name)` as each is done.
-    `jobs`: worker processes (default: `default_jobs`); 0 builds everything in this process."""
-    if jobs == 0 or len(plans) <= in_process_max:
-        for built in build_batch(plans) if plans else []:  # one App: these are few, or asked for
+    `jobs`: worker processes (default: `default_jobs`); 0 builds everything in this process.
+    A few plans are built here too, unless a worker started early is loaded already."""
+    if not plans:
+        return
+    early = [_EARLY.pop()] if _EARLY and jobs != 0 else []
+    if not early and (jobs == 0 or len(plans) <= in_process_max):
+        for built in build_batch(plans):  # one App: these are few, or asked for
             if on_built:
                 on_built(built.name)
             yield built
         return
-    yield from _in_workers(plans, jobs or default_jobs(len(plans)), on_built, batch)
+    if len(plans) <= in_process_max:  # the early worker alone, all in one App
+        jobs, batch = 1, len(plans)
+    yield from _in_workers(plans, jobs or default_jobs(len(plans)), on_built, batch, early)
 
 
 def _in_workers(
-    plans: Sequence[StackPlan], jobs: int, on_built: Callable[[str], None] | None, batch: int
+    plans: Sequence[StackPlan],
+    jobs: int,
+    on_built: Callable[[str], None] | None,
+    batch: int,
+    early: list[_Worker] | None = None,
 ) -> Iterator[BuiltStack]:
     pending = deque((_pickled(plans[i : i + batch]), len(plans[i : i + batch])) for i in range(0, len(plans), batch))
     workers: list[_Worker] = []
     waiting = selectors.DefaultSelector()
+    early = early or []
 
     def start() -> _Worker:
-        worker = _Worker()
+        worker = early.pop() if early else _Worker()
         workers.append(worker)
         waiting.register(worker.output, selectors.EVENT_READ, worker)
         return worker
@@ -106,7 +144,7 @@ def _in_workers(
                     yield stack
                 feed(worker)
     finally:  # done, failed or interrupted (Ctrl-C): no worker outlives the synth
-        for worker in workers:
+        for worker in workers + early:
             worker.stop()
         waiting.close()
 
@@ -117,19 +155,22 @@ class WorkerError(MeshformError):
 
 class _Worker:
     """A `python -m meshform.render.workers` process: batches in, built stacks out, over its
-    standard input and output (length-prefixed pickles). Its own session: Ctrl-C at the
-    terminal reaches the parent alone, which stops it. Optimized (PYTHONOPTIMIZE): the
-    provider bindings then skip their runtime type checks of every argument, a fifth of the
-    build; the same code runs checked in one process and in the tests."""
+    standard input and output (length-prefixed pickles). Its own session, node in it too:
+    Ctrl-C at the terminal reaches the parent alone, which stops the worker, and killing the
+    session's group kills both. Its temporary files (jsii's runtime) are in a folder of its
+    own, removed when it stops, however it stops. Optimized (PYTHONOPTIMIZE): the provider
+    bindings then skip their runtime type checks of every argument, a fifth of the build;
+    the same code runs checked in one process and in the tests."""
 
     def __init__(self) -> None:
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop(), after the process)
+        self.tmp = tempfile.mkdtemp(prefix="meshform-worker-")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "meshform.render.workers"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
-            env={**os.environ, "PYTHONOPTIMIZE": "1"},
+            env=_worker_environment(self.tmp),
             start_new_session=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -159,19 +200,41 @@ class _Worker:
             self.input.close()  # end of input: the worker exits, and its node with it
 
     def stop(self) -> None:
+        """End it: at the end of its input when idle, killed when busy or slow to end."""
         self.retire()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10 if not self.busy else 0.1)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill it and its node now (their process group), and remove its temporary files."""
+        if self.process.poll() is None:  # (once reaped, its group id could be another's)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # its session's group: it and node
             self.process.wait()
-        self.output.close()
-        self.errors.close()
+        for stream in (self.input, self.output, self.errors):
+            with contextlib.suppress(OSError):
+                stream.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _printed(self) -> str:
         self.errors.seek(0)
         text = self.errors.read().decode("utf-8", "replace").strip()
         return f":\n{text[-4000:]}" if text else ""
+
+
+def _worker_environment(tmp: str) -> dict[str, str]:
+    """Optimized, with its temporary files in `tmp`. Optimized bytecode is kept in the user's
+    cache folder: installations rarely ship it (pip compiles unoptimized), their folders may
+    be read-only or PYTHONDONTWRITEBYTECODE set, and compiling the provider's bindings on
+    every start costs a worker more than a second."""
+    env = {**os.environ, "PYTHONOPTIMIZE": "1", "TMPDIR": tmp}
+    bytecode = user_cache_dir() / "bytecode"
+    with contextlib.suppress(OSError):
+        bytecode.mkdir(parents=True, exist_ok=True)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def _write_frame(stream: IO[bytes], payload: bytes) -> None:
@@ -193,7 +256,8 @@ def serve() -> None:
     requests = sys.stdin.buffer
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything else printed goes to standard error, never into the replies
-    load_cdktn()
+    load_cdktn(own_session=False)  # node stays in this worker's group, killed with it
+    load_renderers()  # before the first batch: a worker started early is then ready
     while (frame := _read_frame(requests)) is not None:
         try:
             reply: tuple[str, Any] = ("ok", build_batch(_PlanUnpickler(io.BytesIO(frame)).load()))
