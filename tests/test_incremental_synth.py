@@ -347,3 +347,17 @@ def test_an_unused_early_worker_is_killed_with_its_node(room_for_a_worker):
             time.sleep(0.2)
         assert len(_session(worker.process.pid)) >= 2
     assert not _session(worker.process.pid) and not Path(worker.tmp).exists()
+
+
+def test_only_a_large_mesh_loads_cdktn_early(tmp_path, room_for_a_worker):
+    from meshform.cli.common import EARLY_WORKER_DOMAINS, cdktn_loading_early
+    from meshform.render import workers
+
+    root = copy_example(tmp_path)
+    with cdktn_loading_early(root):
+        assert not workers._EARLY  # a small mesh builds sooner in-process
+    for i in range(EARLY_WORKER_DOMAINS):
+        (root / "domains" / f"extra{i}.yaml").write_text("")
+    with cdktn_loading_early(root):
+        assert len(workers._EARLY) == 1
+    assert not workers._EARLY

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import NoCacheOption, RootOption, err, exit_interrupted, fail, out, print_changes, validated
+from meshform.cli.common import (
+    NoCacheOption,
+    RootOption,
+    cdktn_loading_early,
+    err,
+    exit_interrupted,
+    fail,
+    out,
+    print_changes,
+    validated,
+)
 from meshform.cli.progress import stack_progress
 from meshform.exit_codes import ExitCode
 from meshform.report import Format
@@ -36,11 +46,10 @@ def diff_command(
     Exits 3 when a change would destroy protected data (a project, dataset, table or
     bucket), 0 otherwise. Writes nothing.
     """
-    from meshform.render.workers import started_early
     from meshform.synthesis import DECOMMISSION_PATH, diff
 
     try:
-        with started_early():  # a worker loads CDK Terrain while the specs are validated
+        with cdktn_loading_early(root):  # a worker loads CDK Terrain while the specs are validated
             result = validated(root, Format.text, quiet_ok=True)
             with stack_progress("synthesizing") as progress:
                 found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import BaseOption, RootOption
+from meshform.cli.common import BaseOption, RootOption, cdktn_loading_early
 from meshform.cli.progress import stack_progress
 
 
@@ -28,12 +28,11 @@ def summary_command(
     Reads the synthesized Terraform in the working tree, and synthesizes the specs afresh to
     say first when it is out of date (then: `meshform synth`, and commit terraform/).
     """
-    from meshform.render.workers import started_early
     from meshform.summary import pull_request_summary
     from meshform.synthesis import terraform_dir
 
     # A worker loads CDK Terrain while the specs are validated.
-    with started_early(), stack_progress("synthesizing to check terraform/") as progress:
+    with cdktn_loading_early(root), stack_progress("synthesizing to check terraform/") as progress:
         report = pull_request_summary(root, base, terraform_dir(root, out_dir), progress=progress)
     print(report, end="")
 

@@ -9,7 +9,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from meshform.cli.common import RootOption, err, exit_interrupted, fail, out, print_changes, validated
+from meshform.cli.common import (
+    RootOption,
+    cdktn_loading_early,
+    err,
+    exit_interrupted,
+    fail,
+    out,
+    print_changes,
+    validated,
+)
 from meshform.cli.progress import stack_progress
 from meshform.report import Format
 from meshform.text import clean
@@ -59,12 +68,11 @@ def synth_command(
     since an earlier synth on this machine is taken from ROOT/.meshform-cache; the others
     are built, on every core for large meshes. Ctrl-C stops without writing anything.
     """
-    from meshform.render.workers import started_early
     from meshform.synthesis import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
 
     try:
         # A worker loads CDK Terrain on another core while the specs are validated.
-        with started_early():
+        with cdktn_loading_early(root):
             result = validated(root, Format.text, quiet_ok=True)
             with stack_progress("synthesizing") as progress:
                 done = synthesize(

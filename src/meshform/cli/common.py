@@ -4,6 +4,7 @@ a library function's."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterable
@@ -171,6 +172,24 @@ def print_changes(changes: Iterable[Change], title: str) -> None:
             lines.append(" " * len(symbol) + clean(mark))
         for line in lines:
             out.print(Text(line, style=style), soft_wrap=False, overflow="fold")
+
+
+EARLY_WORKER_DOMAINS = 50  # from this many domain files, validating lasts long enough to hide jsii's start
+
+
+def cdktn_loading_early(root: Path) -> contextlib.AbstractContextManager[None]:
+    """A block in which a worker loads CDK Terrain on another core while this process
+    validates (render.workers.started_early): for a large mesh only, as a small one builds
+    sooner in this process than a worker starts."""
+    from meshform.render.workers import started_early
+    from meshform.validate import DOMAINS_DIR, YAML_SUFFIXES
+
+    try:
+        with os.scandir(root / DOMAINS_DIR) as entries:
+            domains = sum(1 for entry in entries if entry.name.endswith(YAML_SUFFIXES))
+    except OSError:
+        domains = 0
+    return started_early(domains >= EARLY_WORKER_DOMAINS)
 
 
 def exit_interrupted(message: str = "interrupted: nothing written") -> NoReturn:
