@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_mesh import generate
+from bench_mesh import edit_one_domain, generate
 
 NAIVE = """
 import sys
@@ -98,14 +97,6 @@ def measure(command: list[str], cwd: Path, may_fail: bool = False) -> dict:
 
 def meshform(*args: str) -> list[str]:
     return [sys.executable, "-m", "meshform", *args]
-
-
-def edit_one_domain(root: Path, n: int) -> None:
-    """A change that reaches the domain's Terraform: its budget (a change of a description
-    alone would rebuild the stack too, but write the same bytes)."""
-    path = sorted((root / "domains").glob("*.yaml"))[len(list((root / "domains").glob("*.yaml"))) // 2]
-    text = path.read_text()
-    path.write_text(re.sub(r"budget: \{amount: \d+", f"budget: {{amount: {2000 + n}", text, count=1))
 
 
 def main() -> None:
