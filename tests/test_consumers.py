@@ -76,6 +76,29 @@ def test_filters_narrow_the_results(example_mesh):
     }
 
 
+@pytest.mark.parametrize(
+    "query, filters",
+    [
+        ("orders customer email revenue", Filters()),
+        ("data", Filters(include_decommissioned=True)),
+        ("cust e-mail", Filters(classification="confidential")),
+        ("revenue orders", Filters(domain="sales")),
+        ("group acme", Filters(owner="data")),
+        ("", Filters()),
+    ],
+)
+def test_a_short_search_is_the_beginning_of_a_long_one(example_mesh, query, filters):
+    """Only the first `limit` hits that pass the filters are made, and only theirs are asked
+    what matched: the same hits, scores and matched columns as the whole list's."""
+    index = ProductIndex(example_mesh)
+    everything = index.search(query, filters, limit=1000)
+    assert everything, query
+    for limit in range(1, len(everything) + 2):
+        assert index.search(query, filters, limit) == everything[:limit]
+    if query:
+        assert all(hit.matched for hit in everything)  # each found product matched somewhere
+
+
 def test_no_match_is_empty_not_an_error(example_mesh):
     assert ProductIndex(example_mesh).search("zyxwvut") == []
 

@@ -9,7 +9,9 @@ description, its tables and columns, then its owners. Each hit says which of the
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import itertools
 import re
 import sqlite3
 from collections import Counter
@@ -117,29 +119,41 @@ class ProductIndex:
         )
 
     def search(self, query: str = "", filters: Filters = Filters(), limit: int = 20) -> list[Hit]:
+        """The products matching, best first. SQLite ranks them all; only the first `limit`
+        that pass the filters become hits, and only theirs are asked what matched (at 10,000
+        products matching, most of a search was marking the matches of every one)."""
         terms = query_terms(query)
         if not terms:
             if nothing_to_search(query):
                 return []
-            hits = [_hit(p) for _, p in sorted(self.products.items())]
-        else:
-            # Any word may match (OR); bm25 puts products matching more, rarer words first. A
-            # column whose highlight() marks a token is one the query matched.
-            marks = ", ".join(f"highlight(products, {i}, char(2), '')" for i in range(len(COLUMNS)))
-            rows = self.db.execute(
-                f"SELECT key, bm25(products, {', '.join(map(str, WEIGHTS))}) AS rank, {marks} FROM products "
-                "WHERE products MATCH ? ORDER BY rank, key",
-                (" OR ".join(_match(t) for t in terms),),
-            ).fetchall()
-            hits = [
-                _hit(
-                    self.products[key],
-                    -rank,
-                    tuple(m for m, text in zip(MATCHED, found, strict=True) if "\x02" in text),
-                )
-                for key, rank, *found in rows
-            ]
-        return [h for h in hits if filters.admit(h)][:limit]
+            listed = (_hit(product) for _, product in sorted(self.products.items()))
+            return list(itertools.islice((hit for hit in listed if filters.admit(hit)), limit))
+        # Any word may match (OR); bm25 puts products matching more, rarer words first.
+        match = " OR ".join(_match(t) for t in terms)
+        ranked = self.db.execute(
+            f"SELECT key, bm25(products, {', '.join(map(str, WEIGHTS))}) AS rank FROM products "
+            "WHERE products MATCH ? ORDER BY rank, key",
+            (match,),
+        )
+        chosen: dict[str, Hit] = {}
+        for key, rank in ranked:
+            hit = _hit(self.products[key], -rank)
+            if filters.admit(hit):
+                chosen[key] = hit
+                if len(chosen) == limit:
+                    break
+        if not chosen:
+            return []
+        # A column whose highlight() marks a token is one the query matched.
+        marks = ", ".join(f"highlight(products, {i}, char(2), '')" for i in range(len(COLUMNS)))
+        found = {
+            key: tuple(m for m, text in zip(MATCHED, texts, strict=True) if "\x02" in text)
+            for key, *texts in self.db.execute(
+                f"SELECT key, {marks} FROM products WHERE products MATCH ? AND key IN ({', '.join('?' * len(chosen))})",
+                (match, *chosen),
+            )
+        }
+        return [dataclasses.replace(hit, matched=found.get(key, ())) for key, hit in chosen.items()]
 
     def domains(self) -> set[str]:
         """The domains that have products in this index."""
