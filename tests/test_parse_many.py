@@ -69,11 +69,8 @@ def test_workers_give_the_data_positions_and_findings_of_a_serial_parse():
     _in_fresh_process("check_workers_match_a_serial_parse")
 
 
-def check_validate_in_parallel_matches_serial(root: str) -> None:
-    from meshform.validate import validate
-
-    os.environ["MESHFORM_PARSE_WORKERS"] = "0"
-    serial = validate(root, cache=False)
+def _count_pools() -> list[int]:
+    """The number of files of each worker pool validate starts from now on (in this process)."""
     pools: list[int] = []
     real = parsemany._parallel
 
@@ -82,6 +79,15 @@ def check_validate_in_parallel_matches_serial(root: str) -> None:
         return real(items, store, processes)
 
     parsemany._parallel = counted  # type: ignore[assignment]
+    return pools
+
+
+def check_validate_in_parallel_matches_serial(root: str) -> None:
+    from meshform.validate import validate
+
+    os.environ["MESHFORM_PARSE_WORKERS"] = "0"
+    serial = validate(root, cache=False)
+    pools = _count_pools()
     os.environ["MESHFORM_PARSE_WORKERS"] = "1"
     parallel = validate(root, cache=False)
     assert pools and pools[0] >= parsemany.PARALLEL_MIN_FILES, pools  # the pool parsed them
@@ -112,14 +118,8 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
     os.environ["MESHFORM_PARSE_WORKERS"] = "0"
     serial = validate(root, cache=False)
     os.environ["MESHFORM_PARSE_WORKERS"] = "2"
-    pools: list[int] = []
     real = parsemany._parallel
-
-    def counted(items, store, processes):
-        pools.append(len(items))
-        return real(items, store, processes)
-
-    parsemany._parallel = counted  # type: ignore[assignment]
+    pools = _count_pools()
     parallel = validate(root, cache=False)
     parsemany._parallel = real  # type: ignore[assignment]
     assert pools, "the workers parsed"
