@@ -71,3 +71,30 @@ def test_a_cache_folder_that_cannot_be_used_is_no_error(tmp_path):
     root = copy_example(tmp_path)
     (root / CACHE_DIR).write_text("not a folder")
     assert answers(root, cache=True) == answers(root, cache=False)
+
+
+def test_entries_unused_for_a_month_are_pruned_once_a_day(tmp_path):
+    import os
+    import time
+
+    from meshform.cache import UNUSED_DAYS, Cache
+
+    store = Cache(tmp_path)
+    for name in ("old", "read", "new"):
+        store.put("kind", name, name)
+    folder = tmp_path / CACHE_DIR
+    long_ago = time.time() - (UNUSED_DAYS + 1) * 86400
+    for name in ("old", "read"):
+        os.utime(folder / "kind" / f"{name}.pickle", (long_ago, long_ago))
+    (folder / "kind" / "notes.txt").write_text("not an entry")
+    os.utime(folder / "kind" / "notes.txt", (long_ago, long_ago))
+    assert store.get("kind", "read") == "read"  # used: kept
+    Cache(tmp_path).put("kind", "another", 1)  # pruned less than a day ago: nothing removed
+    assert Cache(tmp_path).get("kind", "old") == "old"
+    os.utime(folder / "kind" / "old.pickle", (long_ago, long_ago))
+    os.utime(folder / ".pruned", (long_ago, long_ago))
+    Cache(tmp_path).put("kind", "another", 2)  # the first write of the day prunes
+    fresh = Cache(tmp_path)
+    assert fresh.get("kind", "old") is None
+    assert [fresh.get("kind", n) for n in ("read", "new", "another")] == ["read", "new", 2]
+    assert (folder / "kind" / "notes.txt").exists() and (folder / ".gitignore").exists()

@@ -2,7 +2,9 @@
 
 Entries are addressed by content: the SHA-256 of the inputs (file bytes, meshform's version,
 the date where findings depend on it). A changed file gets a new address, so a stale entry
-is never read; old entries are simply not looked at again (delete the folder at any time).
+is never read. An entry read marks itself used (its modification time); once a day, the
+first run that writes removes the entries no run has used for UNUSED_DAYS (a synth of a large
+mesh leaves about 100 KB a changed stack). Delete the folder at any time.
 
 The folder lives in the repository checkout, where a pull request could commit one. Every
 entry is therefore signed (HMAC-SHA256) with a key kept outside the repository, in the
@@ -21,6 +23,7 @@ import hmac
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ from meshform import __version__
 from meshform.files import write_atomic
 
 CACHE_DIR = ".meshform-cache"
+UNUSED_DAYS = 30  # entries not read or written for this long are removed
+_PRUNED = ".pruned"  # in the cache folder: its modification time is the last pruning
 _SIGNATURE = 32
 
 
@@ -117,9 +122,12 @@ class Cache:
         ):
             return None
         try:
-            return pickle.loads(body)
+            value = pickle.loads(body)
         except Exception:  # a truncated entry (verified, so ours): as if absent
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: kept by prune
+        return value
 
     def _prepare(self) -> None:
         if not self._ready:
@@ -128,6 +136,31 @@ class Cache:
             if not ignore.exists():
                 write_atomic(ignore, b"# meshform's cache: never committed\n*\n")
             self._ready = True
+            with contextlib.suppress(OSError):  # a cache that cannot be pruned still works
+                self.prune()
+
+    def prune(self, unused_days: int = UNUSED_DAYS, every: float = 86400.0) -> None:
+        """Remove the entries not used for `unused_days`, unless this was done less than
+        `every` seconds ago. Only files named as entries, in the folders of kinds, are
+        removed; links are never followed."""
+        marker = self.folder / _PRUNED
+        now = time.time()
+        try:
+            if now - marker.stat().st_mtime < every:
+                return
+        except FileNotFoundError:
+            pass
+        marker.touch()
+        cutoff = now - unused_days * 86400
+        for kind in os.scandir(self.folder):
+            if not kind.is_dir(follow_symlinks=False):
+                continue
+            with os.scandir(kind.path) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".pickle") and entry.is_file(follow_symlinks=False):
+                        with contextlib.suppress(OSError):
+                            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                                os.unlink(entry.path)
 
     def clock(self) -> tuple[int, int] | None:
         """(device, now) on the clock of the file system the cache is on: the modification
