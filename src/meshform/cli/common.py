@@ -182,12 +182,11 @@ def cdktn_loading_early(root: Path) -> contextlib.AbstractContextManager[None]:
     validates (render.workers.started_early): for a large mesh only, as a small one builds
     sooner in this process than a worker starts."""
     from meshform.render.workers import started_early
-    from meshform.validate import DOMAINS_DIR, YAML_SUFFIXES
+    from meshform.validate import domain_files
 
     try:
-        with os.scandir(root / DOMAINS_DIR) as entries:
-            domains = sum(1 for entry in entries if entry.name.endswith(YAML_SUFFIXES))
-    except OSError:
+        domains = len(domain_files(root))
+    except OSError:  # validate says what is wrong with the folder
         domains = 0
     return started_early(domains >= EARLY_WORKER_DOMAINS)
 
