@@ -248,6 +248,14 @@ def test_example_mesh_and_malformed_corpus_give_what_ruamel_gives(path):
         "a: ['':0]\n",
         "a: ['x' :0]\n",
         'a: ["k":v, {"b":1}]\n',
+        # A comment right after a block scalar's header (found by the mutation test): YAML
+        # wants a space before it; libyaml reads on, ruamel refuses.
+        "a: |# x\n  b\n",
+        "a: >#\n",
+        "a: |-#c\n  b\n",
+        "a: |2#\n  b\n",
+        "a: | # x\n  b\n",
+        "a: b|#c\n",
         # Block nesting past 64 levels, ending in a list item and in a mapping value.
         "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "- x\n",
         "".join(f"{'  ' * i}k{i}:\n" for i in range(64)) + "  " * 64 + "k: x\n",

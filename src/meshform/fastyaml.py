@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - a PyYAML without libyaml: ruamel alone
     _CParser, AVAILABLE = object, False
 
 # What the fast path leaves to ruamel: line breaks YAML 1.1 and 1.2 count differently
-# (NEL, LS, PS, CR), a byte-order mark, tabs, directives (`%` at the start of a line), and
-# the non-specific tag `!` (libyaml resolves `! x` as if untagged; ruamel keeps the tag,
+# (NEL, LS, PS, CR), a byte-order mark, tabs, directives (`%` at the start of a line), a
+# comment glued to a block scalar's header (below), and the non-specific tag `!` (libyaml resolves `! x` as if untagged; ruamel keeps the tag,
 # which a spec refuses). Checked with `in` (C speed) before any regular expression runs.
 _RARE_CHARACTERS = "\x85\u2028\u2029\r\t\ufeff"
 # The prefix of the tags this resolver gives. Explicit tags never have it: libyaml hands tags
@@ -37,6 +37,9 @@ _CONSTRUCTED = {f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float",
 
 
 _NON_SPECIFIC_TAG = re.compile("(?:^|(?<=[\\s\\[{,]))!(?=[\\s\\]},]|$)", re.M)
+# A comment right after a block scalar's header (`|#`, `>-#`): YAML requires a space before
+# it and ruamel refuses it, but libyaml reads on. Any `|` or `>` followed by `#` goes to ruamel.
+_HEADER_THEN_COMMENT = re.compile(r"[|>][-+0-9]*#")
 
 
 def unusual(text: str) -> bool:
@@ -46,6 +49,7 @@ def unusual(text: str) -> bool:
         or text.startswith("%")
         or "\n%" in text
         or ("!" in text and _NON_SPECIFIC_TAG.search(text) is not None)
+        or ("#" in text and _HEADER_THEN_COMMENT.search(text) is not None)
     )
 
 
