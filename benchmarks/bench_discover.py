@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bench_mesh import generate
 
-from meshform.discover.index import ProductIndex
-from meshform.validate import validate
+from meshform.catalog.discover.index import ProductIndex
+from meshform.validation.validate import validate
 
 
 def median_seconds(action, runs: int = 5) -> tuple[float, object]:

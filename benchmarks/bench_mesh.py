@@ -86,7 +86,7 @@ def generate(root: Path, domains: int) -> None:
 STEP = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-from meshform.validate import validate
+from meshform.validation.validate import validate
 result = validate(sys.argv[2])
 assert result.ok, [str(f) for f in list(result.findings)[:5]]
 if sys.argv[1] == "synth":

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from meshform import manifest, portal
-from meshform.validate import validate
+from meshform.catalog import manifest, portal
+from meshform.validation.validate import validate
 
 from generated_mesh import generate
 

@@ -9,10 +9,10 @@ For each size it prints the median wall time and the median CPU time (user + sys
 process and of the worker processes it waited for) of
 
 * `load`: reading every spec file with PyYAML's C loader (`yaml.CSafeLoader`), the floor;
-* `validate, 1 process`: `meshform.validate.validate(root, cache=False)` with
+* `validate, 1 process`: `meshform.validation.validate.validate(root, cache=False)` with
   MESHFORM_PARSE_WORKERS=0 (no worker processes);
 * `validate`: the same as a user runs it: on Linux with several cores (and 150 files or
-  more), files are parsed by worker processes (meshform.parsemany: one fewer than the
+  more), files are parsed by worker processes (meshform.read.parsemany: one fewer than the
   cores, none when the load average says other work keeps the cores busy; the number used
   in each run is printed) while the main process checks each file's spec. Its wall time is
   what the user waits for; its CPU time is summed over the processes, so it is more than
@@ -57,10 +57,10 @@ for name in sorted(glob.glob(ROOT + "/domains/*.yaml")) + [ROOT + "/mesh.yaml"]:
 """
 VALIDATE = """
 import glob
-from meshform.parsemany import PARALLEL_MIN_FILES, workers
-from meshform.validate import validate
+from meshform.read.parsemany import PARALLEL_MIN_FILES, workers
+from meshform.validation.validate import validate
 # The worker processes validate uses: none below PARALLEL_MIN_FILES files, none when the
-# cores are busy with other work (meshform.parsemany.workers).
+# cores are busy with other work (meshform.read.parsemany.workers).
 WORKERS = workers() if len(glob.glob(ROOT + "/domains/*.yaml")) + 1 >= PARALLEL_MIN_FILES else 0
 assert validate(ROOT, cache={cache}).ok
 """

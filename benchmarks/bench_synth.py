@@ -38,7 +38,7 @@ from bench_mesh import edit_one_domain, generate
 NAIVE = """
 import sys
 from pathlib import Path
-from meshform.validate import validate
+from meshform.validation.validate import validate
 from meshform.render.build import build_batch
 from meshform.render.plan import plan_stacks
 from meshform.render.publish import publish, publish_lock

@@ -30,7 +30,7 @@ def mesh_repo(tmp_path: Path):
 def example_synth(tmp_path_factory) -> Path:
     """The example mesh synthesized once for the whole session (CDK Terrain is slow to load)."""
     from meshform.render import synth
-    from meshform.validate import validate
+    from meshform.validation.validate import validate
 
     result = validate(REPO)
     assert result.ok, [str(f) for f in result.findings]
@@ -76,7 +76,7 @@ def generated_mesh(tmp_path_factory) -> Path:
 def generated_synth(generated_mesh: Path, tmp_path_factory) -> Path:
     """The generated mesh synthesized once per session (its stacks under <out>/stacks)."""
     from meshform.render import synth
-    from meshform.validate import validate
+    from meshform.validation.validate import validate
 
     result = validate(generated_mesh)
     assert result.ok, [str(f) for f in result.findings]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from meshform.diff import read_stacks as load_stacks  # stack name → cdk.tf.json
+from meshform.synth.committed import read_stacks as load_stacks  # stack name → cdk.tf.json
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).resolve().parent / "fixtures" / "base"

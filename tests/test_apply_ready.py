@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from meshform.render import synth
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 pytestmark = pytest.mark.synth
 KEY = "projects/acme-dm-security/locations/europe/keyRings/data-mesh/cryptoKeys/restricted"
@@ -167,7 +167,7 @@ def test_a_released_domain_loses_its_lien(mesh_repo, tmp_path):
     result = validate(mesh_repo.root)
     assert result.ok, [str(f) for f in result.findings]
     synth(result.mesh, tmp_path, only=["sales"])
-    from meshform.diff import read_stacks
+    from meshform.synth.committed import read_stacks
 
     sales = read_stacks(tmp_path)["sales"]
     assert not resources(sales, "google_resource_manager_lien")

@@ -1,4 +1,4 @@
-"""The validation cache (meshform.cache, meshform.meshfiles): an unchanged mesh is answered
+"""The validation cache (meshform.cache, meshform.read.meshfiles): an unchanged mesh is answered
 without reading its files; any change of content is seen, whatever happened to the files'
 sizes and modification times; a record of a file's stat is trusted only when it cannot
 hide a change; an answer that read a file outside the address is never kept."""
@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 
 from meshform import cache as cache_module
-from meshform.meshfiles import MeshFiles
-from meshform.validate import CachedResult, validate
+from meshform.catalog.discover.index import of as index_of
+from meshform.read.meshfiles import MeshFiles
+from meshform.validation.validate import CachedResult, validate
 
 from helpers import copy_example
 
 
 def _settle(root: Path) -> None:
     """Wait until the file system's clock has passed every file's change time (a record is
-    made only for such files: see meshform.meshfiles)."""
+    made only for such files: see meshform.read.meshfiles)."""
     newest = max(p.stat().st_ctime_ns for p in root.rglob("*") if p.is_file())
     for _ in range(300):
         probe = root.parent / f".probe-{time.monotonic_ns()}"
@@ -175,27 +176,27 @@ def test_an_unreadable_file_is_named_in_the_answer(mesh):
 
 
 def test_the_saved_search_index_answers_as_a_fresh_one(mesh, monkeypatch):
-    from meshform.discover import Filters
-    from meshform.discover.index import ProductIndex
+    from meshform.catalog.discover import Filters
+    from meshform.catalog.discover.index import ProductIndex
 
-    fresh = validate(mesh, cache=False).product_index()
+    fresh = index_of(validate(mesh, cache=False))
     validate(mesh)  # fills the cache
-    built = validate(mesh).product_index()  # the first discover builds the index and saves it
+    built = index_of(validate(mesh))  # the first discover builds the index and saves it
     restored: list[ProductIndex] = []
     real = ProductIndex.restore.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(
         ProductIndex, "restore", classmethod(lambda cls, d: restored.append(real(cls, d)) or restored[-1])
     )
-    again = validate(mesh).product_index()
+    again = index_of(validate(mesh))
     assert restored and again is restored[0]
     # Another index module (its tables or tokenizer changed): the saved database is not used.
-    from meshform.discover import index as module
+    from meshform.catalog.discover import index as module
 
     changed = mesh.parent / "index.py"
     changed.write_bytes(Path(module.__file__).read_bytes() + b"\n# changed\n")
     monkeypatch.setattr(module, "__file__", str(changed))
     restored.clear()
-    rebuilt = validate(mesh).product_index()
+    rebuilt = index_of(validate(mesh))
     assert not restored and rebuilt.search("orders") == fresh.search("orders")
     for query, filters in [
         ("", Filters()),

@@ -110,7 +110,7 @@ def test_example_specs_point_editors_at_the_schema():
 def test_example_specs_validate_against_the_json_schema():
     import jsonschema
 
-    from meshform.load import load_spec_file
+    from meshform.read.load import load_spec_file
 
     schemas = {n: json.loads((REPO / "schemas" / n).read_text()) for n in ("mesh.schema.json", "domain.schema.json")}
     jsonschema.validate(load_spec_file(REPO / "mesh.yaml", "mesh.yaml").data, schemas["mesh.schema.json"])

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.codeowners import CODEOWNERS_PATH, render_codeowners
-from meshform.validate import validate
+from meshform.review.codeowners import CODEOWNERS_PATH, render_codeowners
+from meshform.validation.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from meshform.catalog.discover import Filters, query_words
+from meshform.catalog.discover.index import ProductIndex
 from meshform.cli import app
-from meshform.discover import Filters, query_words
-from meshform.discover.index import ProductIndex
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import copy_example
 

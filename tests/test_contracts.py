@@ -15,10 +15,11 @@ import yaml
 from jsonschema import Draft201909Validator, FormatChecker
 from typer.testing import CliRunner
 
-from meshform import contracts, manifest
+from meshform.authoring import contract_import as odcs_import
+from meshform.catalog import contracts, manifest
+from meshform.catalog.contracts import odcs_export
 from meshform.cli import app
-from meshform.contracts import odcs_export, odcs_import
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACTS = REPO / "contracts"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from meshform import manifest
-from meshform.contracts import odcs_import
-from meshform.validate import validate
+from meshform.authoring import contract_import as odcs_import
+from meshform.catalog import manifest
+from meshform.validation.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO / ".ci" / "datacontract-requirements.txt"

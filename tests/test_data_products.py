@@ -8,10 +8,11 @@ import pytest
 from test_stores import _subset
 from typer.testing import CliRunner
 
-from meshform import constraints, dataproducts
+from meshform import constraints
 from meshform.apply_order import simulate
+from meshform.catalog import dataproducts
 from meshform.cli import app
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from conftest import BASE, load_stacks
 

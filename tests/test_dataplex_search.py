@@ -12,10 +12,16 @@ from urllib.parse import parse_qs
 import pytest
 from typer.testing import CliRunner
 
+from meshform.catalog.discover import Filters
+from meshform.catalog.discover.dataplex import (
+    catalog_client,
+    catalog_query,
+    search,
+    search_catalog,
+    search_data_products,
+)
 from meshform.cli import app
-from meshform.discover import Filters
-from meshform.discover.dataplex import catalog_client, catalog_query, search, search_catalog, search_data_products
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import REPO
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from meshform.cache import CACHE_DIR
-from meshform.validate import validate
+from meshform.validation.validate import validate
 from tests.helpers import copy_example
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meshform.load import SpecLoadError, parse_spec_text
+from meshform.read.load import SpecLoadError, parse_spec_text
 
 ROOT = Path(__file__).parent.parent
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.yaml"))
@@ -275,7 +275,7 @@ def test_yaml_1_2_values_on_the_fast_path():
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.sampled_from("[]{},\n-: a\t#"), max_size=60))
 def test_tokens_are_counted_as_the_bound_counts_them(text):
-    from meshform.readspec import _TOKENS, _count_tokens
+    from meshform.read.bounded import _TOKENS, _count_tokens
 
     assert _count_tokens(text) == len(_TOKENS.findall(text))
 
@@ -283,6 +283,6 @@ def test_tokens_are_counted_as_the_bound_counts_them(text):
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.sampled_from("[]{}a,\n"), max_size=40), st.integers(0, 6))
 def test_the_flow_depth_bound_decides_as_the_exact_count(text, limit):
-    from meshform.readspec import _flow_depth, _flow_depth_at_most
+    from meshform.read.bounded import _flow_depth, _flow_depth_at_most
 
     assert _flow_depth_at_most(text, limit) == (_flow_depth(text) <= limit)

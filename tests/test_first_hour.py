@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import REPO, copy_example
 
@@ -97,8 +97,8 @@ def test_subscribe_to_a_restricted_product_names_the_expiry_it_needs_up_front(ex
 def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
     from typer.testing import CliRunner
 
+    from meshform.authoring.repository import WORKFLOWS
     from meshform.cli import app
-    from meshform.repository import WORKFLOWS
 
     target = tmp_path / "new"
     result = CliRunner().invoke(app, ["init", str(target), "--name", "demo", "--prefix", "demo-dm"])
@@ -135,7 +135,7 @@ def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
 
 
 def test_this_repository_runs_the_workflows_init_writes():
-    from meshform.repository import WORKFLOWS, workflow
+    from meshform.authoring.repository import WORKFLOWS, workflow
 
     for name in WORKFLOWS:
         assert (REPO / ".github/workflows" / name).read_text() == workflow(name), name
@@ -170,7 +170,7 @@ def test_every_readme_meshform_command_runs_as_written(example):
 
 
 def test_policies_show_how_this_mesh_sets_them():
-    from meshform.policies import mesh_settings
+    from meshform.model.policies import mesh_settings
 
     mesh = validate(REPO).mesh
     assert mesh_settings(mesh, "product-metadata") == "min_description_length: 30"
@@ -212,8 +212,8 @@ def test_unsubscribe_and_renew(example):
 
     from typer.testing import CliRunner
 
+    from meshform.authoring.edit_specs import renew_subscription
     from meshform.cli import app
-    from meshform.edit_specs import renew_subscription
 
     later = dt.date.today() + dt.timedelta(days=100)
     assert renew_subscription(example, "sales.orders", "marketing", later) == []
@@ -339,7 +339,7 @@ def test_synth_says_which_stacks_changed(mesh_repo):
 def test_yaml_mistakes_are_said_as_people_say_them(text, where, words):
     """Parser grammar (`expected <block end>, but found '<block mapping start>'`) never
     reaches the user; both load paths word it the same, at the same line and column."""
-    from meshform.load import SpecLoadError, parse_spec_text
+    from meshform.read.load import SpecLoadError, parse_spec_text
 
     for fast in (True, False):
         with pytest.raises(SpecLoadError) as info:
@@ -454,8 +454,8 @@ def test_the_cli_s_classifications_and_refreshes_are_the_spec_s():
 
 
 def test_discover_tokenizes_queries_as_words_not_letters():
-    from meshform.discover import query_words
-    from meshform.discover.index import ProductIndex
+    from meshform.catalog.discover import query_words
+    from meshform.catalog.discover.index import ProductIndex
 
     assert query_words("customer's") == ["customer"]
     assert query_words("e-mail") == ["e-mail"]
@@ -527,7 +527,7 @@ def test_the_policies_table_fits_and_cuts_no_key(columns):
     from typer.testing import CliRunner
 
     from meshform.cli import app
-    from meshform.policies import POLICIES
+    from meshform.model.policies import POLICIES
 
     result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": columns})
     assert result.exit_code == 0, result.output
@@ -548,7 +548,7 @@ def test_the_diff_fits_and_names_every_address_whole(committed_mesh):
     from typer.testing import CliRunner
 
     from meshform.cli import app
-    from meshform.synthesis import diff
+    from meshform.synth.guard import diff
 
     _subscribe(committed_mesh, "sales.daily_revenue", "--as", "logistics", "--purpose", "Plan capacity per day.")
     expected = {c.address for c in diff(validate(committed_mesh).mesh, committed_mesh).changes}
@@ -607,7 +607,7 @@ def test_the_pull_request_workflow_fails_on_out_of_date_terraform(committed_mesh
 
     import yaml
 
-    from meshform.repository import workflow
+    from meshform.authoring.repository import workflow
 
     steps = yaml.safe_load(workflow("meshform-pr.yaml"))["jobs"]["check"]["steps"]
     [script] = [s["run"] for s in steps if s.get("name") == "Committed Terraform matches the specs"]
@@ -632,7 +632,7 @@ def test_synth_lists_the_unchanged_stacks_of_a_large_mesh_as_one_row():
     from rich.console import Console
 
     from meshform.cli.command_synth import LISTED_UNCHANGED, stacks_table
-    from meshform.synthesis import Synthesized, WrittenStack
+    from meshform.synth.guard import Synthesized, WrittenStack
 
     def render(stacks: list[WrittenStack], removed: list[str]) -> str:
         console = Console(width=80, record=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.load import SpecLoadError, parse_spec_text
+from meshform.read.load import SpecLoadError, parse_spec_text
 
 REPO = Path(__file__).resolve().parent.parent
 

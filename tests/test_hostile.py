@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.load import SpecLoadError, parse_spec_text
+from meshform.read.load import SpecLoadError, parse_spec_text
 
 from helpers import copy_example
 
@@ -109,7 +109,7 @@ def test_the_summary_stays_under_github_s_comment_limit(pr):
     (pr / "domains/sales.yaml").write_text(domain)
     for i in range(300):
         (pr / "domains" / f"d{i:03}.yaml").write_text(f"domain: d{i:03}\ndescription: {'y' * 400}\n")
-    from meshform import summary
+    from meshform.review import summary
 
     text = summary.pull_request_summary(pr, "main", pr / "terraform")
     assert len(text) <= 65_536
@@ -368,7 +368,8 @@ def test_deep_flow_nesting_is_refused_before_parsing():
 
 
 def test_a_file_that_reports_size_zero_is_read_with_a_bound(tmp_path, monkeypatch):
-    from meshform import load, readspec
+    from meshform.read import bounded as readspec
+    from meshform.read import load
 
     path = tmp_path / "big.yaml"
     path.write_bytes(b"a: " + b"x" * (readspec.MAX_FILE_BYTES + 10) + b"\n")

@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from meshform.render import build_stacks
 from meshform.render.build import build_batch
 from meshform.render.plan import StackPlan, plan_stacks
-from meshform.synthesis import synthesize
-from meshform.validate import validate
+from meshform.synth.guard import synthesize
+from meshform.validation.validate import validate
 from tests.helpers import copy_example
 
 pytestmark = pytest.mark.synth
@@ -50,8 +50,8 @@ def test_render_code_never_reads_spec_positions():
     from tests.helpers import REPO
 
     package = REPO / "src" / "meshform"
-    modules = [*(package / "render").glob("*.py"), *(package / "stores").glob("*/render.py")]
-    modules += [package / "dataproducts.py", package / "catalog.py"]  # what render calls
+    modules = [*(package / "render").rglob("*.py")]
+    modules += [package / "catalog" / "dataproducts.py", package / "catalog" / "metadata.py"]  # what render calls
     readers = [str(m.relative_to(package)) for m in modules if ".source" in m.read_text()]
     assert len(modules) > 10 and readers == []
 
@@ -156,7 +156,7 @@ def add_subscription(root: Path, rng: random.Random, n: int) -> str:
 
 def edit_transformation_sql(root: Path, rng: random.Random, n: int) -> str:
     # Resolution reads the SQL beside the domain files: a domain's cached model and content
-    # key (meshform.domain_cache) must change with it.
+    # key (meshform.validation.domain_cache) must change with it.
     path = rng.choice(sorted((root / "domains").rglob("*.sql")))
     path.write_text(path.read_text().replace("SELECT", f"-- edited {n}\nSELECT", 1))
     return f"SQL of {path.relative_to(root)}"
@@ -287,7 +287,7 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
     runs = tmp_path / "runs.txt"
     script = tmp_path / "script.py"
     script.write_text(
-        "from meshform.validate import validate\n"
+        "from meshform.validation.validate import validate\n"
         "from meshform.render import workers\n"
         "from meshform.render.plan import plan_stacks\n"
         f"open({str(runs)!r}, 'a').write('run\\n')\n"

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.diff import Change, compare
-from meshform.validate import validate
+from meshform.synth.diff import Change, compare
+from meshform.validation.validate import validate
 
 from helpers import load_stacks
 
@@ -65,8 +65,8 @@ def test_renaming_a_dataset_is_a_replacement_and_refused(applied):
 
 
 def _diff(root):
-    from meshform.diff import read_stacks
     from meshform.render import synth
+    from meshform.synth.committed import read_stacks
 
     out = root / "fresh"
     synth(validate(root).mesh, out)
@@ -310,7 +310,7 @@ def _table(schema, **extra):
 
 
 def test_compare_names_what_each_table_change_does_to_the_data():
-    from meshform.diff import Releases
+    from meshform.synth.diff import Releases
 
     col = lambda name, type_="STRING", mode="NULLABLE", **kw: {"name": name, "type": type_, "mode": mode, **kw}  # noqa: E731
     base = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meshform.load import SpecLoadError, load_spec_file, parse_spec_text
-from meshform.readspec import MAX_FILE_BYTES
+from meshform.read.bounded import MAX_FILE_BYTES
+from meshform.read.load import SpecLoadError, load_spec_file, parse_spec_text
 
 
 def test_positions_of_keys_values_and_items_are_one_based():

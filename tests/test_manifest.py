@@ -1,4 +1,4 @@
-"""mesh.json (meshform.manifest): versioned, deterministic, valid against its schema, documented,
+"""mesh.json (meshform.catalog.manifest): versioned, deterministic, valid against its schema, documented,
 and enough for discovery on its own."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import json
 import jsonschema
 import pytest
 
-from meshform import manifest
-from meshform.discover import Filters
-from meshform.discover.index import ProductIndex
+from meshform.catalog import manifest
+from meshform.catalog.discover import Filters
+from meshform.catalog.discover.index import ProductIndex
 from meshform.findings import MeshformError
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import REPO
 

@@ -1,4 +1,4 @@
-"""Parsing in worker processes (meshform.parsemany) gives what a serial parse gives: the same
+"""Parsing in worker processes (meshform.read.parsemany) gives what a serial parse gives: the same
 data, the same positions of every key and value, the same findings at the same file:line:col,
 for valid files and malformed ones alike.
 
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from meshform import parsemany
+from meshform.catalog.manifest import of as manifest_of
 from meshform.findings import Finding
-from meshform.load import LazySpecFile, SpecFile, parse_spec_bytes
-from meshform.readspec import SpecLoadError
+from meshform.read import parsemany
+from meshform.read.bounded import SpecLoadError
+from meshform.read.load import LazySpecFile, SpecFile, parse_spec_bytes
 
 from helpers import copy_example
 
@@ -83,7 +84,7 @@ def _count_pools() -> list[int]:
 
 
 def check_validate_in_parallel_matches_serial(root: str) -> None:
-    from meshform.validate import validate
+    from meshform.validation.validate import validate
 
     os.environ["MESHFORM_PARSE_WORKERS"] = "0"
     serial = validate(root, cache=False)
@@ -96,7 +97,7 @@ def check_validate_in_parallel_matches_serial(root: str) -> None:
     ]
     assert len(serial.findings) > len(CORPUS)
     if serial.ok:
-        assert parallel.ok and parallel.manifest == serial.manifest
+        assert parallel.ok and manifest_of(parallel) == manifest_of(serial)
 
 
 def test_validate_reports_the_same_findings_at_the_same_places_in_parallel(tmp_path):
@@ -113,7 +114,7 @@ def test_validate_reports_the_same_findings_at_the_same_places_in_parallel(tmp_p
 def check_a_valid_mesh_in_parallel(root: str) -> None:
     import shutil
 
-    from meshform.validate import validate
+    from meshform.validation.validate import validate
 
     os.environ["MESHFORM_PARSE_WORKERS"] = "0"
     serial = validate(root, cache=False)
@@ -124,7 +125,7 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
     parsemany._parallel = real  # type: ignore[assignment]
     assert pools, "the workers parsed"
     assert serial.ok and parallel.ok
-    assert parallel.manifest == serial.manifest
+    assert manifest_of(parallel) == manifest_of(serial)
     assert [str(f) for f in parallel.findings] == [str(f) for f in serial.findings]
     # With the cache: the workers keep each file's data; without the whole answer, the next
     # run takes every file from there (parses none) and resolves the same mesh.
@@ -139,7 +140,7 @@ def check_a_valid_mesh_in_parallel(root: str) -> None:
 
     parsemany.parse_many = nothing_to_parse  # type: ignore[assignment]
     again = validate(root)
-    assert again.manifest == serial.manifest
+    assert manifest_of(again) == manifest_of(serial)
 
 
 def test_a_valid_mesh_resolves_to_the_same_manifest_in_parallel(tmp_path):

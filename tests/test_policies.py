@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 
 def edit(mesh_repo, relative: str, old: str, new: str) -> None:
@@ -272,7 +272,7 @@ def test_policies_command_lists_every_policy_with_this_mesh_s_settings(mesh_repo
     add_to_mesh(mesh_repo, "policies:\n  naming: {enabled: false}\n")
     result = CliRunner().invoke(app, ["policies", "--root", str(mesh_repo.root)], env={"COLUMNS": "250"})
     assert result.exit_code == 0
-    from meshform.policies import POLICIES
+    from meshform.model.policies import POLICIES
 
     for policy in POLICIES:
         assert policy.id in result.output

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from meshform import manifest, portal
+from meshform.catalog import manifest, portal
+from meshform.catalog.portal import graph
+from meshform.catalog.portal import status as freshness
 from meshform.cli import app
 from meshform.findings import MeshformError
-from meshform.portal import graph
-from meshform.portal import status as freshness
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import copy_example
 
@@ -148,7 +148,7 @@ def test_same_specs_same_bytes(example_manifest, tmp_path):
 
 
 def test_pages_rendered_by_parallel_workers_are_the_same_bytes(example_manifest, tmp_path, monkeypatch):
-    from meshform.portal import site
+    from meshform.catalog.portal import site
 
     serial = digest(portal.build(example_manifest, tmp_path / "serial").out)
     monkeypatch.setattr(site, "PARALLEL_FROM", 1)  # large meshes render in forked workers

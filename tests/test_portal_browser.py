@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from meshform import manifest, portal
-from meshform.portal import status as freshness
-from meshform.validate import validate
+from meshform.catalog import manifest, portal
+from meshform.catalog.portal import status as freshness
+from meshform.validation.validate import validate
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

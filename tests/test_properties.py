@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from meshform.load import SpecLoadError, parse_spec_text
-from meshform.spec import parse_domain, parse_mesh
-from meshform.validate import validate
+from meshform.read.load import SpecLoadError, parse_spec_text
+from meshform.spec.parse import parse_domain, parse_mesh
+from meshform.validation.validate import validate
 
 from helpers import BASE
 

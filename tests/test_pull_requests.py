@@ -168,7 +168,7 @@ def layout_repo(pr_repo) -> Path:
 
 
 def test_stack_kinds():
-    from meshform.changes import apply_order, stack_kind
+    from meshform.review.changes import apply_order, stack_kind
 
     assert [stack_kind(s) for s in ("bootstrap", "platform", "access-sales", "sales", "accessories")] == [
         "bootstrap",

@@ -8,7 +8,7 @@ import pytest
 
 from meshform.render.literal import Reference, json_attribute, literal, literal_tree
 from meshform.render.table_schema import table_schema
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from terraform_strings import interpolations, unescape
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 SALES = """\
 domain: sales
@@ -210,7 +210,7 @@ def test_quality_rules_and_freshness_are_checked(mesh_repo):
 
 
 def test_show_lists_upstream_and_downstream(mesh_repo):
-    from meshform.card import product_card
+    from meshform.catalog.card import product_card
 
     mesh = validate(_mesh(mesh_repo)).mesh
     card = product_card(mesh, mesh.product("sales.orders"))

@@ -6,7 +6,7 @@ import pytest
 
 from meshform.findings import Severity
 from meshform.spec.names import bucket_name_problem, project_id_problem
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 DOMAIN = """domain: {name}
 description: Domain {name}.

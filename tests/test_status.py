@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meshform.cli import app
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 DEADLINE = "5"  # seconds a call may retry: a server error must not stall the test for 10 minutes
 DOMAIN = """\

@@ -1,4 +1,4 @@
-"""Store kinds (meshform.stores): the registry, each kind's resolved form, and each kind's
+"""Store kinds (meshform.model.stores): the registry, each kind's resolved form, and each kind's
 Terraform resources, compared as a partial expected JSON per kind.
 
 One tiny mesh with one product per kind (plus a product with every kind, and a subscriber)
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from meshform import stores
-from meshform.diff import DATA_HOLDING, FORCES_REPLACEMENT
-from meshform.validate import validate
+from meshform.model import stores
+from meshform.synth.diff import DATA_HOLDING, FORCES_REPLACEMENT
+from meshform.validation.validate import validate
 
 from helpers import BASE, load_stacks
 
@@ -169,11 +169,15 @@ def tiny_stacks(tiny, tmp_path_factory) -> dict[str, dict]:
 
 
 def test_every_kind_is_registered_once_with_everything_generic_code_asks():
-    assert [k.key for k in stores.KINDS] == ["bigquery", "storage"]
+    from meshform.render.stores import renderer
+    from meshform.spec.stores import PARTS
+
+    assert [k.key for k in stores.KINDS] == ["bigquery", "storage"] == list(PARTS)
     assert set(EXPECTED) == set(stores.BY_KEY), "each kind needs its expected JSON here"
     for kind in stores.KINDS:
         assert kind.reader_role != kind.writer_role
-        assert kind.resources and kind.render == f"meshform.stores.{kind.key}.render"
+        assert kind.resources and renderer(kind.key).__name__ == f"meshform.render.stores.{kind.key}"
+        assert PARTS[kind.key] is kind.spec
         assert kind.manifest_schema["properties"]["kind"] == {"const": kind.key}
     # diff knows every kind's data-holding resources
     assert set(stores.data_holding()) <= set(DATA_HOLDING)
@@ -193,10 +197,10 @@ def test_products_have_their_stores_in_registry_order(tiny):
 def test_store_kinds_do_not_import_cdktn():
     """validate must never pay for CDK Terrain: a kind's render module is imported by render/ only."""
     code = (
-        "import sys, meshform.stores, meshform.manifest, meshform.card, meshform.discover.index; "
+        "import sys, meshform.model.stores, meshform.catalog.manifest, meshform.catalog.card, meshform.catalog.discover.index; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('cdktn', 'cdktn_provider_google', 'jsii')]; "
         "assert not bad, bad; "
-        "assert not [m for m in sys.modules if m.endswith('.render') and m.startswith('meshform.stores')]"
+        "assert not [m for m in sys.modules if m.endswith('.render') and m.startswith('meshform.model.stores')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 

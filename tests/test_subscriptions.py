@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from meshform.findings import Severity
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 MARKETING = """\
 domain: marketing
@@ -297,8 +297,8 @@ def test_a_member_only_an_exception_admits_never_reads_another_domain_s_data(tmp
     import shutil
     from pathlib import Path
 
-    from meshform.diff import read_stacks
     from meshform.render import synth
+    from meshform.synth.committed import read_stacks
 
     repo = Path(__file__).resolve().parent.parent
     root = tmp_path / "mesh"

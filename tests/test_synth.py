@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from meshform.render import synth
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 from helpers import REPO, load_stacks
 from terraform_strings import interpolations, strings, unescape

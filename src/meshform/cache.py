@@ -164,7 +164,7 @@ class Cache:
 
     def clock(self) -> tuple[int, int] | None:
         """(device, now) on the clock of the file system the cache is on: the modification
-        time of a file created now (meshform.meshfiles compares files' change times with it)."""
+        time of a file created now (meshform.read.meshfiles compares files' change times with it)."""
         if not self.enabled:
             return None
         try:

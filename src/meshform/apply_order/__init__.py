@@ -27,6 +27,9 @@ organisations' accounts are not the mesh's); `user:`/`group:` members; project n
 (Google's own projects, such as the Dataplex `@bigquery` entry types').
 
     python -m meshform.apply_order [mesh root]     # reads terraform/stacks, exits 1 on findings
+
+Stage: beside `constraints`, over synthesized stacks. Takes: the stacks' Terraform JSON. Gives:
+what a fresh organization's apply in the documented order would find missing.
 """
 
 from __future__ import annotations

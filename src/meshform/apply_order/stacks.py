@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 BOOTSTRAP = "bootstrap"
-PLATFORM = "platform"  # meshform.render.PLATFORM_STACK (not imported: render pulls in cdktn)
+PLATFORM = "platform"  # meshform.render.stacks.PLATFORM_STACK (not imported: apply_order is a lower stage)
 ACCESS_PREFIX = "access-"
 
 PHASES = ("bootstrap", "platform", "domains", "access")

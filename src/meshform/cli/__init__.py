@@ -7,6 +7,9 @@ Exit codes: `meshform.exit_codes.ExitCode`.
 Importing this package imports no command: `main` builds an app of the one command it runs
 (`meshform.cli.app.main`), and `meshform.cli.app` — the whole typer app, as tests and callers
 import it — is built when first asked for.
+
+Stage: the top. Takes: the command line. Gives: calls into the stages below, their output
+printed, and an exit code; no decision is made here.
 """
 
 from __future__ import annotations

@@ -10,60 +10,19 @@ imported, not every command's (pydantic models, validators, clients), so `discov
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from meshform import __version__
-from meshform.cli.common import err, fail, out, u
+from meshform.cli.commands import COMMANDS, error_boundary, module_of
+from meshform.cli.common import err, out
 from meshform.cli.quick import QUICK
 from meshform.cli.usage import finish, plain_message
 from meshform.exit_codes import ExitCode
-from meshform.findings import MeshformError
-
-COMMANDS = (
-    "validate",
-    "policies",
-    "synth",
-    "diff",
-    "schema",
-    "codeowners",
-    "new_domain",
-    "subscribe",
-    "discover",
-    "show",
-    "changed",
-    "summary",
-    "manifest",
-    "init",
-    "edit",  # add-product, unsubscribe
-    "status",
-    "contract",
-    "portal",
-)
-# The commands a module registers, where they are not the module's name (tests/test_cli.py
-# checks this table against what each module registers).
-NAMES = {"new_domain": ("new-domain",), "edit": ("add-product", "unsubscribe")}
-
-
-def module_of(command: str) -> str | None:
-    """The module (of COMMANDS) that registers `command`, or None."""
-    return next((module for module in COMMANDS if command in NAMES.get(module, (module,))), None)
-
-
-@contextlib.contextmanager
-def error_boundary() -> Iterator[None]:
-    """A MeshformError becomes its message and exit code."""
-    try:
-        yield
-    except MeshformError as error:
-        err.print(f"[bold red]error:[/] {u(error)}", highlight=False)
-        raise fail(error.exit_code) from None
 
 
 class _Commands(TyperGroup):

@@ -39,7 +39,7 @@ def changed_command(
     never bootstrap (a person applies it). With --applied: every stack whose Terraform
     changed since it was last applied, or that was never applied.
     """
-    from meshform.changes import stacks_to_apply
+    from meshform.review.changes import stacks_to_apply
 
     changes, since = stacks_to_apply(resolved(root).mesh, root, base, applied)
     if as_json:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import RootOption, err, fail, out, validated
+from meshform.cli.report import Format
 from meshform.exit_codes import ExitCode
-from meshform.report import Format
 
 
 def codeowners_command(
@@ -24,7 +24,7 @@ def codeowners_command(
     (subscriptions/<domain>/); the platform team approves mesh.yaml, workflows and new
     domains.
     """
-    from meshform.codeowners import CODEOWNERS_PATH, is_current, orphan_domains, write_codeowners
+    from meshform.review.codeowners import CODEOWNERS_PATH, is_current, orphan_domains, write_codeowners
 
     mesh = validated(root, Format.text, quiet_ok=True).mesh
     for name in orphan_domains(mesh):

@@ -1,6 +1,6 @@
 """`meshform contract export|import`: data products as data contracts (ODCS v3), for consumers
 and for the tools they use (datacontract-cli, Entropy Data). A thin layer over
-`meshform.contracts`; `register(app)` adds the `contract` group to the main app.
+`meshform.catalog.contracts`; `register(app)` adds the `contract` group to the main app.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def export_command(
     `--all --out contracts` writes contracts/<domain>.<product>.odcs.yaml for every product
     (and removes those of products that are gone).
     """
-    from meshform import contracts
+    from meshform.catalog import contracts
     from meshform.cli.common import out, resolved, u
     from meshform.files import write_atomic
     from meshform.findings import MeshformError
@@ -100,11 +100,11 @@ def import_command(
     The mesh is validated with it; on errors the file is left as it was. What the contract
     says that meshform cannot express (quality rules, primary keys, other roles...) is listed.
     """
-    from meshform import contracts
+    from meshform.authoring.contract_import import importer
     from meshform.cli.common import err, out, u
-    from meshform.report import Format, print_findings
+    from meshform.cli.report import Format, print_findings
 
-    outcome = contracts.get(fmt).import_(root, contract_file, domain)
+    outcome = importer(fmt)(root, contract_file, domain)
     if outcome.findings:
         print_findings(outcome.findings, Format.text, out)
         err.print(f"[bold red]✗[/] {u(outcome.path)} was left unchanged: {u(outcome.product_key)} does not validate")

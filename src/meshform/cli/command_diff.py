@@ -19,8 +19,8 @@ from meshform.cli.common import (
     validated,
 )
 from meshform.cli.progress import stack_progress
+from meshform.cli.report import Format
 from meshform.exit_codes import ExitCode
-from meshform.report import Format
 
 
 def diff_command(
@@ -46,7 +46,7 @@ def diff_command(
     Exits 3 when a change would destroy protected data (a project, dataset, table or
     bucket), 0 otherwise. Writes nothing.
     """
-    from meshform.synthesis import DECOMMISSION_PATH, diff
+    from meshform.synth.guard import DECOMMISSION_PATH, diff
 
     try:
         with cdktn_loading_early(root):  # a worker loads CDK Terrain while the specs are validated

@@ -11,12 +11,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from meshform.catalog.discover import Backend, Hit
 from meshform.cli.common import Classification, NoCacheOption, RootOption, cell, err, fail, out, print_findings
-from meshform.discover import Backend, Hit
+from meshform.cli.report import Format
 from meshform.exit_codes import ExitCode
-from meshform.report import Format
 from meshform.text import clean
-from meshform.validate import validate
+from meshform.validation.validate import validate
 
 
 class ListFormat(StrEnum):
@@ -60,7 +60,8 @@ def discover_command(
     Example: meshform discover "order data". Searches names, descriptions, tables,
     columns and owners. Then `meshform show DOMAIN.PRODUCT` for its card and how to request access.
     """
-    from meshform.discover import Filters, check_domain, no_match, search
+    from meshform.catalog.discover import Filters, check_domain, no_match, search
+    from meshform.catalog.discover import index as search_index
 
     filters = Filters(domain, classification, owner, include_decommissioned)
     result = validate(root, cache=not no_cache)
@@ -74,8 +75,8 @@ def discover_command(
         )
     suggestions: list[str] = []
     if backend is Backend.INDEX:  # from the cached index: an unchanged mesh is not rebuilt
-        index = result.product_index()
-        check_domain(domain, index.domains(), lambda: set(result.manifest["domains"]))
+        index = search_index.of(result)
+        check_domain(domain, index.domains(), lambda: set(_manifest_of(result)["domains"]))
         hits = index.search(query, filters, limit)
         if not hits:
             suggestions = index.suggest(query)
@@ -129,3 +130,10 @@ def hits_table(hits: list[Hit], query: str, width: int) -> Table:
 
 def register(app: typer.Typer) -> None:
     app.command("discover")(discover_command)
+
+
+def _manifest_of(result) -> dict:
+    """mesh.json, only when a --domain has no products (the model is imported then)."""
+    from meshform.catalog import manifest
+
+    return manifest.of(result)

@@ -1,4 +1,4 @@
-"""`meshform add-product`, `meshform unsubscribe` (the library does the work: meshform.edit_specs)."""
+"""`meshform add-product`, `meshform unsubscribe` (the library does the work: meshform.authoring.edit_specs)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import Classification, Refresh
+from meshform.exit_codes import ExitCode
 
 Root = Annotated[
     Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
@@ -19,7 +20,7 @@ def _report(problems, done: str) -> None:
         typer.echo(str(finding), err=True)
     if problems:
         typer.echo("✗ nothing was changed", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.SPECS)
     typer.echo(done)
 
 
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
         """Add a product to domains/DOMAIN.yaml, keeping comments.
 
         Written only if the mesh still validates with it."""
-        from meshform.edit_specs import add_product
+        from meshform.authoring.edit_specs import add_product
         from meshform.findings import MeshformError
 
         try:
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """Remove your domain's subscription to a product.
 
         Its grants go with the next apply."""
-        from meshform.edit_specs import remove_subscription
+        from meshform.authoring.edit_specs import remove_subscription
         from meshform.findings import MeshformError
 
         try:

@@ -1,4 +1,4 @@
-"""`meshform init`: a new mesh repository (the library does the work: meshform.repository)."""
+"""`meshform init`: a new mesh repository (the library does the work: meshform.authoring.repository)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from meshform.exit_codes import ExitCode
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +45,8 @@ def register(app: typer.Typer) -> None:
 
         mesh.yaml with a comment on every key, domains/, subscriptions/, the workflows,
         pre-commit config, .gitignore and a README stub."""
+        from meshform.authoring.repository import init_repository
         from meshform.findings import MeshformError
-        from meshform.repository import init_repository
 
         try:
             written, result = init_repository(
@@ -60,11 +62,11 @@ def register(app: typer.Typer) -> None:
             )
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(error.exit_code) from None
         for path in written:
             typer.echo(f"wrote {target / path}")
         for finding in result.findings.errors:
             typer.echo(str(finding), err=True)
         if not result.ok:
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.SPECS)
         typer.echo(f"✓ a new mesh in {target}: edit mesh.yaml, then `meshform new-domain NAME --owner group:...`")

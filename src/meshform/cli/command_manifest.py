@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import RootOption, err, u, validated
-from meshform.report import Format
+from meshform.cli.report import Format
 
 STDOUT = Path("-")
 
@@ -23,7 +23,7 @@ def manifest_command(
 
     Versioned; docs/manifest.md describes it. Validates first: a mesh with errors has no manifest (exit 1). Same specs, same bytes.
     """
-    from meshform import manifest
+    from meshform.catalog import manifest
 
     mesh = validated(root, Format.text, quiet_ok=True, console=err).mesh
     if out_file == STDOUT:

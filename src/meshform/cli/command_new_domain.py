@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import RootOption, err, fail, out, resolved
+from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
 from meshform.findings import Findings
-from meshform.report import Format, print_findings
 
 
 def new_domain_command(
@@ -48,7 +48,7 @@ def new_domain_command(
     The file validates as written. It has a comment on every field and a commented example product. Then fill it in, `meshform validate`, and open a pull
     request; the platform team approves new domains.
     """
-    from meshform.scaffold import check_domain_name, new_domain
+    from meshform.authoring.scaffold import check_domain_name, new_domain
 
     check_domain_name(name)  # before reading anything: the name becomes a path
     mesh = resolved(root).mesh

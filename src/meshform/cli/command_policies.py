@@ -10,7 +10,7 @@ from rich.text import Text
 
 from meshform.cli.common import RootOption, cell, out
 from meshform.text import clean
-from meshform.validate import MESH_FILE, validate
+from meshform.validation.validate import MESH_FILE, validate
 
 
 def policies_command(root: RootOption = Path(".")) -> None:
@@ -19,7 +19,7 @@ def policies_command(root: RootOption = Path(".")) -> None:
     For each policy: its id, its severity, whether it is on, what it checks, and the
     settings mesh.yaml gives it (or "defaults").
     """
-    from meshform.policies import mesh_settings, statuses
+    from meshform.model.policies import mesh_settings, statuses
 
     mesh = validate(root).mesh if (root / MESH_FILE).is_file() else None
     # Designed for 80 columns: the id whole with its severity and state under it, then what it

@@ -1,7 +1,7 @@
 """`meshform portal`: build the static portal (the consumers' marketplace) from the specs.
 
 A module of its own with `register(app)`, so the command moves with the command-line
-package as it is split; the library part is `meshform.portal`.
+package as it is split; the library part is `meshform.catalog.portal`.
 """
 
 from __future__ import annotations
@@ -61,12 +61,12 @@ def register(app: typer.Typer) -> None:
         """
         from rich.console import Console
 
-        from meshform import manifest, portal
+        from meshform.catalog import manifest, portal
+        from meshform.catalog.portal import status as freshness
+        from meshform.cli.report import Format, print_findings
         from meshform.findings import MeshformError
-        from meshform.portal import status as freshness
-        from meshform.report import Format, print_findings
         from meshform.text import clean
-        from meshform.validate import validate
+        from meshform.validation.validate import validate
 
         console, errors = (
             Console(soft_wrap=True, highlight=False),

@@ -28,7 +28,7 @@ def schema_command(
     One per kind of spec file (mesh, domain, subscription). Point a spec at it with a first line such as
     `# yaml-language-server: $schema=../schemas/domain.schema.json`.
     """
-    from meshform.schema import stale_schemas, write_schemas
+    from meshform.catalog.schemas import stale_schemas, write_schemas
 
     out_dir = out_dir if out_dir is not None else root / "schemas"
     if check:

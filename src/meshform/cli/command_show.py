@@ -25,7 +25,7 @@ def show_command(
     """
     from rich.markdown import Markdown
 
-    from meshform.card import find_product, product_card
+    from meshform.catalog.card import find_product, product_card
 
     result = resolved(root)
     text = product_card(result.mesh, find_product(result, product))

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import RootOption, err, fail, out, u
+from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
-from meshform.report import Format, print_findings
 
 
 def subscribe_command(
@@ -47,8 +47,8 @@ def subscribe_command(
     The producer's code owners approve it; once merged and applied, your domain's owners
     and pipeline account can read the product's dataset and bucket.
     """
+    from meshform.authoring.subscribe import parse_expires, request_subscription
     from meshform.findings import MeshformError
-    from meshform.subscribe import parse_expires, request_subscription
 
     if renew:
         _renew(root, product, consumer, parse_expires(expires))
@@ -65,7 +65,7 @@ def subscribe_command(
 
 
 def _renew(root: Path, product: str, consumer: str, expires) -> None:
-    from meshform.edit_specs import renew_subscription
+    from meshform.authoring.edit_specs import renew_subscription
     from meshform.findings import Findings, MeshformError
 
     if expires is None:

@@ -28,8 +28,8 @@ def summary_command(
     Reads the synthesized Terraform in the working tree, and synthesizes the specs afresh to
     say first when it is out of date (then: `meshform synth`, and commit terraform/).
     """
-    from meshform.summary import pull_request_summary
-    from meshform.synthesis import terraform_dir
+    from meshform.review.summary import pull_request_summary
+    from meshform.synth.guard import terraform_dir
 
     # A worker loads CDK Terrain while the specs are validated.
     with cdktn_loading_early(root), stack_progress("synthesizing to check terraform/") as progress:

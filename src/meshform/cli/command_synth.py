@@ -20,11 +20,11 @@ from meshform.cli.common import (
     validated,
 )
 from meshform.cli.progress import stack_progress
-from meshform.report import Format
+from meshform.cli.report import Format
 from meshform.text import clean
 
 if TYPE_CHECKING:
-    from meshform.synthesis import Synthesized
+    from meshform.synth.guard import Synthesized
 
 
 def synth_command(
@@ -68,7 +68,7 @@ def synth_command(
     since an earlier synth on this machine is taken from ROOT/.meshform-cache; the others
     are built, on every core for large meshes. Ctrl-C stops without writing anything.
     """
-    from meshform.synthesis import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
+    from meshform.synth.guard import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
 
     try:
         # A worker loads CDK Terrain on another core while the specs are validated.

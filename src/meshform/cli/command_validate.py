@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import FormatOption, NoCacheOption, RootOption, StrictOption, checked
-from meshform.report import Format
+from meshform.cli.report import Format
 
 
 def validate_command(

@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
-from meshform.report import Format, print_findings
 from meshform.text import clean
-from meshform.validate import Result, ValidResult, validate
+from meshform.validation.validate import Result, ValidResult, validate
 
 if TYPE_CHECKING:
-    from meshform.diff import Change
+    from meshform.synth.diff import Change
 
 
 class SafeConsole(Console):
@@ -182,7 +182,7 @@ def cdktn_loading_early(root: Path) -> contextlib.AbstractContextManager[None]:
     validates (render.workers.started_early): for a large mesh only, as a small one builds
     sooner in this process than a worker starts."""
     from meshform.render.workers import started_early
-    from meshform.validate import domain_files
+    from meshform.validation.validate import domain_files
 
     try:
         domains = len(domain_files(root))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from meshform.cli.common import err
-from meshform.render import Progress as ProgressCallback
+from meshform.render.stacks import Progress as ProgressCallback
 
 
 @contextlib.contextmanager

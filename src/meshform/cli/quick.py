@@ -157,7 +157,7 @@ def run(command: str, args: list[str]) -> None:
         return  # shell completion: typer's
     import importlib
 
-    from meshform.cli.app import module_of
+    from meshform.cli.commands import module_of
 
     functions: dict[str, Callable] = {}
 
@@ -188,7 +188,8 @@ def _call(function: Callable, kwargs: dict[str, Any]) -> NoReturn:
     from typer._click.exceptions import ClickException
     from typer._click.utils import PacifyFlushWrapper
 
-    from meshform.cli.app import error_boundary
+    from meshform.cli.commands import error_boundary
+    from meshform.exit_codes import ExitCode
 
     try:
         try:
@@ -198,7 +199,7 @@ def _call(function: Callable, kwargs: dict[str, Any]) -> NoReturn:
             echo(file=sys.stderr)
             raise typer.Abort() from error
         except KeyboardInterrupt as error:
-            raise typer.Exit(130) from error
+            raise typer.Exit(ExitCode.INTERRUPTED) from error
         except ClickException as error:
             error.show()
             sys.exit(error.exit_code)
@@ -207,10 +208,10 @@ def _call(function: Callable, kwargs: dict[str, Any]) -> NoReturn:
                 raise
             sys.stdout = typing.cast(typing.TextIO, PacifyFlushWrapper(sys.stdout))
             sys.stderr = typing.cast(typing.TextIO, PacifyFlushWrapper(sys.stderr))
-            sys.exit(1)
+            sys.exit(ExitCode.SPECS)  # typer's main exits 1 on a closed pipe
     except typer.Exit as error:
         sys.exit(error.exit_code)
     except typer.Abort:
         echo("Aborted!", file=sys.stderr)
-        sys.exit(1)
-    sys.exit(0)
+        sys.exit(ExitCode.SPECS)  # as typer's main does
+    sys.exit(ExitCode.OK)

@@ -7,6 +7,10 @@
 Each rule has an id, a one-line statement and the documentation it encodes (`RULES`).
 Values that are Terraform expressions (`${...}`) are skipped, never guessed.
 Pure Python: importing this package loads neither cdktn nor any cloud library.
+
+Stage: after rendering's input, beside `apply_order`. Takes: synthesized stacks (Terraform
+JSON, any source). Gives: violations of Google Cloud's documented constraints, each citing its
+source; `synth` refuses a stack with one.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from meshform.constraints import (  # noqa: F401
     storage,
 )
 from meshform.constraints.core import RULES, Rule, Stack, Violation
-from meshform.constraints.locations import kms_location_for, kms_locations_for
+from meshform.model.locations import kms_location_for, kms_locations_for
 
 __all__ = [
     "RULES",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from meshform.constraints.core import Problem, Stack, block, literal, resources, rule
-from meshform.constraints.locations import (
+from meshform.model.locations import (
     key_location,
     kms_location_for,
     kms_locations_for,

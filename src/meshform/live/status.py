@@ -17,8 +17,8 @@ from meshform.live.clients import LiveError
 from meshform.model import Domain, Mesh, Product
 
 if TYPE_CHECKING:
-    from meshform.stores.bigquery import Dataset
-    from meshform.stores.storage import Bucket
+    from meshform.model.stores.bigquery import Dataset
+    from meshform.model.stores.storage import Bucket
 
 STATES = ("missing", "late", "empty", "unknown", "ok")  # worst first
 FAILING = ("missing", "late", "empty")

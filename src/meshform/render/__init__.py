@@ -4,6 +4,9 @@ The flow: `plan` cuts the mesh into one slice per stack and keys each slice; sta
 key is in the cache are taken from it; `workers` builds the others (`build`: CDK Terrain,
 in batches, on every core); `publish` writes the result. Only `build` imports cdktn: that
 starts node through jsii and costs seconds, so nothing else here does.
+
+Stage: after `model` (and `validation`'s cache keys). Takes: the resolved mesh. Gives: the
+Terraform JSON of every stack, written atomically under `<out>/stacks/`.
 """
 
 from __future__ import annotations
@@ -15,32 +18,11 @@ from typing import TYPE_CHECKING
 
 from meshform.findings import MeshformError
 from meshform.model import Mesh
+from meshform.render.stacks import CACHE_KIND, Progress
 
 if TYPE_CHECKING:
     from meshform.cache import Cache
     from meshform.render.build import BuiltStack
-
-BOOTSTRAP_STACK = "bootstrap"
-PLATFORM_STACK = "platform"
-STACKS_DIR = "stacks"
-STACK_FILE = "cdk.tf.json"
-CACHE_KIND = "stack"
-
-# progress(message, done, total): a phase (total 0), or stacks done of total
-Progress = Callable[[str, int, int], None]
-
-
-def stack_names(mesh: Mesh) -> list[str]:
-    """Every stack, in the order a fresh organization applies them: bootstrap (by a person),
-    platform, the domains (in parallel), then the access stacks (in parallel)."""
-    from meshform.spec.names import ACCESS_STACK_PREFIX
-
-    producers = sorted({s.producer for s in mesh.subscriptions})
-    return (
-        [BOOTSTRAP_STACK, PLATFORM_STACK]
-        + [d.name for d in mesh.domains]
-        + [f"{ACCESS_STACK_PREFIX}{p}" for p in producers]
-    )
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from meshform import stores
 from meshform.model import Domain, Mesh, Subscription
-from meshform.policies.builtin import member_problem
+from meshform.model.policies.builtin import member_problem
 from meshform.render.base import MeshStack, PlatformOutputs
 from meshform.render.literal import literal
+from meshform.render.stores import renderer
 from meshform.spec.names import ACCESS_STACK_PREFIX
 
 
@@ -50,4 +50,4 @@ class AccessStack(MeshStack):
             )
         for name, member in members:
             for store in product.stores:
-                stores.kind_of(store).renderer().grant_read(self, sub, store, name, member, condition)
+                renderer(store.kind).grant_read(self, sub, store, name, member, condition)

@@ -10,7 +10,7 @@ from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
 from meshform.model import Mesh
-from meshform.render import PLATFORM_STACK
+from meshform.render.stacks import PLATFORM_STACK
 
 
 def state_prefix(stack: str) -> str:

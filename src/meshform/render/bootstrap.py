@@ -38,9 +38,10 @@ from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMemb
 from constructs import Construct
 
 from meshform.model import Mesh
-from meshform.render import BOOTSTRAP_STACK, roles
+from meshform.render import roles
 from meshform.render.base import MeshStack, parent_args
 from meshform.render.literal import literal
+from meshform.render.stacks import BOOTSTRAP_STACK
 
 # With user_project_override every request of every stack is billed to the governance
 # project, which must therefore have each API enabled that any stack calls.

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshform.render import STACK_FILE, STACKS_DIR
 from meshform.render.plan import ACCESS, BOOTSTRAP, PLATFORM, StackPlan
+from meshform.render.stacks import STACK_FILE, STACKS_DIR
 
 
 @dataclass(frozen=True)

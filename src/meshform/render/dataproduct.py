@@ -20,7 +20,7 @@ from cdktn_provider_google.dataplex_data_product import (
 )
 from cdktn_provider_google.dataplex_data_product_data_asset import DataplexDataProductDataAsset
 
-from meshform import dataproducts
+from meshform.catalog import dataproducts
 from meshform.model import Product
 from meshform.render.literal import literal, literal_tree
 

@@ -34,13 +34,14 @@ from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMember
 from constructs import Construct
 
-from meshform import dataproducts, stores
-from meshform.model import RESERVED_LABELS, Domain, Mesh, Product
+from meshform.catalog import dataproducts
+from meshform.model import RESERVED_LABELS, Domain, Mesh, Product, stores
 from meshform.render import dataproduct, roles
 from meshform.render.base import MeshStack, PlatformOutputs, deletion_policy, parent_args
 from meshform.render.bootstrap import lien_reason
 from meshform.render.literal import literal, literal_tree
 from meshform.render.platform import policy_tag_output
+from meshform.render.stores import renderer
 
 DOMAIN_APIS = (
     "bigquery.googleapis.com",
@@ -224,7 +225,7 @@ class DomainStack(MeshStack):
         if not self.domain.kms_keys:
             return grants
         agents = [
-            (kind.key, kind.renderer().service_agent(self))
+            (kind.key, renderer(kind.key).service_agent(self))
             for kind in stores.KINDS
             if any(p.kms_key and p.store(kind.key) for p in self.domain.products)
         ]
@@ -241,10 +242,10 @@ class DomainStack(MeshStack):
     # --- data products -------------------------------------------------------------------
 
     def _product(self, product: Product) -> None:
-        """Each of the product's stores renders its own resources (meshform.stores)."""
+        """Each of the product's stores renders its own resources (meshform.model.stores)."""
         writers = self._members(product.owners)
         for store in product.stores:
-            stores.kind_of(store).renderer().render(self, product, store, writers)
+            renderer(store.kind).render(self, product, store, writers)
         if dataproducts.enabled(self.mesh):
             dataproduct.render(self, product)
 

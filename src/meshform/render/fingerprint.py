@@ -6,7 +6,7 @@ built from plus `code_version()`. The encoding walks the model the way equality 
 that compare equal get the same digest in any process, whatever Python's string hashing.
 Positions in the specs (`Source`) are left out: they change when a line is added above,
 and rendering never reads them. A domain resolved through the validation cache is digested
-by its content key (meshform.domain_cache: the digest of the files it was made from), not
+by its content key (meshform.validation.domain_cache: the digest of the files it was made from), not
 by walking its values: at 1,000 domains that walk was most of synth after a small change.
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from meshform.cache import code_digest
-from meshform.domain_cache import content_key
 from meshform.model import Domain, Source
+from meshform.validation.domain_cache import content_key
 
 # What the output also depends on besides meshform's own code: the libraries that write it.
 RENDER_LIBRARIES = ("cdktn", "cdktn-provider-google", "constructs", "jsii")

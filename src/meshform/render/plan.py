@@ -66,7 +66,7 @@ def policy_tag_users(mesh: Mesh) -> TagUsers:
 
 
 def plan_stacks(mesh: Mesh) -> list[StackPlan]:
-    """Every stack in the order a fresh organization applies them (render.stack_names)."""
+    """Every stack in the order a fresh organization applies them (render.stacks.stack_names)."""
     from meshform.spec.names import ACCESS_STACK_PREFIX
 
     base = settings(mesh)

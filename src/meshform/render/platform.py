@@ -27,7 +27,7 @@ from cdktn_provider_google.org_policy_policy import OrgPolicyPolicy, OrgPolicyPo
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from constructs import Construct
 
-from meshform import catalog
+from meshform.catalog import metadata as catalog
 from meshform.model import Mesh
 from meshform.render import roles
 from meshform.render.base import PLATFORM_STACK, MeshStack, output_name

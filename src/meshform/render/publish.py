@@ -19,8 +19,8 @@ from pathlib import Path
 
 from meshform.files import write_atomic
 from meshform.findings import MeshformError
-from meshform.render import STACK_FILE, STACKS_DIR
 from meshform.render.build import BuiltStack, manifest_json
+from meshform.render.stacks import STACK_FILE, STACKS_DIR
 
 LOCK_FILE = ".meshform.lock"  # in the output folder while a synth writes it
 LOCK_WAIT_SECONDS = 5.0

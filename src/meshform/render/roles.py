@@ -26,7 +26,7 @@ PIPELINE_ACCOUNT_USER_ROLE = "roles/iam.serviceAccountUser"
 
 # On each product's stores, for its owners and the pipeline account: read and write data, but
 # not change IAM (that is the specs' job). Each store kind names its own writer and reader
-# roles (meshform.stores: StoreKind.writer_role / reader_role); a decommissioned product is
+# roles (meshform.model.stores: StoreKind.writer_role / reader_role); a decommissioned product is
 # frozen (readable, no longer written), and subscribers get the reader role.
 
 # On policy tags used by a domain, for its owners and pipeline account: read tagged columns

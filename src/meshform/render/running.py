@@ -38,8 +38,8 @@ from meshform.render import roles
 from meshform.render.literal import literal
 
 if TYPE_CHECKING:
+    from meshform.model.stores.bigquery import Dataset, Table
     from meshform.render.domain import DomainStack
-    from meshform.stores.bigquery import Dataset, Table
 
 WRITE_DISPOSITIONS = {"truncate": "WRITE_TRUNCATE", "append": "WRITE_APPEND"}
 # Scans run on the product's refresh schedule (cron, UTC); on-demand products' scans are run by hand.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from meshform.model.stores.bigquery import Column, Table
 from meshform.render.literal import Reference, json_attribute
-from meshform.stores.bigquery import Column, Table
 
 
 def table_schema(table: Table, policy_tag_ref: Callable[[str], str]) -> str:

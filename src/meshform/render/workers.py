@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from meshform.cache import user_cache_dir
 from meshform.findings import MeshformError
-from meshform.load import SpecFile
+from meshform.read.load import SpecFile
 from meshform.render.build import BuiltStack, build_batch, load_cdktn, load_renderers
 from meshform.render.fingerprint import Fingerprinter
 from meshform.render.plan import StackPlan

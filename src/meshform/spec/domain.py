@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, create_model, field_validator
 
-from meshform.classifications import CLASSIFICATIONS as CLASSIFICATIONS  # where it was defined
-from meshform.classifications import Classification as Classification
 from meshform.spec.base import SpecModel
+from meshform.spec.classifications import CLASSIFICATIONS as CLASSIFICATIONS  # where it was defined
+from meshform.spec.classifications import Classification as Classification
 from meshform.spec.names import (
     CodeOwner,
     Currency,
@@ -23,7 +23,7 @@ from meshform.spec.names import (
 )
 from meshform.spec.policies import ExceptionRequest
 from meshform.spec.running import Freshness, Quality, Transformation
-from meshform.stores.kinds import KINDS
+from meshform.spec.stores import PARTS
 
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 Status = Literal["active", "deprecated", "decommissioned"]
@@ -57,7 +57,7 @@ class ProductBase(SpecModel):
 
 
 # A product's stores (`bigquery:`, `storage:`, ...) are one optional key per registered kind.
-_STORE_FIELDS: dict[str, Any] = {kind.key: (kind.spec | None, None) for kind in KINDS}
+_STORE_FIELDS: dict[str, Any] = {key: (part | None, None) for key, part in PARTS.items()}
 Product = create_model("Product", __base__=ProductBase, __module__=__name__, **_STORE_FIELDS)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from meshform.findings import Finding, did_you_mean
-from meshform.load import SpecFile
+from meshform.read.load import SpecFile
 from meshform.text import excerpt
 
 

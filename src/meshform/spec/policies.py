@@ -1,7 +1,7 @@
 """The `policies:` and `exceptions:` sections of mesh.yaml, and a domain's exception requests.
 
 Each built-in policy has a settings model here (so editors complete them from the JSON
-Schema); what each policy checks lives in `meshform.policies`.
+Schema); what each policy checks lives in `meshform.model.policies`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,139 @@
+"""card: a data product's card, in Markdown — what a consumer needs to decide and to ask.
+
+Description, owners, classification, freshness, schema (sensitive columns marked), where
+the data lives (each store's own lines), who consumes it already, and exactly how to request access.
+"""
+
+from __future__ import annotations
+
+from meshform.exit_codes import ExitCode
+from meshform.findings import MeshformError, did_you_mean
+from meshform.markdown import code
+from meshform.markdown import text as md
+from meshform.model import Mesh, Product, stores
+from meshform.spec.subscription import subscription_path
+from meshform.validation.validate import ValidResult
+
+
+def find_product(result: ValidResult, key: str) -> Product:
+    """The product `key` (DOMAIN.PRODUCT) of a validated mesh. Missing: a usage error with the
+    closest name, or the specs' error when files that do not parse may hold it."""
+    try:
+        return result.mesh.product(key)
+    except KeyError:
+        if result.findings.errors:
+            raise MeshformError(
+                f"no product '{key}'; the specs have {len(result.findings.errors)} error(s), run `meshform validate`",
+                ExitCode.SPECS,
+            ) from None
+        hint = did_you_mean(key, (p.key for p in result.mesh.products)) or "; `meshform discover` lists products"
+        raise MeshformError(f"no product '{key}'{hint}") from None
+
+
+def product_card(mesh: Mesh, product: Product) -> str:
+    domain = mesh.domain(product.domain)
+    code_owners = " ".join(domain.code_owners or mesh.code_owners)
+    lines = [
+        f"# {md(product.key)}",
+        "",
+        md(product.description, limit=5000),
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| classification | {md(product.classification)} |",
+        f"| status | {md(product.status)} |",
+        f"| refresh | {md(product.refresh)}; never older than {product.freshness_slo_hours} h |",
+        f"| owners | {md(', '.join(product.owners))} |",
+        f"| domain | {md(domain.name)} (project {code(domain.project_id)}); approvals by {code_owners.replace('|', '')} |",
+        "",
+        "## Where the data lives",
+        "",
+    ]
+    for store in product.stores:
+        lines += store.card_lines(domain.project_id)
+    if not product.stores:
+        lines.append(f"- nothing yet: the product declares no {stores.nouns()}")
+    if product.kms_key:
+        lines.append(f"- encrypted with the customer-managed key {code(product.kms_key)}")
+    for store in product.stores:
+        lines += store.card_sections()
+
+    lines += _running(mesh, product)
+
+    consumers = mesh.consumers_of(product)
+    lines += ["", "## Consumers", ""]
+    if consumers:
+        lines += ["| domain | purpose | until | tagged columns |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {md(s.consumer)} | {md(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
+            f"{md(', '.join(mesh.readable_policy_tags(s)) or 'none')} |"
+            for s in consumers
+        ]
+    else:
+        lines.append("None yet.")
+
+    lines += ["", "## Request access", ""]
+    if product.status == "decommissioned":
+        lines.append("This product is decommissioned and takes no new consumers.")
+        return "\n".join(lines) + "\n"
+    expires = " --expires YYYY-MM-DD" if product.classification == "restricted" else " [--expires YYYY-MM-DD]"
+    lines += [
+        "From a clone of the mesh repository:",
+        "",
+        "```",
+        f"meshform subscribe {product.key} --as YOUR_DOMAIN \\",
+        f'    --purpose "what you will do with it"{expires}',
+        "```",
+        "",
+        f"This adds your request to `{subscription_path(product.domain, 'YOUR_DOMAIN')}`. Open a pull request; "
+        f"{code_owners} approve it. Once merged and applied, your domain's owners and pipeline account can read "
+        "the data above.",
+    ]
+    if product.status == "deprecated":
+        lines.append("")
+        lines.append("**Deprecated**: the product is being retired; ask its owners what replaces it.")
+    if product.classification == "restricted":
+        lines.append("")
+        lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
+    if any(store.policy_tags() for store in product.stores):
+        lines.append("")
+        lines.append(
+            f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
+            "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "
+            f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _running(mesh: Mesh, product: Product) -> list[str]:
+    """How the product is built (its transformations), what it is built from (upstream) and
+    which products are built from it (downstream), and how its health is checked."""
+    lines = []
+    if product.transformations:
+        lines += [
+            "",
+            "## Transformations",
+            "",
+            "| name | writes table | how | schedule | reads |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for t in product.transformations:
+            reads = ", ".join(code(str(r)) for r in t.reads) or "—"
+            lines.append(f"| {md(t.name)} | {code(t.table)} | {md(t.write)} | {md(t.schedule or 'none')} | {reads} |")
+    upstream, downstream = mesh.upstream_of(product), mesh.downstream_of(product)
+    lines += ["", "## Lineage", ""]
+    if not upstream and not downstream:
+        lines.append("No transformation reads or writes it across products.")
+    for label, edges, other in (("Upstream", upstream, "upstream"), ("Downstream", downstream, "downstream")):
+        keys = sorted({getattr(e, other) for e in edges})
+        for key in keys:
+            via = sorted({e.transformation for e in edges if getattr(e, other) == key})
+            lines.append(f"- {label}: {md(key)} (transformation {md(', '.join(via))})")
+    if product.freshness is not None:
+        measure = (
+            f"MAX({code(product.freshness.column)}) of table {code(product.freshness.table)}"
+            if product.freshness.column
+            else f"last modification of table {code(product.freshness.table)}"
+        )
+        lines += ["", f"Freshness is measured as {measure} (`meshform status`)."]
+    return lines

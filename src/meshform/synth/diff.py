@@ -1,0 +1,319 @@
+"""diff: what a fresh synth changes against the committed Terraform, destructive changes first.
+
+A change is destructive when it loses data:
+
+* Terraform deletes a data-holding resource (project, dataset, table, bucket): it
+  disappears, or an attribute that forces replacement changes — for a table that includes
+  a schema change BigQuery cannot make in place;
+* a column leaves a table's schema (its data goes with it);
+* a table's partition expiration is set or lowered, or a table expiration is set or
+  brought forward: BigQuery deletes the partitions (or the table) older than it.
+
+Deleting a resource is *allowed* only when the committed output already has it
+unprotected — which meshform renders only for decommissioned products the platform
+released in mesh.yaml `allow_deletion`. Dropping a column or expiring partitions is
+allowed when mesh.yaml `allow_deletion` names that column, or that table with an
+`expiration_days` no longer than the new expiration (`Releases`). Either way the decision
+is a reviewed change of mesh.yaml, visible in git.
+
+BigQuery's rules ("Modifying table schemas",
+https://cloud.google.com/bigquery/docs/managing-table-schemas): a column's mode can only be
+relaxed from REQUIRED to NULLABLE; a new column cannot be REQUIRED; a column's type changes
+only through DDL (`ALTER COLUMN SET DATA TYPE`), never by applying a new schema. The google
+provider therefore recreates the table for any other type or mode change (its
+`resourceBigQueryTableSchemaIsChangeable`): with deletion protection the apply fails,
+without it the table's data is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from meshform.model import stores
+from meshform.synth.committed import Stacks
+
+# Data-holding resource types → attributes whose change makes Terraform destroy and re-create
+# the resource: the project's, and each store kind's (StoreKind.resources).
+FORCES_REPLACEMENT = {"google_project": ("project_id",), **stores.data_holding()}
+DATA_HOLDING = tuple(FORCES_REPLACEMENT)
+# Type names BigQuery treats as the same type (legacy SQL and GoogleSQL spellings).
+TYPE_ALIASES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
+MS_PER_DAY = 86_400_000
+
+
+@dataclass(frozen=True)
+class Change:
+    stack: str
+    action: str  # added | changed | replaced | removed
+    address: str  # <type>.<name>
+    data_holding: bool
+    allowed: bool = True  # False: destroys protected data
+    loss: str = ""  # what data a change loses, e.g. "DROPS COLUMN orders.orders.customer_email"
+
+    @property
+    def destructive(self) -> bool:
+        return bool(self.loss) or (self.data_holding and self.action in ("removed", "replaced"))
+
+    @property
+    def blocked(self) -> bool:
+        return self.destructive and not self.allowed
+
+    @property
+    def consequence(self) -> str:
+        """What happens to the data, in words, for reports ('' when nothing is lost)."""
+        if self.loss:
+            return self.loss
+        if self.destructive:
+            return f"{'DELETES' if self.action == 'removed' else 'REPLACES'} {self.address}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Releases:
+    """Data losses the platform consented to in mesh.yaml `allow_deletion`, keyed the way
+    they appear in the Terraform output: (stack, dataset id, table id[, column path])."""
+
+    columns: frozenset[tuple[str, str, str, str]] = frozenset()
+    expirations: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the shortest allowed, in days
+    buckets: dict[tuple[str, str], int] = field(default_factory=dict)  # (stack, bucket) → shortest protection, days
+
+
+def releases(mesh) -> Releases:
+    """The column and expiration grants of `mesh` (a model.Mesh) that name existing tables."""
+    columns: set[tuple[str, str, str, str]] = set()
+    expirations: dict[tuple[str, str, str], int] = {}
+    buckets: dict[tuple[str, str], int] = {}
+    for grant in mesh.deletion_grants:
+        if not (grant.table or grant.bucket_protection_days):
+            continue
+        try:
+            product = mesh.product(f"{grant.domain}.{grant.product}")
+        except KeyError:
+            continue
+        if grant.bucket_protection_days and product.bucket is not None:
+            bucket_key = (grant.domain, product.bucket.name)
+            buckets[bucket_key] = min(
+                grant.bucket_protection_days, buckets.get(bucket_key, grant.bucket_protection_days)
+            )
+            continue
+        if product.dataset is None:
+            continue
+        key = (grant.domain, product.dataset.dataset_id, grant.table)
+        if grant.column:
+            columns.add((*key, grant.column.lower()))
+        if grant.expiration_days:
+            expirations[key] = min(grant.expiration_days, expirations.get(key, grant.expiration_days))
+    return Releases(frozenset(columns), expirations, buckets)
+
+
+def _resources(stack: dict) -> dict[str, dict]:
+    out = {}
+    for kind, items in stack.get("resource", {}).items():
+        for name, body in items.items():
+            out[f"{kind}.{name}"] = {k: v for k, v in body.items() if k != "//"}
+    return out
+
+
+def _unprotected(kind: str, body: dict) -> bool:
+    if body.get("deletion_policy", "PREVENT" if kind == "google_project" else "DELETE") == "PREVENT":
+        return False
+    return not (kind == "google_bigquery_table" and body.get("deletion_protection", True))
+
+
+def _table_key(stack: str, resources: dict[str, dict], body: dict) -> tuple[str, str, str]:
+    """(stack, dataset id, table id) of a table, its dataset reference resolved."""
+    dataset = str(body.get("dataset_id", ""))
+    if dataset.startswith("${google_bigquery_dataset.") and dataset.endswith(".dataset_id}"):
+        name = dataset[len("${") : -len(".dataset_id}")]
+        dataset = str(resources.get(name, {}).get("dataset_id", dataset))
+    return stack, dataset, str(body.get("table_id", ""))
+
+
+def _fields(schema) -> list[dict] | None:
+    try:
+        fields = json.loads(schema) if isinstance(schema, str) else schema
+    except ValueError:
+        return None
+    return fields if isinstance(fields, list) else None
+
+
+def _type(column: dict) -> str:
+    name = str(column.get("type", "")).upper()
+    return TYPE_ALIASES.get(name, name)
+
+
+def _mode(column: dict) -> str:
+    return str(column.get("mode") or "NULLABLE").upper()
+
+
+def _tags(column: dict) -> set[str]:
+    tags = column.get("policyTags") or {}
+    return set(tags.get("names") or []) if isinstance(tags, dict) else set()
+
+
+def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple[list[str], list[str], list[str]]:
+    """(dropped column paths, reasons Terraform must recreate the table, column paths that
+    lose a policy tag — column-level security lifted, readable by every dataset reader)."""
+    dropped, replace, untagged = [], [], []
+    before = {str(c.get("name", "")).lower(): c for c in old if isinstance(c, dict)}
+    after = {str(c.get("name", "")).lower(): c for c in new if isinstance(c, dict)}
+    for key, column in before.items():
+        path = prefix + str(column.get("name"))
+        if key not in after:
+            dropped.append(path)
+            continue
+        other = after[key]
+        if not _tags(column) <= _tags(other):
+            untagged.append(path)
+        if _type(column) != _type(other):
+            replace.append(f"column {path} changes type {_type(column)} → {_type(other)}")
+        if _mode(column) != _mode(other) and (_mode(column), _mode(other)) != ("REQUIRED", "NULLABLE"):
+            replace.append(f"column {path} changes mode {_mode(column)} → {_mode(other)}")
+        if _type(column) == _type(other) == "RECORD":
+            d, r, u = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".")
+            dropped += d
+            replace += r
+            untagged += u
+    for key, column in after.items():
+        if key not in before and _mode(column) == "REQUIRED" and prefix == "":
+            replace.append(
+                f"new column {column.get('name')} is REQUIRED (BigQuery adds only NULLABLE or REPEATED columns)"
+            )
+    return dropped, replace, untagged
+
+
+def _partitioning(body: dict) -> dict:
+    block = body.get("time_partitioning") or {}
+    return block[0] if isinstance(block, list) and block else block if isinstance(block, dict) else {}
+
+
+def _table_changes(
+    stack: str, address: str, before: dict, after: dict, old_resources: dict[str, dict], releases: Releases
+) -> list[Change]:
+    """The data a table change loses, one Change per consequence (none: a plain change)."""
+    key = _table_key(stack, old_resources, before)
+    unprotected = _unprotected("google_bigquery_table", before)
+    name = f"{key[1]}.{key[2]}"
+    changes = []
+    old_fields, new_fields = _fields(before.get("schema")), _fields(after.get("schema"))
+    dropped, replace, untagged = (
+        _schema_changes(old_fields, new_fields) if old_fields is not None and new_fields is not None else ([], [], [])
+    )
+    old_part, new_part = _partitioning(before), _partitioning(after)
+    for attribute in ("type", "field"):  # a table cannot be (re)partitioned in place
+        if old_part.get(attribute) != new_part.get(attribute):
+            replace.append(f"partitioning {attribute} changes {old_part.get(attribute)} → {new_part.get(attribute)}")
+    if replace:
+        changes.append(
+            Change(
+                stack,
+                "replaced",
+                address,
+                True,
+                allowed=unprotected,
+                loss=f"REPLACES TABLE {name}: {'; '.join(replace)}",
+            )
+        )
+
+    def lose(allowed: bool, loss: str) -> None:
+        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=loss))
+
+    # A column grant releases both dropping a column and removing its policy tag.
+    for path in dropped:
+        lose(unprotected or (*key, path.lower()) in releases.columns, f"DROPS COLUMN {name}.{path}")
+    for path in untagged:
+        lose(
+            unprotected or (*key, path.lower()) in releases.columns,
+            f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)",
+        )
+    old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
+    if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
+        days = int(new_exp) / MS_PER_DAY
+        shortest = releases.expirations.get(key)
+        lose(
+            unprotected or (shortest is not None and days >= shortest),
+            f"EXPIRES PARTITIONS older than {days:g} days in {name}",
+        )
+    old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
+    if new_time and (not old_time or int(new_time) < int(old_time)):
+        when = dt.datetime.fromtimestamp(int(new_time) / 1000, dt.UTC).date().isoformat()
+        lose(unprotected, f"EXPIRES TABLE {name} on {when}")
+    if not changes:
+        changes.append(Change(stack, "changed", address, True, allowed=unprotected))
+    return changes
+
+
+def _protection_days(bucket: dict) -> float:
+    """How long a bucket keeps what is written to it, deleted or not: its retention period, or,
+    when versioned, how long noncurrent versions live (0: a delete is immediate)."""
+    retention = bucket.get("retention_policy") or {}
+    retention = retention[0] if isinstance(retention, list) and retention else retention
+    if isinstance(retention, dict) and retention.get("retention_period"):
+        return int(retention["retention_period"]) / 86_400
+    versioning = bucket.get("versioning") or {}
+    versioning = versioning[0] if isinstance(versioning, list) and versioning else versioning
+    if not (isinstance(versioning, dict) and versioning.get("enabled") is True):
+        return 0
+    ages = [
+        rule.get("condition", {}).get("days_since_noncurrent_time")
+        for rule in bucket.get("lifecycle_rule") or []
+        if isinstance(rule, dict) and rule.get("action", {}).get("type") == "Delete"
+    ]
+    ages = [int(a) for a in ages if isinstance(a, int | str) and str(a).isdigit()]
+    return min(ages) if ages else float("inf")  # versioned, never pruned: kept forever
+
+
+def _bucket_changes(stack: str, address: str, before: dict, after: dict, releases: Releases) -> list[Change]:
+    """Lowering how long a bucket keeps data (retention, or noncurrent versions) loses data a
+    delete would otherwise have kept: refused unless mesh.yaml allow_deletion releases it."""
+    old, new = _protection_days(before), _protection_days(after)
+    unprotected = _unprotected("google_storage_bucket", before)
+    if new >= old:
+        return [Change(stack, "changed", address, True, allowed=unprotected)]
+    shortest = releases.buckets.get((stack, str(before.get("name", ""))))
+    allowed = unprotected or (shortest is not None and new >= shortest)
+    shown = "forever" if old == float("inf") else f"{old:g} days"
+    return [
+        Change(
+            stack,
+            "changed",
+            address,
+            True,
+            allowed=allowed,
+            loss=f"SHORTENS PROTECTION of bucket {before.get('name')} from {shown} to {new:g} days",
+        )
+    ]
+
+
+def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[Change]:
+    releases = releases or Releases()
+    changes = []
+    for stack in sorted(set(old) | set(new)):
+        before, after = _resources(old.get(stack, {})), _resources(new.get(stack, {}))
+        for address in sorted(set(before) | set(after)):
+            kind = address.split(".", 1)[0]
+            holding = kind in DATA_HOLDING
+            if address not in before:
+                changes.append(Change(stack, "added", address, holding))
+            elif address not in after:
+                changes.append(Change(stack, "removed", address, holding, allowed=_unprotected(kind, before[address])))
+            elif before[address] != after[address]:
+                forced = any(before[address].get(a) != after[address].get(a) for a in FORCES_REPLACEMENT.get(kind, ()))
+                if forced:
+                    changes.append(
+                        Change(stack, "replaced", address, holding, allowed=_unprotected(kind, before[address]))
+                    )
+                elif kind == "google_bigquery_table":
+                    changes += _table_changes(stack, address, before[address], after[address], before, releases)
+                elif kind == "google_storage_bucket":
+                    changes += _bucket_changes(stack, address, before[address], after[address], releases)
+                else:
+                    changes.append(
+                        Change(stack, "changed", address, holding, allowed=_unprotected(kind, before[address]))
+                    )
+    order = {"removed": 0, "replaced": 1, "changed": 2, "added": 3}
+    return sorted(
+        changes, key=lambda c: (not c.blocked, not c.destructive, order[c.action], c.stack, c.address, c.loss)
+    )
