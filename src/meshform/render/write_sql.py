@@ -119,7 +119,10 @@ def replace_partition(sql: str, dest: Destination, offset_days: int = 0) -> str:
     optimizer avoids using a JOIN … useful when you perform an atomic DELETE on the target plus an
     INSERT from a source"). A row outside the run's partition (or with no partition value) stops
     the run with ERROR() before anything is written, instead of landing beside rows it would not
-    replace on the next run."""
+    replace on the next run. ERROR() sits in IF's unchosen branch for every other row: conditional
+    expressions are "evaluated from left to right and only up to the chosen output expression.
+    Evaluation errors in unchosen expressions are ignored"
+    (https://cloud.google.com/bigquery/docs/reference/standard-sql/conditional_expressions)."""
     message = (
         f"{dest.table}: a row of this run is outside the partition it replaces "
         f"({dest.partition_column}, {dest.granularity})"
