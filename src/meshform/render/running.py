@@ -148,7 +148,10 @@ class Running:
             }
         else:
             # A DML statement names its table itself: no destination, no write preference ("optional
-            # for DDL and DML queries"; "you can't use the write preference option").
+            # for DDL and DML queries"; "you can't use the write preference option"). The provider
+            # takes that: destination_dataset_id is optional (magic-modules
+            # mmv1/products/bigquerydatatransfer/Config.yaml; cdktn_provider_google's binding of
+            # google 8.7.0), and params is a map of strings.
             target = {}
             params = {"query": literal(self._statement(product, dataset, t))}
         BigqueryDataTransferConfig(
