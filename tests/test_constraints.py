@@ -46,6 +46,27 @@ def bucket(**body) -> dict:
 
 NONCURRENT_RULE = [{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30}}]
 
+
+def _query(sql: str, disposition: str | None = None, schedule: str | None = None) -> dict:
+    body: dict = {"data_source_id": "scheduled_query", "params": {"query": sql}}
+    if disposition:
+        body["destination_dataset_id"] = "${google_bigquery_dataset.d.dataset_id}"
+        body["params"] |= {"write_disposition": disposition, "destination_table_name_template": "t"}
+    if schedule:
+        body["schedule"] = schedule
+    return body
+
+
+def _truncating(schema: str) -> dict:
+    return {
+        "google_bigquery_dataset": {"d": {"dataset_id": "daily"}},
+        "google_bigquery_table": {
+            "t": {"dataset_id": "${google_bigquery_dataset.d.dataset_id}", "table_id": "t", "schema": schema}
+        },
+        "google_bigquery_data_transfer_config": {"q": _query("SELECT 'x' AS a", "WRITE_TRUNCATE")},
+    }
+
+
 # (rule id, a stack that breaks it, a stack that passes)
 CASES = [
     (
@@ -111,10 +132,30 @@ CASES = [
                         "data_source_id": "scheduled_query",
                         "location": "eu",
                         "destination_dataset_id": "${google_bigquery_dataset.d.dataset_id}",
+                        "params": {
+                            "query": "SELECT 1",
+                            "destination_table_name_template": "t",
+                            "write_disposition": "WRITE_APPEND",
+                        },
                     }
                 },
             }
         ),
+    ),
+    (
+        "bigquery-scheduled-query-params",
+        stack({"google_bigquery_data_transfer_config": {"q": _query("MERGE `p.d.t` AS t USING ...", "WRITE_APPEND")}}),
+        stack({"google_bigquery_data_transfer_config": {"q": _query("-- c\nMERGE `p.d.t` AS t USING ...")}}),
+    ),
+    (
+        "bigquery-scheduled-query-schedule",
+        stack({"google_bigquery_data_transfer_config": {"q": _query("SELECT 1", "WRITE_APPEND", "every day 25:00")}}),
+        stack({"google_bigquery_data_transfer_config": {"q": _query("SELECT 1", "WRITE_APPEND", "every day 03:10")}}),
+    ),
+    (
+        "bigquery-truncate-keeps-no-protection",
+        stack(_truncating('[{"name": "a", "type": "STRING", "mode": "REQUIRED"}]')),
+        stack(_truncating('[{"name": "a", "type": "STRING", "mode": "NULLABLE"}]')),
     ),
     (
         "dataplex-datascan-id",

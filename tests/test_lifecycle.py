@@ -286,7 +286,7 @@ def test_column_and_expiration_grants_are_checked(mesh_repo):
         mesh.read_text() + "  - {domain: sales, product: orders, table: orders, justification: No column named.}\n"
     )
     [error] = validate(root).findings.errors
-    assert "say what may go, a 'column' or 'expiration_days'" in error.message
+    assert "say what may go, a 'column', 'expiration_days' or 'write'" in error.message
 
 
 def _table(schema, **extra):

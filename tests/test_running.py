@@ -231,10 +231,11 @@ def test_example_scheduled_queries(example_stacks):
     assert config["location"] == "EU"  # the dataset's
     assert config["project"] == "${google_project.project.project_id}"
     assert config["service_account_name"] == "${google_service_account.pipeline_account.email}"
-    assert config["destination_dataset_id"] == "${google_bigquery_dataset.dataset_daily_revenue.dataset_id}"
-    assert config["params"]["destination_table_name_template"] == "daily_revenue"
-    assert config["params"]["write_disposition"] == "WRITE_TRUNCATE"
-    assert config["params"]["query"] == (Path(__file__).parent.parent / "domains/sales/daily_revenue.sql").read_text()
+    # write: merge — one DML statement naming its table; no destination, no write disposition
+    assert "destination_dataset_id" not in config and set(config["params"]) == {"query"}
+    query = config["params"]["query"]
+    assert query.startswith("-- meshform: write merge into `acme-dm-sales.daily_revenue.daily_revenue`\n")
+    assert (Path(__file__).parent.parent / "domains/sales/daily_revenue.sql").read_text().strip() in query
     assert "google_service_account_iam_member.transfer_agent_token_creator" in config["depends_on"]
     grant = sales["google_service_account_iam_member"]["transfer_agent_token_creator"]
     assert grant["role"] == "roles/iam.serviceAccountTokenCreator"

@@ -119,7 +119,9 @@ def _running(mesh: Mesh, product: Product) -> list[str]:
         ]
         for t in product.transformations:
             reads = ", ".join(code(str(r)) for r in t.reads) or "—"
-            lines.append(f"| {md(t.name)} | {code(t.table)} | {md(t.write)} | {md(t.schedule or 'none')} | {reads} |")
+            lines.append(
+                f"| {md(t.name)} | {code(t.table)} | {md(t.write + (' on ' + ', '.join(t.keys) if t.keys else ''))} | {md(t.schedule or 'none')} | {reads} |"
+            )
     upstream, downstream = mesh.upstream_of(product), mesh.downstream_of(product)
     lines += ["", "## Lineage", ""]
     if not upstream and not downstream:

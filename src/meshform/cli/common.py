@@ -170,6 +170,8 @@ def print_changes(changes: Iterable[Change], title: str) -> None:
             lines = [symbol + address]
         if mark:
             lines.append(" " * len(symbol) + clean(mark))
+        if change.blocked and change.release:
+            lines.append(" " * len(symbol) + clean(f"  to release it: {change.release}"))
         for line in lines:
             out.print(Text(line, style=style), soft_wrap=False, overflow="fold")
 

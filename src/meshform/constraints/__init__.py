@@ -28,6 +28,7 @@ from meshform.constraints import (  # noqa: F401
     iam,
     invariants,
     resource_manager,
+    scheduled_queries,
     storage,
 )
 from meshform.constraints.core import RULES, Rule, Stack, Violation

@@ -67,7 +67,7 @@ class Transformation:
     sql: str | None  # None when its file could not be read (`problem` says why)
     file: str | None  # the SQL file as shown to users, relative to the mesh root
     table: str
-    write: str  # truncate | append
+    write: str  # append | merge | replace_partition | truncate (model/writes.py)
     schedule: str | None  # None: the product's refresh has no schedule (realtime, on-demand)
     reads: tuple[TableRef, ...]  # the tables the SQL reads (lineage)
     columns: tuple[str, ...]  # the names of the query's output columns ("" for an unnamed one)
@@ -75,6 +75,8 @@ class Transformation:
     problem: str | None  # why the SQL cannot be used (unreadable file, parse error)
     source: Source
     problem_at: tuple[int, int] = (0, 0)  # (line, column) in the SQL where parsing stopped
+    keys: tuple[str, ...] = ()  # merge: the destination columns that identify a row
+    offset_days: int = 0  # replace_partition: the partition holding @run_date minus this many days
 
 
 @dataclass(frozen=True)

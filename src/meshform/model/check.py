@@ -56,6 +56,9 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     from meshform.model.sql import check as running  # transformations, quality rules, freshness
 
     findings += running.check(mesh)
+    from meshform.model import writes  # what each transformation's write mode needs
+
+    findings += writes.check(mesh)
     return findings
 
 

@@ -36,12 +36,12 @@ from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMe
 from meshform.model import Product, QualityRule
 from meshform.render import roles
 from meshform.render.literal import literal
+from meshform.render.write_sql import WRITE_DISPOSITIONS, Destination, merge, replace_partition
 
 if TYPE_CHECKING:
     from meshform.model.stores.bigquery import Dataset, Table
     from meshform.render.domain import DomainStack
 
-WRITE_DISPOSITIONS = {"truncate": "WRITE_TRUNCATE", "append": "WRITE_APPEND"}
 # Scans run on the product's refresh schedule (cron, UTC); on-demand products' scans are run by hand.
 SCAN_CRON = {
     "realtime": "TZ=UTC 0 * * * *",
@@ -136,6 +136,24 @@ class Running:
         if t.sql is None or t.schedule is None:
             return  # validate refused it
         depends = [self.token_grant, *stack.tables.get(product.name, {}).values()]
+        if t.write in WRITE_DISPOSITIONS:
+            # The SELECT with a write disposition into the table (scheduling-queries: "WRITE_TRUNCATE …
+            # WRITE_APPEND"; destination_table_name_template and write_disposition are "required for all
+            # other queries" than DDL and DML).
+            target: dict = {"destination_dataset_id": stack.dataset_ids[product.name]}
+            params = {
+                "query": literal(t.sql),
+                "destination_table_name_template": literal(t.table),
+                "write_disposition": WRITE_DISPOSITIONS[t.write],
+            }
+        else:
+            # A DML statement names its table itself: no destination, no write preference ("optional
+            # for DDL and DML queries"; "you can't use the write preference option"). The provider
+            # takes that: destination_dataset_id is optional (magic-modules
+            # mmv1/products/bigquerydatatransfer/Config.yaml; cdktn_provider_google's binding of
+            # google 8.7.0), and params is a map of strings.
+            target = {}
+            params = {"query": literal(self._statement(product, dataset, t))}
         BigqueryDataTransferConfig(
             stack,
             stack.id("transformation", product.name, t.name),
@@ -144,13 +162,8 @@ class Running:
             display_name=literal(f"{product.key}.{t.name}"),
             data_source_id="scheduled_query",
             schedule=literal(t.schedule),
-            destination_dataset_id=stack.dataset_ids[product.name],
             service_account_name=stack.pipeline_email,
-            params={
-                "query": literal(t.sql),
-                "destination_table_name_template": literal(t.table),
-                "write_disposition": WRITE_DISPOSITIONS[t.write],
-            },
+            params=params,
             encryption_configuration=(
                 BigqueryDataTransferConfigEncryptionConfiguration(kms_key_name=product.kms_key)
                 if product.kms_key
@@ -158,7 +171,28 @@ class Running:
             ),
             disabled=True if product.status == "decommissioned" else None,
             depends_on=[d for d in depends if d is not None],
+            **target,
         )
+
+    def _statement(self, product: Product, dataset: Dataset, t) -> str:
+        """The MERGE a merge or replace_partition transformation runs (render/write_sql.py)."""
+        table = next(x for x in dataset.tables if x.table_id == t.table)
+        declared = {c.name.lower(): c for c in table.columns}
+        part = table.partitioning
+        partition_column = declared[part.column.lower()] if part and part.column else None
+        dest = Destination(
+            project=self.stack.domain.project_id,
+            dataset=dataset.dataset_id,
+            table=table.table_id,
+            columns=tuple(declared[c.lower()].name for c in t.columns),
+            nullable=frozenset(k for k, c in declared.items() if c.mode != "REQUIRED"),
+            partition_column=partition_column.name if partition_column else None,
+            partition_type=partition_column.type if partition_column else "DATE",
+            granularity=part.granularity if part else "DAY",
+        )
+        if t.write == "merge":
+            return merge(t.sql, dest, t.keys)
+        return replace_partition(t.sql, dest, t.offset_days)
 
     # --- data quality scans ---------------------------------------------------------------
 

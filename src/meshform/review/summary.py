@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshform.markdown import code, text, truncate
-from meshform.model import Mesh, Product, Subscription
+from meshform.model import Mesh, Product, Subscription, Transformation
 from meshform.read.gitref import checkout_specs, merge_base
 from meshform.review.changes import changed_stacks
 from meshform.synth.committed import read_stacks, read_stacks_at
@@ -109,6 +109,44 @@ def _subscription_lines(base: Mesh | None, head: Mesh) -> list[str]:
     return lines
 
 
+TRANSFORMATION_FIELDS = ("sql", "table", "write", "keys", "offset_days", "schedule")
+
+
+def _transformations(mesh: Mesh | None) -> dict[str, tuple[Product, Transformation]]:
+    return {f"{p.key}.{t.name}": (p, t) for p in mesh.products for t in p.transformations} if mesh else {}
+
+
+def _transformation_lines(base: Mesh | None, head: Mesh) -> list[str]:
+    """Every transformation with where it writes and how (model/writes.py): new and changed
+    ones first, a write mode that changed shown as old → new."""
+    old, new = _transformations(base), _transformations(head)
+    rows = []
+    for key in sorted(set(old) | set(new)):
+        if key not in new:
+            rows.append((0, f"| removed | {code(key)} | {code(old[key][1].table)} | | |"))
+            continue
+        product, t = new[key]
+        before = old.get(key, (None, None))[1]
+        mark = "new" if before is None else ""
+        write = t.write + (f" on {', '.join(t.keys)}" if t.keys else "")
+        if before is not None and any(getattr(before, f) != getattr(t, f) for f in TRANSFORMATION_FIELDS):
+            mark = "changed"
+            if before.write != t.write:
+                write = f"{before.write} → {write}"
+        destination = f"{product.dataset.dataset_id if product.dataset else '?'}.{t.table}"
+        deletes = " ⚠️ deletes rows each run" if t.write in ("truncate", "replace_partition") else ""
+        rows.append(
+            (
+                0 if mark else 1,
+                f"| {mark} | {code(key)} | {code(destination)} | {text(write)}{deletes} | {text(t.schedule or '—')} |",
+            )
+        )
+    if not rows:
+        return []
+    lines = ["| | transformation | writes | write mode | schedule (UTC) |", "| --- | --- | --- | --- | --- |"]
+    return lines + [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
 def _findings(result: Result) -> list[str]:
     ordered = result.findings.sorted()
     lines = [
@@ -167,7 +205,8 @@ def _terraform(root: Path, start: str, terraform: Path, head: Mesh, stale: list[
 
 def _loss_line(c) -> str:
     line = f"- {code(c.stack)}: {c.action} {code(c.address)}"
-    return line + (f" — **{text(c.loss)}**" if c.loss else "")
+    line += f" — **{text(c.loss)}**" if c.loss else ""
+    return line + (f" — to release it: {code(c.release)}" if c.blocked and c.release else "")
 
 
 def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progress | None = None) -> str:
@@ -207,6 +246,7 @@ def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progr
     sections = [
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),
         ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
+        ("Transformations", _transformation_lines(base_mesh, head.mesh) or ["None."]),
         ("Policy findings", _findings(head) or ["None."]),
         (
             "Stacks to plan",

@@ -171,6 +171,13 @@ class DeletionGrant(SpecModel):
         le=36500,
         description="`table`'s partitions older than this many days may be deleted: allows a partition expiration of at least this.",
     )
+    write: Literal["replace_partition", "truncate"] | None = Field(
+        None,
+        description=(
+            "`table` may be written by a transformation with this write mode, which deletes rows on every run: "
+            "replace_partition (the run's partition), or truncate (the whole table; releases replace_partition too)."
+        ),
+    )
     bucket_protection_days: int | None = Field(
         None,
         ge=0,
@@ -188,13 +195,13 @@ class DeletionGrant(SpecModel):
             raise ValueError("'bucket_protection_days' releases a product's bucket: name the product, not a table")
         if self.table and not self.product:
             raise ValueError("a grant for a table names its product too")
-        if (self.column or self.expiration_days) and not self.table:
-            raise ValueError("'column' and 'expiration_days' release data of one table: name it in 'table'")
-        if self.table and not (self.column or self.expiration_days):
+        if (self.column or self.expiration_days or self.write) and not self.table:
+            raise ValueError("'column', 'expiration_days' and 'write' release data of one table: name it in 'table'")
+        if self.table and not (self.column or self.expiration_days or self.write):
             raise ValueError(
-                f"grant for table '{self.table}': say what may go, a 'column' or 'expiration_days' "
+                f"grant for table '{self.table}': say what may go, a 'column', 'expiration_days' or 'write' "
                 "(a whole table goes with its product: decommission it)"
             )
-        if self.column and self.expiration_days:
-            raise ValueError("one grant releases a column or an expiration, not both; write two")
+        if sum(bool(x) for x in (self.column, self.expiration_days, self.write)) > 1:
+            raise ValueError("one grant releases a column, an expiration or a write mode, not two; write two")
         return self

@@ -7,11 +7,11 @@ status` reads the freshness measure from the live tables.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from meshform.spec import schedule
 from meshform.spec.base import SpecModel
 from meshform.spec.names import ColumnName, RuleName, TableId, TransformationName
 
@@ -26,20 +26,11 @@ def _relative_file(value: str) -> str:
 
 
 SqlFile = Annotated[str, AfterValidator(_relative_file)]
-# BigQuery Data Transfer schedules ("every 6 hours", "every day 02:00", "1st monday of month 03:00").
-_SCHEDULE = re.compile(r"[a-z0-9 ,:]{5,120}")
-
-
-def _schedule(value: str) -> str:
-    if not _SCHEDULE.fullmatch(value):
-        raise ValueError(
-            f"'{value[:80]}' is not a BigQuery Data Transfer schedule such as 'every 6 hours' or "
-            "'every day 02:00' (lowercase words, digits, commas and colons)"
-        )
-    return value
-
-
-Schedule = Annotated[str, AfterValidator(_schedule)]
+# BigQuery Data Transfer schedules ("every 6 hours", "every day 02:10", "1st monday of month 03:05"),
+# parsed by the grammar Data Transfer documents (spec/schedule.py).
+Schedule = Annotated[str, Field(max_length=200), AfterValidator(schedule.check)]
+# How a transformation writes its table (README "Running products"; model/writes.py checks each).
+WriteMode = Literal["append", "merge", "replace_partition", "truncate"]
 
 
 class Transformation(SpecModel):
@@ -53,7 +44,23 @@ class Transformation(SpecModel):
         None, description="A .sql file, relative to the domain file's folder (e.g. sales/daily_revenue.sql)."
     )
     table: TableId = Field(description="The destination: one of the product's tables.")
-    write: Literal["truncate", "append"] = Field("truncate", description="Replace the table, or append to it.")
+    write: WriteMode | None = Field(
+        None,
+        description=(
+            "append (add the rows; the default without keys), merge (update or insert on `keys`; the default "
+            "with keys), replace_partition (replace the run's partition of a column-partitioned table), or "
+            "truncate (replace the whole table; only where mesh.yaml allow_deletion releases it)."
+        ),
+    )
+    keys: list[ColumnName] | None = Field(
+        None, min_length=1, max_length=16, description="merge: the destination's columns that identify a row."
+    )
+    offset_days: int | None = Field(
+        None,
+        ge=0,
+        le=366,
+        description="replace_partition: replace the partition holding @run_date minus this many days (default 0).",
+    )
     schedule: Schedule | None = Field(
         None, description="BigQuery Data Transfer schedule, e.g. 'every 6 hours'. Default: from the product's refresh."
     )
@@ -62,7 +69,16 @@ class Transformation(SpecModel):
     def _one_source(self) -> Transformation:
         if (self.sql is None) == (self.file is None):
             raise ValueError(f"transformation '{self.name}' needs exactly one of 'sql' and 'file'")
+        if self.keys is not None and self.write not in (None, "merge"):
+            raise ValueError(f"'keys' are for write: merge, not write: {self.write}")
+        if self.offset_days is not None and self.write != "replace_partition":
+            raise ValueError("'offset_days' is for write: replace_partition")
         return self
+
+    @property
+    def write_mode(self) -> str:
+        """The mode written or implied: merge when keys are given, else append (neither deletes)."""
+        return self.write or ("merge" if self.keys else "append")
 
 
 Check = Literal["not_null", "unique", "accepted_values", "range", "sql"]

@@ -7,7 +7,9 @@ A change is destructive when it loses data:
   a schema change BigQuery cannot make in place;
 * a column leaves a table's schema (its data goes with it);
 * a table's partition expiration is set or lowered, or a table expiration is set or
-  brought forward: BigQuery deletes the partitions (or the table) older than it.
+  brought forward: BigQuery deletes the partitions (or the table) older than it;
+* a transformation (scheduled query) starts deleting rows of an existing table on each run,
+  or deletes more than before (synth/transfers.py).
 
 Deleting a resource is *allowed* only when the committed output already has it
 unprotected — which meshform renders only for decommissioned products the platform
@@ -32,6 +34,8 @@ import json
 from dataclasses import dataclass, field
 
 from meshform.model import stores
+from meshform.model.writes import DELETES
+from meshform.synth import transfers
 from meshform.synth.committed import Stacks
 
 # Data-holding resource types → attributes whose change makes Terraform destroy and re-create
@@ -51,6 +55,7 @@ class Change:
     data_holding: bool
     allowed: bool = True  # False: destroys protected data
     loss: str = ""  # what data a change loses, e.g. "DROPS COLUMN orders.orders.customer_email"
+    release: str = ""  # the mesh.yaml allow_deletion entry that would release it, when one can
 
     @property
     def destructive(self) -> bool:
@@ -78,6 +83,7 @@ class Releases:
     columns: frozenset[tuple[str, str, str, str]] = frozenset()
     expirations: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the shortest allowed, in days
     buckets: dict[tuple[str, str], int] = field(default_factory=dict)  # (stack, bucket) → shortest protection, days
+    writes: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the most deleting write mode's rank
 
 
 def releases(mesh) -> Releases:
@@ -85,6 +91,7 @@ def releases(mesh) -> Releases:
     columns: set[tuple[str, str, str, str]] = set()
     expirations: dict[tuple[str, str, str], int] = {}
     buckets: dict[tuple[str, str], int] = {}
+    writes: dict[tuple[str, str, str], int] = {}
     for grant in mesh.deletion_grants:
         if not (grant.table or grant.bucket_protection_days):
             continue
@@ -105,7 +112,9 @@ def releases(mesh) -> Releases:
             columns.add((*key, grant.column.lower()))
         if grant.expiration_days:
             expirations[key] = min(grant.expiration_days, expirations.get(key, grant.expiration_days))
-    return Releases(frozenset(columns), expirations, buckets)
+        if grant.write:
+            writes[key] = max(DELETES[grant.write], writes.get(key, 0))
+    return Releases(frozenset(columns), expirations, buckets, writes)
 
 
 def _resources(stack: dict) -> dict[str, dict]:
@@ -295,6 +304,13 @@ def compare(old: Stacks, new: Stacks, releases: Releases | None = None) -> list[
         for address in sorted(set(before) | set(after)):
             kind = address.split(".", 1)[0]
             holding = kind in DATA_HOLDING
+            if kind == transfers.KIND and address in after:
+                found = transfers.loss(stack, before.get(address), after[address], before, after, releases.writes)
+                if found:
+                    action = "added" if address not in before else "changed"
+                    loss, allowed, release = found
+                    changes.append(Change(stack, action, address, False, allowed, loss, release))
+                    continue
             if address not in before:
                 changes.append(Change(stack, "added", address, holding))
             elif address not in after:

@@ -41,6 +41,9 @@ To retire a product (or a domain):
 To drop a column or expire partitions of an active product, the platform team
   adds {domain, product, table, column | expiration_days, justification}
   to mesh.yaml `allow_deletion`.
+To let a transformation delete rows of an existing table on each run (write:
+  truncate or replace_partition), the platform team adds
+  {domain, product, table, write, justification}; or use write: merge or append.
 A type or mode change BigQuery cannot make in place recreates the table: add a
   new column, fill it, then drop the old one."""
 
