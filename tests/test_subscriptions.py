@@ -105,7 +105,11 @@ def test_a_file_outside_the_producer_s_folder_is_refused(mesh_repo):
 
 def _set_status(mesh_repo, status: str) -> None:
     text = (mesh_repo.root / "domains/sales.yaml").read_text()
-    mesh_repo("domains/sales.yaml", text.replace("    refresh: daily\n", f"    refresh: daily\n    status: {status}\n"))
+    sunset = "    sunset: 2099-01-01\n" if status == "deprecated" else ""  # a deprecation names its last day
+    mesh_repo(
+        "domains/sales.yaml",
+        text.replace("    refresh: daily\n", f"    refresh: daily\n    status: {status}\n{sunset}"),
+    )
 
 
 def test_a_decommissioned_product_takes_no_subscription(mesh_repo):
@@ -122,7 +126,8 @@ def test_a_deprecated_product_warns(mesh_repo):
     _set_status(mesh_repo, "deprecated")
     assert messages(root) == []
     assert messages(root, Severity.WARNING) == [
-        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is deprecated; plan to move off it"
+        "subscriptions/sales/marketing.yaml:4:14: product sales.orders is deprecated; plan to move off it "
+        "before its sunset 2099-01-01"
     ]
 
 

@@ -169,6 +169,9 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     status = str(data.get("status", "active")).lower()
     if STATUS.get(status, "active") != "active":
         entry["status"] = STATUS[status]
+    version = re.fullmatch(r"([1-9][0-9]{0,3})\.([0-9]{1,4})(?:\.[0-9]+)?", str(data.get("version", "")))
+    if version and version.group(0) not in ("1.0", "1.0.0"):
+        entry["version"] = f"{version.group(1)}.{version.group(2)}"  # MAJOR.MINOR (odcs_export.contract_version)
     owners = _owners(data, notes)
     if owners and owners != list(domain.owners):
         entry["owners"] = owners
@@ -176,6 +179,9 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
         entry["labels"] = {str(k): str(v) for k, v in custom["labels"].items()}
     if custom.get("kmsKey"):
         entry["kms_key"] = custom["kmsKey"]
+    for key, prop in (("sunset", "sunset"), ("successor", "successor"), ("kept_versions", "keptVersions")):
+        if custom.get(prop):  # meshform's own (odcs_export); validated with the domain file
+            entry[key] = custom[prop]
     servers = [s for s in data.get("servers") or [] if isinstance(s, dict)]
     bigquery = next((s for s in servers if s.get("type") == "bigquery"), None)
     tables = [t for t in data.get("schema") or [] if isinstance(t, dict)]

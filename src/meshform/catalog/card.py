@@ -42,6 +42,7 @@ def product_card(mesh: Mesh, product: Product) -> str:
         "| --- | --- |",
         f"| classification | {md(product.classification)} |",
         f"| status | {md(product.status)} |",
+        f"| version | {md(product.version)}{_kept(product)} |",
         f"| refresh | {md(product.refresh)}; never older than {product.freshness_slo_hours} h |",
         f"| owners | {md(', '.join(product.owners))} |",
         f"| domain | {md(domain.name)} (project {code(domain.project_id)}); approvals by {code_owners.replace('|', '')} |",
@@ -91,7 +92,9 @@ def product_card(mesh: Mesh, product: Product) -> str:
     ]
     if product.status == "deprecated":
         lines.append("")
-        lines.append("**Deprecated**: the product is being retired; ask its owners what replaces it.")
+        until = f" It is served until {product.sunset}." if product.sunset else ""
+        successor = f" Move to {code(product.successor)}." if product.successor else " Ask its owners what replaces it."
+        lines.append(f"**Deprecated**: the product is being retired.{until}{successor}")
     if product.classification == "restricted":
         lines.append("")
         lines.append("**Restricted**: access must expire, and the platform team approves each consumer in mesh.yaml.")
@@ -139,3 +142,11 @@ def _running(mesh: Mesh, product: Product) -> list[str]:
         )
         lines += ["", f"Freshness is measured as {measure} (`meshform status`)."]
     return lines
+
+
+def _kept(product) -> str:
+    """'; version 1 readable as `orders_v1` until 2027-06-30' for each kept older version."""
+    return "".join(
+        f"; version {k.major} readable as {', '.join(code(k.view_id(table)) for table, _ in k.views)} until {k.sunset}"
+        for k in product.kept_versions
+    )

@@ -92,6 +92,13 @@ def _product(mesh: Mesh, product: Product) -> dict:
         "refresh": product.refresh,
         "freshness_slo_hours": product.freshness_slo_hours,
         "status": product.status,
+        "version": product.version,
+        "sunset": product.sunset.isoformat() if product.sunset else None,
+        "successor": product.successor,
+        "kept_versions": [
+            {"major": k.major, "sunset": k.sunset.isoformat(), "views": [k.view_id(table) for table, _ in k.views]}
+            for k in product.kept_versions
+        ],
         "owners": list(product.owners),
         "labels": dict(product.labels),
         "kms_key": product.kms_key,
@@ -181,6 +188,20 @@ def schema() -> dict:
             "refresh": {"enum": ["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]},
             "freshness_slo_hours": {"type": "integer", "minimum": 1},
             "status": {"enum": ["active", "deprecated", "decommissioned"]},
+            "version": {"type": "string", "pattern": r"^[1-9][0-9]*\.[0-9]+$"},
+            "sunset": {"type": ["string", "null"], "format": "date"},
+            "successor": _NULLABLE_STRING,
+            "kept_versions": {
+                "type": "array",
+                "items": _object(
+                    "An older major version kept readable as views until its sunset.",
+                    {
+                        "major": {"type": "integer", "minimum": 1},
+                        "sunset": {"type": "string", "format": "date"},
+                        "views": _STRINGS,
+                    },
+                ),
+            },
             "owners": _STRINGS,
             "labels": _STRING_MAP,
             "kms_key": _NULLABLE_STRING,

@@ -16,6 +16,7 @@ from meshform.cli.common import (
     fail,
     out,
     print_changes,
+    u,
     validated,
 )
 from meshform.cli.progress import stack_progress
@@ -43,8 +44,13 @@ def diff_command(
 
     Resources added, changed, replaced and removed per stack, data-destroying changes first.
 
+    With --base, also the changes that break a product's consumers (a column removed or
+    retyped, a table removed, a classification raised...), each with the subscriptions and
+    transformations it breaks, listed first.
+
     Exits 3 when a change would destroy protected data (a project, dataset, table or
-    bucket), 0 otherwise. Writes nothing.
+    bucket), 1 when a breaking change is refused (consumers read it and the major version did
+    not move with the old version kept readable), 0 otherwise. Writes nothing.
     """
     from meshform.synth.guard import DECOMMISSION_PATH, diff
 
@@ -55,8 +61,11 @@ def diff_command(
                 found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
     except KeyboardInterrupt:
         exit_interrupted("interrupted")
+    refused = _breaking(root, base, result.mesh) if base else []
     if not found.changes:
-        out.print(f"[bold green]✓[/] no changes against {found.against}")
+        out.print(f"[bold green]✓[/] no Terraform changes against {found.against}")
+        if refused:
+            raise fail(ExitCode.SPECS)
         return
     print_changes(found.changes, f"{len(found.changes)} change(s) against {found.against}")
     out.print(", ".join(f"{n} {action}" for action, n in found.counts().items() if n))
@@ -64,6 +73,26 @@ def diff_command(
         err.print(f"[bold red]✗ {len(found.blocked)} change(s) would destroy protected data[/]")
         err.print(DECOMMISSION_PATH, highlight=False)
         raise fail(ExitCode.DATA_LOSS)
+    if refused:
+        raise fail(ExitCode.SPECS)
+
+
+def _breaking(root: Path, base: str, mesh) -> list:
+    """Print the changes that break consumers (against `base`); return the refused ones."""
+    from meshform.review.breaking import breaking_changes, mesh_at
+
+    found = breaking_changes(mesh_at(root, base), mesh)
+    if not found.changes:
+        return []
+    out.print(f"[bold]{len(found.changes)} breaking change(s) for consumers[/] against {u(base)}:", highlight=False)
+    for change in found.changes:
+        mark = "[bold red]✗[/]" if change.refused else "[yellow]![/]"
+        out.print(f"  {mark} {u(change.line())}", highlight=False)
+        for consumer in change.consumers:
+            out.print(f"      breaks {u(str(consumer))}", highlight=False)
+    if found.refused:
+        err.print(f"[bold red]✗ {len(found.refused)} breaking change(s) refused[/] (README: Output ports)")
+    return found.refused
 
 
 def register(app: typer.Typer) -> None:

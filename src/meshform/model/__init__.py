@@ -80,6 +80,19 @@ class Transformation:
 
 
 @dataclass(frozen=True)
+class KeptVersion:
+    """An older major version of a product kept readable: a view per table, until `sunset`."""
+
+    major: int
+    sunset: dt.date
+    views: tuple[tuple[str, str], ...]  # (table, the query serving its old shape), in spec order
+    source: Source
+
+    def view_id(self, table: str) -> str:
+        return f"{table}_v{self.major}"
+
+
+@dataclass(frozen=True)
 class QualityRule:
     table: str
     check: str  # not_null | unique | accepted_values | range | sql
@@ -133,6 +146,14 @@ class Product:
     quality_scans: bool = True  # generate Dataplex data quality scans of its tables
     quality_rules: tuple[QualityRule, ...] = ()
     freshness: Freshness | None = None  # None: the product has no table
+    version: str = "1.0"  # MAJOR.MINOR
+    sunset: dt.date | None = None  # deprecated: the last day it is served
+    successor: str | None = None  # deprecated: the product key consumers move to
+    kept_versions: tuple[KeptVersion, ...] = ()
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
 
     def store(self, kind: str) -> Store | None:
         """The product's store of a kind ('bigquery', 'storage', ...), if it declares one."""

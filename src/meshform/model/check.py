@@ -52,13 +52,17 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
         findings += _labels(mesh, domain)
     for kind in stores.KINDS:
         findings += kind.check(mesh)
-    findings += _subscriptions(mesh, today or dt.date.today())
+    today = today or dt.date.today()
+    findings += _subscriptions(mesh, today)
+    from meshform.model import (
+        versions,  # deprecations, kept older versions
+        writes,  # what each transformation's write mode needs
+    )
     from meshform.model.sql import check as running  # transformations, quality rules, freshness
 
     findings += running.check(mesh)
-    from meshform.model import writes  # what each transformation's write mode needs
-
     findings += writes.check(mesh)
+    findings += versions.check(mesh, today)
     return findings
 
 
@@ -313,7 +317,9 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
             yield Finding(
                 src.at("product"),
                 src.path + ("product",),
-                f"product {product.key} is deprecated; plan to move off it",
+                f"product {product.key} is deprecated; plan to move off it"
+                + (f" before its sunset {product.sunset}" if product.sunset else "")
+                + (f" (successor: {product.successor})" if product.successor else ""),
                 Severity.WARNING,
             )
         if not product.stores:

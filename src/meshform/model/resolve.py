@@ -171,6 +171,13 @@ def _product(
             _transformation(t, p.refresh, source.child("transformations", i), root)
             for i, t in enumerate(p.transformations)
         ),
+        version=p.version,
+        sunset=p.sunset,
+        successor=p.successor,
+        kept_versions=tuple(
+            model.KeptVersion(k.major, k.sunset, tuple(k.views.items()), source.child("kept_versions", i))
+            for i, k in enumerate(p.kept_versions)
+        ),
         quality_scans=p.quality.scans,
         quality_rules=tuple(
             model.QualityRule(

@@ -9,14 +9,14 @@ reviewer sees data loss before anything else. When terraform/ is not what the sp
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from meshform.markdown import code, text, truncate
 from meshform.model import Mesh, Product, Subscription, Transformation
-from meshform.read.gitref import checkout_specs, merge_base
+from meshform.read.gitref import merge_base
+from meshform.review.breaking import Found, breaking_changes, mesh_at
 from meshform.review.changes import changed_stacks
 from meshform.synth.committed import read_stacks, read_stacks_at
 from meshform.synth.diff import compare, releases
@@ -214,8 +214,7 @@ def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progr
     whether `terraform` is what they produce; its Terraform section reads `terraform`."""
     start = merge_base(root, base)
     head = validate(root)
-    with tempfile.TemporaryDirectory(prefix="meshform-base-") as tmp:
-        base_mesh = validate(Path(tmp)).mesh if checkout_specs(root, start, Path(tmp)) else None
+    base_mesh = mesh_at(root, base)
 
     errors, warnings = len(head.findings.errors), len(head.findings.warnings)
     status = "❌ the specs have errors" if errors else "✅ the specs are valid"
@@ -243,7 +242,13 @@ def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progr
         out.insert(
             5, _stale_note(terraform.relative_to(root) if terraform.is_relative_to(root) else terraform, stale) + "\n"
         )
+    breaking = breaking_changes(base_mesh, head.mesh)
+    if breaking.refused:
+        out.insert(
+            5, f"**❌ {len(breaking.refused)} change(s) break consumers and are refused; see Breaking changes.**\n"
+        )
     sections = [
+        ("Breaking changes", _breaking_lines(breaking, head.mesh) or ["None."]),
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),
         ("Subscriptions", _subscription_lines(base_mesh, head.mesh) or ["No changes to subscriptions."]),
         ("Transformations", _transformation_lines(base_mesh, head.mesh) or ["None."]),
@@ -266,6 +271,22 @@ def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progr
     for title, lines in sections:
         out += [f"### {title}", "", *lines, ""]
     return _bounded("\n".join(out))
+
+
+def _breaking_lines(found: Found, head: Mesh) -> list[str]:
+    """Each breaking change with the consumers it breaks; their code owners are asked to approve."""
+    lines = []
+    for change in found.changes:
+        mark = "❌ refused" if change.refused else "⚠️ allowed"
+        lines.append(
+            f"- {code(change.product)} {code(change.subject)}: {text(change.what)} ({text(change.detail)}) — "
+            f"**{mark}**: {text(change.why)}"
+        )
+        lines += [f"  - breaks {text(str(consumer))}" for consumer in change.consumers]
+    owners = found.code_owners(head)
+    if owners:
+        lines += ["", f"Consumers' code owners, please review: {', '.join(code(o) for o in owners)}"]
+    return lines
 
 
 def _bounded(document: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -21,9 +22,10 @@ from meshform.spec.names import (
     PolicyTagName,
     ProductName,
 )
-from meshform.spec.policies import ExceptionRequest
+from meshform.spec.policies import ExceptionRequest, ProductKey
 from meshform.spec.running import Freshness, Quality, Transformation
 from meshform.spec.stores import PARTS
+from meshform.spec.versions import KeptVersion, ProductVersion
 
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 Status = Literal["active", "deprecated", "decommissioned"]
@@ -38,6 +40,18 @@ class ProductBase(SpecModel):
     refresh: Refresh = Field(description="How often the product is refreshed.")
     freshness_slo_hours: int = Field(ge=1, le=8760, description="Data is never older than this, in hours.")
     status: Status = "active"
+    version: ProductVersion = "1.0"
+    sunset: dt.date | None = Field(
+        None, description="With status deprecated: the last day the product is served (YYYY-MM-DD)."
+    )
+    successor: ProductKey | None = Field(
+        None, description="With status deprecated: the product (domain.product) consumers should move to."
+    )
+    kept_versions: list[KeptVersion] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Older major versions kept readable as views until their sunset, after a breaking change.",
+    )
     owners: list[Member] = Field(default_factory=list, description="Defaults to the domain's owners.")
     labels: Labels = Field(default_factory=dict)
     kms_key: PolicyTagName | None = Field(None, description="Name of a key in mesh.yaml kms_keys (CMEK).")

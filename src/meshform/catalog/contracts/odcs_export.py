@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from meshform.model.stores.bigquery import Column, Table
 
 API_VERSION = "v3.1.0"  # bitol-io's latest published ODCS JSON Schema
-CONTRACT_VERSION = "1.0.0"  # meshform products are not versioned: every contract is 1.0.0
 SUFFIX = ".odcs.yaml"
 
 # BigQuery type → ODCS logicalType, as datacontract-cli's BigQuery importer maps them
@@ -34,6 +33,12 @@ STATUS = {"active": "active", "deprecated": "deprecated", "decommissioned": "ret
 GCS_ENDPOINT = "https://storage.googleapis.com"  # Cloud Storage's S3-compatible XML API
 
 
+def contract_version(product: Product) -> str:
+    """The product's MAJOR.MINOR as the contract's semantic version (MAJOR.MINOR.0): its major
+    moves with every change that breaks consumers (meshform.review.breaking)."""
+    return f"{product.version}.0"
+
+
 def contract(mesh: Mesh, product: Product) -> dict:
     """The ODCS v3 contract of `product`, as plain data (keys in the order ODCS documents them)."""
     domain = mesh.domain(product.domain)
@@ -42,7 +47,7 @@ def contract(mesh: Mesh, product: Product) -> dict:
         "kind": "DataContract",
         "id": product.key,
         "name": product.name,
-        "version": CONTRACT_VERSION,
+        "version": contract_version(product),
         "status": STATUS[product.status],
         "domain": product.domain,
         "description": {
@@ -102,6 +107,12 @@ def contract(mesh: Mesh, product: Product) -> dict:
         classification=product.classification,
         labels=dict(sorted(product.labels.items())) or None,
         kmsKey=product.kms_key_name,
+        sunset=product.sunset.isoformat() if product.sunset else None,
+        successor=product.successor,
+        keptVersions=[
+            {"major": k.major, "sunset": k.sunset.isoformat(), "views": dict(k.views)} for k in product.kept_versions
+        ]
+        or None,
     )
     return out
 

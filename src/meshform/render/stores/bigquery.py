@@ -18,7 +18,7 @@ from cdktn_provider_google.dataplex_entry import DataplexEntry, DataplexEntryAsp
 from meshform.catalog import metadata as catalog
 from meshform.model import Product, Subscription
 from meshform.model.stores.bigquery import KIND, Dataset
-from meshform.render import roles
+from meshform.render import kept_versions, roles
 from meshform.render.base import SECONDS_PER_DAY, deletion_policy
 from meshform.render.literal import json_attribute, literal
 from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT, policy_tag_output
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 def render(stack: DomainStack, product: Product, spec: Dataset, writers: list[tuple[str, str]]) -> None:
     """The dataset and its tables; the writers' role on it; its data-product aspect in the catalog."""
     dataset = _dataset(stack, product, spec)
+    kept_versions.render(stack, product)
     role = KIND.reader_role if product.status == "decommissioned" else KIND.writer_role
     for name, member in writers:
         BigqueryDatasetIamMember(
