@@ -96,23 +96,6 @@ def folders_at(root: Path, ref: str, folder: str) -> set[str]:
     return set(_names(listing))
 
 
-def tree_entries(root: Path, ref: str, folder: str) -> list[tuple[str, str, str]]:
-    """Every entry under `folder` (relative to the mesh root) at `ref`, subfolders walked:
-    (path relative to the mesh root, mode, type: blob | commit). A `folder` that is itself a
-    link or a file at `ref` is listed as such."""
-    here = prefix(root)
-    # Pathspecs of ls-tree are relative to the folder it runs in (the mesh root); --full-name
-    # prints paths from the repository's top.
-    listing = git(root, "ls-tree", "-r", "-z", "--full-name", ref, "--", folder)
-    entries = []
-    for line in _names(listing):
-        meta, _, path = line.partition("\t")
-        mode, kind, _object = meta.split(" ", 2)
-        if path.startswith(here):
-            entries.append((path[len(here) :], mode, kind))
-    return entries
-
-
 def _exists(root: Path, ref: str, path: str) -> bool:
     return (
         subprocess.run(["git", "-C", str(root), "cat-file", "-e", f"{ref}:{path}"], capture_output=True).returncode == 0

@@ -26,7 +26,6 @@ from meshform.findings import MeshformError
 from meshform.render.stacks import STACK_FILE, STACKS_DIR  # the one file meshform writes per stack folder
 
 TERRAFORM_WORKING = {".terraform": stat.S_ISDIR, ".terraform.lock.hcl": stat.S_ISREG}  # `terraform init` writes these
-REGULAR_BLOBS = ("100644", "100755")
 # Stack folders are named after a stack: bootstrap, platform, a domain, access-<domain>
 # (spec/names.py). Any other folder name (`::warning::x`, a newline) is no stack of meshform's.
 STACK_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}[a-z0-9]")
@@ -102,40 +101,11 @@ def _tracked(root: Path, target: Path) -> list[str]:
     return [n[len(where) + 1 :] for n in listing.split("\0") if n.startswith(where + "/")]
 
 
-def foreign_at(root: Path, ref: str, folder: Path) -> list[str]:
-    """Foreign entries committed at git `ref` under `folder`/stacks (`folder` relative to the
-    mesh root): every entry but a regular `stacks/<stack>/cdk.tf.json` — links included, and
-    the folder or `stacks` itself committed as a link."""
-    from meshform.read.gitref import tree_entries
-
-    base = folder.as_posix().strip("/")
-    base = "" if base in ("", ".") else base
-    stacks = f"{base}/{STACKS_DIR}" if base else STACKS_DIR
-    found = []
-    for path, mode, kind in tree_entries(root, ref, base or STACKS_DIR):
-        if path in (base, stacks):
-            if kind != "tree":
-                found.append(path)  # the folder itself is a link or a file
-            continue
-        if not path.startswith(stacks + "/"):
-            continue
-        parts = path[len(stacks) + 1 :].split("/")
-        ours = len(parts) == 2 and STACK_NAME.fullmatch(parts[0]) and parts[1] == STACK_FILE
-        if ours and kind == "blob" and mode in REGULAR_BLOBS:
-            continue
-        found.append(path)
-    return sorted(_shown(p) for p in found)
-
-
 def foreign_files(root: Path, target: Path) -> list[str]:
-    """Foreign files a check must refuse: in the working tree under `target`, and committed at
-    HEAD (what CI checks out and applies), each named once."""
-    from meshform.read.gitref import has_commit
-
-    found = set(foreign_in_tree(root, target))
-    if target.is_relative_to(root) and has_commit(root, "HEAD"):
-        found |= set(foreign_at(root, "HEAD", target.relative_to(root)))
-    return sorted(found)
+    """Foreign files a check must refuse, under `target` in the working tree: what CI checks out
+    is the commit, so a committed file is there too; a file already removed with `git rm` no
+    longer counts, committed or not."""
+    return foreign_in_tree(root, target)
 
 
 def refuse_foreign(root: Path, target: Path) -> None:
