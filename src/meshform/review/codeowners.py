@@ -17,7 +17,10 @@ it touches approves. Hence:
   also when a *consumer* changes its owners, so the producer approves it.
 
 GitHub reads CODEOWNERS from the pull request's base branch, so a PR cannot approve itself
-by editing this file.
+by editing this file. Patterns follow gitignore's rules (`*` stays within one path segment, so
+`/terraform/stacks/*/cdk.tf.json` names each stack's file and nothing beside it; a pattern with
+no owner leaves its files to any reviewer with write access; the last matching line decides):
+https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners
 """
 
 from __future__ import annotations
