@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,17 +22,17 @@ def run(*args: str):
 
 
 def owners_of(codeowners: str, path: str) -> list[str]:
-    """Who GitHub asks to approve `path`: the last matching line wins (directory and exact-file patterns)."""
+    """Who GitHub asks to approve `path`: the last matching line wins (directory and exact-file
+    patterns anchored at the root; `*` matches within one path segment, as in gitignore)."""
     found: list[str] = []
     for line in codeowners.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         pattern, *owners = line.split()
-        if (
-            pattern == "*"
-            or path == pattern.lstrip("/")
-            or (pattern.endswith("/") and path.startswith(pattern.lstrip("/")))
-        ):
+        anchored = "".join(
+            "[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern.lstrip("/"))
+        )
+        if pattern == "*" or re.fullmatch(anchored + (".*" if pattern.endswith("/") else ""), path):
             found = owners
     return found
 

@@ -8,10 +8,13 @@ mesh leaves about 100 KB a changed stack). Delete the folder at any time.
 
 The folder lives in the repository checkout, where a pull request could commit one. Every
 entry is therefore signed (HMAC-SHA256) with a key kept outside the repository, in the
-user's cache folder (`$XDG_CACHE_HOME/meshform/key`, mode 0600), and an entry whose
-signature does not verify is ignored: a forged entry can neither pass invalid specs nor run
-code (entries are pickles, unpickled only once verified). Any problem with the folder
-(read-only, full, a symbolic link) turns the cache off, never into an error.
+user's cache folder (`$XDG_CACHE_HOME/meshform/key`, mode 0600, exactly 32 bytes), and an
+entry whose signature does not verify is ignored: a forged entry can neither pass invalid
+specs nor run code (entries are pickles, unpickled only once verified). A key that could come
+from the repository — inside the mesh root (HOME set to the checkout), reached through a
+link, readable by others, of another length — is not used: the cache is off. Any problem
+with the folder (read-only, full, a symbolic link, a kind's folder that is a link) turns the
+cache off, never into an error.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import hashlib
 import hmac
 import os
 import pickle
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +38,7 @@ CACHE_DIR = ".meshform-cache"
 UNUSED_DAYS = 30  # entries not read or written for this long are removed
 _PRUNED = ".pruned"  # in the cache folder: its modification time is the last pruning
 _SIGNATURE = 32
+KEY_BYTES = 32  # the signing key's exact length; a key of any other length is not used
 
 
 @functools.cache
@@ -67,26 +72,40 @@ def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meshform"
 
 
-def _secret() -> bytes | None:
+def _secret(root: Path) -> bytes | None:
+    """The signing key, or None (the cache is then off). It is used only when it cannot come
+    from the repository: a regular file, not a link, in a folder that is not a link, outside the
+    mesh root (a CI job may set HOME to the checkout, and a pull request can commit
+    `.cache/meshform/key`), owned by this user with no access for others (git checks files
+    out 0644 or 0755, never 0600), and exactly KEY_BYTES long. A missing key is created so.
+    (A folder above `meshform/` may be a link, as home folders sometimes are.)"""
     base = user_cache_dir()
     key = base / "key"
     try:
-        if key.is_file() and not key.is_symlink():
-            secret = key.read_bytes()
-            if len(secret) >= 32:
-                return secret
-        base.mkdir(parents=True, exist_ok=True)
-        secret = os.urandom(32)
-        handle = os.open(key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(secret)
-        return secret
-    except FileExistsError:  # another process wrote it first
-        with contextlib.suppress(OSError):
-            return key.read_bytes() or None
+        inside = [Path(os.path.abspath(base)), Path(os.path.realpath(base))]
+        repository = [Path(os.path.abspath(root)), Path(os.path.realpath(root))]
+        if base.is_symlink() or any(k.is_relative_to(r) for k in inside for r in repository):
+            return None  # a link, or inside the repository (as written or once links are resolved)
+        try:
+            handle = os.open(key, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            base.mkdir(parents=True, exist_ok=True)
+            secret = os.urandom(KEY_BYTES)
+            handle = os.open(key, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secret)
+            return secret
+        with os.fdopen(handle, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            private = info.st_uid == os.getuid() and not info.st_mode & 0o077
+            if not (stat.S_ISREG(info.st_mode) and private and info.st_size == KEY_BYTES):
+                return None
+            secret = stream.read(KEY_BYTES + 1)
+        return secret if len(secret) == KEY_BYTES else None
+    except FileExistsError:  # another process is writing it: no cache for this run
+        return None
     except OSError:
-        pass
-    return None
+        return None
 
 
 class Cache:
@@ -94,7 +113,7 @@ class Cache:
 
     def __init__(self, root: Path):
         self.folder = root / CACHE_DIR
-        self.secret = _secret()
+        self.secret = _secret(root)
         self.enabled = (
             self.secret is not None
             and not self.folder.is_symlink()
@@ -105,12 +124,18 @@ class Cache:
     def _path(self, kind: str, address: str) -> Path:
         return self.folder / kind / f"{address}.pickle"
 
+    def _kind_folder(self, kind: str) -> Path | None:
+        """The folder of `kind`'s entries, None when it is a link (never read or written
+        through: it could lead anywhere, e.g. into the checkout's specs)."""
+        folder = self.folder / kind
+        return None if folder.is_symlink() or self.folder.is_symlink() else folder
+
     def get(self, kind: str, address: str) -> Any:
         if not self.enabled:
             return None
         path = self._path(kind, address)
         try:
-            if path.is_symlink():
+            if path.is_symlink() or self._kind_folder(kind) is None:
                 return None
             blob = path.read_bytes()
         except OSError:
@@ -184,10 +209,14 @@ class Cache:
             return
         try:
             self._prepare()
-            (self.folder / kind).mkdir(exist_ok=True)
+            folder = self._kind_folder(kind)
+            if folder is None:
+                self.enabled = False
+                return
+            folder.mkdir(exist_ok=True)
             body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             assert self.secret is not None  # enabled implies a secret
             signature = hmac.new(self.secret, kind.encode() + address.encode() + body, hashlib.sha256).digest()
-            write_atomic(self._path(kind, address), signature + body)
+            write_atomic(self._path(kind, address), signature + body, mode=0o600)
         except (OSError, pickle.PicklingError, RecursionError):
             self.enabled = False

@@ -70,3 +70,21 @@ def github_data(text: str) -> str:
 def github_property(text: str) -> str:
     """A property value of a GitHub workflow command (`file=`, `title=`)."""
     return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def escape_path(path: str) -> str:
+    """A file name as printed: newlines, tabs, other control characters, backslashes and bytes
+    that are not UTF-8 (read with `surrogateescape`) written as escapes (`a\\nb`, `\\xff`), so a
+    name shows on one line and cannot start one of its own (a GitHub workflow command, `::`)."""
+    out = []
+    for char in path:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char in "\n\t" or _CONTROLS.match(char):
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)

@@ -10,13 +10,13 @@ carry the same is reported (`losses`), with the interpretations made on the way 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from meshform.authoring import contract_values as values
 from meshform.authoring.domain_edit import merge_product
 from meshform.catalog.contracts import get, odcs_export
 from meshform.catalog.contracts.odcs_losses import losses
@@ -27,7 +27,6 @@ from meshform.spec.stores.bigquery import ColumnType
 from meshform.validation.validate import outside_root, validate
 
 BIGQUERY_TYPES = set(get_args(ColumnType))
-REFRESH = ("realtime", "hourly", "daily", "weekly", "monthly", "on-demand")
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 STATUS = {"active": "active", "deprecated": "deprecated", "retired": "decommissioned"}
 # ODCS logicalType → the BigQuery type meshform writes when physicalType is not a BigQuery type.
@@ -40,36 +39,7 @@ BIGQUERY_TYPE = {
     "timestamp": "TIMESTAMP",
     "time": "TIME",
 }
-HOURS = {
-    "h": 1,
-    "hr": 1,
-    "hour": 1,
-    "hours": 1,
-    "d": 24,
-    "day": 24,
-    "days": 24,
-    "m": 1 / 60,
-    "min": 1 / 60,
-    "minute": 1 / 60,
-    "minutes": 1 / 60,
-    "s": 1 / 3600,
-    "sec": 1 / 3600,
-    "second": 1 / 3600,
-    "seconds": 1 / 3600,
-}
-FREQUENCY: dict[tuple[float, str], str] = {
-    (1, "h"): "hourly",
-    (1, "d"): "daily",
-    (24, "h"): "daily",
-    (7, "d"): "weekly",
-    (1, "w"): "weekly",
-}
 PRODUCT_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-
-
-def _bad(message: str) -> MeshformError:
-    """The contract says something meshform needs in a form it cannot read: exit 1, like bad specs."""
-    return MeshformError(message, exit_code=ExitCode.SPECS)
 
 
 @dataclass
@@ -88,9 +58,9 @@ def read_contract(path: Path) -> dict:
     try:
         data = load_spec_file(Path(path), str(path)).data
     except SpecLoadError as error:
-        raise _bad(str(error.finding)) from None
+        raise values.bad(str(error.finding)) from None
     if not isinstance(data, dict) or not str(data.get("apiVersion", "")).startswith("v3"):
-        raise _bad(f"{path} is not an ODCS v3 data contract (apiVersion v3.x.x, kind DataContract)")
+        raise values.bad(f"{path} is not an ODCS v3 data contract (apiVersion v3.x.x, kind DataContract)")
     return data
 
 
@@ -113,7 +83,7 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
     relative = domain.source.file.display
     path = root / relative
     if outside_root(root, path) or path.is_symlink():
-        raise _bad(f"{relative} is a symbolic link; meshform does not write through links")
+        raise values.bad(f"{relative} is a symbolic link; meshform does not write through links")
     before = path.read_text(encoding="utf-8")
     try:
         parse_spec_text(before, relative)
@@ -149,23 +119,23 @@ def import_contract(root: Path, contract_path: Path, domain_name: str) -> Outcom
 
 def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     """The `products[]` entry (spec YAML data, defaults left out) the contract describes."""
-    custom = _custom(data.get("customProperties"))
+    custom = values.custom(data.get("customProperties"))
     entry: dict = {"name": _product_name(data, domain.name)}
     description = data.get("description")
     purpose = description.get("purpose") if isinstance(description, dict) else description
     if not isinstance(purpose, str) or not purpose.strip():
-        raise _bad("the contract has no description.purpose; meshform needs a product description")
+        raise values.bad("the contract has no description.purpose; meshform needs a product description")
     entry["description"] = purpose
     classification = custom.get("classification")
     if classification not in CLASSIFICATIONS:
-        raise _bad(
+        raise values.bad(
             f"the contract has no product classification meshform knows ({classification!r}); add "
             f"`customProperties: [{{property: classification, value: ...}}]` with one of {', '.join(CLASSIFICATIONS)}"
         )
     entry["classification"] = classification
-    sla = {str(p.get("property", "")).lower(): p for p in data.get("slaProperties") or [] if isinstance(p, dict)}
-    entry["refresh"] = _refresh(sla.get("frequency"))
-    entry["freshness_slo_hours"] = _hours(sla.get("latency") or sla.get("freshness"), notes)
+    sla = {str(p.get("property", "")).lower(): p for p in values.dicts(data.get("slaProperties"))}
+    entry["refresh"] = values.refresh(sla.get("frequency"))
+    entry["freshness_slo_hours"] = values.hours(sla.get("latency") or sla.get("freshness"), notes)
     status = str(data.get("status", "active")).lower()
     if STATUS.get(status, "active") != "active":
         entry["status"] = STATUS[status]
@@ -182,9 +152,9 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     for key, prop in (("sunset", "sunset"), ("successor", "successor"), ("kept_versions", "keptVersions")):
         if custom.get(prop):  # meshform's own (odcs_export); validated with the domain file
             entry[key] = custom[prop]
-    servers = [s for s in data.get("servers") or [] if isinstance(s, dict)]
+    servers = values.dicts(data.get("servers"))
     bigquery = next((s for s in servers if s.get("type") == "bigquery"), None)
-    tables = [t for t in data.get("schema") or [] if isinstance(t, dict)]
+    tables = values.dicts(data.get("schema"))
     if bigquery or tables:
         part: dict = {}
         dataset = bigquery.get("dataset") if bigquery else None
@@ -194,7 +164,7 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
         entry["bigquery"] = part
     bucket = next((s for s in servers if str(s.get("location", "")).startswith("gs://")), None)
     if bucket:
-        settings = _custom(bucket.get("customProperties"))
+        settings = values.custom(bucket.get("customProperties"))
         spec = {
             "retention_days": settings.get("retentionDays"),
             "storage_class": settings.get("storageClass"),
@@ -206,10 +176,6 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     return entry
 
 
-def _custom(values: Any) -> dict:
-    return {p["property"]: p.get("value") for p in values or [] if isinstance(p, dict) and "property" in p}
-
-
 def _product_name(data: dict, domain: str) -> str:
     contract_id, name = str(data.get("id", "")), str(data.get("name", ""))
     prefix, dot, rest = contract_id.partition(".")
@@ -219,50 +185,16 @@ def _product_name(data: dict, domain: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     if PRODUCT_NAME.fullmatch(slug):
         return slug
-    raise _bad(
+    raise values.bad(
         f"neither the contract's id ({contract_id!r}) nor its name ({name!r}) gives a product name "
         "(lowercase letters, digits and underscores, starting with a letter)"
     )
 
 
-def _refresh(sla: dict | None) -> str:
-    if sla is None:
-        raise _bad(
-            "the contract has no slaProperties `frequency`; meshform needs how often the product is "
-            f"refreshed: add `{{property: frequency, value: daily}}` ({', '.join(REFRESH)})"
-        )
-    value, unit = sla.get("value"), str(sla.get("unit") or "").lower()
-    if isinstance(value, str) and value.lower() in REFRESH:
-        return value.lower()
-    found = FREQUENCY.get((value, unit)) if isinstance(value, (int, float)) else None
-    if found is None:
-        raise _bad(
-            f"slaProperties frequency {value!r} {unit} is not one of meshform's refresh values "
-            f"({', '.join(REFRESH)}; or 1 h, 1 d, 7 d)"
-        )
-    return found
-
-
-def _hours(sla: dict | None, notes: list[str]) -> int:
-    if sla is None:
-        raise _bad(
-            "the contract has no slaProperties `latency`; meshform needs the freshness SLO: add "
-            "`{property: latency, value: 26, unit: h}`"
-        )
-    value, unit = sla.get("value"), str(sla.get("unit") or "d").lower()
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or unit not in HOURS or value <= 0:
-        raise _bad(f"slaProperties latency {value!r} {unit} is not a duration meshform reads (a number, unit h or d)")
-    hours = value * HOURS[unit]
-    whole = max(1, math.ceil(hours - 1e-9))
-    if whole != hours:
-        notes.append(f"slaProperties latency {value} {unit} rounded up to freshness_slo_hours {whole}")
-    return whole
-
-
 def _members(data: dict) -> list[dict]:
     team = data.get("team")
     members = team.get("members") if isinstance(team, dict) else team
-    return [m for m in members or [] if isinstance(m, dict)]
+    return values.dicts(members)
 
 
 def iam_member(username: str) -> str:
@@ -283,11 +215,11 @@ def _owners(data: dict, notes: list[str]) -> list[str]:
 
 
 def _table(obj: dict, mesh) -> dict:
-    table: dict = {"name": obj.get("physicalName") or obj.get("name")}
+    table: dict = {"name": values.name(obj, "schema object")}
     if obj.get("description"):
         table["description"] = obj["description"]
-    props = [p for p in obj.get("properties") or [] if isinstance(p, dict)]
-    custom = _custom(obj.get("customProperties"))
+    props = values.dicts(obj.get("properties"))
+    custom = values.custom(obj.get("customProperties"))
     partitioning = custom.get("partitioning")
     if isinstance(partitioning, dict):
         part = {
@@ -299,7 +231,7 @@ def _table(obj: dict, mesh) -> dict:
             k: v for k, v in part.items() if v is not None and not (k == "granularity" and v == "DAY")
         }
     else:
-        keys = sorted((p.get("partitionKeyPosition", 1), i) for i, p in enumerate(props) if p.get("partitioned"))
+        keys = sorted((values.position(p), i) for i, p in enumerate(props) if p.get("partitioned"))
         if keys:
             table["partitioning"] = {"column": props[keys[0][1]].get("name")}
     if isinstance(custom.get("clustering"), list) and custom["clustering"]:
@@ -309,14 +241,14 @@ def _table(obj: dict, mesh) -> dict:
 
 
 def _column(prop: dict, mesh) -> dict:
-    column: dict = {"name": prop.get("physicalName") or prop.get("name")}
+    column: dict = {"name": values.name(prop, "property")}
     element, mode = prop, None
     if prop.get("logicalType") == "array":
         items = prop.get("items")
         element, mode = items if isinstance(items, dict) else {}, "REPEATED"
     elif prop.get("required") is True:
         mode = "REQUIRED"
-    fields = [f for f in element.get("properties") or [] if isinstance(f, dict)]
+    fields = values.dicts(element.get("properties"))
     column["type"] = _bigquery_type(element, bool(fields))
     if mode:
         column["mode"] = mode
@@ -325,7 +257,7 @@ def _column(prop: dict, mesh) -> dict:
     tag = prop.get("classification")
     if tag == "pii":
         column["pii"] = True
-    elif tag in mesh.policy_tags:
+    elif isinstance(tag, str) and tag in mesh.policy_tags:
         column["policy_tag"] = tag
     if fields and column["type"] in ("RECORD", "STRUCT"):
         column["fields"] = [_column(f, mesh) for f in fields]

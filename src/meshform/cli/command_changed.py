@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from meshform.cli.common import BaseOption, RootOption, out, resolved
+from meshform.text import escape_path
 
 
 def changed_command(
@@ -47,8 +48,10 @@ def changed_command(
         return
     if not changes.stacks and not changes.removed and not changes.bootstrap:
         out.print(f"no stack changes since {since}")
+    # Names are escaped (text.escape_path): a file name holding a newline and `::` would
+    # otherwise start a GitHub workflow command in the pull request job's log.
     for stack in changes.stacks:
-        out.print(f"{stack}: {'; '.join(changes.reasons[stack])}", highlight=False, markup=False)
+        out.print(f"{escape_path(stack)}: {'; '.join(changes.reasons[stack])}", highlight=False, markup=False)
     if changes.bootstrap:
         out.print(
             f"bootstrap: {'; '.join(changes.reasons['bootstrap'])} — a person must apply it; CI never does",
@@ -57,7 +60,9 @@ def changed_command(
         )
     for stack in changes.removed:
         out.print(
-            f"{stack}: removed (its resources need `terraform destroy` from {since})", highlight=False, markup=False
+            f"{escape_path(stack)}: removed (its resources need `terraform destroy` from {since})",
+            highlight=False,
+            markup=False,
         )
 
 

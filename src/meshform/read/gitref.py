@@ -89,9 +89,11 @@ def folders_at(root: Path, ref: str, folder: str) -> set[str]:
     """Names of the folders directly under `folder` (relative to the mesh root) at `ref`."""
     here = prefix(root)
     listing = (
-        git(root, "ls-tree", "-d", "--name-only", f"{ref}:{here}{folder}") if _exists(root, ref, here + folder) else ""
+        git(root, "ls-tree", "-d", "-z", "--name-only", f"{ref}:{here}{folder}")
+        if _exists(root, ref, here + folder)
+        else ""
     )
-    return {name for name in listing.splitlines() if name}
+    return set(_names(listing))
 
 
 def _exists(root: Path, ref: str, path: str) -> bool:

@@ -36,6 +36,7 @@ from constructs import Construct
 
 from meshform.catalog import dataproducts
 from meshform.model import RESERVED_LABELS, Domain, Mesh, Product, stores
+from meshform.model.policies.builtin import member_problem
 from meshform.render import dataproduct, roles
 from meshform.render.base import MeshStack, PlatformOutputs, deletion_policy, parent_args
 from meshform.render.bootstrap import lien_reason
@@ -161,6 +162,11 @@ class DomainStack(MeshStack):
                     member=literal(member),
                     depends_on=self.iam_after,
                 )
+            if member_problem(self.mesh, self.domain, member) is not None:
+                # An exception lets an outside member own the domain's own data, never act as
+                # its pipeline account: that account holds the domain's subscribed reads of
+                # other domains' products (render/access.py leaves such members out of those).
+                continue
             ServiceAccountIamMember(
                 self,
                 self.id("owner_acts_as_pipeline", member),

@@ -36,6 +36,8 @@ from meshform.read.gitref import changed_files, folders_at, has_commit, merge_ba
 from meshform.render.stacks import BOOTSTRAP_STACK, PLATFORM_STACK, stack_names
 from meshform.spec.names import ACCESS_STACK_PREFIX as ACCESS_PREFIX
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
+from meshform.synth.foreign import refuse_foreign
+from meshform.text import escape_path
 from meshform.validation.validate import DOMAINS_DIR, MESH_FILE
 
 TERRAFORM_DIR = "terraform"
@@ -111,18 +113,19 @@ def stacks_touched(mesh: Mesh, root: Path, files: list[str], base_stacks: set[st
     changes = StackChanges()
     for path in files:
         parts = path.split("/")
+        shown = escape_path(path)  # a reason is printed, and a name may hold a newline
         if path == MESH_FILE:
             for stack in apply_order(existing):
                 changes.add(stack, "mesh.yaml changed")
         elif parts[0] == DOMAINS_DIR and len(parts) == 2 and parts[1].endswith((".yaml", ".yml")):
             domain = parts[1].rsplit(".", 1)[0]
-            changes.add(domain, f"{path} changed")
-            changes.add(ACCESS_PREFIX + domain, f"{path} changed (its products' grants)")
+            changes.add(domain, f"{shown} changed")
+            changes.add(ACCESS_PREFIX + domain, f"{shown} changed (its products' grants)")
             for sub in mesh.subscriptions:
                 if sub.consumer == domain:
-                    changes.add(ACCESS_PREFIX + sub.producer, f"{domain} reads {sub.product_key}, and {path} changed")
+                    changes.add(ACCESS_PREFIX + sub.producer, f"{domain} reads {sub.product_key}, and {shown} changed")
         elif parts[0] == SUBSCRIPTIONS_DIR and len(parts) == 3:
-            changes.add(ACCESS_PREFIX + parts[1], f"{path} changed")
+            changes.add(ACCESS_PREFIX + parts[1], f"{shown} changed")
         elif parts[:2] == STACKS_PATH.split("/") and len(parts) >= 4:
             changes.add(parts[2], "its Terraform changed")
     gone = (base_stacks or set()) - existing
@@ -143,6 +146,8 @@ def changed_stacks(mesh: Mesh, root: Path, base: str) -> StackChanges:
 def stacks_to_apply(mesh: Mesh, root: Path, base: str, applied: Path | None = None) -> tuple[StackChanges, str]:
     """`meshform changed`: the stacks changed since `base`, or, with `applied` (a folder of
     apply records), those out of date with their last apply; and what they were compared with."""
+    # A file beside a stack's cdk.tf.json would be applied with it, unseen: no stack list then.
+    refuse_foreign(root, root / TERRAFORM_DIR)
     if applied is not None:
         return out_of_date(mesh, root, read_applied(applied), base), "its last apply"
     return changed_stacks(mesh, root, base), base

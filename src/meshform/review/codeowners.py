@@ -4,16 +4,23 @@ GitHub lets the last matching line decide who owns a file. With branch protectio
 "Require review from Code Owners", a pull request merges only when an owner of every file
 it touches approves. Hence:
 
-* a domain's file and `subscriptions/<domain>/` (requests to read its products) belong to
+* a domain's file, its folder `domains/<domain>/` (the SQL its scheduled queries run as its
+  pipeline account) and `subscriptions/<domain>/` (requests to read its products) belong to
   that domain's code owners: the producer approves its consumers;
 * everything else — mesh.yaml and its policies, workflows, schemas, and any *new* domain
   file (it has no line yet) — belongs to the platform team;
-* generated Terraform has no owner — CI checks that it matches the specs — except a
-  producer's access stack (`terraform/stacks/access-<domain>/`): who reads a producer's
-  data changes there also when a *consumer* changes its owners, so the producer approves it.
+* `terraform/` belongs to the platform team: CI applies every file there, so a file meshform
+  did not write (synth and the checks refuse it too, synth/foreign.py) needs the platform's
+  approval. Only each stack's generated `cdk.tf.json` has no owner — CI checks that it is
+  byte for byte what the specs give — except a producer's access stack
+  (`terraform/stacks/access-<domain>/cdk.tf.json`): who reads a producer's data changes there
+  also when a *consumer* changes its owners, so the producer approves it.
 
 GitHub reads CODEOWNERS from the pull request's base branch, so a PR cannot approve itself
-by editing this file.
+by editing this file. Patterns follow gitignore's rules (`*` stays within one path segment, so
+`/terraform/stacks/*/cdk.tf.json` names each stack's file and nothing beside it; a pattern with
+no owner leaves its files to any reviewer with write access; the last matching line decides):
+https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from meshform.model import Mesh
+from meshform.render.stacks import STACK_FILE
 from meshform.spec.names import ACCESS_STACK_PREFIX
 from meshform.spec.subscription import SUBSCRIPTIONS_DIR
 
@@ -60,17 +68,21 @@ def render_codeowners(mesh: Mesh) -> str:
         "# The platform team owns everything not listed below, new domain files included.",
         ("*", platform),
         "",
-        "# Generated Terraform: no owner; CI checks it matches the specs.",
-        ("/terraform/", ""),
+        "# Terraform CI applies: the platform team owns every file there, any file beside a",
+        "# stack's cdk.tf.json included. The generated cdk.tf.json has no owner: CI checks that",
+        "# it is what the specs produce.",
+        ("/terraform/", platform),
+        (f"/terraform/stacks/*/{STACK_FILE}", ""),
         "",
-        "# Each domain approves changes to its spec, subscriptions to its products, and who",
-        "# reads them (its access stack changes when a consumer changes its owners too).",
+        "# Each domain approves changes to its spec, its SQL, subscriptions to its products, and",
+        "# who reads them (its access stack changes when a consumer changes its owners too).",
     ]
     for domain in mesh.domains:
         owners = " ".join(domain.code_owners) or platform
         rows.append((f"/domains/{domain.name}.yaml", owners))
+        rows.append((f"/domains/{domain.name}/", owners))
         rows.append((f"/{SUBSCRIPTIONS_DIR}/{domain.name}/", owners))
-        rows.append((f"/terraform/stacks/{ACCESS_STACK_PREFIX}{domain.name}/", owners))
+        rows.append((f"/terraform/stacks/{ACCESS_STACK_PREFIX}{domain.name}/{STACK_FILE}", owners))
     rows += ["", "# Platform files, last so that no line above can take them."]
     rows += [(path, platform) for path in PLATFORM_PATHS]
     width = max(len(r[0]) for r in rows if isinstance(r, tuple)) + 2

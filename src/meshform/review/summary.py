@@ -20,6 +20,7 @@ from meshform.review.breaking import Found, breaking_changes, mesh_at
 from meshform.review.changes import changed_stacks
 from meshform.synth.committed import read_stacks, read_stacks_at
 from meshform.synth.diff import compare, releases
+from meshform.synth.foreign import foreign_files
 from meshform.synth.guard import out_of_date
 from meshform.validation.validate import Result, validate
 
@@ -168,6 +169,17 @@ def _stale_note(folder: Path, stale: list[str]) -> str:
     )
 
 
+def _foreign_note(files: list[str]) -> str:
+    """What the report says first when a stack folder holds files meshform did not write."""
+    listed = "\n".join(f"- {code(name)}" for name in files[:MAX_FINDINGS])
+    more = f"\n- … and {len(files) - MAX_FINDINGS} more" if len(files) > MAX_FINDINGS else ""
+    return (
+        f"**❌ {len(files)} file(s) in the Terraform stacks were not written by meshform.** Terraform "
+        "would load them with the stack and CI would apply them; meshform writes only "
+        "`stacks/<stack>/cdk.tf.json`. Remove them: the pull request check fails until then.\n\n" + listed + more
+    )
+
+
 def _stale_lines(folder: Path, stale: list[str] | None) -> list[str]:
     """The Terraform section's first words when it reads an out-of-date (or unchecked) folder."""
     if stale is None:
@@ -247,6 +259,16 @@ def pull_request_summary(root: Path, base: str, terraform: Path, progress: Progr
         out.insert(
             5, f"**❌ {len(breaking.refused)} change(s) break consumers and are refused; see Breaking changes.**\n"
         )
+    foreign = foreign_files(root, terraform)
+    if foreign:  # said before anything else: CI would apply them, and no section below shows them
+        out.insert(5, _foreign_note(foreign) + "\n")
+        compared = "No changes to the stacks' `cdk.tf.json`" if tf_lines == ["No Terraform changes."] else None
+        tf_lines = [
+            f"{compared or 'Below: the stacks’ `cdk.tf.json` only'} — the {len(foreign)} file(s) named above "
+            "are not compared, and CI would apply them.",
+            "",
+            *([] if compared else tf_lines),
+        ]
     sections = [
         ("Breaking changes", _breaking_lines(breaking, head.mesh) or ["None."]),
         ("Domains and products", _people(base_mesh, head.mesh) or ["No changes to domains or products."]),

@@ -165,8 +165,10 @@ def synthesize(
     from meshform.render.publish import publish, publish_lock
     from meshform.render.stacks import STACK_FILE, STACKS_DIR
     from meshform.synth.committed import committed_files
+    from meshform.synth.foreign import refuse_foreign
 
     target = terraform_dir(root, out)
+    refuse_foreign(root, target)  # a file Terraform would load beside cdk.tf.json: nothing written
     committed = committed_files(root, target)
     if only:
         committed = {name: data for name, data in committed.items() if name in only}
@@ -222,8 +224,10 @@ def diff(
     from meshform.render import build_stacks
     from meshform.synth.committed import committed_files, parse_stacks, stack_files_at
     from meshform.synth.diff import compare, releases
+    from meshform.synth.foreign import refuse_foreign
 
     target = terraform_dir(root, out)
+    refuse_foreign(root, target)  # in the working tree or committed: CI would apply it unseen
     if base:
         # The base's Terraform is what is applied: compare with where this branch left it.
         folder = target.relative_to(root) if target.is_relative_to(root) else target

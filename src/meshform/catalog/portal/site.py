@@ -146,6 +146,11 @@ def _subscribe_command(product: dict) -> str:
 
 
 def _prepare(out: Path) -> None:
+    if out.is_symlink():  # the build replaces the folder whole: never what a link leads to
+        raise MeshformError(
+            f"{out} is a symbolic link; --out names a real folder (the link's target, say): "
+            "the portal replaces it whole (nothing was written)"
+        )
     if out.exists() and not out.is_dir():
         raise MeshformError(f"{out} is a file; --out names the folder the portal is written to")
     if out.is_dir() and any(out.iterdir()):
