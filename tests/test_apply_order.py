@@ -447,8 +447,6 @@ def test_literal_in_the_same_stack_must_be_ordered_after_its_creator():
 
 def test_out_of_scope_members_are_not_checked():
     members = [
-        "serviceAccount:bq-123@bigquery-encryption.iam.gserviceaccount.com",
-        "serviceAccount:service-123@gs-project-accounts.iam.gserviceaccount.com",
         "serviceAccount:etl@partner-corp.iam.gserviceaccount.com",
         "user:a@example.com",
         "group:g@example.com",
@@ -492,3 +490,85 @@ def test_generated_mesh_reports_only_cross_domain_pipeline_grants(generated_mesh
 def test_generated_mesh_fresh_organization_apply_has_no_findings(generated_mesh, generated_synth):
     findings = simulate_repo(generated_mesh, generated_synth / "stacks")
     assert not findings, "\n".join(map(str, findings[:20]))
+
+
+# --- Google-managed service agents (issue 20) ---------------------------------------------
+
+DATAPLEX_AGENT = "serviceAccount:service-${google_project.project.number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+
+
+def _agent_grant(member: str, **extra) -> dict:
+    return {
+        "google_project_iam_member": {
+            "agent": {"project": "${google_project.project.project_id}", "role": "roles/x", "member": member, **extra}
+        }
+    }
+
+
+def test_the_committed_example_creates_every_agent_before_granting_it():
+    assert not [f for f in simulate(_read(STACKS)) if f.kind == "service agent"]
+
+
+def test_a_premature_grant_to_the_transfer_agent_put_back_is_caught():
+    """Issue 20, finding 1: the token-creator grant to the Data Transfer agent right after the
+    API is enabled (its old depends_on), before any google_project_service_identity."""
+    stacks = _read(STACKS)
+    grant = stacks["sales"]["resource"]["google_service_account_iam_member"]["transfer_agent_token_creator"]
+    grant["depends_on"] = [d for d in grant["depends_on"] if d.startswith("google_project_service.")]
+    finding = _one(simulate(stacks), stack="sales", kind="service agent")
+    assert finding.address == "google_service_account_iam_member.transfer_agent_token_creator"
+    assert "gcp-sa-bigquerydatatransfer" in finding.name and "bigquerydatatransfer.googleapis.com" in finding.reason
+
+
+def test_a_premature_grant_to_the_dataplex_agent_put_back_is_caught():
+    stacks = _read(STACKS)
+    for rtype in ("google_project_iam_member", "google_bigquery_dataset_iam_member"):
+        for name, body in stacks["finance"]["resource"][rtype].items():
+            if (
+                "gcp-sa-dataplex" in body["member"] and name.endswith("dataplex_agent")
+            ) or name == "dataplex_agent_jobuser":
+                body["depends_on"] = [d for d in body.get("depends_on", []) if "service_identity" not in d]
+                body["depends_on"] = [d for d in body["depends_on"] if "service_agent_role" not in d]
+    found = {f.address for f in simulate(stacks) if f.kind == "service agent" and f.stack == "finance"}
+    assert "google_project_iam_member.dataplex_agent_jobuser" in found
+    assert any(a.startswith("google_bigquery_dataset_iam_member.") for a in found)
+
+
+def test_an_identity_orders_its_grant_only_for_its_own_service_and_project():
+    identity = {"project": "${google_project.project.project_id}", "service": "dataplex.googleapis.com"}
+    other = {"project": "${google_project.other.project_id}", "service": "dataplex.googleapis.com"}
+    wrong_service = {**identity, "service": "bigquerydatatransfer.googleapis.com"}
+    for ident, ok in ((identity, True), (other, False), (wrong_service, False)):
+        sales = _domain(
+            "sales",
+            google_project_service_identity={"dataplex": ident},
+            **_agent_grant(DATAPLEX_AGENT, depends_on=["google_project_service_identity.dataplex"]),
+        )
+        findings = [f for f in simulate(_layout(sales=sales)) if f.kind == "service agent"]
+        assert (findings == []) is ok, (ident, [str(f) for f in findings])
+    # created, but nothing orders the grant after it
+    sales = _domain("sales", google_project_service_identity={"dataplex": identity}, **_agent_grant(DATAPLEX_AGENT))
+    assert "nothing creates" in _one(simulate(_layout(sales=sales)), kind="service agent").reason
+
+
+def test_encryption_and_storage_agents_come_from_their_data_sources():
+    for member, data in (
+        (
+            "serviceAccount:bq-123@bigquery-encryption.iam.gserviceaccount.com",
+            "google_bigquery_default_service_account",
+        ),
+        (
+            "serviceAccount:service-123@gs-project-accounts.iam.gserviceaccount.com",
+            "google_storage_project_service_account",
+        ),
+    ):
+        sales = _domain("sales", **_agent_grant(member))
+        assert data in _one(simulate(_layout(sales=sales)), kind="service agent").reason
+        sales = _domain("sales", **_agent_grant(member, depends_on=[f"data.{data}.agent"]))
+        sales["data"][data] = {"agent": {"project": "${google_project.project.project_id}"}}
+        assert not [f for f in simulate(_layout(sales=sales)) if f.kind == "service agent"]
+
+
+def test_an_agent_meshform_does_not_know_is_reported():
+    sales = _domain("sales", **_agent_grant("serviceAccount:service-1@gcp-sa-pubsub.iam.gserviceaccount.com"))
+    assert "knows no resource" in _one(simulate(_layout(sales=sales)), kind="service agent").reason

@@ -37,10 +37,14 @@ def test_cmek_service_agents_get_the_key_before_any_data_is_created(example_stac
         ),
     }
     addresses = {f"google_kms_crypto_key_iam_member.{name}" for name in grants}
+    # ... and the grants take effect minutes after they are stored (issue 20): the data waits for
+    # a time_sleep that waits for every grant.
+    [(sleep_name, sleep)] = resources(finance, "time_sleep").items()
+    assert addresses <= set(sleep["depends_on"]) and sleep["create_duration"] == "120s"
     for kind in ("google_bigquery_dataset", "google_storage_bucket"):
         for name, item in resources(finance, kind).items():
             if "kms_key_name" in str(item.get("default_encryption_configuration", item.get("encryption", ""))):
-                assert addresses <= set(item["depends_on"]), name
+                assert f"time_sleep.{sleep_name}" in item["depends_on"], name
     assert not resources(example_stacks["sales"], "google_kms_crypto_key_iam_member")  # sales uses no CMEK
 
 

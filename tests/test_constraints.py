@@ -101,6 +101,129 @@ CASES = [
         stack(bucket(encryption={"default_kms_key_name": KEY.format("europe")})),
     ),
     (
+        # Issue 20, finding 2: the tables of a CMEK dataset left their key to the API.
+        "cmek-table-key",
+        stack(
+            {
+                "google_bigquery_dataset": {
+                    "d": {
+                        "dataset_id": "ledger",
+                        "location": "EU",
+                        "default_encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                    }
+                },
+                "google_bigquery_table": {
+                    "t": {"table_id": "t", "dataset_id": "${google_bigquery_dataset.d.dataset_id}"}
+                },
+            }
+        ),
+        stack(
+            {
+                "google_bigquery_dataset": {
+                    "d": {
+                        "dataset_id": "ledger",
+                        "location": "EU",
+                        "default_encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                    }
+                },
+                "google_bigquery_table": {
+                    "t": {
+                        "table_id": "t",
+                        "dataset_id": "${google_bigquery_dataset.d.dataset_id}",
+                        "encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                    }
+                },
+            }
+        ),
+    ),
+    (
+        # Issue 20, question 5: the @bigquery entry appears only after ingestion.
+        "dataplex-entry-ingestion",
+        stack(
+            {
+                "google_dataplex_entry": {
+                    "e": {"entry_group_id": "@bigquery", "fully_qualified_name": "bigquery:p.d", "timeouts": {}}
+                }
+            }
+        ),
+        stack(
+            {
+                "google_dataplex_entry": {
+                    "e": {
+                        "entry_group_id": "@bigquery",
+                        "fully_qualified_name": "bigquery:p.d",
+                        "timeouts": {"create": "900s"},
+                    }
+                }
+            }
+        ),
+    ),
+    (
+        # Issue 20, question 6: a KMS grant is stored before it takes effect.
+        "cmek-key-propagation",
+        stack(
+            {
+                "google_kms_crypto_key_iam_member": {"g": {"crypto_key_id": KEY.format("europe"), "member": "m"}},
+                "google_bigquery_dataset": {
+                    "d": {
+                        "dataset_id": "d",
+                        "location": "EU",
+                        "default_encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                        "depends_on": ["google_kms_crypto_key_iam_member.g"],
+                    }
+                },
+            }
+        ),
+        stack(
+            {
+                "google_kms_crypto_key_iam_member": {"g": {"crypto_key_id": KEY.format("europe"), "member": "m"}},
+                "time_sleep": {"w": {"create_duration": "120s", "depends_on": ["google_kms_crypto_key_iam_member.g"]}},
+                "google_bigquery_dataset": {
+                    "d": {
+                        "dataset_id": "d",
+                        "location": "EU",
+                        "default_encryption_configuration": {"kms_key_name": KEY.format("europe")},
+                        "depends_on": ["time_sleep.w"],
+                    }
+                },
+            }
+        ),
+    ),
+    (
+        # Issue 20, question 8: a regional scan reads a multi-region table only from inside it.
+        "dataplex-scan-location",
+        stack(
+            {
+                "google_bigquery_dataset": {"d": {"dataset_id": "orders", "location": "EU"}},
+                "google_dataplex_datascan": {
+                    "s": {
+                        "location": "us-central1",
+                        "data": {"resource": "//bigquery.googleapis.com/projects/p/datasets/orders/tables/t"},
+                    }
+                },
+            }
+        ),
+        stack(
+            {
+                "google_bigquery_dataset": {"d": {"dataset_id": "orders", "location": "EU"}},
+                "google_dataplex_datascan": {
+                    "s": {
+                        "location": "europe-west1",
+                        "data": {"resource": "//bigquery.googleapis.com/projects/p/datasets/orders/tables/t"},
+                    }
+                },
+            }
+        ),
+    ),
+    (
+        # Issue 20, the second plan: the API stores budget projects by number.
+        "second-plan",
+        stack({"google_billing_budget": {"b": {"budget_filter": {"projects": ["projects/acme-dm-sales"]}}}}),
+        stack(
+            {"google_billing_budget": {"b": {"budget_filter": {"projects": ["projects/${google_project.p.number}"]}}}}
+        ),
+    ),
+    (
         "bigquery-dataset-id",
         stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily-revenue", "location": "EU"}}}),
         stack({"google_bigquery_dataset": {"d": {"dataset_id": "daily_revenue", "location": "EU"}}}),
@@ -173,7 +296,11 @@ CASES = [
         stack(
             {
                 "google_dataplex_entry": {
-                    "e": {"entry_group_id": "@bigquery", "fully_qualified_name": "bigquery:acme-dm-sales.orders"}
+                    "e": {
+                        "entry_group_id": "@bigquery",
+                        "fully_qualified_name": "bigquery:acme-dm-sales.orders",
+                        "timeouts": {"create": "15m"},
+                    }
                 }
             }
         ),

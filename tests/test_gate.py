@@ -175,7 +175,7 @@ exceptions:
 GRANTED = """\
 exceptions:
   - {domain: sales, policy: iam-member-domains, members: [group:sales@other.example],
-     justification: Migration contractor until 2027.}
+     customer_ids: [C01abcdef], justification: Migration contractor until 2027.}
 """
 
 

@@ -141,7 +141,7 @@ def test_kms_key_location_follows_the_data_location(mesh_repo, data, key, ok):
 REQUEST = "exceptions:\n  - {policy: iam-member-domains, justification: Contractor group for the migration.}\n"
 GRANT = (
     "exceptions:\n  - {domain: sales, policy: iam-member-domains, members: [group:sales@other.example], "
-    "justification: Migration contractor until 2027.}\n"
+    "customer_ids: [C01abcde2], justification: Migration contractor until 2027.}\n"
 )
 
 

@@ -21,7 +21,11 @@ attributes (`serviceAccount:…@p.iam.gserviceaccount.com` members, `project = "
 something the same stack creates must also be ordered after it (a reference or
 `depends_on` path), or Terraform may create both at once.
 
-Out of scope: anything outside the mesh. Service-account emails count only in projects some
+Google-managed service agents (`service-N@gcp-sa-…`, the Cloud Storage agent, BigQuery's
+encryption account) exist only once something creates them: a grant to one must follow its
+`google_project_service_identity` or the data source that yields it (`agents.py`).
+
+Out of scope otherwise: anything outside the mesh. Service-account emails count only in projects some
 stack creates (Google's service agents, `bq-…@bigquery-encryption…`, and other
 organisations' accounts are not the mesh's); `user:`/`group:` members; project numbers
 (Google's own projects, such as the Dataplex `@bigquery` entry types').
@@ -39,6 +43,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from meshform.apply_order.agents import premature_agent_grants
 from meshform.apply_order.created import World, bootstrap_contract, created
 from meshform.apply_order.named import dependencies, named, reaches, remote_stacks
 
@@ -79,6 +84,7 @@ def simulate(stacks: Mapping[str, Mapping], assumed: World | None = None) -> lis
     for phase, members in order:
         for name in members:
             findings.update(made[name][1])
+            findings.update(premature_agent_grants(name, stacks[name]))
             findings.update(
                 _check_stack(name, stacks[name], before, made[name][0], everything, mesh_projects, phase_index, phase)
             )

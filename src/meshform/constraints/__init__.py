@@ -25,6 +25,7 @@ from meshform.constraints import (  # noqa: F401
     billing,
     catalog,
     cmek,
+    first_apply,
     iam,
     invariants,
     resource_manager,

@@ -85,3 +85,58 @@ def cmek_location(stack_name: str, stack: Stack) -> Iterator[Problem]:
         yield from _judge(
             address, "encryption_configuration.kms_key_name", literal(encryption.get("kms_key_name")), location
         )
+
+
+def _dataset_keys(stack: Stack) -> tuple[dict[str, str], dict[str, str]]:
+    """Each dataset's default key (literal or expression), by resource name and by literal dataset_id."""
+    by_name: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    for _, address, body in resources(stack, "google_bigquery_dataset"):
+        key = (block(body.get("default_encryption_configuration")) or {}).get("kms_key_name")
+        if not isinstance(key, str):
+            continue
+        by_name[address.split(".", 1)[1]] = key
+        dataset_id = literal(body.get("dataset_id"))
+        if dataset_id is not None:
+            by_id[dataset_id] = key
+    return by_name, by_id
+
+
+@rule(
+    "cmek-table-key",
+    "A table in a dataset with a default CMEK key names that key itself (encryption_configuration.kms_key_name):"
+    " the API reports the inherited key and the provider would replace the table on every later plan.",
+    "terraform-provider-google issue #10518 (open): google_bigquery_table recreated in a dataset with a default key",
+    "https://github.com/hashicorp/terraform-provider-google/issues/10518",
+)
+def cmek_table_key(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    # resource_bigquery_table.go: encryption_configuration is Optional + ForceNew, not Computed, and
+    # Read always sets it from the API's encryptionConfiguration (flattenEncryptionConfiguration).
+    by_name, by_id = _dataset_keys(stack)
+    for _, address, body in resources(stack, "google_bigquery_table"):
+        dataset = body.get("dataset_id")
+        if not isinstance(dataset, str) or "view" in body:
+            # A view stores no data, so there is nothing to encrypt (render/kept_versions.py);
+            # whether the API reports the dataset's key on a view is not documented.
+            continue
+        ref = _DATASET_REF.match(dataset)
+        key = by_name.get(ref.group(1)) if ref else by_id.get(dataset)
+        if key is None:
+            continue
+        own = (block(body.get("encryption_configuration")) or {}).get("kms_key_name")
+        if own is None:
+            yield (
+                address,
+                f"its dataset's default key {key!r} is left to the API: set encryption_configuration.kms_key_name "
+                "to it, or the provider replaces the table on the next plan (provider issue #10518)",
+            )
+        elif isinstance(own, str) and "/cryptoKeyVersions/" in own:
+            yield (
+                address,
+                "encryption_configuration.kms_key_name names a key version: name the key (the version is computed)",
+            )
+        elif own != key:
+            yield (
+                address,
+                f"encryption_configuration.kms_key_name {own!r} differs from its dataset's default key {key!r}",
+            )

@@ -194,6 +194,8 @@ class PolicyException:
     justification: str
     source: Source
     members: tuple[str, ...] = ()
+    # iam-member-domains: the outside organizations' customer IDs (the project's DRS override).
+    customer_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

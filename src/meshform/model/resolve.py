@@ -72,6 +72,7 @@ def resolve(
                 g.justification,
                 model.Source(mesh_file, ("exceptions", i)),
                 members=tuple(g.members),
+                customer_ids=tuple(g.customer_ids),
             )
             for i, g in enumerate(mesh_spec.exceptions)
         ),

@@ -22,6 +22,7 @@ from cdktn_provider_google.kms_key_ring import KmsKeyRing
 from cdktn_provider_google.organization_iam_member import OrganizationIamMember
 from cdktn_provider_google.project import Project
 from cdktn_provider_google.project_default_service_accounts import ProjectDefaultServiceAccounts
+from cdktn_provider_google.project_iam_audit_config import ProjectIamAuditConfig, ProjectIamAuditConfigAuditLogConfig
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.resource_manager_lien import ResourceManagerLien
@@ -84,6 +85,8 @@ def lien_reason(project: str) -> str:
 class BootstrapStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh):
         super().__init__(scope, BOOTSTRAP_STACK, mesh, local_state=True)
+        # project id → its DEPRIVILEGE resource, which every write to that project's IAM policy waits for.
+        self.iam_after: dict[str, list[ProjectDefaultServiceAccounts]] = {}
         self.governance_services = self._project("governance", mesh.governance_project, "governance", GOVERNANCE_APIS)
         self.ci = ServiceAccount(
             self,
@@ -125,8 +128,26 @@ class BootstrapStack(MeshStack):
             reason=lien_reason(project_id),
         )
         # auto_create_network = false enables Compute, whose default service account would get Editor.
-        ProjectDefaultServiceAccounts(
+        # DEPRIVILEGE rewrites the whole project policy with a bare get/set, no mutex and no retry on
+        # a concurrent change (provider: resource_google_project_default_service_accounts.go), while
+        # the IAM-member writers take a per-project mutex and retry 409s (tpgiamresource/iam.go):
+        # every other write to this project's policy waits for it.
+        deprivilege = ProjectDefaultServiceAccounts(
             self, self.id(role, "default_service_accounts"), project=project.project_id, action="DEPRIVILEGE"
+        )
+        self.iam_after[project_id] = [deprivilege]
+        # Cloud Storage Data Access audit logs are off by default (the state bucket is here, or the
+        # keys that protect data): https://cloud.google.com/storage/docs/audit-logging,
+        # https://cloud.google.com/logging/docs/audit/configure-data-access.
+        ProjectIamAuditConfig(
+            self,
+            self.id(role, "storage_audit_logs"),
+            project=project.project_id,
+            service="storage.googleapis.com",
+            audit_log_config=[
+                ProjectIamAuditConfigAuditLogConfig(log_type=t) for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
+            ],
+            depends_on=[deprivilege],
         )
         return [
             ProjectService(
@@ -172,7 +193,8 @@ class BootstrapStack(MeshStack):
                 OrganizationIamMember(
                     self, self.id("ci_parent", role.split("/")[1]), org_id=number, role=role, member=self.ci.member
                 )
-        if mesh.enforce_organization_policies and kind == "organizations":
+        drs_overrides = any(g.customer_ids for g in mesh.exception_grants)  # domain stacks' member-domain overrides
+        if (mesh.enforce_organization_policies or drs_overrides) and kind == "organizations":
             # Organization policies can be administered only by an organization-level role.
             OrganizationIamMember(
                 self, "ci_org_policy_admin", org_id=number, role=roles.CI_ORG_POLICY_ROLE, member=self.ci.member
@@ -192,6 +214,7 @@ class BootstrapStack(MeshStack):
                 project=mesh.governance_project,
                 role=role,
                 member=self.ci.member,
+                depends_on=self.iam_after[mesh.governance_project],
             )
 
     def _keys(self) -> None:
@@ -208,7 +231,7 @@ class BootstrapStack(MeshStack):
                     project=project,
                     role=roles.CI_KEY_ROLE,
                     member=self.ci.member,
-                    depends_on=services[project],
+                    depends_on=[*services[project], *self.iam_after[project]],
                 )
             if (project, location, ring) not in rings:
                 rings[(project, location, ring)] = KmsKeyRing(

@@ -24,6 +24,12 @@ from cdktn_provider_google.billing_budget import (
 from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
 from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
+from cdktn_provider_google.org_policy_policy import (
+    OrgPolicyPolicy,
+    OrgPolicyPolicySpec,
+    OrgPolicyPolicySpecRules,
+    OrgPolicyPolicySpecRulesValues,
+)
 from cdktn_provider_google.project import Project
 from cdktn_provider_google.project_default_service_accounts import ProjectDefaultServiceAccounts
 from cdktn_provider_google.project_iam_audit_config import ProjectIamAuditConfig, ProjectIamAuditConfigAuditLogConfig
@@ -42,6 +48,7 @@ from meshform.render.base import MeshStack, PlatformOutputs, deletion_policy, pa
 from meshform.render.bootstrap import lien_reason
 from meshform.render.literal import literal, literal_tree
 from meshform.render.platform import policy_tag_output
+from meshform.render.raw import time_sleep
 from meshform.render.stores import renderer
 
 DOMAIN_APIS = (
@@ -55,6 +62,8 @@ DOMAIN_APIS = (
 )
 MAX_BUDGET_CHANNELS = 5  # Cloud Billing: "A maximum of 5 email notifications are allowed"
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+KEY_PROPAGATION = "120s"
+MEMBER_DOMAINS_CONSTRAINT = "iam.allowedPolicyMemberDomains"
 
 
 class DomainStack(MeshStack):
@@ -132,11 +141,13 @@ class DomainStack(MeshStack):
         # DEPRIVILEGE rewrites the whole project policy without retrying a concurrent change
         # (provider: resource_google_project_default_service_accounts.go), so every other
         # write to the project's policy waits for it.
-        self.iam_after = [
+        self.iam_after: list = [
             ProjectDefaultServiceAccounts(
                 self, "default_service_accounts", project=project, action="DEPRIVILEGE", depends_on=self.services
             )
         ]
+        self.member_domains = self._member_domains_override()
+        self.iam_after += self.member_domains
         ProjectIamAuditConfig(
             self,
             "storage_audit_logs",
@@ -147,6 +158,40 @@ class DomainStack(MeshStack):
             ],
             depends_on=self.iam_after,
         )
+
+    def _member_domains_override(self) -> list[OrgPolicyPolicy]:
+        """Domain-restricted sharing admits outside members only by their organization's customer
+        ID; "exceptions can be granted on a per-folder or per-project basis"
+        (https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains).
+        A granted iam-member-domains exception with customer_ids becomes a project-level policy
+        that keeps the parent's list (inherit_from_parent) and adds those IDs; every grant in the
+        stack waits for it (iam_after, store_dependencies). Writing it needs
+        roles/orgpolicy.policyAdmin, grantable only on the organization
+        (https://cloud.google.com/iam/docs/roles-permissions/orgpolicy)."""
+        ids = sorted(
+            {
+                c
+                for g in self.mesh.exception_grants
+                if g.domain == self.domain.name and g.policy == "iam-member-domains"
+                for c in g.customer_ids
+            }
+        )
+        if not ids:
+            return []
+        project = f"projects/{self.project_id}"  # the project id, not its number (provider docs example)
+        return [
+            OrgPolicyPolicy(
+                self,
+                "member_domains_exception",
+                name=f"{project}/policies/{MEMBER_DOMAINS_CONSTRAINT}",
+                parent=project,
+                spec=OrgPolicyPolicySpec(
+                    inherit_from_parent=True,
+                    rules=[OrgPolicyPolicySpecRules(values=OrgPolicyPolicySpecRulesValues(allowed_values=ids))],
+                ),
+                depends_on=self.services,
+            )
+        ]
 
     # --- project-level access and cost -------------------------------------------------
 
@@ -222,12 +267,12 @@ class DomainStack(MeshStack):
 
     # --- customer-managed encryption ---------------------------------------------------
 
-    def _key_grants(self) -> dict[str, list[KmsCryptoKeyIamMember]]:
+    def _key_grants(self) -> dict[str, list]:
         """BigQuery and Cloud Storage encrypt with a customer-managed key as the project's own
         service agents, which need the key's encrypter/decrypter role before the first dataset,
         table or bucket is created (provider docs: google_bigquery_default_service_account,
         google_storage_project_service_account; the data sources also create the agents)."""
-        grants: dict[str, list[KmsCryptoKeyIamMember]] = {}
+        grants: dict[str, list] = {}
         if not self.domain.kms_keys:
             return grants
         agents = [
@@ -237,12 +282,19 @@ class DomainStack(MeshStack):
         ]
         for key in self.domain.kms_keys:
             name = next(n for n, k in sorted(self.mesh.kms_keys.items()) if k == key)
-            grants[key] = [
+            made = [
                 KmsCryptoKeyIamMember(
                     self, self.id("key", name, agent), crypto_key_id=key, role=KMS_ROLE, member=member
                 )
                 for agent, member in agents
             ]
+            # A key grant is stored when the provider returns, not yet in effect: "Changes to allow
+            # or deny policies typically propagate in 2 minutes"
+            # (https://cloud.google.com/iam/docs/access-change-propagation), and neither
+            # google_bigquery_dataset nor google_storage_bucket retries a KMS 403. The first
+            # CMEK dataset or bucket waits KEY_PROPAGATION once (Google's own datascan samples
+            # sleep 120s after IAM grants: dataplex_datascan_execution_identity_service_account.tf.tmpl).
+            grants[key] = [time_sleep(self, self.id("key", name, "propagation"), KEY_PROPAGATION, made)] if made else []
         return grants
 
     # --- data products -------------------------------------------------------------------
@@ -273,7 +325,7 @@ class DomainStack(MeshStack):
 
     def store_dependencies(self, product: Product) -> list:
         """What a store's first resource waits for: the APIs, and its key's grants to the service agents."""
-        return [*self.services, *self.key_grants.get(product.kms_key or "", [])]
+        return [*self.services, *self.member_domains, *self.key_grants.get(product.kms_key or "", [])]
 
     # --- column-level security -----------------------------------------------------------
 

@@ -71,12 +71,21 @@ def plan_stacks(mesh: Mesh) -> list[StackPlan]:
 
     base = settings(mesh)
     shared = Fingerprinter()  # each domain digested once, whichever slices hold it
+    # Exceptions naming outside organizations' customer IDs: each domain stack writes its project's
+    # iam.allowedPolicyMemberDomains override, and bootstrap grants CI the role to write it.
+    overrides = tuple(g for g in mesh.exception_grants if g.customer_ids)
     plans = [
-        StackPlan(BOOTSTRAP, BOOTSTRAP, base, fingerprinter=shared),
+        StackPlan(BOOTSTRAP, BOOTSTRAP, dataclasses.replace(base, exception_grants=overrides), fingerprinter=shared),
         StackPlan(PLATFORM, PLATFORM, base, tag_users=policy_tag_users(mesh), fingerprinter=shared),
     ]
     plans += [
-        StackPlan(d.name, DOMAIN, dataclasses.replace(base, domains=(d,)), d.name, fingerprinter=shared)
+        StackPlan(
+            d.name,
+            DOMAIN,
+            dataclasses.replace(base, domains=(d,), exception_grants=tuple(g for g in overrides if g.domain == d.name)),
+            d.name,
+            fingerprinter=shared,
+        )
         for d in mesh.domains
     ]
     granted: dict[str, list[Subscription]] = {}

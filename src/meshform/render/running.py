@@ -36,6 +36,7 @@ from cdktn_provider_google.service_account_iam_member import ServiceAccountIamMe
 from meshform.model import Product, QualityRule
 from meshform.render import roles
 from meshform.render.literal import literal
+from meshform.render.service_agents import DATA_TRANSFER, DATAPLEX, ServiceAgents
 from meshform.render.write_sql import WRITE_DISPOSITIONS, Destination, merge, replace_partition
 
 if TYPE_CHECKING:
@@ -60,22 +61,15 @@ def scan_location(location: str) -> str:
     return SCAN_REGIONS.get(location.upper(), location.lower())
 
 
-def transfer_agent(stack: DomainStack) -> str:
-    """The BigQuery Data Transfer service agent of the domain's project."""
-    return f"serviceAccount:service-{stack.project_number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
-
-
-def dataplex_agent(stack: DomainStack) -> str:
-    """The Dataplex service agent of the domain's project: it runs the data quality scans."""
-    return f"serviceAccount:service-{stack.project_number}@gcp-sa-dataplex.iam.gserviceaccount.com"
-
-
 class Running:
     """The domain's scheduled queries and data quality scans, with the grants they need."""
 
     def __init__(self, stack: DomainStack):
         self.stack = stack
         products = stack.domain.products
+        # Each agent is created (and given its service-agent role) before the first grant to it:
+        # meshform.render.service_agents.
+        agents = ServiceAgents(stack)
         self.token_grant = None
         if any(p.transformations and p.dataset for p in products):
             # Provider docs, google_bigquery_data_transfer_config "Scheduled Query": the Data Transfer
@@ -86,21 +80,24 @@ class Running:
                 "transfer_agent_token_creator",
                 service_account_id=stack.pipeline.name,
                 role=roles.TOKEN_CREATOR_ROLE,
-                member=transfer_agent(stack),
-                depends_on=stack.services,
+                member=agents.member(DATA_TRANSFER),
+                depends_on=agents.created(DATA_TRANSFER),
             )
         self.scan_grants: list = []
+        self.dataplex_agent = agents.member(DATAPLEX)
+        self.dataplex_created: list = []
         if any(self._scanned(p) for p in products):
             # The Dataplex service agent runs scans: BigQuery Job User on the project, Data Viewer on
             # the scanned tables (Dataplex docs, "Required roles").
+            self.dataplex_created = agents.created(DATAPLEX)
             self.scan_grants.append(
                 ProjectIamMember(
                     stack,
                     "dataplex_agent_jobuser",
                     project=stack.project_id,
                     role=roles.SCAN_JOB_ROLE,
-                    member=dataplex_agent(stack),
-                    depends_on=stack.iam_after,
+                    member=self.dataplex_agent,
+                    depends_on=[*stack.iam_after, *self.dataplex_created],
                 )
             )
         self._scan_ids: set[str] = set()
@@ -124,7 +121,8 @@ class Running:
                 project=self.stack.project_id,
                 dataset_id=self.stack.dataset_ids[product.name],
                 role=roles.SCAN_READER_ROLE,
-                member=dataplex_agent(self.stack),
+                member=self.dataplex_agent,
+                depends_on=self.dataplex_created,
             )
             for table in dataset.tables:
                 self._scan(product, dataset, table, [grant, *self.scan_grants])

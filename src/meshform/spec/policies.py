@@ -126,6 +126,16 @@ class ExceptionGrant(SpecModel):
             "any other member of the domain is still checked."
         ),
     )
+    customer_ids: list[Annotated[str, Field(pattern=r"^C[0-9A-Za-z]{5,20}$")]] = Field(
+        default_factory=list,
+        description=(
+            "iam-member-domains: the Google Workspace / Cloud Identity customer IDs (C0…) of the outside "
+            "members' organizations. Organizations that enforce iam.allowedPolicyMemberDomains (every "
+            "organization created since May 3, 2024) refuse grants to other organizations' members; the "
+            "domain's project then gets an override of that constraint that adds these IDs to the "
+            "organization's list. Required when a member is outside the organization."
+        ),
+    )
     justification: str = Field(min_length=10, description="Why the exception is acceptable.")
 
 

@@ -162,6 +162,26 @@ def evaluate(mesh: Mesh) -> PolicyReport:
                     hint="add members: [user:...] listing each outside member the platform accepts",
                 )
             )
+        outside = [m for m in grant.members if builtin.outside_organisation(mesh, m)]
+        if grant.policy == "iam-member-domains" and outside and not grant.customer_ids:
+            # Secure-by-default organizations (created since May 3, 2024) enforce
+            # iam.allowedPolicyMemberDomains, which "will apply to any IAM policy changes" and admits
+            # only the customer IDs listed; "exceptions can be granted on a per-folder or per-project
+            # basis" (https://cloud.google.com/resource-manager/docs/secure-by-default-organizations,
+            # https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains).
+            report.findings.append(
+                Finding(
+                    grant.source.at("members"),
+                    grant.source.path + ("members",),
+                    f"'{outside[0]}' is outside the organisation: where iam.allowedPolicyMemberDomains is enforced "
+                    "(every organization created since May 3, 2024) Google refuses every grant to it, whatever "
+                    "this exception says",
+                    code="exceptions",
+                    hint="add customer_ids: [C0...] with the outside organization's Google Workspace / Cloud Identity "
+                    "customer ID; the domain's project then gets an override of iam.allowedPolicyMemberDomains "
+                    "that admits it (applied by an identity with roles/orgpolicy.policyAdmin on the organization)",
+                )
+            )
         if grant.domain not in domains:
             report.findings.append(
                 Finding(

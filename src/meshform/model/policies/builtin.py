@@ -73,6 +73,17 @@ def member_problem(mesh: Mesh, domain: Domain, member: str, cfg: settings.Member
     return None
 
 
+def outside_organisation(mesh: Mesh, member: str) -> bool:
+    """A user:/group: member of an email domain, or a domain: member, not among the
+    organisation's (allowed_domains, default the platform team's email domain)."""
+    cfg = mesh.policies.iam_member_domains
+    allowed = {d.lower() for d in cfg.allowed_domains} or {mesh.platform_team.rsplit("@", 1)[-1].lower()}
+    kind, _, identity = member.partition(":")
+    if kind in ("user", "group"):
+        return identity.rsplit("@", 1)[-1].lower() not in allowed
+    return kind == "domain" and identity.lower() not in allowed
+
+
 def iam_member_domains(mesh: Mesh, cfg: settings.MemberDomains) -> Iterator[Violation]:
     for domain in mesh.domains:
         members = [(m, domain.source.child("owners", i)) for i, m in enumerate(domain.owners)]

@@ -10,10 +10,19 @@ from cdktn_provider_google.bigquery_dataset_iam_member import (
     BigqueryDatasetIamMember,
     BigqueryDatasetIamMemberCondition,
 )
-from cdktn_provider_google.bigquery_table import BigqueryTable, BigqueryTableTimePartitioning
+from cdktn_provider_google.bigquery_table import (
+    BigqueryTable,
+    BigqueryTableEncryptionConfiguration,
+    BigqueryTableTimePartitioning,
+)
 from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
 from cdktn_provider_google.data_google_bigquery_default_service_account import DataGoogleBigqueryDefaultServiceAccount
-from cdktn_provider_google.dataplex_entry import DataplexEntry, DataplexEntryAspects, DataplexEntryAspectsAspect
+from cdktn_provider_google.dataplex_entry import (
+    DataplexEntry,
+    DataplexEntryAspects,
+    DataplexEntryAspectsAspect,
+    DataplexEntryTimeouts,
+)
 
 from meshform.catalog import metadata as catalog
 from meshform.model import Product, Subscription
@@ -119,11 +128,21 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
             schema=table_schema(table, lambda tag: stack.policy_tag(spec.location, tag)),
             time_partitioning=partitioning,
             clustering=list(table.clustering) or None,
+            # The API reports the dataset's default key on each table, and the provider's
+            # encryption_configuration is ForceNew and not Computed: left unset, every later plan
+            # replaces the table (open provider issue #10518; resource_bigquery_table.go). The key,
+            # never a key version (kms_key_version is computed).
+            encryption_configuration=(
+                BigqueryTableEncryptionConfiguration(kms_key_name=product.kms_key) if product.kms_key else None
+            ),
             labels=stack.labels(product),
             deletion_protection=not product.deletable,
             deletion_policy=deletion_policy(product.deletable),
         )
     return dataset
+
+
+ENTRY_CREATE_TIMEOUT = "15m"
 
 
 def _catalog_entry(stack: DomainStack, product: Product, spec: Dataset, dataset: BigqueryDataset) -> None:
@@ -151,5 +170,11 @@ def _catalog_entry(stack: DomainStack, product: Product, spec: Dataset, dataset:
         ],
         # The entry belongs to BigQuery: removing it from Terraform must never delete it.
         deletion_policy="ABANDON",
+        # The dataset's entry appears only once Dataplex has ingested it. The provider retries the
+        # write's 403 "not allowed on the Dataplex managed entry group" for the create timeout
+        # (IsDataplex1PEntryIngestedError, error_retry_predicates.go; Entry.yaml), 5 min by default;
+        # Google's own tests wait 300 s after the table before writing its entry
+        # (resource_dataplex_datascan_test.go). ENTRY_CREATE_TIMEOUT covers that and more.
+        timeouts=DataplexEntryTimeouts(create=ENTRY_CREATE_TIMEOUT),
         depends_on=[dataset],
     )
