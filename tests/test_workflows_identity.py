@@ -246,10 +246,12 @@ def test_the_plan_step_reports_a_state_it_cannot_read_and_fails(tmp_path, stubs)
     work = tmp_path / "checkout"
     shutil.copytree(REPO / "terraform", work / "terraform")
     script = step("meshform-pr.yaml", "plan", "terraform plan (read-only)")["run"]
-    proc = run_step(script, work, plan_env(tmp_path, ["sales"], forbidden="sales"), stubs)
+    proc = run_step(script, work, plan_env(tmp_path, ["sales", "gone"], forbidden="sales"), stubs)
     assert proc.returncode == 1
     assert not (tmp_path / "log" / "terraform").exists()
-    assert "#### `sales`: plan failed — cannot read the state of sales" in (work / "plans.md").read_text()
+    report = (work / "plans.md").read_text()
+    assert "#### `sales`: plan failed — cannot read the state of sales" in report
+    assert "#### `gone`: plan failed — gone: no terraform/stacks/gone/cdk.tf.json in this pull request" in report
 
 
 def test_the_comment_joins_the_summary_and_the_plans_within_github_s_limit(tmp_path):
@@ -286,3 +288,47 @@ def test_a_repository_without_its_numeric_ids_is_refused_with_how_to_find_them(t
     assert len(messages) == 1, messages
     assert messages[0].startswith("mesh.yaml:"), messages[0]
     assert drop in messages[0] and "gh api repos/acme/data-mesh --jq '.id, .owner.id'" in messages[0]
+
+
+@pytest.fixture
+def main_checkout(tmp_path) -> Path:
+    """The example mesh with its Terraform: two commits on `main` of an origin, cloned on main."""
+    origin = copy_example(tmp_path)
+    shutil.copytree(REPO / "terraform", origin / "terraform")
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "base")
+    sales = origin / "domains" / "sales.yaml"
+    sales.write_text(sales.read_text().replace("description: ", "description: Now: ", 1))
+    git(origin, "commit", "-qam", "sales")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True, capture_output=True)
+    return clone
+
+
+def head(root: Path) -> str:
+    return subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def test_the_apply_workflow_lists_stacks_out_of_date_as_single_line_outputs(main_checkout, tmp_path):
+    """With no record of any apply, every stack is out of date; outputs are one line each."""
+    (tmp_path / "runner" / "applied").mkdir(parents=True)
+    output = tmp_path / "github_output"
+    script = step("meshform-apply.yaml", "changes", "Stacks out of date")["run"]
+    env = {
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_SHA": head(main_checkout),
+        "BEFORE": "",
+    }
+    proc = run_step(script, main_checkout, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert set(outputs) == {"platform", "domains", "access"}
+    assert outputs["platform"] == "true"
+    assert "sales" in json.loads(outputs["domains"]) and json.loads(outputs["access"])
+    # a run whose commit is no longer main's newest leaves the work to the newer run
+    output.write_text("")
+    proc = run_step(script, main_checkout, {**env, "GITHUB_SHA": "0" * 40})
+    assert proc.returncode == 0 and "main has moved past" in proc.stdout
+    assert output.read_text().splitlines() == ["platform=false", "domains=[]", "access=[]"]
