@@ -93,7 +93,8 @@ CI_KEY_PERMISSIONS = (
 # the branch's own), so it holds no write and no data read: metadata and IAM policies only. Never
 # roles/viewer: BigQuery gives project viewers READER on new datasets (access-control-basic-roles).
 # Which roles a plan needs is derived from the resources meshform renders, not measured against a real
-# organization: a missing permission shows as a 403 naming it in the plan job's log.
+# organization: a missing permission shows as a 403 naming it in the plan job's log. Not covered: scheduled
+# queries (bigquery.transfers.get), Dataplex data scans and data products (README, "Applying the stacks").
 PLAN_STATE_ROLE = "roles/storage.objectViewer"  # state files and meshform/applied/*; not the lock (create)
 PLAN_PARENT_ROLES = (
     "roles/browser",  # projects and folders
