@@ -125,21 +125,26 @@ def test_bootstrap_creates_what_the_other_stacks_assume(example_stacks):
     assert rings == {"europe", "europe-west1"} and all(
         k["lifecycle"] == {"prevent_destroy": True} for k in keys.values()
     )
-    [ci] = resources(bootstrap, "google_service_account").values()
-    assert ci["account_id"] == "meshform-ci" and ci["project"] == "acme-dm-governance"
-    billing = {g["role"] for g in resources(bootstrap, "google_billing_account_iam_member").values()}
+    accounts = {a["account_id"]: a for a in resources(bootstrap, "google_service_account").values()}
+    assert set(accounts) == {"meshform-ci", "meshform-plan"}
+    assert all(a["project"] == "acme-dm-governance" for a in accounts.values())
+    billing = {
+        g["role"]
+        for g in resources(bootstrap, "google_billing_account_iam_member").values()
+        if "ci_account" in g["member"]
+    }
     assert billing == {"roles/billing.user", "roles/billing.costsManager"}
-    [provider] = resources(bootstrap, "google_iam_workload_identity_pool_provider").values()
-    assert (
-        provider["attribute_condition"]
-        == "assertion.repository == 'acme/data-mesh' && assertion.ref == 'refs/heads/main'"
-    )
+    # the federation conditions: tests/test_ci_identities.py
+    assert len(resources(bootstrap, "google_iam_workload_identity_pool_provider")) == 2
 
 
-def test_the_platform_stack_creates_no_project_and_enforces_opted_in_organization_policies(example_stacks):
+def test_the_platform_stack_creates_no_project_and_bootstrap_enforces_opted_in_organization_policies(
+    example_stacks,
+):
     platform = example_stacks["platform"]
     assert not resources(platform, "google_project")
-    policies = {p["name"]: p for p in resources(platform, "google_org_policy_policy").values()}
+    assert not resources(platform, "google_org_policy_policy")  # CI does not administer them
+    policies = {p["name"]: p for p in resources(example_stacks["bootstrap"], "google_org_policy_policy").values()}
     assert set(policies) == {
         "folders/123456789012/policies/compute.skipDefaultNetworkCreation",
         "folders/123456789012/policies/iam.automaticIamGrantsForDefaultServiceAccounts",

@@ -22,6 +22,7 @@ COMMANDS = (
     "show",
     "changed",
     "summary",
+    "plan_summary",  # plan-summary
     "manifest",
     "init",
     "edit",  # add-product, unsubscribe
@@ -31,7 +32,7 @@ COMMANDS = (
 )
 # The commands a module registers, where they are not the module's name (tests/test_cli.py
 # checks this table against what each module registers).
-NAMES = {"new_domain": ("new-domain",), "edit": ("add-product", "unsubscribe")}
+NAMES = {"new_domain": ("new-domain",), "plan_summary": ("plan-summary",), "edit": ("add-product", "unsubscribe")}
 
 
 def module_of(command: str) -> str | None:

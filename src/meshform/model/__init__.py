@@ -298,6 +298,9 @@ class Mesh:
     enforce_organization_policies: bool = False
     ci_service_account: str = "meshform-ci"
     ci_repository: str | None = None
+    ci_repository_id: int | None = None  # GitHub's numeric ids: federation admits tokens by them
+    ci_owner_id: int | None = None
+    ci_plan_service_account: str = "meshform-plan"  # reads only: plans pull requests
     # Domains whose file has errors: still known to cross-file checks, so that one typo is
     # reported once, at its root, not again in every file that names the domain.
     unparsed_domains: tuple[str, ...] = ()

@@ -23,7 +23,6 @@ from cdktn_provider_google.data_catalog_tag_template import (
 from cdktn_provider_google.data_catalog_taxonomy import DataCatalogTaxonomy
 from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.dataplex_aspect_type import DataplexAspectType
-from cdktn_provider_google.org_policy_policy import OrgPolicyPolicy, OrgPolicyPolicySpec, OrgPolicyPolicySpecRules
 from cdktn_provider_google.project_iam_member import ProjectIamMember
 from constructs import Construct
 
@@ -34,12 +33,6 @@ from meshform.render.base import PLATFORM_STACK, MeshStack, output_name
 from meshform.render.literal import literal
 from meshform.render.plan import TagUsers
 
-# Boolean constraints a mesh should enforce on its parent (opt-in: organization_policies.enforce).
-# https://cloud.google.com/resource-manager/docs/organization-policy/org-policy-constraints
-ORGANIZATION_CONSTRAINTS = (
-    "compute.skipDefaultNetworkCreation",  # no default network in new projects
-    "iam.automaticIamGrantsForDefaultServiceAccounts",  # no Editor for default service accounts
-)
 GOVERNANCE_NUMBER_OUTPUT = "governance_project_number"
 
 
@@ -89,15 +82,6 @@ class PlatformStack(MeshStack):
         else:
             self._tag_template(project_id)
         self._taxonomies(project_id)
-        if mesh.enforce_organization_policies:
-            for constraint in ORGANIZATION_CONSTRAINTS:
-                OrgPolicyPolicy(
-                    self,
-                    self.id("org_policy", constraint),
-                    name=f"{mesh.parent}/policies/{constraint}",
-                    parent=mesh.parent,
-                    spec=OrgPolicyPolicySpec(rules=[OrgPolicyPolicySpecRules(enforce="TRUE")]),
-                )
         TerraformOutput(self, GOVERNANCE_NUMBER_OUTPUT, value=governance.number)
 
     def _taxonomies(self, project_id: str) -> None:

@@ -37,34 +37,74 @@ class Catalog(SpecModel):
 
 
 class OrganizationPolicies(SpecModel):
-    """Organization policies a mesh should enforce on its parent folder (opt-in: the CI identity
-    needs roles/orgpolicy.policyAdmin, which is granted on the organization only)."""
+    """Organization policies a mesh should enforce on its parent (opt-in). The bootstrap stack sets them,
+    applied by a person with roles/orgpolicy.policyAdmin (granted on the organization only); CI never
+    administers organization policies."""
 
     enforce: bool = Field(
         False,
         description=(
             "Enforce constraints/compute.skipDefaultNetworkCreation and "
-            "constraints/iam.automaticIamGrantsForDefaultServiceAccounts on the parent (platform stack)."
+            "constraints/iam.automaticIamGrantsForDefaultServiceAccounts on the parent (bootstrap stack)."
         ),
     )
 
 
 class ContinuousIntegration(SpecModel):
-    """The identity that applies the stacks, created by the bootstrap stack."""
+    """The identities CI uses, created by the bootstrap stack: one that applies (only the apply job, in
+    its protected environment) and one that only reads (plans on pull requests, the record of applies)."""
 
     service_account: str = Field(
         "meshform-ci",
         pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
-        description="Account id of the CI service account, created in the governance project.",
+        description="Account id of the CI service account that applies, created in the governance project.",
+    )
+    plan_service_account: str = Field(
+        "meshform-plan",
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+        description=(
+            "Account id of the read-only service account that plans pull requests and reads the record of "
+            "applies, created in the governance project."
+        ),
     )
     github_repository: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
         description=(
-            "owner/name of the mesh repository: bootstrap creates a Workload Identity Federation pool whose "
-            "provider admits only this repository's main branch."
+            "owner/name of the mesh repository: bootstrap creates Workload Identity Federation providers "
+            "for it (requires github_repository_id and github_owner_id)."
         ),
     )
+    github_repository_id: int | None = Field(
+        None,
+        gt=0,
+        description=(
+            "GitHub's numeric id of the repository (`gh api repos/OWNER/REPO --jq .id`). Names can be "
+            "re-registered by someone else; ids cannot, so federation admits tokens by id."
+        ),
+    )
+    github_owner_id: int | None = Field(
+        None,
+        gt=0,
+        description="GitHub's numeric id of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`).",
+    )
+
+    @model_validator(mode="after")
+    def _ids_with_repository(self) -> ContinuousIntegration:
+        if self.github_repository:
+            missing = [f for f in ("github_repository_id", "github_owner_id") if getattr(self, f) is None]
+            if missing:
+                repo = self.github_repository
+                raise ValueError(
+                    f"github_repository needs {' and '.join(missing)}: GitHub's numeric ids, which a re-registered "
+                    f"repository name cannot take over. Find them with `gh api repos/{repo} --jq '.id, .owner.id'` "
+                    f"(or the `id` and `owner.id` of https://api.github.com/repos/{repo})"
+                )
+        elif self.github_repository_id is not None or self.github_owner_id is not None:
+            raise ValueError("github_repository_id and github_owner_id need github_repository (owner/name)")
+        if self.plan_service_account == self.service_account:
+            raise ValueError("plan_service_account must differ from service_account: the plan identity only reads")
+        return self
 
 
 ACCESS_GROUP_PATTERN = r"group:[A-Za-z0-9._%+{}-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"

@@ -41,8 +41,10 @@ labels:                                 # added to every labelled resource
 policy_tags:                            # column-level security; columns say pii: true or policy_tag: <name>
   pii: Personally identifiable information
 kms_keys: {{}}                            # customer-managed keys, by name (required for restricted data)
-# ci:
-#   github_repository: <owner>/<repository>   # bootstrap admits only its main branch to apply
+# ci:                                     # Workload Identity Federation from GitHub Actions (bootstrap)
+#   github_repository: <owner>/<repository>
+#   github_repository_id: <id>             # gh api repos/<owner>/<repository> --jq '.id, .owner.id'
+#   github_owner_id: <id>                  # ids, not names: a re-registered name cannot take them over
 """
 
 GITIGNORE = """\
