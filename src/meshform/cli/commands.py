@@ -26,6 +26,8 @@ COMMANDS = (
     "init",
     "edit",  # add-product, unsubscribe
     "status",
+    "doctor",
+    "drift",
     "contract",
     "portal",
 )
