@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from meshform.live import expected as want
 from meshform.live.api import Api, ApiError
-from meshform.live.stacks import Stack
+from meshform.live.stacks import Stack, resolve
 from meshform.model import Domain, Mesh
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -302,7 +302,10 @@ class DriftReader:
             self._add("medium", domain.name, name, "differs", f"labels differ: {shown}")
 
     def _members(self, domain: Domain, name: str, spec: set[tuple[str, str]], live: set[tuple[str, str]]) -> None:
-        patterns = [(role, want.member_pattern(member, domain), member) for role, member in sorted(spec)]
+        patterns = [
+            (role, want.member_pattern(member, domain), resolve(member, domain) or member)
+            for role, member in sorted(spec)
+        ]
         for role, member in sorted(live):
             if not any(r == role and p is not None and p.match(member) for r, p, _ in patterns):
                 self._add("critical", domain.name, name, "unmanaged", f"{member} was granted {role} outside the specs")
