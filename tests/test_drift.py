@@ -142,7 +142,7 @@ def emulator_drift(mesh, stacks, domain, forward):
 
 
 def test_an_estate_as_the_stacks_make_it_has_no_drift(live, mesh, stacks):
-    domain, estate, _, _, forward = live
+    domain, _estate, _, _, forward = live
     found, http = emulator_drift(mesh, stacks, domain, forward)
     # gcp-storage-emulator keeps no bucket labels: that difference is the emulator's, not drift
     assert [d for d in found if "labels differ" not in d.detail or not d.resource.startswith("gs://")] == []
@@ -155,7 +155,7 @@ def test_hand_changes_are_reported_worst_first(live, mesh, stacks):
     from google.cloud import bigquery
 
     domain, estate, bq, gcs, forward = live
-    (dataset_id, table_id), table_spec = sorted(estate.tables.items())[0]
+    (dataset_id, table_id), _table_spec = sorted(estate.tables.items())[0]
     # a reader added by hand
     ds = bq.get_dataset(f"{estate.project}.{dataset_id}")
     ds.access_entries = [*ds.access_entries, bigquery.AccessEntry("READER", "groupByEmail", "intruders@acme.com")]
