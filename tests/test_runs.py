@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from discovery_http import ROOT, DiscoveryHttp, error
+from test_status import emulators  # noqa: F401  (the emulator fixture)
 
 from meshform.live.api import ENDPOINT, Api
 from meshform.live.runs import latest_runs, planned
@@ -178,3 +179,57 @@ def test_a_scan_not_created_yet_and_a_refused_read(mesh, stacks):
     states = {r.name: (r.state, r.error) for r in found["sales.orders"]}
     assert states["orders"] == ("never", "not created yet")
     assert states["order_lines"][0] == "unknown" and "403" in states["order_lines"][1]
+
+
+# --- the command: freshness from the BigQuery emulator, runs from the API description -------------
+
+
+def test_status_shows_a_fresh_product_failing_with_its_error(emulators, monkeypatch):  # noqa: F811
+    """sales.daily_revenue: its data is fresh (a row of today in the emulator), its last transfer run
+    failed (Data Transfer, answered as its discovery document describes): the product is failing."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+    from meshform.exit_codes import ExitCode
+
+    bq = bigquery.Client(
+        project="acme-dm-sales",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": emulators["MESHFORM_BIGQUERY_ENDPOINT"]},
+    )
+    bq.create_dataset("acme-dm-sales.daily_revenue", exists_ok=True)
+    table = bigquery.Table(
+        "acme-dm-sales.daily_revenue.daily_revenue",
+        schema=[bigquery.SchemaField("day", "DATE", "REQUIRED"), bigquery.SchemaField("orders", "INT64")],
+    )
+    bq.create_table(table, exists_ok=True)
+    assert not bq.insert_rows_json(table, [{"day": dt.date.today().isoformat(), "orders": 3}])
+    runs = {
+        CONFIG: [
+            {
+                "name": f"{CONFIG}/runs/9",
+                "state": "FAILED",
+                "runTime": "2026-12-07T03:00:00Z",
+                "errorStatus": {"code": 7, "message": "Access Denied: Table acme-dm-sales:orders.orders"},
+            }
+        ]
+    }
+    http = DiscoveryHttp(estate(transfer_runs=runs))
+    monkeypatch.setattr(Api, "_authorized", lambda self, needs: http)
+    env = {**emulators, ENDPOINT: ROOT}
+    args = ["status", "sales.daily_revenue", "--root", str(REPO), "--deadline", "5"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"], env=env)
+    assert result.exit_code == ExitCode.SPECS, result.output
+    product = __import__("json").loads(result.stdout)["products"][0]
+    assert product["state"] == "failing"
+    assert product["error"] == (
+        "transformation daily_revenue_from_orders: Access Denied: Table acme-dm-sales:orders.orders"
+    )
+    assert product["parts"][0]["state"] == "ok"  # the data itself is fresh
+    table_output = CliRunner().invoke(app, args, env=env)
+    assert "failing" in table_output.output and "Access Denied" in table_output.output
+    assert "quality daily_revenue: never" in table_output.output
+    no_runs = CliRunner().invoke(app, [*args, "--no-runs"], env=env)
+    assert no_runs.exit_code == ExitCode.OK, no_runs.output
