@@ -180,3 +180,19 @@ def test_each_pre_commit_hook_runs_clean_on_the_example_mesh(hook):
 def test_the_validate_hook_runs_on_spec_files_only(path, runs):
     hook = next(h for h in HOOKS if h["id"] == "meshform-validate")
     assert bool(re.search(hook["files"], path)) is runs
+
+
+def test_the_apply_workflow_asks_doctor_before_any_stack_is_applied():
+    apply = load(REPO / ".github/workflows/meshform-apply.yaml")
+    steps = apply["jobs"]["changes"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    doctor = next(i for i, r in enumerate(runs) if "meshform doctor" in r)
+    auth = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("google-github-actions/auth"))
+    assert auth < doctor < len(steps) - 1  # with the applying identity, before the stacks are chosen
+    assert 'pip install "$MESHFORM[live]"' in runs[doctor]
+    # every stack job needs `changes`, so a failed doctor applies nothing
+    assert all(
+        "changes" in (job["needs"] if isinstance(job["needs"], list) else [job["needs"]])
+        for name, job in apply["jobs"].items()
+        if name != "changes"
+    )
