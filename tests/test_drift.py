@@ -359,9 +359,17 @@ def test_drift_command_refused_and_rate_limited(mesh, stacks, monkeypatch):
 
     monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda seconds: None)
     monkeypatch.setenv(ENDPOINT, ROOT)
-    for code, said in ((429, "keeps refusing (429)"), (401, "refused the credentials")):
+    for code, said in (
+        (429, "keeps refusing (429)"),
+        (401, "refused the credentials"),
+        (403, "refused reading domain finance (HTTP 403: no): the caller needs BigQuery Metadata Viewer"),
+    ):
         monkeypatch.setattr(
-            Api, "_authorized", lambda self, needs, code=code: DiscoveryHttp(lambda m, p, b: error(code, "no"))
+            Api,
+            "_authorized",
+            lambda self, needs, code=code: DiscoveryHttp(
+                lambda m, p, b: catalog(stacks)(m, p, b) if m.startswith("datacatalog.") else error(code, "no")
+            ),
         )
         result = CliRunner().invoke(app, ["drift", "finance", "--root", str(REPO)])
         assert result.exit_code == ExitCode.REMOTE, result.output

@@ -233,3 +233,8 @@ def test_status_shows_a_fresh_product_failing_with_its_error(emulators, monkeypa
     assert "quality daily_revenue: never" in table_output.output
     no_runs = CliRunner().invoke(app, [*args, "--no-runs"], env=env)
     assert no_runs.exit_code == ExitCode.OK, no_runs.output
+    # status without meshform[live]: freshness as before, and a note instead of the runs
+    monkeypatch.setitem(__import__("sys").modules, "googleapiclient", None)
+    without = CliRunner().invoke(app, args, env=env)
+    assert without.exit_code == ExitCode.OK, without.output
+    assert "pip install 'meshform[live]'" in without.output

@@ -167,4 +167,11 @@ def _latest_runs(mesh, products, root: Path, deadline: float) -> dict:
     keys = {p.key for p in products}
     if not any(plan.product in keys for plan in planned(mesh, stacks)):
         return {}
+    try:
+        import googleapiclient  # noqa: F401  (meshform[live])
+    except ImportError:
+        from meshform.cli.common import err
+
+        err.print("note: runs and quality scans not read: pip install 'meshform[live]'", markup=False, highlight=False)
+        return {}
     return latest_runs(mesh, stacks, Api(NEEDS, timeout=deadline), keys)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from meshform.live import expected as want
 from meshform.live.api import Api, ApiError
+from meshform.live.clients import LiveError
 from meshform.live.stacks import Stack, resolve
 from meshform.model import Domain, Mesh
 
@@ -95,8 +96,15 @@ class DriftReader:
         self.taxonomies()
         for domain in domains:
             stack = self.stacks.get(domain.name)
-            if stack is not None:
+            if stack is None:
+                continue
+            try:
                 self.domain(domain, want.estate(domain, stack, self.platform))
+            except ApiError as error:
+                raise LiveError(
+                    f"Google Cloud refused reading domain {domain.name} ({error}): the caller needs {NEEDS} "
+                    f"on {domain.project_id}"
+                ) from None
         return sorted(set(self.drift), key=lambda d: (SEVERITIES.index(d.severity), d.domain, d.resource, d.detail))
 
     # --- taxonomies ----------------------------------------------------------------------
