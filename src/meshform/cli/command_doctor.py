@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
         ] = Path("."),
     ) -> None:
-        """Will the apply succeed here? Ask the organization, before applying.
+        """Will the apply succeed here? Ask Google Cloud before applying.
 
         With the identity that will apply (Application Default Credentials), asks Google Cloud:
         does it hold every permission the synthesized stacks need (testIamPermissions on the parent

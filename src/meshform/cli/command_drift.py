@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
         ] = Path("."),
     ) -> None:
-        """Is the estate still what the specs say? Compare live Google Cloud with the stacks.
+        """Is the live estate still what the specs say?
 
         Per domain: datasets, tables (schema, modes, policy tags on columns, labels, partitioning,
         encryption), buckets (retention, versioning, public access prevention, encryption, labels),

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
         ] = Path("."),
     ) -> None:
-        """Is every product's data fresh right now?
+        """Is every product fresh, and did its last runs and scans pass?
 
         Asks BigQuery and Cloud Storage for each product's newest data: MAX MAX of the product's freshness column, or the table's last modification;
         a bucket's newest object. States: ok, late (older than freshness_slo_hours), empty,
