@@ -122,7 +122,8 @@ def refusals(
                 yield Refusal(
                     f"{stack_name}: {kind}.{key}",
                     f"{MEMBER_DOMAINS} on {parent} admits only the customer IDs {allowed}: "
-                    f"{member} is outside {', '.join(sorted(own_domains))}",
+                    f"{member} is outside {', '.join(sorted(own_domains))}, refused unless its "
+                    "organization's customer ID is one of them",
                     "ask the organization-policy admin for a project-level override that keeps the parent's "
                     "list (inherit_from_parent) and adds the member's Workspace customer ID, or remove the member",
                 )
