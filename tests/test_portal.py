@@ -219,7 +219,7 @@ def test_the_status_file_shape():
     for bad, message in [
         ({"nope": []}, "expected a list"),
         ([{"product": "orders", "state": "ok"}], "DOMAIN.PRODUCT"),
-        ([{"product": "a.b", "state": "fresh"}], "one of ok, late, empty, missing, unknown"),
+        ([{"product": "a.b", "state": "fresh"}], "one of ok, late, empty, missing, failing, unknown"),
         ([{"product": "a.b", "state": "ok", "newest": "yesterday"}], "ISO 8601"),
         ([{"product": "a.b", "state": "ok", "age_hours": -1}], "≥ 0"),
         ([{"product": "a.b", "state": "ok", "age_hours": True}], "≥ 0"),

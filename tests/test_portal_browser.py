@@ -187,3 +187,73 @@ def test_hostile_spec_text_shows_as_text_and_runs_nothing(tmp_path, page):
         shot(page, name)
     page.goto((out / "index.html").as_uri() + "?q=" + "%3Cimg%20src%3Dx%20onerror%3Dwindow.pwned%3D3%3E")
     assert page.evaluate("window.pwned") is None  # the query is a value, never markup
+
+
+def test_the_administration_page_failures_first_each_linking_to_its_product(tmp_path, page):
+    result = validate(REPO)
+    data = {
+        "products": [
+            {"product": "sales.orders", "state": "ok", "newest": "2026-12-07T08:00:00Z", "age_hours": 1.5, "runs": []},
+            {
+                "product": "sales.daily_revenue",
+                "state": "failing",
+                "age_hours": 30,
+                "error": "transformation daily_revenue_from_orders: Not found: Table orders.orders",
+                "runs": [
+                    {
+                        "kind": "transformation",
+                        "name": "daily_revenue_from_orders",
+                        "state": "failing",
+                        "when": "2026-12-07T06:00:00+00:00",
+                        "error": "Not found: Table orders.orders",
+                    },
+                    {"kind": "quality", "name": "daily_revenue", "state": "ok", "when": None, "error": ""},
+                ],
+            },
+            {"product": "finance.payments", "state": "ok", "age_hours": 2},
+        ],
+        "drift": [
+            {
+                "severity": "critical",
+                "domain": "finance",
+                "resource": "acme-dm-finance.payments.payments.card_number",
+                "change": "differs",
+                "detail": "lost its policy tag financial-finance",
+            },
+            {
+                "severity": "low",
+                "domain": "platform",
+                "resource": "acme sensitive data eu/made-by-hand",
+                "change": "unmanaged",
+                "detail": "policy tag not in the specs",
+            },
+        ],
+    }
+    states, drift = freshness.parse(data), freshness.parse_drift(data)
+    site = portal.build(manifest.build(result.mesh), tmp_path / "site", states, drift).out
+    page.goto((site / "index.html").as_uri())
+    page.get_by_role("link", name="Administration").click()
+    assert page.url.endswith("/admin.html")
+    shot(page, "20-administration")
+    domains = page.locator("section.admin-domain").evaluate_all("s => s.map(e => e.dataset.domain)")
+    assert domains[:2] == ["finance", "sales"] or domains[:2] == ["sales", "finance"]  # domains with failures first
+    assert domains.index("platform") > 1
+    assert page.locator('section[data-domain="platform"] h2 a').count() == 0  # no domain page to link to
+    hrefs = page.locator("main a").evaluate_all("links => links.map(a => a.href)")
+    assert all((site / h.removeprefix(site.as_uri() + "/")).is_file() for h in hrefs), hrefs  # no broken link
+    sales = page.locator('section[data-domain="sales"] tr.admin-row').evaluate_all("r => r.map(e => e.dataset.key)")
+    assert sales[0] == "sales.daily_revenue"  # failing first
+    row = page.locator('tr[data-key="sales.daily_revenue"]')
+    assert "failing" in row.locator(".state").inner_text()
+    assert "daily_revenue_from_orders: Not found: Table orders.orders" in row.locator("td.run").inner_text()
+    finance = page.locator('tr[data-key="finance.payments"]')
+    assert "failing" in (finance.get_attribute("class") or "")  # a critical drift fails the row
+    finance.locator("td.drift summary").click()
+    assert "lost its policy tag financial-finance" in finance.locator("td.drift").inner_text()
+    assert page.locator("#admin-summary").inner_text().startswith("2 of ")
+    row.get_by_role("link", name="sales.daily_revenue").click()
+    assert page.url.endswith("/products/sales.daily_revenue.html")
+    assert (
+        page.get_by_role("heading", level=1).inner_text().startswith("sales.daily_revenue")
+        or "daily_revenue" in page.title()
+    )

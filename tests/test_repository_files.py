@@ -99,7 +99,8 @@ def test_the_apply_workflow_applies_changed_stacks_platform_first_with_federatio
     assert job["defaults"]["run"]["working-directory"] == "terraform/stacks/${{ inputs.stack }}"
     auth = next(s for s in job["steps"] if s.get("uses", "").startswith("google-github-actions/auth"))
     assert set(auth["with"]) == {"workload_identity_provider", "service_account"}  # no key file
-    assert [s["run"].split()[1] for s in job["steps"] if "run" in s][:3] == ["init", "plan", "apply"]
+    terraform_steps = [s["run"].split()[1] for s in job["steps"] if s.get("run", "").startswith("terraform ")]
+    assert terraform_steps == ["init", "plan", "apply"]
 
 
 def test_access_stacks_apply_after_every_domain_and_bootstrap_never():
@@ -187,3 +188,18 @@ def test_each_pre_commit_hook_runs_clean_on_the_example_mesh(hook):
 def test_the_validate_hook_runs_on_spec_files_only(path, runs):
     hook = next(h for h in HOOKS if h["id"] == "meshform-validate")
     assert bool(re.search(hook["files"], path)) is runs
+
+
+def test_the_apply_workflow_asks_doctor_before_any_stack_is_applied():
+    """doctor runs as the applying identity, which only meshform-terraform.yaml's apply job can
+    obtain (render/ci_identities.py): there, after authenticating and before terraform."""
+    job = load(REPO / ".github/workflows/meshform-terraform.yaml")["jobs"]["apply"]
+    steps = job["steps"]
+    runs = [s.get("run", "") for s in steps]
+    doctor = next(i for i, r in enumerate(runs) if "meshform doctor" in r)
+    auth = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("google-github-actions/auth"))
+    init = next(i for i, r in enumerate(runs) if "terraform init" in r)
+    assert auth < doctor < init
+    assert 'pip install "${MESHFORM}[live]"' in runs[doctor]
+    assert steps[doctor]["working-directory"] == "${{ github.workspace }}"  # the mesh root, not the stack
+    assert job["environment"] == "production"

@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     DATA_LOSS = 3
     """The change would destroy data the platform has not released (mesh.yaml allow_deletion)."""
     REMOTE = 4
-    """A Google API (the live Dataplex catalog) failed or could not be reached."""
+    """A Google API (the live Dataplex catalog, `status`, `doctor`, `drift`) failed, refused, or could
+    not be reached; or there are no Google Cloud credentials."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C (128 + SIGINT, as shells report it): nothing was written."""

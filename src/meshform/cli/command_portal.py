@@ -47,7 +47,9 @@ def register(app: typer.Typer) -> None:
                 metavar="FILE",
                 help="A JSON file of each product's freshness "
                 "(the output of `meshform status --format json`: a list of "
-                "objects with product, state, newest and age_hours); shown on the pages.",
+                "objects with product, state, newest and age_hours, and the latest runs); shown on the "
+                "pages and on an administration page (admin.html). It may also hold the `drift` list of "
+                "`meshform drift --format json` (`jq -s add status.json drift.json`).",
             ),
         ] = None,
     ) -> None:
@@ -56,7 +58,8 @@ def register(app: typer.Typer) -> None:
         A marketplace (index.html: search, filter by domain, classification and owner;
         index.html?q=WORDS opens with a search), a page per product (its card, consumers,
         how to subscribe; freshness with --status), a page per domain and a graph of
-        domains and subscriptions. No server, no CDN: publish the folder anywhere
+        domains and subscriptions; with --status, an administration page (admin.html): per
+        domain, every product's freshness, last run, last quality result and drift, failures first. No server, no CDN: publish the folder anywhere
         (GitHub Pages, a bucket) or open index.html from disk. Exits 1 when the specs are wrong.
         """
         from rich.console import Console
@@ -72,7 +75,10 @@ def register(app: typer.Typer) -> None:
             Console(soft_wrap=True, highlight=False),
             Console(stderr=True, soft_wrap=True, highlight=False),
         )
-        states = freshness.read(status) if status is not None else None  # a bad file stops before validating
+        # A bad file stops before validating.
+        data = freshness.load(status) if status is not None else None
+        states = freshness.parse(data, str(status)) if status is not None else None
+        drift = freshness.parse_drift(data, str(status)) if status is not None else None
         result = validate(root)
         if not result.ok:
             print_findings(result.findings, Format.text, console)
@@ -82,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 ExitCode.SPECS,
             )
         built = portal.build(
-            manifest.build(result.resolved().mesh), out if out is not None else root / "portal", states
+            manifest.build(result.resolved().mesh), out if out is not None else root / "portal", states, drift
         )
         for key in built.unknown_status:
             errors.print(f"warning: {clean(status)}: no product {clean(key)} in the mesh; ignored", markup=False)

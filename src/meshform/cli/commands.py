@@ -27,6 +27,8 @@ COMMANDS = (
     "init",
     "edit",  # add-product, unsubscribe
     "status",
+    "doctor",
+    "drift",
     "contract",
     "portal",
 )

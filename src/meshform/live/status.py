@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from meshform.live.clients import LiveError
 from meshform.model import Domain, Mesh, Product
 
 if TYPE_CHECKING:
+    from meshform.live.runs import Run
     from meshform.model.stores.bigquery import Dataset
     from meshform.model.stores.storage import Bucket
 
-STATES = ("missing", "late", "empty", "unknown", "ok")  # worst first
-FAILING = ("missing", "late", "empty")
+STATES = ("missing", "failing", "late", "empty", "unknown", "ok")  # worst first
+FAILING = ("missing", "failing", "late", "empty")
 DEFAULT_DEADLINE = 30.0  # seconds a call may retry before Google Cloud counts as unreachable
 MAX_OBJECTS = 100_000  # objects listed per bucket, at most
 
@@ -45,6 +46,12 @@ class ProductStatus:
     newest: dt.datetime | None
     age_hours: float | None
     parts: tuple[Part, ...] = field(default_factory=tuple)
+    runs: tuple[Run, ...] = field(default_factory=tuple)  # latest transformation runs and quality scans
+
+    @property
+    def error(self) -> str:
+        """Why the product is failing: its first failed run's or scan's error."""
+        return next((f"{r.kind} {r.name}: {r.error}" for r in self.runs if r.state == "failing"), "")
 
     def as_json(self) -> dict:
         return {
@@ -63,6 +70,8 @@ class ProductStatus:
                 }
                 for p in self.parts
             ],
+            "runs": [r.as_json() for r in self.runs],
+            "error": self.error,
         }
 
 
@@ -231,6 +240,15 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0][:300]
 
 
+def with_runs(result: ProductStatus, runs: tuple[Run, ...]) -> ProductStatus:
+    """The product with its latest runs: `failing` when the last run of a transformation or the last
+    quality scan failed (unless its data is missing, which is worse)."""
+    state = result.state
+    if any(r.state == "failing" for r in runs) and STATES.index(state) > STATES.index("failing"):
+        state = "failing"
+    return replace(result, state=state, runs=runs)
+
+
 def status(
     mesh: Mesh,
     products: list[Product],
@@ -238,8 +256,9 @@ def status(
     storage,
     deadline: float = DEFAULT_DEADLINE,
     now: dt.datetime | None = None,
+    runs: dict[str, tuple[Run, ...]] | None = None,
 ) -> list[ProductStatus]:
     """Each product's status, worst state first (then by product)."""
     checker = Checker(mesh, bigquery, storage, deadline, now)
-    results = [checker.product(p) for p in products]
+    results = [with_runs(r, (runs or {}).get(r.key, ())) for r in (checker.product(p) for p in products)]
     return sorted(results, key=lambda s: (STATES.index(s.state), s.key))

@@ -25,8 +25,8 @@ import jinja2
 
 from meshform.catalog.discover.query import STOP_WORDS
 from meshform.catalog.manifest import MANIFEST_VERSION
-from meshform.catalog.portal import graph
-from meshform.catalog.portal.status import Freshness
+from meshform.catalog.portal import admin, graph
+from meshform.catalog.portal.status import Drift, Freshness
 from meshform.findings import MeshformError
 from meshform.model import stores
 
@@ -172,11 +172,17 @@ def _write(path: Path, text: str) -> None:
 class _Pages:
     """What every page reads, prepared once; renders and writes one page at a time."""
 
-    def __init__(self, manifest: dict, out: Path, status: dict[str, Freshness]):
+    def __init__(self, manifest: dict, out: Path, status: dict[str, Freshness], live: bool = False):
         self.out, self.env = out, _environment()
         self.mesh, self.domains, self.products = manifest["mesh"], manifest["domains"], manifest["products"]
         self.keys = sorted(self.products)
-        self.common = {"mesh": self.mesh, "status": status, "products": self.products, "domains": self.domains}
+        self.common = {
+            "mesh": self.mesh,
+            "status": status,
+            "products": self.products,
+            "domains": self.domains,
+            "admin": live,  # the administration page exists (a status file was given)
+        }
         self.status = status
         self.reads: dict[str, list[dict]] = {}  # by consumer, by producer, by product: in file order
         self.read_by: dict[str, list[dict]] = {}
@@ -246,6 +252,22 @@ class _Pages:
             ),
         )
 
+    def admin(self, manifest: dict, drift: list[Drift]) -> None:
+        sections = admin.sections(manifest, self.status, drift)
+        rows = [r for s in sections for r in s.rows]
+        _write(
+            self.out / "admin.html",
+            self.env.get_template("admin.html").render(
+                **self.common,
+                sections=sections,
+                has_drift=bool(drift),
+                failing=sum(1 for r in rows if r.failing),
+                total=len(rows),
+                rel="",
+                page="admin",
+            ),
+        )
+
     def graph(self, manifest: dict) -> None:
         _write(
             self.out / "mesh.html",
@@ -282,11 +304,14 @@ def _render_all(pages: _Pages, jobs: list[tuple[str, str]]) -> None:
         _PAGES = None
 
 
-def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None) -> Built:
+def build(
+    manifest: dict, out: Path, status: dict[str, Freshness] | None = None, drift: list[Drift] | None = None
+) -> Built:
     """Write the portal of `manifest` (`meshform.catalog.manifest.build`) into `out`.
 
     `out` must be empty, absent, or a portal written before (replaced whole). The same
-    manifest and status give the same bytes.
+    manifest and status give the same bytes. With a status (or drift), also the administration
+    page (admin.html).
     """
     if manifest.get("meshform_manifest_version") != MANIFEST_VERSION:
         raise MeshformError(
@@ -295,10 +320,13 @@ def build(manifest: dict, out: Path, status: dict[str, Freshness] | None = None)
         )
     out = Path(out)
     _prepare(out)
+    live = status is not None or drift is not None
     status = status or {}
-    pages = _Pages(manifest, out, status)
+    pages = _Pages(manifest, out, status, live)
     pages.index()
     pages.graph(manifest)
+    if live:
+        pages.admin(manifest, drift or [])
     _render_all(pages, [("product", k) for k in pages.keys] + [("domain", d) for d in sorted(pages.domains)])
     products = pages.products
     static = resources.files("meshform.catalog.portal") / "static"

@@ -7,8 +7,13 @@ stamp beside it). Each entry:
     {"product": "sales.orders", "state": "ok", "newest": "2026-11-20T08:00:00Z", "age_hours": 1.5}
 
 `product` and `state` are required; `newest` (ISO 8601) and `age_hours` (a number ≥ 0) may
-be null or absent. Other keys are ignored, so a later `status` may add fields. A product
-listed twice is an error; a product the mesh does not have is reported, then ignored.
+be null or absent. `runs` (the latest transformation runs and quality scans: objects with
+`kind`, `name`, `state`, `when`, `error`) and `error` may be given, as `status` writes them.
+Other keys are ignored, so a later `status` may add fields. A product listed twice is an error;
+a product the mesh does not have is reported, then ignored.
+
+The object may also hold `drift`: the list `meshform drift --format json` prints (`jq -s add
+status.json drift.json` joins the two files); the administration page shows it per product.
 """
 
 from __future__ import annotations
@@ -22,8 +27,27 @@ from pathlib import Path
 from meshform.findings import MeshformError
 from meshform.text import excerpt
 
-STATES = ("ok", "late", "empty", "missing", "unknown")
+STATES = ("ok", "late", "empty", "missing", "failing", "unknown")
+SEVERITIES = ("critical", "high", "medium", "low")
 MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    kind: str  # transformation | quality
+    name: str
+    state: str  # ok | failing | running | never | unknown
+    when: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    severity: str
+    domain: str
+    resource: str
+    change: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,8 @@ class Freshness:
     state: str
     newest: str | None  # ISO 8601, as given
     age_hours: float | None
+    runs: tuple[Run, ...] = ()
+    error: str = ""
 
     @property
     def age_text(self) -> str | None:
@@ -43,6 +69,10 @@ class Freshness:
 def read(path: Path) -> dict[str, Freshness]:
     """The entries of a status file by product key; MeshformError (exit 2) naming the file
     and the entry when it is not of the documented shape."""
+    return parse(load(path), str(path))
+
+
+def load(path: Path) -> object:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -52,7 +82,52 @@ def read(path: Path) -> dict[str, Freshness]:
         raise MeshformError(f"{path}: cannot read it ({error.strerror or error})") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise MeshformError(f"{path}: not JSON ({excerpt(str(error))})") from None
-    return parse(data, str(path))
+    return data
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_drift(data: object, name: str = "status") -> list[Drift]:
+    """The `drift` list of a status object (none when absent)."""
+    entries = data.get("drift") if isinstance(data, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise MeshformError(f"{name}: 'drift' must be the list `meshform drift --format json` prints")
+    found = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("severity") not in SEVERITIES:
+            raise MeshformError(
+                f"{name}: drift entry {i}: expected an object with 'severity' one of {', '.join(SEVERITIES)}"
+            )
+        found.append(
+            Drift(
+                entry["severity"],
+                _text(entry.get("domain")),
+                _text(entry.get("resource")),
+                _text(entry.get("change")),
+                _text(entry.get("detail")),
+            )
+        )
+    return found
+
+
+def _runs(entry: dict, where: str) -> tuple[Run, ...]:
+    runs = entry.get("runs") or []
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        raise MeshformError(f"{where}: 'runs' must be a list of objects (kind, name, state, when, error)")
+    return tuple(
+        Run(
+            _text(r.get("kind")),
+            _text(r.get("name")),
+            _text(r.get("state")) or "unknown",
+            (r.get("when") and _text(r.get("when"))) or None,
+            _text(r.get("error")),
+        )
+        for r in runs
+    )
 
 
 def parse(data: object, name: str = "status") -> dict[str, Freshness]:
@@ -91,5 +166,7 @@ def parse(data: object, name: str = "status") -> dict[str, Freshness]:
             )
         if product in found:
             raise MeshformError(f"{where}: {excerpt(product)} is listed twice")
-        found[product] = Freshness(product, state, newest, None if age is None else float(age))
+        found[product] = Freshness(
+            product, state, newest, None if age is None else float(age), _runs(entry, where), _text(entry.get("error"))
+        )
     return found
