@@ -310,3 +310,78 @@ def test_moving_a_column_to_its_product_s_own_tag_keeps_it_protected(new, unprot
     assert bool(losses) is unprotects, losses
     if unprotects:
         assert losses == ["UNPROTECTS COLUMN profiles.customers.email (policy tag removed)"]
+
+
+def test_the_expire_workflow_s_pull_request_step_against_a_scratch_repository(tmp_path):
+    """The step's shell, as Actions runs it (bash -eo pipefail), with a bare origin and a `gh`
+    that records its arguments: one branch and pull request per day, nothing when nothing
+    changed, and no second branch for the same day."""
+    import os
+    import subprocess
+
+    import yaml
+
+    from helpers import REPO
+
+    workflow = yaml.safe_load((REPO / ".github/workflows/meshform-expire.yaml").read_text())
+    (step,) = [s for s in workflow["jobs"]["expire"]["steps"] if s.get("name") == "Open a pull request"]
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"])
+    origin, work, temp, bin_dir = (tmp_path / n for n in ("origin.git", "work", "temp", "bin"))
+    for folder in (temp, bin_dir):
+        folder.mkdir()
+    (bin_dir / "gh").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/gh.log\n')
+    (bin_dir / "gh").chmod(0o755)
+    (temp / "expired.md").write_text("- logistics → customer.customer_profiles: expired 2027-03-31\n")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "RUNNER_TEMP": str(temp),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+
+    def git(*args: str, cwd=work) -> str:
+        return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+    def step_run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    git("init", "-q", "--bare", "-b", "main", str(origin), cwd=tmp_path)
+    git("clone", "-q", str(origin), str(work), cwd=tmp_path)
+    (work / "subscriptions/customer").mkdir(parents=True)
+    (work / "subscriptions/customer/logistics.yaml").write_text("consumer: logistics\n")
+    (work / "mesh.yaml").write_text("mesh: acme\ncolumn_access: []\n")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    git("push", "-q", "origin", "HEAD:main")
+
+    quiet = step_run()
+    assert quiet.returncode == 0 and "nothing has expired" in quiet.stdout
+    assert not (tmp_path / "gh.log").exists()
+
+    (work / "subscriptions/customer/logistics.yaml").unlink()
+    (work / "mesh.yaml").write_text("mesh: acme\n")
+    done = step_run()
+    assert done.returncode == 0, done.stderr
+    branches = git("ls-remote", "--heads", str(origin))
+    (branch,) = [line.split("refs/heads/")[1] for line in branches.splitlines() if "meshform/expire-" in line]
+    changed = git("show", "--name-status", "--format=%s", f"origin/{branch}")
+    assert "Remove expired subscriptions" in changed
+    assert "D\tsubscriptions/customer/logistics.yaml" in changed and "M\tmesh.yaml" in changed
+    log = (tmp_path / "gh.log").read_text()
+    assert log.startswith(f"pr create --base main --head {branch} --title Expired subscriptions")
+
+    git("switch", "-q", "main")
+    (work / "mesh.yaml").write_text("mesh: acme\n")
+    again = step_run()
+    assert again.returncode == 0 and "exists already" in again.stdout
+    assert log == (tmp_path / "gh.log").read_text()  # no second pull request
