@@ -177,6 +177,15 @@ def test_expire_removes_expired_subscriptions_and_their_column_approvals(tmp_pat
     again = runner.invoke(app, ["expire", "--on", "2027-04-01", "--root", str(root)])
     assert again.exit_code == 0 and "nothing has expired" in again.output
 
+    # sales → finance.payments (restricted) expires 2027-10-31: the platform's approval of the
+    # consumer (policies.restricted-subscriptions.approved) goes with it.
+    assert "{consumer: sales, product: finance.payments}" in after
+    later = runner.invoke(app, ["expire", "--on", "2027-11-01", "--root", str(root)])
+    assert later.exit_code == 0, later.output
+    final = (root / "mesh.yaml").read_text()
+    assert "finance.payments" not in final and "approved: []" in final
+    assert validate(root).ok
+
 
 def test_the_expire_workflow_runs_expire_and_synth_and_opens_a_pull_request():
     from helpers import REPO

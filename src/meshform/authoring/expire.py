@@ -1,5 +1,6 @@
-"""expire: remove expired subscriptions, and the platform's column approvals that go with them,
-from the specs — the way a person would, keeping comments and layout.
+"""expire: remove expired subscriptions, and the platform's approvals that go with them
+(mesh.yaml `column_access`, `policies.restricted-subscriptions.approved`), from the specs —
+the way a person would, keeping comments and layout.
 
 Why it exists: a subscription's dataset and bucket grants carry an IAM condition
 (`request.time < timestamp(expires)`, render.access) and end by themselves. Fine-grained read on a
@@ -23,6 +24,10 @@ from meshform.files import write_atomic
 from meshform.findings import MeshformError
 from meshform.model import utc_today
 from meshform.validation.validate import validate
+
+# mesh.yaml policies.<this>.approved: the platform's approval of a restricted product's consumer,
+# which also ends with the subscription.
+RESTRICTED = "restricted-subscriptions"
 
 
 @dataclass
@@ -71,20 +76,31 @@ def expired_subscriptions(root: Path, today: dt.date | None = None, dry_run: boo
     if dry_run or not expired:
         return outcome
     for sub in expired:
-        changed = remove_subscription(root, sub.product_key, sub.consumer)
-        if changed not in outcome.files:
-            outcome.files.append(changed)
+        file = remove_subscription(root, sub.product_key, sub.consumer)
+        if file not in outcome.files:
+            outcome.files.append(file)
     gone = {(s.consumer, s.product_key) for s in expired}
-    if any(key in gone for key in approvals):
-        data, yaml = _load(root, "mesh.yaml", "the mesh has no mesh.yaml")
-        entries = data.get("column_access") or []
-        kept = [
-            e for e in entries if not (isinstance(e, dict) and (str(e.get("consumer")), str(e.get("product"))) in gone)
-        ]
-        if len(kept) != len(entries):
-            entries[:] = kept
-            if not kept:
-                del data["column_access"]
-            write_atomic(root / "mesh.yaml", _dump(yaml, data).encode("utf-8"))
-            outcome.files.append("mesh.yaml")
+    data, yaml = _load(root, "mesh.yaml", "the mesh has no mesh.yaml")
+    policies = data.get("policies")
+    restricted = policies.get(RESTRICTED) if isinstance(policies, dict) else None
+    changed = _drop(data, "column_access", gone)
+    if isinstance(restricted, dict):
+        changed = _drop(restricted, "approved", gone, keep_empty=True) or changed
+    if changed:
+        write_atomic(root / "mesh.yaml", _dump(yaml, data).encode("utf-8"))
+        outcome.files.append("mesh.yaml")
     return outcome
+
+
+def _drop(parent: dict, key: str, gone: set[tuple[str, str]], keep_empty: bool = False) -> bool:
+    """Remove the {consumer, product} entries of `parent[key]` that name a removed subscription."""
+    entries = parent.get(key)
+    if not isinstance(entries, list):
+        return False
+    kept = [e for e in entries if not (isinstance(e, dict) and (str(e.get("consumer")), str(e.get("product"))) in gone)]
+    if len(kept) == len(entries):
+        return False
+    entries[:] = kept
+    if not kept and not keep_empty:
+        del parent[key]
+    return True

@@ -29,6 +29,8 @@ def expire_command(
 ) -> None:
     """Remove expired subscriptions and their column approvals.
 
+    Also removes the platform's approval of a restricted product's consumer
+    (policies.restricted-subscriptions.approved) with its subscription.
     A subscription's dataset and bucket grants expire by themselves (an IAM condition), but
     fine-grained read on a policy tag cannot carry one: synth stops rendering it once the
     subscription has expired, and this command removes the expired entries from the specs so
