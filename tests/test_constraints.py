@@ -291,6 +291,34 @@ CASES = [
         stack({"google_data_catalog_taxonomy": {"t": {"display_name": "acme sensitive data eu"}}}),
     ),
     (
+        "catalog-policy-tags-per-taxonomy",
+        stack(
+            {
+                "google_data_catalog_policy_tag": {
+                    f"p{i}": {"taxonomy": "${google_data_catalog_taxonomy.t.id}", "display_name": f"p{i} pii"}
+                    for i in range(101)
+                }
+            }
+        ),
+        stack(
+            {
+                "google_data_catalog_policy_tag": {
+                    f"p{i}": {"taxonomy": "${google_data_catalog_taxonomy.t.id}", "display_name": f"p{i} pii"}
+                    for i in range(100)
+                }
+            }
+        ),
+    ),
+    (
+        "catalog-taxonomies-per-project",
+        stack(
+            {"google_data_catalog_taxonomy": {f"t{i}": {"project": "p", "display_name": f"t{i}"} for i in range(41)}}
+        ),
+        stack(
+            {"google_data_catalog_taxonomy": {f"t{i}": {"project": "p", "display_name": f"t{i}"} for i in range(40)}}
+        ),
+    ),
+    (
         "dataplex-bigquery-fqn",
         stack({"google_dataplex_entry": {"e": {"entry_group_id": "@bigquery", "entry_id": "x"}}}),
         stack(

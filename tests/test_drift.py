@@ -7,6 +7,7 @@ with answers of the shapes its discovery document defines."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,9 @@ def stacks():
     return load(REPO / "terraform")
 
 
-def catalog(stacks, drop=(), extra=()):
+def catalog(stacks, drop=(), extra=(), mesh=None):
     """Data Catalog as the platform stack makes it (taxonomies and policy tags), less `drop`, plus `extra`."""
-    places = want.taxonomies(stacks["platform"])
+    places = want.taxonomy_places(mesh or validate(REPO).mesh, stacks)
 
     def respond(method, params, body):
         if method == "datacatalog.projects.locations.taxonomies.list":
@@ -52,24 +53,26 @@ def catalog(stacks, drop=(), extra=()):
                 ]
             }
         if method == "datacatalog.projects.locations.taxonomies.policyTags.list":
-            region = params["parent"].split("/")[3]
-            names = next(n for (p, r), n in places.items() if r == region)
+            project, region = params["parent"].split("/")[1], params["parent"].split("/")[3]
+            names = places[(project, region)]
             tags = sorted(n for n in names if not n.startswith("taxonomy:") and n not in drop) + list(extra)
             return 200, {
-                "policyTags": [
-                    {"name": f"{params['parent']}/policyTags/{i}", "displayName": n} for i, n in enumerate(tags)
-                ]
+                "policyTags": [{"name": f"{params['parent']}/policyTags/{tag_id(n)}", "displayName": n} for n in tags]
             }
         raise AssertionError(method)
 
     return respond
 
 
-def tag_name(region: str, display: str, stacks) -> str:
-    places = want.taxonomies(stacks["platform"])
-    names = next(n for (p, r), n in places.items() if r == region)
-    tags = sorted(n for n in names if not n.startswith("taxonomy:"))
-    return f"projects/acme-dm-governance/locations/{region}/taxonomies/{region}1/policyTags/{tags.index(display)}"
+def tag_name(region: str, display: str, stacks, project: str = "acme-dm-finance") -> str:
+    """The live name of a policy tag of finance's own taxonomy (policy tags are per product, since issue 21)."""
+    assert display in want.taxonomy_places(validate(REPO).mesh, stacks)[(project, region)]
+    return f"projects/{project}/locations/{region}/taxonomies/{region}1/policyTags/{tag_id(display)}"
+
+
+def tag_id(display: str) -> str:
+    """A live policy tag's id in these answers: from its display name, so dropping one moves no other."""
+    return re.sub(r"\W+", "-", display)
 
 
 # --- against the emulators -----------------------------------------------------------------------
@@ -310,7 +313,7 @@ def test_a_column_that_lost_its_policy_tag_a_lowered_retention_and_a_hand_grant(
     )
     assert {d.severity for d in found} == {"critical"}
     details = [d.detail for d in found]
-    assert any(d.startswith("lost its policy tag financial-finance") for d in details)
+    assert any(d.startswith("lost its policy tag payments financial") for d in details)
     assert "retention lowered to 1 days, the specs keep objects 3650 days" in details
     assert "public access prevention is inherited, not enforced" in details
     assert "user:someone@acme.com was granted roles/storage.objectViewer outside the specs" in details
@@ -320,15 +323,17 @@ def test_a_policy_tag_swapped_and_a_taxonomy_changed(mesh, stacks, monkeypatch):
     def swap(table, spec):
         for f in table["schema"]["fields"]:
             if f.get("policyTags"):
-                f["policyTags"]["names"] = [tag_name("eu", "pii", stacks)]
+                f["policyTags"]["names"] = [tag_name("eu", "payments pii", stacks)]
         return table
 
-    found = run_described(mesh, stacks, monkeypatch, tables=swap, drop=("pii-finance",), extra=("made-by-hand",))
+    found = run_described(mesh, stacks, monkeypatch, tables=swap, drop=("payments financial",), extra=("made-by-hand",))
     assert (found[0].severity, found[0].change) == ("critical", "differs")
-    assert any("policy tag is pii, not financial-finance" in d.detail for d in found)
-    platform = [(d.severity, d.change, d.resource) for d in found if d.domain == "platform"]
-    assert ("high", "missing", "acme sensitive data eu/pii-finance") in platform
-    assert ("low", "unmanaged", "acme sensitive data eu/made-by-hand") in platform
+    assert any("policy tag is payments pii, not payments financial" in d.detail for d in found), [
+        d.detail for d in found
+    ]
+    catalog_drift = [(d.severity, d.change, d.resource) for d in found if d.domain == "finance"]
+    assert ("high", "missing", "acme finance sensitive data eu/payments financial") in catalog_drift
+    assert ("low", "unmanaged", "acme finance sensitive data eu/made-by-hand") in catalog_drift
 
 
 def test_drift_command_json_and_exit_codes(mesh, stacks, monkeypatch):

@@ -271,28 +271,36 @@ def test_nothing_lands_in_a_domain_stack(example_stacks):
 
 def test_tagged_columns_stay_unreadable_to_subscribers_without_the_platform_s_approval(example_stacks):
     """marketing and finance read sales.orders but never asked for its pii columns: only sales'
-    own owners and pipeline read sales' policy tags, and no grant anywhere is on a parent tag."""
+    own owners and pipeline read sales' policy tags (in sales' own stack), and no policy tag has
+    a parent (fine-grained read on a parent covers its children)."""
     readers = set()
-    for stack in example_stacks.values():
+    for name, stack in example_stacks.items():
+        for tag in stack["resource"].get("google_data_catalog_policy_tag", {}).values():
+            assert "parent_policy_tag" not in tag, (name, tag)
         for grant in stack["resource"].get("google_data_catalog_policy_tag_iam_member", {}).values():
-            assert grant["policy_tag"].rsplit("_", 1)[-1] != "pii}", grant  # a mesh-level tag covers every domain
-            if grant["policy_tag"].endswith("_sales}"):
+            if name == "sales":
                 readers.add(grant["member"])
     assert readers == {"group:sales-data@acme.com", "${google_service_account.pipeline_account.member}"}
+    assert "google_data_catalog_policy_tag_iam_member" not in example_stacks["access-sales"]["resource"]
 
 
-def test_an_approved_column_access_reads_only_the_producer_s_own_tag(example_stacks):
+def test_an_approved_column_access_reads_only_the_product_s_own_tag(example_stacks):
     """logistics asked for customer_profiles' pii columns and mesh.yaml column_access approves:
-    it reads customer's child of pii, and nothing else."""
+    it reads customer_profiles' own pii tag (customer's domain stack output), and nothing else."""
     grants = example_stacks["access-customer"]["resource"]["google_data_catalog_policy_tag_iam_member"]
     assert {g["member"] for g in grants.values()} == {
         "group:logistics-data@acme.com",
         "serviceAccount:pipelines@acme-dm-logistics.iam.gserviceaccount.com",
     }
     for grant in grants.values():
-        assert grant["policy_tag"] == "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_customer}"
-        # Policy tags take no conditional bindings; the dataset read the columns need expires.
+        assert grant["policy_tag"] == (
+            "${data.terraform_remote_state.producer.outputs.policy_tag-eu-customer_profiles-pii-name}"
+        )
+        # Policy tags take no conditional bindings: synth renders the grant only while the
+        # subscription is unexpired (tests/test_column_access.py).
         assert "condition" not in grant
+    producer = example_stacks["access-customer"]["data"]["terraform_remote_state"]["producer"]
+    assert producer["config"]["prefix"] == "stacks/customer"
 
 
 @pytest.mark.synth

@@ -22,7 +22,13 @@ DOMAINS = ("customer", "finance", "logistics", "marketing", "sales")
 ACCESS = ("access-customer", "access-finance", "access-sales")
 # The only expressions meshform itself writes: references to resources of the same stack
 # and to the platform stack's outputs, plus the constant that neutralises token markers.
-ALLOWED_REFERENCES = ("${google_", "${data.google_", "${data.terraform_remote_state.platform.outputs.", '${"TfToken"}')
+ALLOWED_REFERENCES = (
+    "${google_",
+    "${data.google_",
+    "${data.terraform_remote_state.platform.outputs.",
+    "${data.terraform_remote_state.producer.outputs.",  # an access stack reads its producer's policy tags
+    '${"TfToken"}',
+)
 
 
 def resources(stack: dict, kind: str) -> dict:
@@ -104,7 +110,7 @@ def test_sales_orders_product(example_stacks):
     assert table["time_partitioning"] == {"field": "ordered_at", "type": "DAY"}
     assert table["clustering"] == ["customer_id"]
     schema = {c["name"]: c for c in json.loads(table["schema"])}
-    tag = "${data.terraform_remote_state.platform.outputs.policy_tag_eu_pii_sales}"  # sales' own child of pii
+    tag = "${google_data_catalog_policy_tag.policy_tag-eu-orders-pii.name}"  # the orders product's own pii tag
     assert schema["customer_email"]["policyTags"] == {"names": [tag]}
     assert "policyTags" not in schema["order_id"]
     assert all(f["policyTags"] == {"names": [tag]} for f in schema["shipping_address"]["fields"])
@@ -177,26 +183,41 @@ def test_platform_stack_holds_the_catalog_types_and_taxonomies(example_stacks):
         "freshness_slo_hours",
         "status",
     ]
-    taxonomies = resources(platform, "google_data_catalog_taxonomy")
-    assert {t["region"] for t in taxonomies.values()} == {"eu", "europe-west1"}
-    assert all(t["activated_policy_types"] == ["FINE_GRAINED_ACCESS_CONTROL"] for t in taxonomies.values())
-    assert sorted(t["display_name"] for t in taxonomies.values()) == [
-        "acme sensitive data eu",
-        "acme sensitive data europe-west1",
-    ]
-    tags = resources(platform, "google_data_catalog_policy_tag")
-    parents = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" not in t)
-    assert parents == ["financial", "financial", "pii", "pii"]
-    children = sorted(t["display_name"] for t in tags.values() if "parent_policy_tag" in t)
-    assert children == [
-        "financial-finance",
-        "pii-customer",
-        "pii-finance",
-        "pii-logistics",
-        "pii-marketing",
-        "pii-sales",
-    ]
+    # Policy tags are each producer domain's own (tests/test_column_access.py).
+    assert not resources(platform, "google_data_catalog_taxonomy")
+    assert not resources(platform, "google_data_catalog_policy_tag")
+    taxonomies = {
+        t["display_name"]: t["region"]
+        for stack in example_stacks.values()
+        for t in resources(stack, "google_data_catalog_taxonomy").values()
+    }
+    assert taxonomies == {
+        "acme customer sensitive data eu": "eu",
+        "acme finance sensitive data eu": "eu",
+        "acme logistics sensitive data europe-west1": "europe-west1",
+        "acme marketing sensitive data eu": "eu",
+        "acme sales sensitive data eu": "eu",
+    }
+    tags = sorted(
+        (name, t["display_name"])
+        for name, stack in example_stacks.items()
+        for t in resources(stack, "google_data_catalog_policy_tag").values()
+    )
+    assert all(" " in display for _, display in tags)  # "<product> <tag>"
+    assert len(tags) == len(set(tags))
     assert not resources(platform, "google_data_catalog_tag_template")
+
+
+def test_every_producer_output_an_access_stack_reads_exists(example_stacks):
+    for name, stack in example_stacks.items():
+        if not name.startswith("access-"):
+            continue
+        outputs = set(example_stacks[name.removeprefix("access-")].get("output", {}))
+        prefix = "${data.terraform_remote_state.producer.outputs."
+        for text in strings(stack):
+            for expr in interpolations(text):
+                if expr.startswith(prefix):
+                    assert expr[len(prefix) : -1] in outputs, (name, expr)
 
 
 def test_every_platform_output_a_domain_reads_exists(example_stacks):
@@ -303,9 +324,8 @@ def test_hostile_text_reaches_terraform_as_literal_text(hostile_stacks):
     assert email["description"] == HOSTILE[3]
     [entry] = resources(sales, "google_dataplex_entry").values()
     assert json.loads(entry["aspects"][0]["aspect"]["data"])["description"] == HOSTILE[1]
-    tags = resources(hostile_stacks["platform"], "google_data_catalog_policy_tag")
-    assert unescape(tags["tag_eu_pii"]["description"]) == HOSTILE[0]
-    assert unescape(tags["tag_eu_pii_sales"]["description"]).startswith(HOSTILE[0])
+    tags = resources(hostile_stacks["sales"], "google_data_catalog_policy_tag")
+    assert unescape(tags["policy_tag-eu-orders-pii"]["description"]).startswith(HOSTILE[0])
     for name, stack in hostile_stacks.items():
         for text in strings(stack):
             for expr in interpolations(text):

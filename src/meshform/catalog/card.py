@@ -6,11 +6,13 @@ the data lives (each store's own lines), who consumes it already, and exactly ho
 
 from __future__ import annotations
 
+import datetime as dt
+
 from meshform.exit_codes import ExitCode
 from meshform.findings import MeshformError, did_you_mean
 from meshform.markdown import code
 from meshform.markdown import text as md
-from meshform.model import Mesh, Product, stores
+from meshform.model import Mesh, Product, Subscription, stores, utc_today
 from meshform.spec.subscription import subscription_path
 from meshform.validation.validate import ValidResult
 
@@ -30,7 +32,9 @@ def find_product(result: ValidResult, key: str) -> Product:
         raise MeshformError(f"no product '{key}'{hint}") from None
 
 
-def product_card(mesh: Mesh, product: Product) -> str:
+def product_card(mesh: Mesh, product: Product, today: dt.date | None = None) -> str:
+    """`today` (UTC by default) decides which subscriptions have expired."""
+    today = today or utc_today()
     domain = mesh.domain(product.domain)
     code_owners = " ".join(domain.code_owners or mesh.code_owners)
     lines = [
@@ -64,10 +68,10 @@ def product_card(mesh: Mesh, product: Product) -> str:
     consumers = mesh.consumers_of(product)
     lines += ["", "## Consumers", ""]
     if consumers:
-        lines += ["| domain | purpose | until | tagged columns |", "| --- | --- | --- | --- |"]
+        lines += ["| domain | purpose | until | tagged columns it reads |", "| --- | --- | --- | --- |"]
         lines += [
             f"| {md(s.consumer)} | {md(s.purpose)} | {s.expires.isoformat() if s.expires else '—'} | "
-            f"{md(', '.join(mesh.readable_policy_tags(s)) or 'none')} |"
+            f"{_tagged_reads(mesh, product, s, today)} |"
             for s in consumers
         ]
     else:
@@ -103,9 +107,29 @@ def product_card(mesh: Mesh, product: Product) -> str:
         lines.append(
             f"Columns with a policy tag are readable by {product.domain}'s owners and pipeline only. A "
             "subscriber reads them only if its subscription asks (`policy_tags: [pii]`, approved by "
-            f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`."
+            f"{code_owners}) and the platform team approves it in mesh.yaml `column_access`; the approval "
+            "covers this product's columns only and ends with the subscription."
         )
     return "\n".join(lines) + "\n"
+
+
+def _tagged_reads(mesh: Mesh, product: Product, sub: Subscription, today: dt.date) -> str:
+    """The product's policy-tagged columns the subscriber reads, and until when: those of the tags
+    its subscription asks for and the platform approved, this product's only (each product has
+    its own policy tags), none once the subscription has expired."""
+    if sub.expired(today):
+        return "none (expired; `meshform expire` removes it)"
+    tags = set(mesh.readable_policy_tags(sub, today))
+    columns = [
+        f"{name} ({column.policy_tag})"
+        for store in product.stores
+        for name, column in store.tagged_columns()
+        if column.policy_tag in tags
+    ]
+    if not columns:
+        return "none"
+    until = f"until {sub.expires.isoformat()}" if sub.expires else "until the subscription is removed"
+    return md(", ".join(columns)) + f"; {until}"
 
 
 def _running(mesh: Mesh, product: Product) -> list[str]:

@@ -18,6 +18,7 @@ COMMANDS = (
     "codeowners",
     "new_domain",
     "subscribe",
+    "expire",
     "discover",
     "show",
     "changed",

@@ -43,6 +43,62 @@ def display_names(stack_name: str, stack: Stack) -> Iterator[Problem]:
             yield address, f"display_name {name!r} {problem}"
 
 
+# Verified (Data Catalog "Quotas and limits", https://cloud.google.com/data-catalog/docs/resources/quotas,
+# updated 2026-04-02): at most 100 policy tags per taxonomy, a policy tag tree at most 5 deep,
+# at most 40 taxonomies per project. meshform's layout (render.policy_tags) keeps one taxonomy per
+# domain and location in the domain's own project, flat; docs/column-security.md has the arithmetic.
+MAX_POLICY_TAGS_PER_TAXONOMY = 100
+MAX_POLICY_TAG_DEPTH = 5
+MAX_TAXONOMIES_PER_PROJECT = 40
+QUOTAS_URL = "https://cloud.google.com/data-catalog/docs/resources/quotas"
+
+
+@rule(
+    "catalog-policy-tags-per-taxonomy",
+    f"A taxonomy holds at most {MAX_POLICY_TAGS_PER_TAXONOMY} policy tags, at most {MAX_POLICY_TAG_DEPTH} levels deep.",
+    "Data Catalog: Quotas and limits (policy tags per taxonomy, depth)",
+    QUOTAS_URL,
+)
+def policy_tags_per_taxonomy(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    tags = {address: body for _, address, body in resources(stack, "google_data_catalog_policy_tag")}
+    per_taxonomy: dict[str, int] = {}
+    for body in tags.values():
+        taxonomy = str(body.get("taxonomy", ""))
+        per_taxonomy[taxonomy] = per_taxonomy.get(taxonomy, 0) + 1
+    for taxonomy, count in sorted(per_taxonomy.items()):
+        if count > MAX_POLICY_TAGS_PER_TAXONOMY:
+            address = taxonomy.removeprefix("${").split(".id}")[0] or "taxonomy"
+            yield address, f"holds {count} policy tags; Data Catalog allows {MAX_POLICY_TAGS_PER_TAXONOMY}"
+    for address in sorted(tags):
+        depth, current, seen = 1, tags[address], {address}
+        while isinstance(parent := current.get("parent_policy_tag"), str) and parent.startswith("${"):
+            parent_address = parent.removeprefix("${").split(".id}")[0]
+            if parent_address in seen or parent_address not in tags:
+                break
+            seen.add(parent_address)
+            depth, current = depth + 1, tags[parent_address]
+        if depth > MAX_POLICY_TAG_DEPTH:
+            yield address, f"is {depth} levels deep; Data Catalog allows {MAX_POLICY_TAG_DEPTH}"
+
+
+@rule(
+    "catalog-taxonomies-per-project",
+    f"A project holds at most {MAX_TAXONOMIES_PER_PROJECT} taxonomies.",
+    "Data Catalog: Quotas and limits (taxonomies per project)",
+    QUOTAS_URL,
+)
+def taxonomies_per_project(stack_name: str, stack: Stack) -> Iterator[Problem]:
+    per_project: dict[str, list[str]] = {}
+    for _, address, body in resources(stack, "google_data_catalog_taxonomy"):
+        per_project.setdefault(str(body.get("project", "")), []).append(address)
+    for project, addresses in sorted(per_project.items()):
+        if len(addresses) > MAX_TAXONOMIES_PER_PROJECT:
+            yield (
+                addresses[MAX_TAXONOMIES_PER_PROJECT],
+                f"is taxonomy {len(addresses)} of project {project}; Data Catalog allows {MAX_TAXONOMIES_PER_PROJECT}",
+            )
+
+
 # Verified: the provider's own acceptance test (GoogleCloudPlatform/magic-modules,
 # dataplex entry test) writes `fully_qualified_name = "bigquery:<project>.<dataset>"`;
 # hashicorp/terraform-provider-google#24440 ("google_dataplex_entry is not working with system

@@ -111,25 +111,27 @@ class DriftReader:
 
     def taxonomies(self) -> None:
         catalog = self.api.service("datacatalog").projects().locations().taxonomies()
-        for (project, region), names in sorted(want.taxonomies(self.platform).items()):
+        owners = {d.project_id: d.name for d in self.mesh.domains}  # a domain's own taxonomy, else the platform's
+        for (project, region), names in sorted(want.taxonomy_places(self.mesh, self.stacks).items()):
+            area = owners.get(project, "platform")
             parent = f"projects/{project}/locations/{region}"
             try:
                 live = _all(self.api, catalog.list, "taxonomies", parent=parent)
             except ApiError as error:
-                self._add("high", "platform", parent, "missing", f"taxonomies cannot be read: {error}")
+                self._add("high", area, parent, "missing", f"taxonomies cannot be read: {error}")
                 continue
             title = next(n for n in names if n.startswith("taxonomy:")).removeprefix("taxonomy:")
             taxonomy = next((t for t in live if t.get("displayName") == title), None)
             if taxonomy is None:
-                self._add("high", "platform", f"{parent}/taxonomies/{title}", "missing", "taxonomy not found")
+                self._add("high", area, f"{parent}/taxonomies/{title}", "missing", "taxonomy not found")
                 continue
             tags = _all(self.api, catalog.policyTags().list, "policyTags", parent=taxonomy["name"])
             self.tag_names.update({t["name"]: t.get("displayName", "") for t in tags})
             live_names = {t.get("displayName", "") for t in tags}
             for name in sorted(names - {f"taxonomy:{title}"} - live_names):
-                self._add("high", "platform", f"{title}/{name}", "missing", "policy tag not found")
+                self._add("high", area, f"{title}/{name}", "missing", "policy tag not found")
             for name in sorted(live_names - names):
-                self._add("low", "platform", f"{title}/{name}", "unmanaged", "policy tag not in the specs")
+                self._add("low", area, f"{title}/{name}", "unmanaged", "policy tag not in the specs")
 
     # --- one domain ----------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ BASIC_ROLES = {
 _DATASET_REF = re.compile(r"^\$\{google_bigquery_dataset\.([^.}]+)\.dataset_id\}$")
 _BUCKET_REF = re.compile(r"^\$\{google_storage_bucket\.([^.}]+)\.name\}$")
 _OUTPUT_REF = re.compile(r"^\$\{data\.terraform_remote_state\.platform\.outputs\.([^}]+)\}$")
+# Since policy tags are per product, in the domain's own taxonomy, a table names its tag in the same stack.
+_TAG_REF = re.compile(r"^\$\{google_data_catalog_policy_tag\.([^.}]+)\.name\}$")
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,18 @@ def policy_tag_names(platform: Stack | None) -> dict[str, str]:
     return names
 
 
+def own_policy_tags(stack: Stack) -> dict[str, str]:
+    """The stack's own policy tags (a domain's, per product): resource key → display name."""
+    return {key: r.get("display_name", "") for key, r in stack.of("google_data_catalog_policy_tag").items()}
+
+
 def _columns(schema: list, tags: dict[str, str]) -> tuple[Column, ...]:
     columns = []
     for f in schema:
         names = (f.get("policyTags") or {}).get("names") or []
         tag = None
         if names:
-            match = _OUTPUT_REF.match(names[0])
+            match = _OUTPUT_REF.match(names[0]) or _TAG_REF.match(names[0])
             tag = tags.get(match.group(1), names[0]) if match else names[0]
         columns.append(
             Column(f["name"], f.get("type", ""), f.get("mode", "NULLABLE"), tag, _columns(f.get("fields") or [], tags))
@@ -112,7 +119,7 @@ def _columns(schema: list, tags: dict[str, str]) -> tuple[Column, ...]:
 
 def estate(domain: Domain, stack: Stack, platform: Stack | None) -> Estate:
     found = Estate(domain.project_id)
-    tags = policy_tag_names(platform)
+    tags = policy_tag_names(platform) | own_policy_tags(stack)
     dataset_ids = {}
     for key, r in stack.of("google_bigquery_dataset").items():
         dataset_ids[key] = r["dataset_id"]
@@ -156,7 +163,8 @@ def estate(domain: Domain, stack: Stack, platform: Stack | None) -> Estate:
 
 
 def taxonomies(platform: Stack | None) -> dict[tuple[str, str], set[str]]:
-    """(project, region) of each taxonomy → its display name and policy tags' display names."""
+    """(project, region) of each taxonomy a stack creates → its display name and policy tags'
+    display names (a domain stack's own, per product; the platform's of meshes synthesized before)."""
     if platform is None:
         return {}
     found: dict[tuple[str, str], set[str]] = {}
@@ -170,3 +178,17 @@ def taxonomies(platform: Stack | None) -> dict[tuple[str, str], set[str]]:
         if match and match.group(1) in keys:
             found[keys[match.group(1)]].add(r.get("display_name", ""))
     return found
+
+
+def taxonomy_places(mesh, stacks: dict[str, Stack]) -> dict[tuple[str, str], set[str]]:
+    """`taxonomies` of every stack, a domain stack's project reference resolved to its project id."""
+    places: dict[tuple[str, str], set[str]] = {}
+    domains = {d.name: d for d in mesh.domains}
+    for name, stack in stacks.items():
+        for (project, region), names in taxonomies(stack).items():
+            if project.startswith("${"):
+                if name not in domains:
+                    continue
+                project = domains[name].project_id
+            places[(project, region)] = names
+    return places

@@ -224,6 +224,15 @@ class Subscription:
     def product_key(self) -> str:
         return f"{self.producer}.{self.product}"
 
+    def expired(self, today: dt.date) -> bool:
+        """Access ends at 00:00 UTC on `expires` (the dataset grant's request.time condition)."""
+        return self.expires is not None and self.expires <= today
+
+
+def utc_today() -> dt.date:
+    """The date in UTC, the calendar subscriptions expire by."""
+    return dt.datetime.now(dt.UTC).date()
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -254,10 +263,17 @@ class Domain:
     @property
     def policy_tags(self) -> tuple[tuple[str, str], ...]:
         """(location, tag) of every policy tag the domain's tables use, lower-case location."""
+        return tuple(sorted({(location, tag) for location, _, tag in self.product_policy_tags}))
+
+    @property
+    def product_policy_tags(self) -> tuple[tuple[str, str, str], ...]:
+        """(location, product, tag) of every policy tag a product's tables use, lower-case location:
+        one policy tag each in the domain's own taxonomy for that location (render.domain), so an
+        approval to read one product's tagged columns reads no other product's."""
         return tuple(
             sorted(
                 {
-                    (store.location.lower(), tag)
+                    (store.location.lower(), p.name, tag)
                     for p in self.products
                     for store in p.stores
                     for tag in store.policy_tags()
@@ -318,9 +334,13 @@ class Mesh:
     def ci_member(self) -> str:
         return f"serviceAccount:{self.ci_service_account}@{self.governance_project}.iam.gserviceaccount.com"
 
-    def readable_policy_tags(self, sub: Subscription) -> tuple[str, ...]:
-        """The policy tags whose columns a subscriber reads: asked for by the subscription (which the
-        producer approves) and approved by the platform in mesh.yaml column_access — both."""
+    def readable_policy_tags(self, sub: Subscription, today: dt.date | None = None) -> tuple[str, ...]:
+        """The policy tags of the subscribed product whose columns a subscriber reads: asked for by
+        the subscription (which the producer approves) and approved by the platform in mesh.yaml
+        column_access — both. Given `today`, none once the subscription has expired: policy-tag
+        grants take no IAM condition, so the grant exists only while the subscription does."""
+        if today is not None and sub.expired(today):
+            return ()
         approved = self._column_access.get((sub.consumer, sub.product_key), ())
         return tuple(tag for tag in sub.policy_tags if tag in approved)
 

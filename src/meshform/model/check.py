@@ -50,6 +50,7 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     for domain in mesh.domains:
         findings += _domain(mesh, domain)
         findings += _labels(mesh, domain)
+        findings += _policy_tag_limits(domain)
     for kind in stores.KINDS:
         findings += kind.check(mesh)
     today = today or dt.date.today()
@@ -145,6 +146,29 @@ def _column_access(mesh: Mesh) -> Iterator[Finding]:
                     hint=f"the platform team adds {{consumer: {sub.consumer}, product: {sub.product_key}, "
                     f"policy_tags: [{tag}], justification: ...}} to mesh.yaml column_access",
                 )
+
+
+# Data Catalog allows 100 policy tags per taxonomy and 40 taxonomies per project
+# (https://cloud.google.com/data-catalog/docs/resources/quotas). A domain has one taxonomy per
+# location in its own project, with one policy tag per (product, tag) (render.policy_tags);
+# the constraint rules catalog-policy-tags-per-taxonomy and catalog-taxonomies-per-project check
+# the same on the Terraform output.
+MAX_PRODUCT_TAGS_PER_LOCATION = 100
+
+
+def _policy_tag_limits(domain: Domain) -> Iterator[Finding]:
+    per_location: dict[str, int] = {}
+    for location, _, _ in domain.product_policy_tags:
+        per_location[location] = per_location.get(location, 0) + 1
+    for location, count in sorted(per_location.items()):
+        if count > MAX_PRODUCT_TAGS_PER_LOCATION:
+            yield _at(
+                domain.source.child("domain"),
+                f"domain '{domain.name}' uses {count} (product, policy tag) pairs in {location}; each is a policy "
+                f"tag in the domain's taxonomy there, and Data Catalog allows {MAX_PRODUCT_TAGS_PER_LOCATION} per "
+                "taxonomy",
+                hint="split the domain, or tag fewer products' columns in that location",
+            )
 
 
 def _deletion_grants(mesh: Mesh) -> Iterator[Finding]:
@@ -329,11 +353,19 @@ def _subscriptions(mesh: Mesh, today: dt.date) -> Iterator[Finding]:
                 f"product {product.key} has no {stores.nouns()} yet; the subscription grants nothing",
                 Severity.WARNING,
             )
-        if sub.expires is not None and sub.expires <= today:
+        if sub.expires is not None and sub.expired(today):
+            columns = mesh.readable_policy_tags(sub)
             yield Finding(
                 src.at("expires"),
                 src.path + ("expires",),
-                f"expired on {sub.expires.isoformat()}: access has ended",
+                f"expired on {sub.expires.isoformat()}: access has ended"
+                + (
+                    f"; synth no longer grants its tagged columns ({', '.join(columns)}), and its "
+                    "column_access approval in mesh.yaml goes with it"
+                    if columns
+                    else ""
+                ),
                 Severity.WARNING,
-                hint="remove the subscription, or renew it with a later date",
+                hint="`meshform expire` removes expired subscriptions and their column approvals "
+                "(a scheduled workflow opens that pull request), or renew it with a later date",
             )

@@ -11,6 +11,7 @@ Terraform JSON of every stack, written atomically under `<out>/stacks/`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +38,14 @@ def build_stacks(
     cache: Cache | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    today: dt.date | None = None,
 ) -> BuiltStacks:
     """Every stack (or those named in `only`), in apply order: from `cache` where its slice
     is unchanged, built otherwise (and then cached)."""
     from meshform.render import workers
     from meshform.render.plan import plan_stacks
 
-    plans = plan_stacks(mesh)
+    plans = plan_stacks(mesh, today)
     if only:
         wanted = list(dict.fromkeys(only))
         unknown = sorted(set(wanted) - {p.name for p in plans})

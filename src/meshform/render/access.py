@@ -4,7 +4,7 @@ its products.
 It is applied after every domain stack, so the consumers' service accounts and the producer's
 datasets and buckets exist when it names them; a subscription pull request changes only this
 stack, never the producer's data. It references resources by their (deterministic) names and
-reads only the platform stack's outputs."""
+reads only its producer's policy tags (the producer's domain stack outputs, render.policy_tags)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from constructs import Construct
 
 from meshform.model import Domain, Mesh, Subscription
 from meshform.model.policies.builtin import member_problem
-from meshform.render.base import MeshStack, PlatformOutputs
+from meshform.render.base import MeshStack
 from meshform.render.literal import literal
+from meshform.render.policy_tags import ProducerPolicyTags
 from meshform.render.stores import renderer
 from meshform.spec.names import ACCESS_STACK_PREFIX
 
@@ -26,7 +27,7 @@ class AccessStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh, producer: Domain):
         super().__init__(scope, access_stack_name(producer.name), mesh)
         self.producer = producer
-        self.platform = PlatformOutputs(self)
+        self.policy_tags = ProducerPolicyTags(self)
         for subscription in mesh.subscriptions:
             if subscription.producer == producer.name:
                 self._subscriber(subscription)

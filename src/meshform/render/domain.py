@@ -1,8 +1,9 @@
 """A domain stack: the domain's own project, its people, its budget and its data products.
 
-The stack reads the platform stack's outputs (policy tags, governance project number)
-through remote state and references no other domain, so each domain plans and applies
-on its own. Grants to other domains (subscriptions) live in the producer's access stack,
+The stack reads the platform stack's outputs (the governance project number) through
+remote state and references no other domain, so each domain plans and applies on its own.
+Its policy tags are its own: one taxonomy per location in the domain's project, one policy
+tag per (product, tag) (render.policy_tags). Grants to other domains (subscriptions) live in the producer's access stack,
 applied after every domain stack, when the consumers' service accounts exist.
 """
 
@@ -21,7 +22,6 @@ from cdktn_provider_google.billing_budget import (
     BillingBudgetBudgetFilter,
     BillingBudgetThresholdRules,
 )
-from cdktn_provider_google.data_catalog_policy_tag_iam_member import DataCatalogPolicyTagIamMember
 from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
 from cdktn_provider_google.org_policy_policy import (
@@ -47,7 +47,7 @@ from meshform.render import dataproduct, roles
 from meshform.render.base import MeshStack, PlatformOutputs, deletion_policy, parent_args
 from meshform.render.bootstrap import lien_reason
 from meshform.render.literal import literal, literal_tree
-from meshform.render.platform import policy_tag_output
+from meshform.render.policy_tags import DomainPolicyTags
 from meshform.render.raw import time_sleep
 from meshform.render.stores import renderer
 
@@ -116,6 +116,7 @@ class DomainStack(MeshStack):
         self.tables: dict[str, dict[str, BigqueryTable]] = {}
         from meshform.render.running import Running
 
+        self.policy_tags = DomainPolicyTags(self)
         running = Running(self)
         for product in domain.products:
             self._product(product)
@@ -329,21 +330,14 @@ class DomainStack(MeshStack):
 
     # --- column-level security -----------------------------------------------------------
 
-    def policy_tag(self, location: str, tag: str) -> str:
-        """The domain's own child of the mesh-level tag: its readers are this domain's only."""
-        return self.platform.get_string(policy_tag_output(location.lower(), tag, self.domain.name))
+    def policy_tag(self, location: str, product: str, tag: str) -> str:
+        """The resource name of the policy tag of `product`'s `tag` columns in `location`."""
+        return self.policy_tags.name(location, product, tag)
 
     def _policy_tag_readers(self) -> None:
         """Owners and the pipeline read the tagged columns of their own domain's tables."""
-        for location, tag in self.domain.policy_tags:
-            for name, member in self._members(self.domain.owners):
-                DataCatalogPolicyTagIamMember(
-                    self,
-                    self.id("fine_grained_reader", location, tag, name),
-                    policy_tag=self.policy_tag(location, tag),
-                    role=roles.FINE_GRAINED_READER_ROLE,
-                    member=member,
-                )
+        for location, product, tag in self.domain.product_policy_tags:
+            self.policy_tags.grant_reader(location, product, tag, self._members(self.domain.owners))
 
     def _outputs(self) -> None:
         TerraformOutput(self, "project_id", value=self.project_id)

@@ -11,11 +11,12 @@ output differs from the whole mesh's, which `tests/test_incremental_synth.py` ch
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from meshform.model import ColumnAccess, Mesh, Subscription
+from meshform.model import ColumnAccess, Mesh, Subscription, utc_today
 from meshform.render.fingerprint import Fingerprinter, code_version
 
 BOOTSTRAP, PLATFORM, DOMAIN, ACCESS = "bootstrap", "platform", "domain", "access"
@@ -65,9 +66,16 @@ def policy_tag_users(mesh: Mesh) -> TagUsers:
     return tuple((where, tuple(names)) for where, names in users.items())
 
 
-def plan_stacks(mesh: Mesh) -> list[StackPlan]:
-    """Every stack in the order a fresh organization applies them (render.stacks.stack_names)."""
+def plan_stacks(mesh: Mesh, today: dt.date | None = None) -> list[StackPlan]:
+    """Every stack in the order a fresh organization applies them (render.stacks.stack_names).
+
+    An access stack's slice keeps the platform's column approvals of unexpired subscriptions
+    only (as of `today`, UTC by default): a policy-tag grant cannot carry an IAM condition, so
+    it is rendered only while its subscription lasts, and the slice (so the cache key) changes
+    the day it expires."""
     from meshform.spec.names import ACCESS_STACK_PREFIX
+
+    today = today or utc_today()
 
     base = settings(mesh)
     shared = Fingerprinter()  # each domain digested once, whichever slices hold it
@@ -91,9 +99,11 @@ def plan_stacks(mesh: Mesh) -> list[StackPlan]:
     granted: dict[str, list[Subscription]] = {}
     for sub in mesh.subscriptions:
         granted.setdefault(sub.producer, []).append(sub)
+    expired = {(s.consumer, s.product_key) for s in mesh.subscriptions if s.expired(today)}
     approved: dict[str, list[ColumnAccess]] = {}
     for grant in mesh.column_access:
-        approved.setdefault(grant.product_key.partition(".")[0], []).append(grant)
+        if (grant.consumer, grant.product_key) not in expired:
+            approved.setdefault(grant.product_key.partition(".")[0], []).append(grant)
     for producer in sorted(granted):
         subs = granted[producer]
         members = dict.fromkeys([producer, *(s.consumer for s in subs)])  # the producer, then its subscribers

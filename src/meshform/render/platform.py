@@ -1,18 +1,19 @@
 """The platform stack: in the governance project (created by bootstrap), the catalog's product
-metadata type and the policy-tag taxonomies that every domain's sensitive columns point at.
+metadata type, the platform team's roles and the organization policies.
 
-Column-level security is per domain: under each mesh-level policy tag (`pii`) every domain
-that tags columns gets a child tag (`pii-sales`). Fine-grained read on a parent tag would
-cover all its children, so nobody is granted a parent: a domain's owners read their own
-children only, and a subscriber reads a producer's child only where the platform approved it
-(mesh.yaml `column_access`)."""
+Column-level security used to live here (one mesh-wide taxonomy per location, a child tag per
+domain); it is now each producer domain's own (render.policy_tags: one taxonomy per domain and
+location, one policy tag per product and tag). The old taxonomies' Terraform addresses are
+forgotten with `removed` blocks (`lifecycle.destroy = false`), never destroyed: their tags keep
+protecting the columns until each domain stack re-tags them, and the platform team deletes
+the old taxonomies by hand afterwards (CHANGELOG)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from cdktn import TerraformOutput
-from cdktn_provider_google.data_catalog_policy_tag import DataCatalogPolicyTag
 from cdktn_provider_google.data_catalog_tag_template import (
     DataCatalogTagTemplate,
     DataCatalogTagTemplateFields,
@@ -20,7 +21,6 @@ from cdktn_provider_google.data_catalog_tag_template import (
     DataCatalogTagTemplateFieldsTypeEnumType,
     DataCatalogTagTemplateFieldsTypeEnumTypeAllowedValues,
 )
-from cdktn_provider_google.data_catalog_taxonomy import DataCatalogTaxonomy
 from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.dataplex_aspect_type import DataplexAspectType
 from cdktn_provider_google.project_iam_member import ProjectIamMember
@@ -29,31 +29,36 @@ from constructs import Construct
 from meshform.catalog import metadata as catalog
 from meshform.model import Mesh
 from meshform.render import roles
-from meshform.render.base import PLATFORM_STACK, MeshStack, output_name
+from meshform.render.base import PLATFORM_STACK, MeshStack
 from meshform.render.literal import literal
 from meshform.render.plan import TagUsers
 
 GOVERNANCE_NUMBER_OUTPUT = "governance_project_number"
 
 
-def policy_tag_output(location: str, tag: str, domain: str) -> str:
-    """The output holding the resource name of `domain`'s child of `tag` in `location`."""
-    return output_name("policy_tag", location, tag, domain)
+def legacy_policy_tag_addresses(mesh: Mesh, tag_users: TagUsers | dict) -> list[str]:
+    """The Terraform addresses of the mesh-wide taxonomies and tags earlier releases rendered
+    here: forgotten (not destroyed) by `removed` blocks. An address not in the state is a no-op
+    (Terraform 1.7+ `removed` block; checked with Terraform 1.11)."""
+    users = dict(tag_users)
+    addresses = []
+    for location in mesh.taxonomy_locations:
+        addresses.append(f"google_data_catalog_taxonomy.{_legacy_id('taxonomy', location)}")
+        for tag in sorted(mesh.policy_tags):
+            addresses.append(f"google_data_catalog_policy_tag.{_legacy_id('tag', location, tag)}")
+            for user in users.get((location, tag), ()):
+                addresses.append(f"google_data_catalog_policy_tag.{_legacy_id('tag', location, tag, user)}")
+    return addresses
 
 
-def taxonomy_display_name(mesh: Mesh, location: str) -> str:
-    # Data Catalog display names allow only letters, numbers, underscores, dashes and spaces.
-    return f"{mesh.name} sensitive data {location}"
-
-
-def child_tag_display_name(tag: str, domain: str) -> str:
-    # Display names are unique within a taxonomy, so a child repeats its parent's name.
-    return f"{tag}-{domain}"
+def _legacy_id(*parts: str) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9-]+", "_", p).strip("_") for p in parts if p)
 
 
 class PlatformStack(MeshStack):
     def __init__(self, scope: Construct, mesh: Mesh, tag_users: TagUsers):
-        """`tag_users`: which domains' columns carry each (location, policy tag) (render.plan)."""
+        """`tag_users`: which domains' columns carry each (location, policy tag) (render.plan): the
+        tags earlier releases made here, to forget."""
         super().__init__(scope, PLATFORM_STACK, mesh)
         self.tag_users = dict(tag_users)
         project_id = mesh.governance_project
@@ -81,43 +86,10 @@ class PlatformStack(MeshStack):
             )
         else:
             self._tag_template(project_id)
-        self._taxonomies(project_id)
+        legacy = legacy_policy_tag_addresses(mesh, tag_users)
+        if legacy:
+            self.add_override("removed", [{"from": a, "lifecycle": {"destroy": False}} for a in legacy])
         TerraformOutput(self, GOVERNANCE_NUMBER_OUTPUT, value=governance.number)
-
-    def _taxonomies(self, project_id: str) -> None:
-        mesh = self.mesh
-        users = self.tag_users
-        for location in mesh.taxonomy_locations:
-            taxonomy = DataCatalogTaxonomy(
-                self,
-                self.id("taxonomy", location),
-                project=project_id,
-                region=location,
-                display_name=taxonomy_display_name(mesh, location),
-                description="Column-level security for the data mesh; managed by meshform.",
-                activated_policy_types=["FINE_GRAINED_ACCESS_CONTROL"],
-                deletion_policy="PREVENT",  # deleting it unprotects every tagged column
-            )
-            for tag, description in sorted(mesh.policy_tags.items()):
-                parent = DataCatalogPolicyTag(
-                    self,
-                    self.id("tag", location, tag),
-                    taxonomy=taxonomy.id,
-                    display_name=tag,
-                    description=literal(description),
-                    deletion_policy="PREVENT",
-                )
-                for user in users.get((location, tag), ()):
-                    child = DataCatalogPolicyTag(
-                        self,
-                        self.id("tag", location, tag, user),
-                        taxonomy=taxonomy.id,
-                        parent_policy_tag=parent.id,
-                        display_name=child_tag_display_name(tag, user),
-                        description=literal(f"{description} — columns of domain {user}"),
-                        deletion_policy="PREVENT",
-                    )
-                    TerraformOutput(self, policy_tag_output(location, tag, user), value=child.name)
 
     def _tag_template(self, project_id: str) -> None:
         fields = []

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 
 from meshform.model import stores
@@ -157,12 +158,41 @@ def _mode(column: dict) -> str:
     return str(column.get("mode") or "NULLABLE").upper()
 
 
-def _tags(column: dict) -> set[str]:
+# A column's policy tag, as the Terraform output writes it: the domain stack's own
+# (product, tag) policy tag, `${google_data_catalog_policy_tag.policy_tag-<loc>-<product>-<tag>.name}`
+# (render.policy_tags), or, from earlier releases, the platform stack's domain-wide child,
+# `${data.terraform_remote_state.platform.outputs.policy_tag_<loc>_<tag>_<domain>}`.
+_OWN_TAG = re.compile(
+    r"^\$\{google_data_catalog_policy_tag\.policy_tag-(.+)-[a-z][a-z0-9_]*-([a-z][a-z0-9_]*)\.name\}$"
+)
+_LEGACY_TAG = re.compile(r"^\$\{data\.terraform_remote_state\.platform\.outputs\.(policy_tag_[a-z0-9_]+)\}$")
+
+
+def _slug(part: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", part.lower()).strip("_")
+
+
+def _tag_key(stack: str, name: str) -> str:
+    """What protects a column, whichever policy tag resource carries it: (location, mesh-level
+    tag, domain). Moving a column from the old domain-wide tag to its product's own tag of the
+    same mesh-level tag (a schema update in place: one tables.patch replaces the column's tag)
+    keeps it protected; any other change of tag is an UNPROTECTS."""
+    own = _OWN_TAG.match(name)
+    if own:
+        return f"policy_tag_{_slug(own.group(1))}_{_slug(own.group(2))}_{_slug(stack)}"
+    legacy = _LEGACY_TAG.match(name)
+    return legacy.group(1) if legacy else name
+
+
+def _tags(column: dict, stack: str = "") -> set[str]:
     tags = column.get("policyTags") or {}
-    return set(tags.get("names") or []) if isinstance(tags, dict) else set()
+    names = tags.get("names") or [] if isinstance(tags, dict) else []
+    return {_tag_key(stack, str(n)) for n in names}
 
 
-def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple[list[str], list[str], list[str]]:
+def _schema_changes(
+    old: list[dict], new: list[dict], prefix: str = "", stack: str = ""
+) -> tuple[list[str], list[str], list[str]]:
     """(dropped column paths, reasons Terraform must recreate the table, column paths that
     lose a policy tag — column-level security lifted, readable by every dataset reader)."""
     dropped, replace, untagged = [], [], []
@@ -174,14 +204,14 @@ def _schema_changes(old: list[dict], new: list[dict], prefix: str = "") -> tuple
             dropped.append(path)
             continue
         other = after[key]
-        if not _tags(column) <= _tags(other):
+        if not _tags(column, stack) <= _tags(other, stack):
             untagged.append(path)
         if _type(column) != _type(other):
             replace.append(f"column {path} changes type {_type(column)} → {_type(other)}")
         if _mode(column) != _mode(other) and (_mode(column), _mode(other)) != ("REQUIRED", "NULLABLE"):
             replace.append(f"column {path} changes mode {_mode(column)} → {_mode(other)}")
         if _type(column) == _type(other) == "RECORD":
-            d, r, u = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".")
+            d, r, u = _schema_changes(column.get("fields") or [], other.get("fields") or [], path + ".", stack)
             dropped += d
             replace += r
             untagged += u
@@ -208,7 +238,9 @@ def _table_changes(
     changes = []
     old_fields, new_fields = _fields(before.get("schema")), _fields(after.get("schema"))
     dropped, replace, untagged = (
-        _schema_changes(old_fields, new_fields) if old_fields is not None and new_fields is not None else ([], [], [])
+        _schema_changes(old_fields, new_fields, stack=stack)
+        if old_fields is not None and new_fields is not None
+        else ([], [], [])
     )
     old_part, new_part = _partitioning(before), _partitioning(after)
     for attribute in ("type", "field"):  # a table cannot be (re)partitioned in place

@@ -17,7 +17,7 @@ from meshform.findings import MeshformError
 from meshform.review.codeowners import CODEOWNERS_PATH, render_codeowners
 from meshform.validation.validate import Result, validate
 
-WORKFLOWS = ("meshform-apply.yaml", "meshform-pr.yaml", "meshform-terraform.yaml")
+WORKFLOWS = ("meshform-apply.yaml", "meshform-expire.yaml", "meshform-pr.yaml", "meshform-terraform.yaml")
 FROM_THIS_CHECKOUT = 'MESHFORM: "."'
 
 MESH_YAML = """\

@@ -30,7 +30,7 @@ from meshform.model.stores.bigquery import KIND, Dataset
 from meshform.render import kept_versions, roles
 from meshform.render.base import SECONDS_PER_DAY, deletion_policy
 from meshform.render.literal import json_attribute, literal
-from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT, policy_tag_output
+from meshform.render.platform import GOVERNANCE_NUMBER_OUTPUT
 from meshform.render.table_schema import table_schema
 
 if TYPE_CHECKING:
@@ -76,15 +76,19 @@ def grant_read(
         member=member,
         condition=BigqueryDatasetIamMemberCondition(**condition) if condition else None,
     )
+    # The product's own policy tag for each approved tag: fine-grained read on it reads this
+    # product's tagged columns only. The plan leaves out the approval of an expired
+    # subscription (render.plan), so the grant exists only while the subscription lasts: policy
+    # tags take no conditional bindings (the provider reads their policy without requesting
+    # version 3; https://cloud.google.com/iam/docs/resource-types-with-conditional-roles).
+    used = spec.policy_tags()
     for tag in stack.mesh.readable_policy_tags(sub):
-        tag_name = stack.platform.get_string(policy_tag_output(spec.location.lower(), tag, stack.producer.name))
-        # No expiry condition here: policy tags take no conditional bindings (the provider reads
-        # their policy without requesting version 3). Column read ends with the dataset read it
-        # needs, which does expire.
+        if tag not in used:
+            continue  # the dataset has no column with that tag: nothing to read (validate warns)
         DataCatalogPolicyTagIamMember(
             stack,
             stack.id(sub.consumer, sub.product, "fine_grained_reader", tag, name),
-            policy_tag=tag_name,
+            policy_tag=stack.policy_tags.name(spec.location, sub.product, tag),
             role=roles.FINE_GRAINED_READER_ROLE,
             member=member,
         )
@@ -125,7 +129,7 @@ def _dataset(stack: DomainStack, product: Product, spec: Dataset) -> BigqueryDat
             dataset_id=dataset_id,
             table_id=table.table_id,
             description=literal(table.description) or None,
-            schema=table_schema(table, lambda tag: stack.policy_tag(spec.location, tag)),
+            schema=table_schema(table, lambda tag: stack.policy_tag(spec.location, product.name, tag)),
             time_partitioning=partitioning,
             clustering=list(table.clustering) or None,
             # The API reports the dataset's default key on each table, and the provider's
