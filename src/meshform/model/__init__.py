@@ -75,6 +75,7 @@ class Transformation:
     problem: str | None  # why the SQL cannot be used (unreadable file, parse error)
     source: Source
     problem_at: tuple[int, int] = (0, 0)  # (line, column) in the SQL where parsing stopped
+    calls: tuple = ()  # function-shaped reads (meshform.model.sql.parse.Call): EXTERNAL_QUERY, TVFs, routines
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,17 @@ class LineageEdge:
     downstream: str
     transformation: str
     table: str  # the table read, as the SQL names it
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """A column a transformation writes and the declared columns its value is computed from."""
+
+    product: str  # the product written (domain.product)
+    table: str
+    column: str
+    transformation: str
+    sources: tuple[str, ...]  # `project.dataset.table.column`, sorted
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,7 @@ class PolicyException:
     justification: str
     source: Source
     members: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()  # classification-lineage: products or written columns it releases
 
 
 @dataclass(frozen=True)
@@ -279,6 +292,10 @@ class Mesh:
     # mesh.yaml data_products.access_group when data products are enabled, else None (meshform.catalog.dataproducts)
     data_product_access_group: str | None = None
     lineage: tuple[LineageEdge, ...] = ()  # what each transformation reads, between products
+    column_lineage: tuple[ColumnLineage, ...] = ()  # what each written column is computed from
+
+    def column_lineage_of(self, product: Product) -> tuple[ColumnLineage, ...]:
+        return tuple(c for c in self.column_lineage if c.product == product.key)
 
     def upstream_of(self, product: Product) -> tuple[LineageEdge, ...]:
         return tuple(e for e in self.lineage if e.downstream == product.key and e.upstream != product.key)
