@@ -47,6 +47,7 @@ def wildcard_matches(pattern: str, names) -> list[str]:
 @lru_cache(maxsize=256)
 def study(sql: str, project: str, schema_json: str) -> Study:
     """`schema_json`: {project: {dataset: {table: {column: type}}}} of the tables the query reads."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.schema import MappingSchema
@@ -58,6 +59,9 @@ def study(sql: str, project: str, schema_json: str) -> Study:
         return Study()
     tree = parsed[0].copy()
     mapping = json.loads(schema_json)
+    # A table function (ML.WEIGHTS, a TVF) is a source whose columns no schema declares: its
+    # reads cannot be checked, the rest of the query still is resolved.
+    functions = any(isinstance(t.this, (exp.Anonymous, exp.Func)) for t in tree.find_all(exp.Table))
     try:
         schema = MappingSchema(mapping, dialect="bigquery")
         tree = qualify(
@@ -65,7 +69,7 @@ def study(sql: str, project: str, schema_json: str) -> Study:
             dialect=dialect(),
             schema=schema,
             catalog=project,
-            validate_qualify_columns=True,
+            validate_qualify_columns=not functions,
             quote_identifiers=False,
             identify=False,
         )
@@ -88,6 +92,12 @@ def _unresolved(message: str, mapping: dict) -> tuple[str, str] | None:
     known = {c: None for tables in _tables(mapping) for c in tables}
     line = re.search(r"Line: (\d+), Col: (\d+)", message)
     where = f" (line {line.group(1)}, column {line.group(2)} of the SQL)" if line else ""
+    if name.lower() in {k.lower() for k in known}:
+        return (
+            f"reads column '{name}'{where} where no table or subquery in scope has it "
+            "(a table read elsewhere in the query has it: qualify it, or read it in that scope)",
+            name,
+        )
     names = ", ".join(sorted(known, key=str.lower)) or "none"
     return (
         f"reads column '{name}', which no table it reads has{where}; columns of the tables read: {names}"
