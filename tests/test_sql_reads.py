@@ -246,3 +246,17 @@ def test_the_platform_can_release_a_named_product(mesh_repo):
     other = grant.replace("shop.report", "shop.elsewhere")
     errors, _ = _errors(mesh_repo, sql, report_class="internal", exceptions=request, grant=other)
     assert any("reads shop.orders, which is confidential" in e for e in errors), errors
+
+
+# --- consumers see the rules (show) --------------------------------------------------------------
+
+
+def test_show_lists_the_quality_rules_freshness_and_column_lineage(mesh_repo):
+    from meshform.catalog.card import product_card
+
+    sql = "SELECT order_id, amount_eur FROM orders.orders"
+    errors, result = _errors(mesh_repo, sql, rule="amount_eur >= 0")
+    assert errors == [], errors
+    card = product_card(result.mesh, result.mesh.product("shop.report"))
+    assert "## Quality rules" in card and "`amount_eur >= 0`" in card
+    assert "| `totals.amount_eur` | `acme-dm-shop.orders.orders.amount_eur` |" in card

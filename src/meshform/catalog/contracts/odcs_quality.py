@@ -118,8 +118,8 @@ def rules(contract: dict) -> list[dict]:
             custom = {
                 c.get("property"): c.get("value") for c in item.get("customProperties") or [] if isinstance(c, dict)
             }
-            if isinstance(custom.get(RULE), dict):
-                position = custom.get(POSITION)
+            rule, position = custom.get(RULE), custom.get(POSITION)
+            if isinstance(rule, dict):
                 order = position if isinstance(position, int) else len(found)
-                found.append((order, len(found), dict(custom[RULE])))
+                found.append((order, len(found), dict(rule)))
     return [rule for _, _, rule in sorted(found, key=lambda f: (f[0], f[1]))]
