@@ -260,3 +260,16 @@ def test_show_lists_the_quality_rules_freshness_and_column_lineage(mesh_repo):
     card = product_card(result.mesh, result.mesh.product("shop.report"))
     assert "## Quality rules" in card and "`amount_eur >= 0`" in card
     assert "| `totals.amount_eur` | `acme-dm-shop.orders.orders.amount_eur` |" in card
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT order_id, (SELECT AS STRUCT LOWER(email) AS contact).* FROM orders.orders",
+        "WITH c AS (SELECT order_id, (SELECT AS STRUCT LOWER(email) AS contact).* FROM orders.orders) SELECT * FROM c",
+        "SELECT order_id, (SELECT MAX(e) FROM UNNEST([o.email]) AS e) AS contact FROM orders.orders AS o",
+    ],
+)
+def test_a_tag_cannot_be_laundered_through_subqueries_or_struct_stars(mesh_repo, sql):
+    errors, _ = _errors(mesh_repo, sql, columns=["order_id: STRING", "contact: STRING"])
+    assert any("from `acme-dm-shop.orders.orders.email`" in e for e in errors), errors

@@ -66,6 +66,10 @@ def study_of(mesh: Mesh, domain: Domain, transformation) -> Study:
     """The transformation's columns and column lineage over the declared schemas."""
     if transformation.sql is None or transformation.problem:
         return Study()
+    for ref in transformation.reads:  # a read outside the declared tables is reported on its own
+        target = locate(mesh, domain, ref)
+        if target.product is None or not target.table_known:
+            return Study()
     return study(transformation.sql, domain.project_id, schemas(mesh, domain, transformation.reads))
 
 

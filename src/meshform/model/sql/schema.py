@@ -57,7 +57,7 @@ def study(sql: str, project: str, schema_json: str) -> Study:
     parsed = parse(sql)
     if not parsed or isinstance(parsed[0], str) or len(parsed) != 1:
         return Study()
-    tree = parsed[0].copy()
+    tree = _struct_stars(parsed[0].copy())
     mapping = json.loads(schema_json)
     # A table function (ML.WEIGHTS, a TVF) is a source whose columns no schema declares: its
     # reads cannot be checked, the rest of the query still is resolved.
@@ -78,8 +78,34 @@ def study(sql: str, project: str, schema_json: str) -> Study:
         return Study(problem=problem[0], unknown=problem[1]) if problem else Study()
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError):
         return Study()
-    columns = _outputs(tree, schema)
-    return Study(columns, _lineage(tree, schema, columns) if columns is not None else ())
+    outputs = _outputs(tree, schema)
+    if outputs is None:
+        return Study()
+    columns = tuple(name for name, _ in outputs)
+    return Study(columns, _lineage(tree, schema, outputs))
+
+
+def _struct_stars(tree):
+    """`(SELECT AS STRUCT a, b ...).*` → `(...).a AS a, (...).b AS b`, which qualify resolves in a CTE
+    too (it leaves `expr.*` alone)."""
+    from sqlglot import exp
+
+    for select in list(tree.find_all(exp.Select)):
+        expressions, changed = [], False
+        for sel in select.expressions:
+            names = (
+                star_struct_names(sel) if isinstance(sel, exp.Dot) and isinstance(sel.expression, exp.Star) else None
+            )
+            if names and all(names):
+                expressions += [
+                    exp.alias_(exp.Dot(this=sel.this.copy(), expression=exp.to_identifier(n)), n) for n in names
+                ]
+                changed = True
+            else:
+                expressions.append(sel)
+        if changed:
+            select.set("expressions", expressions)
+    return tree
 
 
 def _unresolved(message: str, mapping: dict) -> tuple[str, str] | None:
@@ -112,13 +138,14 @@ def _tables(mapping: dict):
             yield from tables.values()
 
 
-def _outputs(tree, schema) -> tuple[str, ...] | None:
+def _outputs(tree, schema) -> list[tuple[str, object]] | None:
+    """(name, select expression) of each output column; None when a star is left unexpanded."""
     from sqlglot import exp
 
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.left
-    names: list[str] = []
+    names: list[tuple[str, object]] = []
     typed = None
     for sel in getattr(select, "selects", []):
         if isinstance(sel, exp.Dot) and isinstance(sel.expression, exp.Star):
@@ -132,15 +159,15 @@ def _outputs(tree, schema) -> tuple[str, ...] | None:
                 if kind is None or not kind.is_type(exp.DataType.Type.STRUCT):
                     return None
                 struct = [f.name for f in kind.expressions]
-            names += struct
+            names += [(name, sel) for name in struct]
         elif isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
             return None  # not expanded: a source without a declared schema
         else:
-            names.append(sel.output_name)
-    return tuple(names)
+            names.append((sel.output_name, sel))
+    return names
 
 
-def _lineage(tree, schema, columns: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _lineage(tree, schema, outputs) -> tuple[tuple[str, tuple[str, ...]], ...]:
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.lineage import lineage
@@ -152,21 +179,65 @@ def _lineage(tree, schema, columns: tuple[str, ...]) -> tuple[tuple[str, tuple[s
             None, tree, schema=schema, dialect="bigquery", scope=build_scope(tree), copy=False, trim_selects=False
         )
     except (SqlglotError, RecursionError, ValueError, KeyError, AttributeError, TypeError):
-        return ()
-    star_leaves: set[str] = set()
+        # No lineage: each column may come from any declared column the query names (conservative).
+        every = tuple(sorted(_named_in(tree, tree)))
+        return tuple((column, every) for column, _ in outputs)
     found: dict[str, set[str]] = {}
     for name, node in nodes.items():
         leaves = set()
         for n in node.walk():
-            if not n.downstream and isinstance(n.source, exp.Table) and n.source.name:
+            if n.downstream:
+                continue
+            if isinstance(n.source, exp.Table) and n.source.name:
                 table = n.source
                 leaves.add(f"{table.catalog}.{table.db}.{table.name}.{n.name.split('.')[-1]}")
-        if name == "*":
-            star_leaves |= leaves
+            elif isinstance(n.expression, exp.Placeholder) and "." in n.name:
+                # a correlated reference to an outer table (`orders.email` inside a subquery)
+                qualifier, _, field = n.name.rpartition(".")
+                leaves |= _named_in(exp.column(field, table=qualifier), tree)
+            elif isinstance(n.expression, exp.Expression):
+                leaves |= _named_in(n.expression, tree)  # e.g. a correlated UNNEST: sqlglot stops there
         found.setdefault(name.lower(), set()).update(leaves)
     out = []
-    for column in columns:
-        # a field of `expr.*` (no node of its own): from everything the expression reads
-        leaves = found.get(column.lower(), star_leaves)
+    for column, expression in outputs:
+        leaves = set(found.get(column.lower(), set()))
+        # Subqueries, UNNEST and `expr.*` are where sqlglot's lineage loses the trail: add every
+        # declared column the expression names (conservative: a filter column counts too).
+        if isinstance(expression, exp.Expression) and (
+            expression.find(exp.Subquery, exp.Unnest) or isinstance(expression, exp.Dot)
+        ):
+            leaves |= _named_in(expression, tree)
         out.append((column, tuple(sorted(leaves))))
     return tuple(out)
+
+
+def _named_in(expression, tree) -> set[str]:
+    """Every declared column `expression` names, `project.dataset.table.column`: columns of a table
+    alias, and through an UNNEST alias the columns of the array it unnests."""
+    from sqlglot import exp
+
+    tables, unnests = {}, {}
+    for table in tree.find_all(exp.Table):
+        if table.name and isinstance(table.this, exp.Identifier):
+            tables[table.alias_or_name.lower()] = table
+    for unnest in tree.find_all(exp.Unnest):
+        alias = unnest.args.get("alias")
+        if alias is not None:
+            for name in [alias.name, *(c.name for c in alias.columns)]:
+                if name:
+                    unnests[name.lower()] = unnest
+    found: set[str] = set()
+    stack, seen = list(expression.find_all(exp.Column)), set()
+    while stack:
+        column = stack.pop()
+        if id(column) in seen:
+            continue
+        seen.add(id(column))
+        qualifier = column.table.lower()
+        if qualifier in tables:
+            table = tables[qualifier]
+            found.add(f"{table.catalog}.{table.db}.{table.name}.{column.name}")
+        for key in (qualifier, column.name.lower()):
+            if key in unnests:
+                stack += list(unnests[key].find_all(exp.Column))
+    return found
