@@ -77,6 +77,7 @@ def test_mapping_of_one_product(mesh):
     assert (data["id"], data["name"], data["domain"], data["status"]) == ("sales.orders", "orders", "sales", "active")
     orders = data["schema"][0]
     props = {p["name"]: p for p in orders["properties"]}
+    unique = props["order_id"].pop("quality")
     assert props["order_id"] == {
         "name": "order_id",
         "logicalType": "string",
@@ -84,6 +85,15 @@ def test_mapping_of_one_product(mesh):
         "required": True,
         "description": "Order number shown to the customer.",
     }
+    # Quality rules, runnable by a consumer (`datacontract test`): library metrics at the column,
+    # SQL checks on the table; meshform's own rule rides along for the import.
+    assert [(q["type"], q["metric"], q["mustBe"]) for q in unique] == [("library", "duplicateValues", 0)]
+    assert props["currency"]["quality"][0]["arguments"] == {"validValues": ["EUR", "CHF", "GBP"]}
+    (amount,) = orders["quality"]
+    assert (amount["type"], amount["mustBe"]) == ("sql", 0)
+    assert amount["query"] == "SELECT COUNTIF(NOT (`amount` IS NULL OR (`amount` >= 0.0))) FROM ${table}"
+    (lines,) = data["schema"][1]["quality"]
+    assert lines["mustBeLessOrEqualTo"] == 0.01 and "quantity > 0 AND unit_price >= 0" in lines["query"]
     assert props["customer_email"]["classification"] == "pii" and "required" not in props["customer_email"]
     assert props["ordered_at"]["partitioned"] is True
     address = props["shipping_address"]
@@ -139,7 +149,7 @@ def test_round_trip_gives_back_every_product(mesh, tmp_mesh, tmp_path):
         # Transformations are meshform's own (no ODCS field): a product removed and imported
         # back has none, so its lineage is compared apart from the rest.
         after = manifest.build(outcome.mesh)["products"][product.key]
-        lineage = ("upstream", "downstream")
+        lineage = ("upstream", "downstream", "column_lineage")
         assert {k: v for k, v in after.items() if k not in lineage} == {
             k: v for k, v in before[product.key].items() if k not in lineage
         }

@@ -148,6 +148,20 @@ def test_the_deep_link_opens_with_the_search_applied(site, page):
     )
 
 
+def test_a_product_page_shows_its_rules_freshness_and_column_lineage(site, page):
+    page.goto((site / "products" / "sales.daily_revenue.html").as_uri())
+    rules = page.locator("table.quality")
+    assert rules.is_visible()
+    assert "orders >= 0" in rules.inner_text()
+    assert "MAX(day) of table daily_revenue" in page.locator("p.freshness-measure").inner_text()
+    lineage = page.locator("table.column-lineage").inner_text()
+    assert "daily_revenue.net_revenue" in lineage and "acme-dm-sales.orders.orders.amount" in lineage
+    shot(page, "08-product-rules-and-column-lineage")
+    page.goto((site / "products" / "sales.orders.html").as_uri())
+    text = page.locator("table.quality").inner_text()
+    assert "order_id is unique" in text and "currency in EUR, CHF, GBP" in text and "99.0%" in text
+
+
 def test_the_mesh_graph_links_to_each_domain(site, page):
     page.goto((site / "mesh.html").as_uri())
     svg = page.locator("figure.graph svg")

@@ -18,7 +18,7 @@ budget: {amount: 100, currency: EUR}
 products:
   - name: orders
     description: One row per confirmed order.
-    classification: confidential
+    classification: internal
     refresh: daily
     freshness_slo_hours: 26
     bigquery:

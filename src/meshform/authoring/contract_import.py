@@ -18,7 +18,7 @@ from typing import Any, get_args
 
 from meshform.authoring import contract_values as values
 from meshform.authoring.domain_edit import merge_product
-from meshform.catalog.contracts import get, odcs_export
+from meshform.catalog.contracts import get, odcs_export, odcs_quality
 from meshform.catalog.contracts.odcs_losses import losses
 from meshform.exit_codes import ExitCode
 from meshform.findings import Findings, MeshformError
@@ -162,6 +162,9 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
             part["dataset"] = dataset  # _edit leaves it out where the file relies on the default
         part["tables"] = [_table(t, mesh) for t in tables]
         entry["bigquery"] = part
+    rules = odcs_quality.rules(data)
+    if rules:
+        entry["quality"] = {"rules": rules}
     bucket = next((s for s in servers if str(s.get("location", "")).startswith("gs://")), None)
     if bucket:
         settings = values.custom(bucket.get("customProperties"))

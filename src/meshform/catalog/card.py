@@ -158,6 +158,18 @@ def _running(mesh: Mesh, product: Product) -> list[str]:
         for key in keys:
             via = sorted({e.transformation for e in edges if getattr(e, other) == key})
             lines.append(f"- {label}: {md(key)} (transformation {md(', '.join(via))})")
+    columns = mesh.column_lineage_of(product)
+    if columns:
+        lines += ["", "Column lineage (what each written column is computed from):", ""]
+        lines += ["| column | computed from |", "| --- | --- |"]
+        for c in columns:
+            sources = ", ".join(code(s) for s in c.sources) or "no column (constants, counts)"
+            lines.append(f"| {code(f'{c.table}.{c.column}')} | {sources} |")
+    if product.quality_rules:
+        lines += ["", "## Quality rules", "", "| table | check | rule | must pass |", "| --- | --- | --- | --- |"]
+        for rule in product.quality_rules:
+            share = f"{rule.threshold:.0%}" if rule.threshold is not None else "every row"
+            lines.append(f"| {code(rule.table)} | {md(rule.name or rule.check)} | {rule_text(rule)} | {share} |")
     if product.freshness is not None:
         measure = (
             f"MAX({code(product.freshness.column)}) of table {code(product.freshness.table)}"
@@ -174,3 +186,19 @@ def _kept(product) -> str:
         f"; version {k.major} readable as {', '.join(code(k.view_id(table)) for table, _ in k.views)} until {k.sunset}"
         for k in product.kept_versions
     )
+
+
+def rule_text(rule) -> str:
+    """A quality rule as a consumer reads it (Markdown)."""
+    column = code(rule.column or "")
+    if rule.check == "not_null":
+        return f"{column} is not null"
+    if rule.check == "unique":
+        return f"{column} is unique"
+    if rule.check == "accepted_values":
+        return f"{column} in " + ", ".join(code(v) for v in rule.values)
+    if rule.check == "range":
+        low = "" if rule.min is None else f"{rule.min:g} ≤ "
+        high = "" if rule.max is None else f" ≤ {rule.max:g}"
+        return f"{low}{column}{high}"
+    return code(rule.sql or "")

@@ -109,6 +109,29 @@ def _product(mesh: Mesh, product: Product) -> dict:
         # Lineage: the products its transformations read, and the products whose read it.
         "upstream": sorted({e.upstream for e in mesh.upstream_of(product)}),
         "downstream": sorted({e.downstream for e in mesh.downstream_of(product)}),
+        # Column lineage: each column a transformation writes, and the declared columns it is computed from.
+        "column_lineage": [
+            {"table": c.table, "column": c.column, "transformation": c.transformation, "sources": list(c.sources)}
+            for c in mesh.column_lineage_of(product)
+        ],
+        "quality": [_rule(r) for r in product.quality_rules],
+        "freshness": (
+            {"table": product.freshness.table, "column": product.freshness.column} if product.freshness else None
+        ),
+    }
+
+
+def _rule(rule) -> dict:
+    return {
+        "name": rule.name,
+        "table": rule.table,
+        "check": rule.check,
+        "column": rule.column,
+        "values": list(rule.values),
+        "min": rule.min,
+        "max": rule.max,
+        "sql": rule.sql,
+        "threshold": rule.threshold,
     }
 
 
@@ -211,6 +234,33 @@ def schema() -> dict:
             "consumers": _STRINGS,
             "upstream": _STRINGS,
             "downstream": _STRINGS,
+            "column_lineage": {"type": "array", "items": {"$ref": "#/$defs/column_lineage"}},
+            "quality": {"type": "array", "items": {"$ref": "#/$defs/quality_rule"}},
+            "freshness": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object("Where freshness is measured.", {"table": _STRING, "column": _NULLABLE_STRING}),
+                ]
+            },
+        },
+    )
+    defs["column_lineage"] = _object(
+        "A column a transformation writes and the columns (`project.dataset.table.column`) it is computed from.",
+        {"table": _STRING, "column": _STRING, "transformation": _STRING, "sources": _STRINGS},
+    )
+    _number = {"type": ["number", "null"]}
+    defs["quality_rule"] = _object(
+        "A data quality rule of the product (Dataplex data quality scan).",
+        {
+            "name": _NULLABLE_STRING,
+            "table": _STRING,
+            "check": {"enum": ["not_null", "unique", "accepted_values", "range", "sql"]},
+            "column": _NULLABLE_STRING,
+            "values": _STRINGS,
+            "min": _number,
+            "max": _number,
+            "sql": _NULLABLE_STRING,
+            "threshold": _number,
         },
     )
     defs["subscription"] = _object(

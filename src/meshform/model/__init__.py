@@ -18,8 +18,16 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from meshform.findings import Location, Path
-from meshform.read.load import SpecFile
+from meshform.model.running import (  # noqa: F401  (re-exported: the model's public names)
+    ColumnLineage,
+    Freshness,
+    KeptVersion,
+    LineageEdge,
+    QualityRule,
+    TableRef,
+    Transformation,
+)
+from meshform.model.source import Source
 from meshform.spec.policies import DeletionGrant, Policies
 
 if TYPE_CHECKING:
@@ -31,99 +39,6 @@ if TYPE_CHECKING:
 
 # Labels meshform sets itself, for cost attribution and discovery: a spec may not set them.
 RESERVED_LABELS = ("mesh", "domain", "cost-center", "product", "classification")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a model object was declared: a file and the path inside it."""
-
-    file: SpecFile = field(repr=False, compare=False)
-    path: Path = ()
-
-    def at(self, *sub: str | int, key: bool = False) -> Location:
-        return self.file.locate(self.path + sub, key=key)
-
-    def child(self, *sub: str | int) -> Source:
-        return Source(self.file, self.path + sub)
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A table a query names: `project.dataset.table`, `dataset.table` (the running project's)."""
-
-    project: str | None
-    dataset: str | None
-    table: str
-
-    def __str__(self) -> str:
-        return ".".join(p for p in (self.project, self.dataset, self.table) if p)
-
-
-@dataclass(frozen=True)
-class Transformation:
-    """A scheduled query into one of the product's tables (`products[].transformations[]`)."""
-
-    name: str
-    sql: str | None  # None when its file could not be read (`problem` says why)
-    file: str | None  # the SQL file as shown to users, relative to the mesh root
-    table: str
-    write: str  # append | merge | replace_partition | truncate (model/writes.py)
-    schedule: str | None  # None: the product's refresh has no schedule (realtime, on-demand)
-    reads: tuple[TableRef, ...]  # the tables the SQL reads (lineage)
-    columns: tuple[str, ...]  # the names of the query's output columns ("" for an unnamed one)
-    star: bool  # the query selects `*`: its columns are not known from the text
-    problem: str | None  # why the SQL cannot be used (unreadable file, parse error)
-    source: Source
-    problem_at: tuple[int, int] = (0, 0)  # (line, column) in the SQL where parsing stopped
-    keys: tuple[str, ...] = ()  # merge: the destination columns that identify a row
-    offset_days: int = 0  # replace_partition: the partition holding @run_date minus this many days
-
-
-@dataclass(frozen=True)
-class KeptVersion:
-    """An older major version of a product kept readable: a view per table, until `sunset`."""
-
-    major: int
-    sunset: dt.date
-    views: tuple[tuple[str, str], ...]  # (table, the query serving its old shape), in spec order
-    source: Source
-
-    def view_id(self, table: str) -> str:
-        return f"{table}_v{self.major}"
-
-
-@dataclass(frozen=True)
-class QualityRule:
-    table: str
-    check: str  # not_null | unique | accepted_values | range | sql
-    column: str | None
-    values: tuple[str, ...]
-    min: float | None
-    max: float | None
-    sql: str | None
-    threshold: float | None
-    name: str | None
-    source: Source
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """Where a product's newest data is measured: a column's maximum, or (column None) the
-    table's last modification time."""
-
-    table: str
-    column: str | None
-    source: Source | None = None  # None when derived from the tables
-
-
-@dataclass(frozen=True)
-class LineageEdge:
-    """`downstream`'s transformation reads `upstream`'s table: product keys (domain.product)."""
-
-    upstream: str
-    downstream: str
-    transformation: str
-    table: str  # the table read, as the SQL names it
 
 
 @dataclass(frozen=True)
@@ -196,6 +111,7 @@ class PolicyException:
     members: tuple[str, ...] = ()
     # iam-member-domains: the outside organizations' customer IDs (the project's DRS override).
     customer_ids: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()  # classification-lineage: products or written columns it releases
 
 
 @dataclass(frozen=True)
@@ -323,6 +239,10 @@ class Mesh:
     # mesh.yaml data_products.access_group when data products are enabled, else None (meshform.catalog.dataproducts)
     data_product_access_group: str | None = None
     lineage: tuple[LineageEdge, ...] = ()  # what each transformation reads, between products
+    column_lineage: tuple[ColumnLineage, ...] = ()  # what each written column is computed from
+
+    def column_lineage_of(self, product: Product) -> tuple[ColumnLineage, ...]:
+        return tuple(c for c in self.column_lineage if c.product == product.key)
 
     def upstream_of(self, product: Product) -> tuple[LineageEdge, ...]:
         return tuple(e for e in self.lineage if e.downstream == product.key and e.upstream != product.key)

@@ -73,6 +73,7 @@ def resolve(
                 model.Source(mesh_file, ("exceptions", i)),
                 members=tuple(g.members),
                 customer_ids=tuple(g.customer_ids),
+                covers=tuple(g.covers),
             )
             for i, g in enumerate(mesh_spec.exceptions)
         ),
@@ -109,7 +110,7 @@ def resolve(
     )
     from meshform.model.sql import lineage
 
-    return dataclasses.replace(mesh, lineage=lineage.edges(mesh))
+    return dataclasses.replace(mesh, lineage=lineage.edges(mesh), column_lineage=lineage.columns(mesh))
 
 
 def _deletion_allowed(mesh: MeshSpec, domain: str, product: str | None) -> bool:
@@ -235,6 +236,7 @@ def _transformation(t, refresh: str, source: model.Source, root: Path | None) ->
         problem=problem or (analysis.problem if analysis else None),
         source=source,
         problem_at=(analysis.line, analysis.col) if analysis else (0, 0),
+        calls=analysis.calls if analysis else (),
     )
 
 

@@ -25,10 +25,12 @@ POLICY_IDS = (
     "required-labels",
     "naming",
     "restricted-subscriptions",
+    "classification-lineage",
 )
 PolicyId = Literal[
     "data-residency", "iam-member-domains", "product-metadata", "freshness-slo",
     "pii-classification", "restricted-cmek", "required-labels", "naming", "restricted-subscriptions",
+    "classification-lineage",
 ]  # fmt: skip
 
 
@@ -109,6 +111,7 @@ class Policies(SpecModel):
     restricted_subscriptions: RestrictedSubscriptions = Field(
         default_factory=RestrictedSubscriptions, alias="restricted-subscriptions"
     )
+    classification_lineage: PolicySettings = Field(default_factory=PolicySettings, alias="classification-lineage")
 
     def settings(self, policy_id: str) -> PolicySettings:
         return getattr(self, policy_id.replace("-", "_"))
@@ -134,6 +137,13 @@ class ExceptionGrant(SpecModel):
             "organization created since May 3, 2024) refuse grants to other organizations' members; the "
             "domain's project then gets an override of that constraint that adds these IDs to the "
             "organization's list. Required when a member is outside the organization."
+        ),
+    )
+    covers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "classification-lineage: what the exception covers (required for that policy), each a product "
+            "(`domain.product`) or a column it writes (`domain.product.table.column`)."
         ),
     )
     justification: str = Field(min_length=10, description="Why the exception is acceptable.")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from ruamel.yaml import YAML
 
+from meshform.catalog.contracts import odcs_quality
+
 if TYPE_CHECKING:
     from meshform.model import Mesh, Product
     from meshform.model.stores.bigquery import Column, Table
@@ -57,7 +59,7 @@ def contract(mesh: Mesh, product: Product) -> dict:
         },
     }
     dataset, bucket = product.dataset, product.bucket
-    out["schema"] = [_table(t) for t in dataset.tables] if dataset else []
+    out["schema"] = [_table(t, product) for t in dataset.tables] if dataset else []
     out["team"] = {"name": domain.name, "members": [{"username": m, "role": "owner"} for m in product.owners]}
     roles = _roles(mesh, product)
     if roles:
@@ -151,7 +153,7 @@ def _kind(key: str):
     return next(k for k in kinds.KINDS if k.key == key)
 
 
-def _table(table: Table) -> dict:
+def _table(table: Table, product: Product) -> dict:
     out: dict = {
         "name": table.table_id,
         "physicalName": table.table_id,
@@ -162,6 +164,20 @@ def _table(table: Table) -> dict:
         out["description"] = table.description
     partition_column = table.partitioning.column if table.partitioning else None
     out["properties"] = [_column(c, partition_column) for c in table.columns]
+    table_rules = []
+    for position, rule in enumerate(product.quality_rules):
+        if rule.table != table.table_id:
+            continue
+        at_property, quality = odcs_quality.entry(rule, position)
+        prop = next(
+            (p for p in out["properties"] if at_property and p["name"].lower() == (rule.column or "").lower()), None
+        )
+        if prop is None:
+            table_rules.append(quality)
+        else:
+            prop.setdefault("quality", []).append(quality)
+    if table_rules:
+        out["quality"] = table_rules
     custom = []
     if table.partitioning:
         p = table.partitioning

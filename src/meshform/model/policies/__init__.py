@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from meshform.findings import Finding, Severity
 from meshform.model import Mesh, PolicyException
-from meshform.model.policies import builtin
+from meshform.model.policies import builtin, lineage
 from meshform.spec.policies import POLICY_IDS
 
 
@@ -97,6 +97,14 @@ POLICIES: tuple[Policy, ...] = (
         "policies.restricted-subscriptions.approved in mesh.yaml",
         builtin.restricted_subscriptions,
     ),
+    Policy(
+        "classification-lineage",
+        Severity.ERROR,
+        "Protection follows the data: a column a transformation computes from a policy-tagged column carries "
+        "that tag, and a product that reads a confidential or restricted product is classified at least as high.",
+        "tag the column / raise the product's classification, or ask the platform team for an exception",
+        lineage.classification_lineage,
+    ),
 )
 assert tuple(p.id for p in POLICIES) == POLICY_IDS
 
@@ -125,6 +133,8 @@ def _covers(grant: PolicyException, violation: builtin.Violation) -> bool:
     """A grant covers a violation about a member only if it names that member."""
     if isinstance(violation, builtin.MemberViolation):
         return violation.member.lower() in {m.lower() for m in grant.members}
+    if isinstance(violation, builtin.CoveredViolation):
+        return any(s.lower() in {c.lower() for c in grant.covers} for s in violation.subjects)
     return True
 
 
@@ -180,6 +190,16 @@ def evaluate(mesh: Mesh) -> PolicyReport:
                     hint="add customer_ids: [C0...] with the outside organization's Google Workspace / Cloud Identity "
                     "customer ID; the domain's project then gets an override of iam.allowedPolicyMemberDomains "
                     "that admits it (applied by an identity with roles/orgpolicy.policyAdmin on the organization)",
+                )
+            )
+        if grant.policy == "classification-lineage" and not grant.covers:
+            report.findings.append(
+                Finding(
+                    grant.source.at("policy"),
+                    grant.source.path + ("policy",),
+                    "an exception to 'classification-lineage' must name what it covers; this one covers nothing",
+                    code="exceptions",
+                    hint="add covers: [domain.product] or [domain.product.table.column]",
                 )
             )
         if grant.domain not in domains:

@@ -41,6 +41,11 @@ class MemberViolation(Violation):
     member: str = ""  # the member at fault: an exception for this policy must name it
 
 
+@dataclass(frozen=True)
+class CoveredViolation(Violation):
+    subjects: tuple[str, ...] = ()  # what an exception must cover (any one of): a product key, a column path
+
+
 def member_problem(mesh: Mesh, domain: Domain, member: str, cfg: settings.MemberDomains | None = None) -> str | None:
     """Why `member` may not be an owner in `domain` under iam-member-domains, or None.
 

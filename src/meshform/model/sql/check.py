@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshform.findings import Finding, duplicates, finding_at
-from meshform.model import Domain, Mesh, Product, Transformation
-from meshform.model.sql.lineage import locate
+from meshform.findings import Finding, did_you_mean, duplicates, finding_at
+from meshform.model import Domain, Mesh, Product, TableRef, Transformation
+from meshform.model.sql.lineage import locate, schemas, study_of
 from meshform.model.sql.parse import parse_condition
+from meshform.model.sql.schema import study
 
 TIME_TYPES = ("TIMESTAMP", "DATETIME", "DATE")
 NUMERIC_TYPES = ("INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC")
@@ -23,7 +24,7 @@ def check(mesh: Mesh) -> Iterator[Finding]:
         for product in domain.products:
             for transformation in product.transformations:
                 yield from _transformation(mesh, domain, product, transformation)
-            yield from _quality(product)
+            yield from _quality(mesh, domain, product)
             yield from _freshness(product)
 
 
@@ -51,8 +52,40 @@ def _transformation(mesh: Mesh, domain: Domain, product: Product, t: Transformat
         return
     for ref in t.reads:
         yield from _read(mesh, domain, t, ref)
-    if destination is not None and not t.star:
-        yield from _columns(t, destination)
+    for call in t.calls:
+        yield from _call(domain, t, call)
+    studied = study_of(mesh, domain, t)
+    if studied.problem:
+        yield finding_at(t.source.child("file" if t.file else "sql"), f"transformation '{t.name}' {studied.problem}")
+        return
+    columns = studied.columns if t.star else t.columns
+    if destination is not None and columns is not None:
+        yield from _columns(t, destination, columns)
+
+
+def _call(domain: Domain, t: Transformation, call) -> Iterator[Finding]:
+    """Function-shaped reads. EXTERNAL_QUERY reads a Cloud SQL/Spanner/AlloyDB database through a
+    connection, outside any product and any subscription: refused. A table function, routine or
+    model runs with the pipeline's rights but its body is not in the mesh, so its reads cannot be
+    checked: allowed only in the domain's own project, where they can read no more than the
+    pipeline can (its own products and the ones it subscribes to)."""
+    src = t.source.child("file" if t.file else "sql")
+    if call.kind == "external_query":
+        yield finding_at(
+            src,
+            f"transformation '{t.name}' calls EXTERNAL_QUERY, which reads a database outside the mesh; "
+            "a transformation reads its own domain's products and the products its domain subscribes to",
+            hint="load that data into a product of the domain first, and read the product",
+        )
+        return
+    project = (call.ref.project or domain.project_id).lower()
+    if project != domain.project_id:
+        what = {"table_function": "table function", "routine": "routine", "model": "model"}[call.kind]
+        yield finding_at(
+            src,
+            f"transformation '{t.name}' calls the {what} `{call.ref}` of project '{project}'; meshform cannot "
+            f"see what it reads, so a transformation calls only {what}s of its own project ({domain.project_id})",
+        )
 
 
 def _read(mesh: Mesh, domain: Domain, t: Transformation, ref) -> Iterator[Finding]:
@@ -89,10 +122,10 @@ def _read(mesh: Mesh, domain: Domain, t: Transformation, ref) -> Iterator[Findin
         )
 
 
-def _columns(t: Transformation, table) -> Iterator[Finding]:
+def _columns(t: Transformation, table, names) -> Iterator[Finding]:
     src = t.source.child("file" if t.file else "sql")
     columns = {c.name.lower(): c for c in table.columns}
-    for i, name in enumerate(t.columns, start=1):
+    for i, name in enumerate(names, start=1):
         if not name:
             yield finding_at(
                 src,
@@ -105,7 +138,7 @@ def _columns(t: Transformation, table) -> Iterator[Finding]:
                 f"transformation '{t.name}' writes column '{name}', which table '{table.table_id}' "
                 f"does not have (columns: {', '.join(c.name for c in table.columns)})",
             )
-    written = {name.lower() for name in t.columns}
+    written = {name.lower() for name in names}
     missing = [c.name for c in table.columns if c.mode == "REQUIRED" and c.name.lower() not in written]
     if missing:
         yield finding_at(
@@ -115,7 +148,7 @@ def _columns(t: Transformation, table) -> Iterator[Finding]:
         )
 
 
-def _quality(product: Product) -> Iterator[Finding]:
+def _quality(mesh: Mesh, domain: Domain, product: Product) -> Iterator[Finding]:
     tables = {t.table_id: t for t in (product.dataset.tables if product.dataset else ())}
     yield from duplicates(((r.name, r.source.child("name")) for r in product.quality_rules if r.name), "rule name")
     for rule in product.quality_rules:
@@ -135,9 +168,39 @@ def _quality(product: Product) -> Iterator[Finding]:
                     f"a range rule needs a number or time column; '{column.name}' is {column.type}",
                 )
         if rule.sql is not None:
-            problem = parse_condition(rule.sql)
-            if problem:
-                yield finding_at(rule.source.child("sql"), problem)
+            yield from _condition(mesh, domain, product, table, rule)
+
+
+def _condition(mesh: Mesh, domain: Domain, product: Product, table, rule) -> Iterator[Finding]:
+    """A sql rule is a boolean condition on its own table's rows: it parses, reads no other table
+    (subqueries may read its own), and every column it reads exists."""
+    src = rule.source.child("sql")
+    condition, problem = parse_condition(rule.sql)
+    if problem:
+        yield finding_at(src, problem)
+        return
+    from sqlglot import exp
+
+    dataset = product.dataset.dataset_id if product.dataset else ""
+    for read in condition.find_all(exp.Table):
+        own = read.name == table.table_id and read.db in ("", dataset) and read.catalog in ("", domain.project_id)
+        if not own or isinstance(read.this, exp.Anonymous):
+            yield finding_at(
+                src,
+                f"the condition reads `{read.sql('bigquery')}`; a quality rule reads only its own table "
+                f"'{table.table_id}'",
+            )
+            return
+    own_ref = TableRef(domain.project_id, dataset, table.table_id)
+    query = f"SELECT 1 FROM `{own_ref}` WHERE {rule.sql}"
+    studied = study(query, domain.project_id, schemas(mesh, domain, [own_ref]))
+    if studied.unknown:
+        names = [c.name for c in table.columns]
+        yield finding_at(
+            src,
+            f"the condition reads column '{studied.unknown}', which table '{table.table_id}' does not have "
+            f"(columns: {', '.join(names)})" + did_you_mean(studied.unknown, names),
+        )
 
 
 def _freshness(product: Product) -> Iterator[Finding]:
