@@ -239,22 +239,24 @@ def test_subscribe_appends_and_keeps_the_file_s_comments(example_copy):
     assert after[len(kept) :] == "  - product: daily_revenue\n    purpose: Spend against revenue.\n"
 
 
-def test_a_restricted_product_is_written_pending_the_platform_s_approval(example_copy):
-    result = run(
-        "subscribe",
-        "finance.payments",
-        "--as",
-        "marketing",
-        "--purpose",
-        "Refund rates per campaign.",
-        "--expires",
-        SOON,
-        "--root",
-        str(example_copy),
-    )
+def test_a_restricted_product_without_the_platform_s_approval_writes_nothing(example_copy):
+    """Issue 24, finding 2: writing it printed ✓ and left a mesh that fails validate. Now nothing
+    is written and the error names the mesh.yaml entry the platform team adds."""
+    args = ["finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.", "--expires", SOON]
+    result = run("subscribe", *args, "--root", str(example_copy))
+    assert result.exit_code == 2, result.output
+    assert "- {consumer: marketing, product: finance.payments}" in result.output
+    assert "restricted-subscriptions:" in result.output and "✓" not in result.output
+    assert not (example_copy / "subscriptions/finance/marketing.yaml").exists()
+    mesh_yaml = example_copy / "mesh.yaml"
+    text = mesh_yaml.read_text()
+    approved = "      - {consumer: sales, product: finance.payments}\n"
+    assert approved in text
+    mesh_yaml.write_text(text.replace(approved, approved + approved.replace("sales", "marketing", 1)))
+    result = run("subscribe", *args, "--root", str(example_copy))
     assert result.exit_code == 0, result.output
-    assert "must also add {consumer: marketing, product: finance.payments}" in result.output
     assert (example_copy / "subscriptions/finance/marketing.yaml").is_file()
+    assert validate(example_copy).ok
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -129,9 +130,27 @@ def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
     )
     assert validate(target).ok
     pinned = (target / ".github/workflows/meshform-pr.yaml").read_text()
-    assert 'MESHFORM: "meshform==' in pinned and 'MESHFORM: "."' not in pinned
+    from meshform.authoring.repository.requirement import installed
+
+    assert f"MESHFORM: {json.dumps(installed().requirement)}" in pinned and 'MESHFORM: "."' not in pinned
     again = runner.invoke(app, ["init", str(target)])
     assert again.exit_code == 2 and "is a mesh repository already" in again.output
+
+
+def test_init_with_a_bad_option_writes_nothing_and_can_run_again(tmp_path):
+    """Issue 24, finding 2: it wrote all 13 files, failed, then refused to run again."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    target = tmp_path / "new"
+    bad = CliRunner().invoke(app, ["init", str(target), "--billing-account", "not-an-account"])
+    assert bad.exit_code == 1, bad.output
+    assert "billing_account" in bad.output and "nothing written" in bad.output
+    assert not target.exists() or not any(target.iterdir())
+    good = CliRunner().invoke(app, ["init", str(target), "--billing-account", "012345-6789AB-CDEF01"])
+    assert good.exit_code == 0, good.output
+    assert validate(target).ok
 
 
 def test_this_repository_runs_the_workflows_init_writes():
@@ -225,6 +244,24 @@ def test_unsubscribe_and_renew(example):
     assert validate(example).ok
     again = CliRunner().invoke(app, ["unsubscribe", "sales.orders", "--as", "finance", "--root", str(example)])
     assert again.exit_code == 2 and "has no subscriptions" in again.output
+
+
+def test_unsubscribe_of_a_product_a_transformation_reads_writes_nothing(example):
+    """Issue 24, finding 2: it printed ✓ and left a mesh that fails validate."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    path = example / "subscriptions/sales/marketing.yaml"
+    before = path.read_text()
+    result = CliRunner().invoke(
+        app, ["unsubscribe", "sales.daily_revenue", "--as", "marketing", "--root", str(example)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "✓" not in result.output and "left unchanged" in result.output
+    assert "domains/marketing.yaml" in result.output  # the transformation that still reads it
+    assert path.read_text() == before
+    assert validate(example).ok
 
 
 def test_the_policies_command_shows_the_mesh_s_settings():

@@ -46,7 +46,7 @@ def diff_command(
     Exits 3 when a change would destroy protected data (a project, dataset, table or
     bucket), 0 otherwise. Writes nothing.
     """
-    from meshform.synth.guard import DECOMMISSION_PATH, diff
+    from meshform.synth.guard import data_loss_hint, diff
 
     try:
         with cdktn_loading_early(root):  # a worker loads CDK Terrain while the specs are validated
@@ -55,6 +55,8 @@ def diff_command(
                 found = diff(result.mesh, root, out_dir, base, progress=progress, cache=not no_cache)
     except KeyboardInterrupt:
         exit_interrupted("interrupted")
+    for warning in found.spent_grants:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
     if not found.changes:
         out.print(f"[bold green]✓[/] no changes against {found.against}")
         return
@@ -62,7 +64,7 @@ def diff_command(
     out.print(", ".join(f"{n} {action}" for action, n in found.counts().items() if n))
     if found.blocked:
         err.print(f"[bold red]✗ {len(found.blocked)} change(s) would destroy protected data[/]")
-        err.print(DECOMMISSION_PATH, highlight=False)
+        err.print(data_loss_hint(found.blocked), highlight=False, markup=False)
         raise fail(ExitCode.DATA_LOSS)
 
 

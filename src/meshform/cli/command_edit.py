@@ -69,10 +69,19 @@ def register(app: typer.Typer) -> None:
         from meshform.findings import MeshformError
 
         try:
-            relative = remove_subscription(root, product, consumer)
+            relative, problems = remove_subscription(root, product, consumer)
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+        if problems:
+            for finding in problems:
+                typer.echo(str(finding), err=True)
+            typer.echo(
+                f"✗ {relative} was left unchanged: without the subscription the mesh would not validate "
+                f"(stop reading {product} first)",
+                err=True,
+            )
+            raise typer.Exit(ExitCode.SPECS)
         typer.echo(
             f"✓ removed {consumer}'s subscription to {product} from {relative}; `meshform synth`, then a pull request"
         )

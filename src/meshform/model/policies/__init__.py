@@ -191,7 +191,7 @@ def evaluate(mesh: Mesh) -> PolicyReport:
                     violation.message,
                     severity,
                     code=policy.id,
-                    hint=policy.hint,
+                    hint=violation.hint or policy.hint,
                 )
             )
     return report
