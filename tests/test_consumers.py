@@ -285,3 +285,36 @@ def test_subscribe_refuses_bad_requests_and_leaves_no_file(example_copy, args, c
     result = run("subscribe", *args, "--root", str(example_copy))
     assert result.exit_code == code and message in result.output, result.output
     assert sorted(p.relative_to(example_copy) for p in (example_copy / "subscriptions").rglob("*")) == before
+
+
+@pytest.mark.parametrize("width", [30, 40, 80, 120])
+def test_show_wraps_and_never_cuts(example_copy, width):
+    """Issue 24, finding 6: rich's Markdown cut list items and table cells at 80 columns and
+    when piped. Every word of the card is printed, and no line is wider than the width (but
+    the command to copy, kept whole)."""
+    import re
+
+    from meshform.catalog.card import product_card
+    from meshform.catalog.card_text import inline, render
+
+    mesh = validate(example_copy).mesh
+    card = product_card(mesh, mesh.product("sales.orders"))
+    words = [w for line in card.splitlines() if not line.startswith("```") for w in inline(line).split()]
+    words = [w for w in words if not re.fullmatch(r"[|:\-#*]+", w)]
+    code = {line.strip() for block in card.split("```")[1::2] for line in block.splitlines()}
+    outputs = {"render": render(card, width)}
+    if width == 80:  # piped: 80 columns
+        result = CliRunner().invoke(app, ["show", "sales.orders", "--root", str(example_copy)])
+        assert result.exit_code == 0, result.output
+        outputs["cli"] = result.output
+    for where, text in outputs.items():
+        printed = "".join(text.split())  # a word longer than the width is broken, not dropped
+        assert [w for w in words if w not in printed] == [], where
+        assert all(len(line) <= width for line in text.splitlines() if line.strip() not in code), where
+
+
+def test_show_format_json_is_the_product_s_manifest_entry(example_copy):
+    result = CliRunner().invoke(app, ["show", "sales.orders", "--format", "json", "--root", str(example_copy)])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)
+    assert entry["key"] == "sales.orders" and entry["consumers"] == ["finance", "marketing"]
