@@ -685,3 +685,21 @@ def test_synth_lists_the_unchanged_stacks_of_a_large_mesh_as_one_row():
     assert "d0500" in text and "new1" in text and "gone" in text
     assert "d0001" not in text and "(1000 stacks)" not in text and "(999 stacks)" in text and "9990" in text
     assert len(text.splitlines()) < 15
+
+
+def test_commands_run_from_a_subfolder_find_mesh_yaml_above(example, monkeypatch):
+    """Issue 24, finding 6: from domains/ every command said "no mesh.yaml"; they search upward."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    monkeypatch.chdir(example / "domains")
+    result = CliRunner().invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "5 domains" in result.output
+    shown = CliRunner().invoke(app, ["show", "sales.orders", "--format", "json"])
+    assert shown.exit_code == 0 and '"sales.orders"' in shown.output
+    (example.parent / "elsewhere").mkdir()
+    monkeypatch.chdir(example.parent / "elsewhere")  # no mesh.yaml here or above
+    outside = CliRunner().invoke(app, ["validate"])
+    assert outside.exit_code != 0 and "no mesh.yaml" in outside.output

@@ -10,17 +10,13 @@ from typing import Annotated
 
 import typer
 
+from meshform.cli.common import RootOption
 from meshform.exit_codes import ExitCode
 
 FormatKey = Annotated[
     str, typer.Option("--format", metavar="FORMAT", help="The contract format: odcs (Open Data Contract Standard v3).")
 ]
-Root = Annotated[
-    Path,
-    typer.Option(
-        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
-    ),
-]
+Root = RootOption
 
 
 def register(app: typer.Typer) -> None:

@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import Classification, Refresh
+from meshform.cli.common import Classification, Refresh, RootOption
 from meshform.exit_codes import ExitCode
 
-Root = Annotated[
-    Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
-]
+Root = RootOption
 
 
 def _report(problems, done: str) -> None:

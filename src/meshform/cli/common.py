@@ -58,10 +58,30 @@ def fail(code: ExitCode) -> typer.Exit:
 Classification = Literal["public", "internal", "confidential", "restricted"]
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 
+
+def find_root(value: Path) -> Path:
+    """`--root`'s default, ".", is the nearest folder at or above the working directory that
+    holds mesh.yaml (as git finds .git), so commands run from domains/ find the mesh; a
+    --root given is taken as it is."""
+    if value != Path(".") or (value / "mesh.yaml").exists():
+        return value
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "mesh.yaml").is_file():
+            return Path(os.path.relpath(folder, here))
+    return value
+
+
 RootOption = Annotated[
     Path,
     typer.Option(
-        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
+        "--root",
+        "-r",
+        metavar="DIR",
+        help="The mesh repository: holds mesh.yaml and domains/. Default: the nearest folder at or above "
+        "this one that holds mesh.yaml.",
+        show_default=True,
+        callback=find_root,
     ),
 ]
 FormatOption = Annotated[
