@@ -318,3 +318,14 @@ def test_show_format_json_is_the_product_s_manifest_entry(example_copy):
     assert result.exit_code == 0, result.output
     entry = json.loads(result.output)
     assert entry["key"] == "sales.orders" and entry["consumers"] == ["finance", "marketing"]
+
+
+def test_discover_leaves_out_joining_words_and_names_the_matched_column(example_copy):
+    """Issue 24, finding 6: "sales per day" returned all 9 products ("per" matched every
+    description), and "matched on: column" never said which column."""
+    index = ProductIndex(validate(example_copy).mesh)
+    assert query_words("sales per day") == ["sales", "day"]
+    hits = index.search("sales per day")
+    assert 0 < len(hits) < 9 and hits[0].key == "sales.daily_revenue"
+    [profiles] = [h for h in index.search("email") if h.key == "customer.customer_profiles"]
+    assert "column email" in profiles.matched
