@@ -503,7 +503,8 @@ def test_discover_tokenizes_queries_as_words_not_letters():
     assert keys == [h.key for h in index.search("customer")] and len(keys) < 8
     email = index.search("e-mail")
     assert [h.key for h in email] == [h.key for h in index.search("email")] and len(email) < 7
-    assert all(h.matched == ("column",) for h in email)  # customer_email and the like
+    assert all(len(h.matched) == 1 and h.matched[0].startswith("column ") for h in email)  # customer_email, ...
+    assert all("email" in h.matched[0] for h in email)  # the column named
     assert index.search("AND(") == []
 
 
@@ -521,7 +522,8 @@ def test_discover_says_what_each_product_matched_on():
     result = _discover("order")
     assert result.exit_code == 0 and "matched on" in result.output
     [orders] = [h for h in json.loads(_discover("order", "--format", "json").output) if h["key"] == "sales.orders"]
-    assert orders["matched"] == ["name", "description", "table", "column"]
+    assert orders["matched"][:3] == ["name", "description", "table"]
+    assert orders["matched"][3].startswith("column ") and "order_id" in orders["matched"][3]
     [agency] = json.loads(_discover("partner-agency", "--format", "json").output)
     assert agency["key"] == "marketing.audience_segments" and agency["matched"] == ["owner"]
 
@@ -703,3 +705,47 @@ def test_commands_run_from_a_subfolder_find_mesh_yaml_above(example, monkeypatch
     monkeypatch.chdir(example.parent / "elsewhere")  # no mesh.yaml here or above
     outside = CliRunner().invoke(app, ["validate"])
     assert outside.exit_code != 0 and "no mesh.yaml" in outside.output
+
+
+def _permissions(values: dict) -> str:
+    return ", ".join(f"`{key}: {value}`" for key, value in values.items())
+
+
+def test_the_readme_says_what_init_writes_in_the_workflows():
+    """Issue 24, finding 7: the README said "no workflow-level permissions" (the PR workflow has
+    them), named a portal workflow `init` did not write, and a `portal/` it did not git-ignore."""
+    import re
+
+    import yaml
+
+    from meshform.authoring.repository import GITIGNORE, WORKFLOWS, workflow
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for name in WORKFLOWS:
+        data = yaml.safe_load(workflow(name))
+        if data.get("permissions"):
+            said = f"`{name}`: {_permissions(data['permissions'])} for the whole workflow"
+        else:
+            jobs = "; ".join(f"job `{j}`: {_permissions(v.get('permissions') or {})}" for j, v in data["jobs"].items())
+            said = f"`{name}`: none for the workflow; {jobs}"
+        assert said in readme, said
+    named = set(re.findall(r"\.github/workflows/(meshform-[\w-]+\.yaml)", readme))
+    assert named <= set(WORKFLOWS), named - set(WORKFLOWS)
+    assert "portal/" in GITIGNORE.splitlines() and "leaves `portal/` out of git" in readme
+
+
+def test_init_prints_the_first_apply_checklist_and_the_docs_hold_the_same(tmp_path):
+    from typer.testing import CliRunner
+
+    from meshform.authoring.repository import first_apply
+    from meshform.cli import app
+
+    assert (REPO / "docs/first-apply.md").read_text() == first_apply()
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "The first apply: a checklist" in result.output
+    for step in ("000000-000000-000000", "github_repository", "GCP_WORKLOAD_IDENTITY_PROVIDER", "production"):
+        assert step in result.output, step
+    assert "code owners" in first_apply()
+    warnings = [f.message for f in validate(tmp_path / "m").findings.warnings]
+    assert any("000000-000000-000000" in w for w in warnings) and any("folders/000000000000" in w for w in warnings)

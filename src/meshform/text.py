@@ -70,3 +70,8 @@ def github_data(text: str) -> str:
 def github_property(text: str) -> str:
     """A property value of a GitHub workflow command (`file=`, `title=`)."""
     return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 bucket", "2 buckets", "0 files" (nouns that take an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -89,4 +89,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {pin.warning}", err=True)
         if not result.ok:
             raise typer.Exit(ExitCode.SPECS)
+        from meshform.authoring.repository import first_apply
+
+        typer.echo("")
+        typer.echo(first_apply().rstrip())
+        typer.echo("")
         typer.echo(f"✓ a new mesh in {target}: edit mesh.yaml, then `meshform new-domain NAME --owner group:...`")

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
-from meshform.text import clean
+from meshform.text import clean, plural
 from meshform.validation.validate import Result, ValidResult, validate
 
 if TYPE_CHECKING:
@@ -132,13 +132,14 @@ def checked(
         raise fail(ExitCode.SPECS)
     summary = result.summary
     if not quiet_ok and summary is not None:
-        note = f", {warnings} warning(s)" if warnings else ""
+        note = f", {plural(warnings, 'warning')}" if warnings else ""
         honoured = len(result.honoured_exceptions)
         if honoured and not verbose:
             note += f", {honoured} exception(s) honoured (--verbose lists them)"
         console.print(
-            f"[bold green]✓[/] mesh '{u(summary.name)}': {summary.domains} domains, {summary.products} products, "
-            f"{summary.tables} tables, {summary.buckets} buckets — {result.files} files valid{note}"
+            f"[bold green]✓[/] mesh '{u(summary.name)}': {plural(summary.domains, 'domain')}, "
+            f"{plural(summary.products, 'product')}, {plural(summary.tables, 'table')}, "
+            f"{plural(summary.buckets, 'bucket')} — {plural(result.files, 'file')} valid{note}"
         )
     return result
 

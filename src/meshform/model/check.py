@@ -59,8 +59,24 @@ def check_mesh(mesh: Mesh, today: dt.date | None = None) -> list[Finding]:
     return findings
 
 
+# What `meshform init` writes until the platform team gives the real values (docs/first-apply.md).
+PLACEHOLDERS = {
+    "billing_account": ("000000-000000-000000", "the Cloud Billing account domain projects are billed to"),
+    "parent": ("folders/000000000000", "the folder (or organizations/<id>) the projects are created in"),
+}
+
+
 def _mesh_settings(mesh: Mesh) -> Iterator[Finding]:
     src = mesh.source
+    for key, (placeholder, what) in PLACEHOLDERS.items():
+        if getattr(mesh, key) == placeholder:
+            yield Finding(
+                src.at(key),
+                (key,),
+                f"the placeholder {placeholder}: nothing can be applied with it",
+                Severity.WARNING,
+                hint=f"set {what} before the first apply (docs/first-apply.md)",
+            )
     if mesh.default_location not in mesh.allowed_locations:
         yield Finding(
             src.at("default_location"),

@@ -20,7 +20,7 @@ from meshform.findings import MeshformError
 from meshform.review.codeowners import CODEOWNERS_PATH, render_codeowners
 from meshform.validation.validate import Result, validate
 
-WORKFLOWS = ("meshform-apply.yaml", "meshform-pr.yaml", "meshform-terraform.yaml")
+WORKFLOWS = ("meshform-apply.yaml", "meshform-portal.yaml", "meshform-pr.yaml", "meshform-terraform.yaml")
 FROM_THIS_CHECKOUT = 'MESHFORM: "."'
 
 MESH_YAML = """\
@@ -56,6 +56,8 @@ terraform/stacks/*/.terraform/
 terraform/stacks/*/.terraform.lock.hcl
 terraform/stacks/*/plan
 terraform/stacks/bootstrap/terraform.tfstate*
+# `meshform portal` output: meshform-portal.yaml builds and publishes it from main.
+portal/
 """
 
 PRE_COMMIT = """\
@@ -82,7 +84,7 @@ README = """\
 
 Specs of the {name} data mesh, turned into Terraform by [meshform](https://pypi.org/project/meshform/)
 (the workflows in `.github/workflows/` install `{requirement}`: to upgrade, change that
-`MESHFORM:` line in all three, then run `meshform synth` with the new version and commit both).
+`MESHFORM:` line in each, then run `meshform synth` with the new version and commit both).
 
 - `mesh.yaml` — platform settings and policies (the platform team)
 - `domains/<domain>.yaml` — one file per data domain (`meshform new-domain NAME --owner group:...`)
@@ -93,6 +95,11 @@ Every change goes through a pull request: `meshform validate`, then `meshform sy
 The first time, a person with organization rights applies `terraform/stacks/bootstrap` (see
 meshform's README, "Applying the stacks with Terraform").
 """
+
+
+def first_apply() -> str:
+    """The first-apply checklist (docs/first-apply.md in meshform's repository), which `init` prints."""
+    return resources.files(__package__).joinpath("first-apply.md").read_text(encoding="utf-8")
 
 
 def workflow(name: str) -> str:
