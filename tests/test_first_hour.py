@@ -749,3 +749,16 @@ def test_init_prints_the_first_apply_checklist_and_the_docs_hold_the_same(tmp_pa
     assert "code owners" in first_apply()
     warnings = [f.message for f in validate(tmp_path / "m").findings.warnings]
     assert any("000000-000000-000000" in w for w in warnings) and any("folders/000000000000" in w for w in warnings)
+
+
+@pytest.mark.parametrize("value", ['"no"', "no", "off", "yes", "ture", '"true"'])
+def test_pii_takes_true_or_false_only(example, value):
+    """Issue 24, finding 9: `pii: "no"`, `off` and `yes` were read as booleans silently while
+    `pii: ture` was an error. Every one of them is now the same error, at its line."""
+    sales = example / "domains/sales.yaml"
+    text = sales.read_text()
+    assert "pii: true" in text
+    sales.write_text(text.replace("pii: true", f"pii: {value}", 1))
+    errors = validate(example).findings.errors
+    assert len(errors) == 1 and errors[0].location.file == "domains/sales.yaml", [str(e) for e in errors]
+    assert "write true or false" in errors[0].message or "valid boolean" in errors[0].message

@@ -245,3 +245,27 @@ def test_built_wheel_inits_a_mesh_whose_pull_request_steps_pass(tmp_path):
         )
         assert done.returncode == 0, f"step {step.get('name')!r} failed:\n{done.stdout}\n{done.stderr}"
     assert "sales" in summary.read_text(), names
+
+
+@pytest.mark.parametrize(
+    "args, extra",
+    [(["status"], "status"), (["discover", "order", "--backend", "dataplex"], "dataplex")],
+)
+def test_a_command_whose_extra_is_missing_says_which_and_exits_2(tmp_path, args, extra):
+    """Issue 24, finding 9: without the `status` extra, the error path imported google.api_core
+    after the clear message was raised: a traceback. Run as in a venv without the extras (the
+    google packages made unimportable), on a copy of the example mesh."""
+    from helpers import copy_example
+
+    mesh = copy_example(tmp_path)
+    script = (
+        "import sys\n"
+        "for name in ('google', 'google.cloud', 'google.api_core', 'google.auth'):\n"
+        "    sys.modules[name] = None\n"
+        "from meshform.cli import main\n"
+        f"sys.argv = ['meshform', *{args!r}, '--root', {str(mesh)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and f"meshform[{extra}]" in done.stderr

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from meshform.spec.base import SpecModel
+from meshform.spec.base import SpecModel, YamlBool
 from meshform.spec.names import (
     BillingAccount,
     BucketName,
@@ -40,7 +40,7 @@ class OrganizationPolicies(SpecModel):
     """Organization policies a mesh should enforce on its parent folder (opt-in: the CI identity
     needs roles/orgpolicy.policyAdmin, which is granted on the organization only)."""
 
-    enforce: bool = Field(
+    enforce: YamlBool = Field(
         False,
         description=(
             "Enforce constraints/compute.skipDefaultNetworkCreation and "
@@ -73,7 +73,7 @@ ACCESS_GROUP_PATTERN = r"group:[A-Za-z0-9._%+{}-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+
 class DataProducts(SpecModel):
     """Dataplex data products (Knowledge Catalog): one per product, in its domain's stack. Opt-in."""
 
-    enabled: bool = Field(
+    enabled: YamlBool = Field(
         False,
         description=(
             "Register every product as a Dataplex data product (google_dataplex_data_product) with its BigQuery "
