@@ -264,14 +264,17 @@ def test_unsubscribe_of_a_product_a_transformation_reads_writes_nothing(example)
     assert validate(example).ok
 
 
-def test_the_policies_command_shows_the_mesh_s_settings():
+def test_the_policies_command_shows_the_mesh_s_settings(example):
+    """Issue 24, finding 9: it said "defaults" instead of the values in force."""
     from typer.testing import CliRunner
 
     from meshform.cli import app
 
-    result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["policies", "--root", str(example)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "min_description_length: 30" in result.output and "this mesh" in result.output
+    assert "defaults" not in result.output
+    assert "allowed_domains: acme.com (default)" in result.output  # the platform team's email domain
 
 
 def test_subscribe_renew_changes_the_expiry(example):
