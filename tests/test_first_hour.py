@@ -188,13 +188,27 @@ def test_every_readme_meshform_command_runs_as_written(example):
     assert (example / "subscriptions/sales/logistics.yaml").is_file()
 
 
-def test_policies_show_how_this_mesh_sets_them():
+def test_policies_show_how_this_mesh_sets_them(example):
     from meshform.model.policies import mesh_settings
 
-    mesh = validate(REPO).mesh
+    mesh = validate(example).mesh
     assert mesh_settings(mesh, "product-metadata") == "min_description_length: 30"
     assert mesh_settings(mesh, "data-residency") == "by_classification: {restricted: EU}"
-    assert mesh_settings(mesh, "naming") == ""  # nothing changed from the defaults
+    # Nothing changed from the defaults: the values in force, marked as defaults.
+    assert mesh_settings(mesh, "naming") == "dataset_pattern: unset (default); table_pattern: unset (default)"
+    assert mesh_settings(mesh, "freshness-slo") == ""  # a policy without settings
+
+
+def test_add_product_errors_carry_the_policy_id_and_hint_as_validate_s_do(example):
+    """Issue 24, finding 9: add-product printed the bare finding, without [policy] and hint."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    args = ["add-product", "sales", "refunds", "--description", "Refunds.", "--root", str(example)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "error[product-metadata]:" in result.output and "hint: " in result.output
 
 
 def test_add_product_keeps_comments_and_validates(example):

@@ -14,9 +14,15 @@ Root = RootOption
 
 
 def _report(problems, done: str) -> None:
-    for finding in problems:
-        typer.echo(str(finding), err=True)
+    """Findings as validate prints them (the policy id, the hint), then what was done."""
+    from meshform.cli.common import err
+    from meshform.cli.report import Format, print_findings
+    from meshform.findings import Findings
+
     if problems:
+        found = Findings()
+        found.extend(problems)
+        print_findings(found, Format.text, err)
         typer.echo("✗ nothing was changed", err=True)
         raise typer.Exit(ExitCode.SPECS)
     typer.echo(done)
@@ -72,8 +78,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         if problems:
-            for finding in problems:
-                typer.echo(str(finding), err=True)
+            from meshform.cli.common import err
+            from meshform.cli.report import Format, print_findings
+            from meshform.findings import Findings
+
+            found = Findings()
+            found.extend(problems)
+            print_findings(found, Format.text, err)
             typer.echo(
                 f"✗ {relative} was left unchanged: without the subscription the mesh would not validate "
                 f"(stop reading {product} first)",
