@@ -779,3 +779,27 @@ def test_pii_takes_true_or_false_only(example, value):
     errors = validate(example).findings.errors
     assert len(errors) == 1 and errors[0].location.file == "domains/sales.yaml", [str(e) for e in errors]
     assert "write true or false" in errors[0].message or "valid boolean" in errors[0].message
+
+
+def test_shell_completion_offers_the_mesh_s_domains_and_products(example, monkeypatch):
+    """Issue 24, finding 6: DOMAIN.PRODUCT and DOMAIN complete from the mesh (run from domains/)."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(example / "domains")
+
+    def complete(*words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "_MESHFORM_COMPLETE": "complete_bash",
+            "COMP_WORDS": " ".join(["meshform", *words]),
+            "COMP_CWORD": str(len(words)),
+        }
+        meshform = str(Path(sys.executable).parent / "meshform")  # the console script: completion keys on its name
+        done = subprocess.run([meshform], env=env, capture_output=True, text=True, timeout=120)
+        return done.stdout.split()
+
+    assert complete("show", "sa") == ["sales.daily_revenue", "sales.orders"]
+    assert complete("subscribe", "sales.orders", "--as", "ma") == ["marketing"]
+    assert complete("unsubscribe", "finance.") == ["finance.general_ledger", "finance.payments"]

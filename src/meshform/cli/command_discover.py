@@ -12,7 +12,17 @@ from rich.table import Table
 from rich.text import Text
 
 from meshform.catalog.discover import Backend, Hit
-from meshform.cli.common import Classification, NoCacheOption, RootOption, cell, err, fail, out, print_findings
+from meshform.cli.common import (
+    Classification,
+    NoCacheOption,
+    RootOption,
+    cell,
+    complete_domain,
+    err,
+    fail,
+    out,
+    print_findings,
+)
 from meshform.cli.report import Format
 from meshform.exit_codes import ExitCode
 from meshform.text import clean
@@ -32,7 +42,10 @@ def discover_command(
         ),
     ] = "",
     domain: Annotated[
-        str | None, typer.Option("--domain", "-d", metavar="DOMAIN", help="Only products of this domain.")
+        str | None,
+        typer.Option(
+            "--domain", "-d", metavar="DOMAIN", autocompletion=complete_domain, help="Only products of this domain."
+        ),
     ] = None,
     classification: Annotated[Classification | None, typer.Option(help="Only products of this classification.")] = None,
     owner: Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import Classification, Refresh, RootOption
+from meshform.cli.common import Classification, Refresh, RootOption, complete_domain, complete_product
 from meshform.exit_codes import ExitCode
 
 Root = RootOption
@@ -31,7 +31,10 @@ def _report(problems, done: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("add-product")
     def add_product_command(
-        domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="The domain that owns the product.")],
+        domain: Annotated[
+            str,
+            typer.Argument(metavar="DOMAIN", autocompletion=complete_domain, help="The domain that owns the product."),
+        ],
         name: Annotated[
             str, typer.Argument(metavar="NAME", help="The product's name (lowercase, digits, underscores).")
         ],
@@ -62,8 +65,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("unsubscribe")
     def unsubscribe_command(
-        product: Annotated[str, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product to stop reading.")],
-        consumer: Annotated[str, typer.Option("--as", metavar="DOMAIN", help="Your domain.")],
+        product: Annotated[
+            str,
+            typer.Argument(
+                metavar="DOMAIN.PRODUCT", autocompletion=complete_product, help="The product to stop reading."
+            ),
+        ],
+        consumer: Annotated[
+            str, typer.Option("--as", metavar="DOMAIN", autocompletion=complete_domain, help="Your domain.")
+        ],
         root: Root = Path("."),
     ) -> None:
         """Remove your domain's subscription to a product.

@@ -7,13 +7,18 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import RootOption, out, resolved
+from meshform.cli.common import RootOption, complete_product, out, resolved
 from meshform.text import clean
 
 
 def show_command(
     product: Annotated[
-        str, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")
+        str,
+        typer.Argument(
+            metavar="DOMAIN.PRODUCT",
+            autocompletion=complete_product,
+            help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).",
+        ),
     ],
     markdown: Annotated[bool, typer.Option("--markdown", help="Print raw Markdown (for a wiki or a PR).")] = False,
     output: Annotated[

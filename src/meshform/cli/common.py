@@ -72,6 +72,29 @@ def find_root(value: Path) -> Path:
     return value
 
 
+def _mesh_for_completion():
+    """The mesh of the working directory (searched upward), for shell completion: None when
+    there is none or it does not validate far enough. Completion never prints or fails."""
+    try:
+        from meshform.validation.validate import validate
+
+        return validate(find_root(Path("."))).mesh
+    except Exception:  # a shell's Tab must never show a traceback
+        return None
+
+
+def complete_product(incomplete: str) -> list[str]:
+    """DOMAIN.PRODUCT arguments: the products of the mesh beginning with what is typed."""
+    mesh = _mesh_for_completion()
+    return sorted(p.key for p in mesh.products if p.key.startswith(incomplete)) if mesh else []
+
+
+def complete_domain(incomplete: str) -> list[str]:
+    """DOMAIN arguments and options: the mesh's domains beginning with what is typed."""
+    mesh = _mesh_for_completion()
+    return sorted(d.name for d in mesh.domains if d.name.startswith(incomplete)) if mesh else []
+
+
 RootOption = Annotated[
     Path,
     typer.Option(
