@@ -48,12 +48,12 @@ def show_command(
     if output not in ("text", "markdown", "json"):
         raise MeshformError(f"--format {output!r}: one of text, markdown, json")
     result = resolved(root)
-    product = find_product(result, product)
+    found = find_product(result, product)
     if output == "json":
-        entry = manifest.of(result)["products"][product.key]
+        entry = manifest.of(result)["products"][found.key]
         out.print_json(json.dumps(entry, ensure_ascii=False, sort_keys=True), highlight=False)
         return
-    text = product_card(result.mesh, product)
+    text = product_card(result.mesh, found)
     if markdown or output == "markdown":
         out.print(text, highlight=False, markup=False, soft_wrap=True)
         return
