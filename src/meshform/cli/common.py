@@ -72,6 +72,9 @@ def find_root(value: Path) -> Path:
     return value
 
 
+find_root.pure_value_callback = True  # type: ignore[attr-defined]  # cli.quick may call it as typer does
+
+
 def _mesh_for_completion():
     """The mesh of the working directory (searched upward), for shell completion: None when
     there is none or it does not validate far enough. Completion never prints or fails."""
