@@ -358,3 +358,29 @@ def test_a_contract_with_only_what_odcs_requires_imports_with_its_assumptions_li
         assert f"assumed: {assumed}" in out, assumed
     product = validate(tmp_mesh).mesh.product("sales.refund_lines")
     assert (product.classification, product.refresh, product.freshness_slo_hours) == ("internal", "daily", 26)
+
+
+def test_a_parameterized_bigquery_type_imports_as_its_type(tmp_mesh, tmp_path):
+    """Issue 24, finding 8: NUMERIC(10, 2) became FLOAT64 (through logicalType number)."""
+    contract = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "prices",
+        "version": "1.0.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "prices",
+                "properties": [
+                    {"name": "amount", "logicalType": "number", "physicalType": "NUMERIC(10, 2)"},
+                    {"name": "code", "logicalType": "string", "physicalType": "STRING(3)"},
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "prices.odcs.yaml"
+    path.write_text(yaml.safe_dump(contract))
+    result = runner.invoke(app, ["contract", "import", str(path), "-d", "sales", "-r", str(tmp_mesh)])
+    assert result.exit_code == 0, result.output
+    columns = {c.name: c.type for c in validate(tmp_mesh).mesh.product("sales.prices").dataset.tables[0].columns}
+    assert columns == {"amount": "NUMERIC", "code": "STRING"}

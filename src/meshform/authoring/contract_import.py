@@ -359,6 +359,9 @@ def _hoist_tag(column: dict) -> None:
 
 def _bigquery_type(element: dict, nested: bool) -> str:
     physical = str(element.get("physicalType") or "").upper()
+    # BigQuery's parameterized types (NUMERIC(10, 2), STRING(36), BYTES(8)) are their type:
+    # meshform declares no parameters, so the export lists what is not kept.
+    physical = re.sub(r"^(NUMERIC|BIGNUMERIC|STRING|BYTES)\s*\([\d\s,]*\)$", r"\1", physical.strip())
     if physical in BIGQUERY_TYPES and (physical in ("RECORD", "STRUCT")) == nested:
         return physical
     logical = element.get("logicalType")
