@@ -239,22 +239,24 @@ def test_subscribe_appends_and_keeps_the_file_s_comments(example_copy):
     assert after[len(kept) :] == "  - product: daily_revenue\n    purpose: Spend against revenue.\n"
 
 
-def test_a_restricted_product_is_written_pending_the_platform_s_approval(example_copy):
-    result = run(
-        "subscribe",
-        "finance.payments",
-        "--as",
-        "marketing",
-        "--purpose",
-        "Refund rates per campaign.",
-        "--expires",
-        SOON,
-        "--root",
-        str(example_copy),
-    )
+def test_a_restricted_product_without_the_platform_s_approval_writes_nothing(example_copy):
+    """Issue 24, finding 2: writing it printed ✓ and left a mesh that fails validate. Now nothing
+    is written and the error names the mesh.yaml entry the platform team adds."""
+    args = ["finance.payments", "--as", "marketing", "--purpose", "Refund rates per campaign.", "--expires", SOON]
+    result = run("subscribe", *args, "--root", str(example_copy))
+    assert result.exit_code == 2, result.output
+    assert "- {consumer: marketing, product: finance.payments}" in result.output
+    assert "restricted-subscriptions:" in result.output and "✓" not in result.output
+    assert not (example_copy / "subscriptions/finance/marketing.yaml").exists()
+    mesh_yaml = example_copy / "mesh.yaml"
+    text = mesh_yaml.read_text()
+    approved = "      - {consumer: sales, product: finance.payments}\n"
+    assert approved in text
+    mesh_yaml.write_text(text.replace(approved, approved + approved.replace("sales", "marketing", 1)))
+    result = run("subscribe", *args, "--root", str(example_copy))
     assert result.exit_code == 0, result.output
-    assert "must also add {consumer: marketing, product: finance.payments}" in result.output
     assert (example_copy / "subscriptions/finance/marketing.yaml").is_file()
+    assert validate(example_copy).ok
 
 
 @pytest.mark.parametrize(
@@ -283,3 +285,47 @@ def test_subscribe_refuses_bad_requests_and_leaves_no_file(example_copy, args, c
     result = run("subscribe", *args, "--root", str(example_copy))
     assert result.exit_code == code and message in result.output, result.output
     assert sorted(p.relative_to(example_copy) for p in (example_copy / "subscriptions").rglob("*")) == before
+
+
+@pytest.mark.parametrize("width", [30, 40, 80, 120])
+def test_show_wraps_and_never_cuts(example_copy, width):
+    """Issue 24, finding 6: rich's Markdown cut list items and table cells at 80 columns and
+    when piped. Every word of the card is printed, and no line is wider than the width (but
+    the command to copy, kept whole)."""
+    import re
+
+    from meshform.catalog.card import product_card
+    from meshform.catalog.card_text import inline, render
+
+    mesh = validate(example_copy).mesh
+    card = product_card(mesh, mesh.product("sales.orders"))
+    words = [w for line in card.splitlines() if not line.startswith("```") for w in inline(line).split()]
+    words = [w for w in words if not re.fullmatch(r"[|:\-#*]+", w)]
+    code = {line.strip() for block in card.split("```")[1::2] for line in block.splitlines()}
+    outputs = {"render": render(card, width)}
+    if width == 80:  # piped: 80 columns
+        result = CliRunner().invoke(app, ["show", "sales.orders", "--root", str(example_copy)])
+        assert result.exit_code == 0, result.output
+        outputs["cli"] = result.output
+    for where, text in outputs.items():
+        printed = "".join(text.split())  # a word longer than the width is broken, not dropped
+        assert [w for w in words if w not in printed] == [], where
+        assert all(len(line) <= width for line in text.splitlines() if line.strip() not in code), where
+
+
+def test_show_format_json_is_the_product_s_manifest_entry(example_copy):
+    result = CliRunner().invoke(app, ["show", "sales.orders", "--format", "json", "--root", str(example_copy)])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)
+    assert entry["key"] == "sales.orders" and entry["consumers"] == ["finance", "marketing"]
+
+
+def test_discover_leaves_out_joining_words_and_names_the_matched_column(example_copy):
+    """Issue 24, finding 6: "sales per day" returned all 9 products ("per" matched every
+    description), and "matched on: column" never said which column."""
+    index = ProductIndex(validate(example_copy).mesh)
+    assert query_words("sales per day") == ["sales", "day"]
+    hits = index.search("sales per day")
+    assert 0 < len(hits) < 9 and hits[0].key == "sales.daily_revenue"
+    [profiles] = [h for h in index.search("email") if h.key == "customer.customer_profiles"]
+    assert "column email" in profiles.matched

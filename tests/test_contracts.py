@@ -294,12 +294,11 @@ def test_a_foreign_contract(tmp_mesh, tmp_path):
     path = tmp_path / "returns.odcs.yaml"
     path.write_text(yaml.safe_dump(contract))
     args = ["contract", "import", str(path), "-d", "sales", "-r", str(tmp_mesh)]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 1 and "no product classification" in result.output
-    contract["customProperties"] = [{"property": "classification", "value": "internal"}]
-    path.write_text(yaml.safe_dump(contract))
+    # Issue 24, finding 8: ODCS does not require a classification; meshform assumes its default
+    # and lists the assumption for the platform to review (it refused before).
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    assert "assumed: classification internal" in " ".join(result.output.split())
     out = " ".join(result.output.split())
     assert "sales.returns added in domains/sales.yaml" in out
     assert "latency 1.4 d rounded up to freshness_slo_hours 34" in out
@@ -348,3 +347,51 @@ def test_an_update_keeps_what_contracts_do_not_carry(tmp_mesh, tmp_path):
     after = validate(tmp_mesh).mesh.product("sales.orders")
     assert after.freshness_slo_hours == 3
     assert (after.quality_rules, after.freshness) == (before.quality_rules, before.freshness)
+
+
+def test_a_contract_with_only_what_odcs_requires_imports_with_its_assumptions_listed(tmp_mesh, tmp_path):
+    """Issue 24, finding 8: no description, classification or SLAs: meshform's defaults, each
+    assumption listed (it refused, one missing field per run)."""
+    contract = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "8d7c8e3a-0000-4000-8000-000000000000",
+        "version": "1.0.0",
+        "status": "active",
+        "schema": [{"name": "refund_lines", "properties": [{"name": "refund_id", "logicalType": "string"}]}],
+    }
+    path = tmp_path / "minimal.odcs.yaml"
+    path.write_text(yaml.safe_dump(contract))
+    result = runner.invoke(app, ["contract", "import", str(path), "-d", "sales", "-r", str(tmp_mesh)])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    for assumed in ("a description", "classification internal", "refresh daily", "freshness_slo_hours 26"):
+        assert f"assumed: {assumed}" in out, assumed
+    product = validate(tmp_mesh).mesh.product("sales.refund_lines")
+    assert (product.classification, product.refresh, product.freshness_slo_hours) == ("internal", "daily", 26)
+
+
+def test_a_parameterized_bigquery_type_imports_as_its_type(tmp_mesh, tmp_path):
+    """Issue 24, finding 8: NUMERIC(10, 2) became FLOAT64 (through logicalType number)."""
+    contract = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "prices",
+        "version": "1.0.0",
+        "status": "active",
+        "schema": [
+            {
+                "name": "prices",
+                "properties": [
+                    {"name": "amount", "logicalType": "number", "physicalType": "NUMERIC(10, 2)"},
+                    {"name": "code", "logicalType": "string", "physicalType": "STRING(3)"},
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "prices.odcs.yaml"
+    path.write_text(yaml.safe_dump(contract))
+    result = runner.invoke(app, ["contract", "import", str(path), "-d", "sales", "-r", str(tmp_mesh)])
+    assert result.exit_code == 0, result.output
+    columns = {c.name: c.type for c in validate(tmp_mesh).mesh.product("sales.prices").dataset.tables[0].columns}
+    assert columns == {"amount": "NUMERIC", "code": "STRING"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -129,9 +130,27 @@ def test_init_writes_a_mesh_repository_that_validates_as_written(tmp_path):
     )
     assert validate(target).ok
     pinned = (target / ".github/workflows/meshform-pr.yaml").read_text()
-    assert 'MESHFORM: "meshform==' in pinned and 'MESHFORM: "."' not in pinned
+    from meshform.authoring.repository.requirement import installed
+
+    assert f"MESHFORM: {json.dumps(installed().requirement)}" in pinned and 'MESHFORM: "."' not in pinned
     again = runner.invoke(app, ["init", str(target)])
     assert again.exit_code == 2 and "is a mesh repository already" in again.output
+
+
+def test_init_with_a_bad_option_writes_nothing_and_can_run_again(tmp_path):
+    """Issue 24, finding 2: it wrote all 13 files, failed, then refused to run again."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    target = tmp_path / "new"
+    bad = CliRunner().invoke(app, ["init", str(target), "--billing-account", "not-an-account"])
+    assert bad.exit_code == 1, bad.output
+    assert "billing_account" in bad.output and "nothing written" in bad.output
+    assert not target.exists() or not any(target.iterdir())
+    good = CliRunner().invoke(app, ["init", str(target), "--billing-account", "012345-6789AB-CDEF01"])
+    assert good.exit_code == 0, good.output
+    assert validate(target).ok
 
 
 def test_this_repository_runs_the_workflows_init_writes():
@@ -169,13 +188,27 @@ def test_every_readme_meshform_command_runs_as_written(example):
     assert (example / "subscriptions/sales/logistics.yaml").is_file()
 
 
-def test_policies_show_how_this_mesh_sets_them():
+def test_policies_show_how_this_mesh_sets_them(example):
     from meshform.model.policies import mesh_settings
 
-    mesh = validate(REPO).mesh
+    mesh = validate(example).mesh
     assert mesh_settings(mesh, "product-metadata") == "min_description_length: 30"
     assert mesh_settings(mesh, "data-residency") == "by_classification: {restricted: EU}"
-    assert mesh_settings(mesh, "naming") == ""  # nothing changed from the defaults
+    # Nothing changed from the defaults: the values in force, marked as defaults.
+    assert mesh_settings(mesh, "naming") == "dataset_pattern: unset (default); table_pattern: unset (default)"
+    assert mesh_settings(mesh, "freshness-slo") == ""  # a policy without settings
+
+
+def test_add_product_errors_carry_the_policy_id_and_hint_as_validate_s_do(example):
+    """Issue 24, finding 9: add-product printed the bare finding, without [policy] and hint."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    args = ["add-product", "sales", "refunds", "--description", "Refunds.", "--root", str(example)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "error[product-metadata]:" in result.output and "hint: " in result.output
 
 
 def test_add_product_keeps_comments_and_validates(example):
@@ -227,14 +260,35 @@ def test_unsubscribe_and_renew(example):
     assert again.exit_code == 2 and "has no subscriptions" in again.output
 
 
-def test_the_policies_command_shows_the_mesh_s_settings():
+def test_unsubscribe_of_a_product_a_transformation_reads_writes_nothing(example):
+    """Issue 24, finding 2: it printed ✓ and left a mesh that fails validate."""
     from typer.testing import CliRunner
 
     from meshform.cli import app
 
-    result = CliRunner().invoke(app, ["policies", "--root", str(REPO)], env={"COLUMNS": "200"})
+    path = example / "subscriptions/sales/marketing.yaml"
+    before = path.read_text()
+    result = CliRunner().invoke(
+        app, ["unsubscribe", "sales.daily_revenue", "--as", "marketing", "--root", str(example)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "✓" not in result.output and "left unchanged" in result.output
+    assert "domains/marketing.yaml" in result.output  # the transformation that still reads it
+    assert path.read_text() == before
+    assert validate(example).ok
+
+
+def test_the_policies_command_shows_the_mesh_s_settings(example):
+    """Issue 24, finding 9: it said "defaults" instead of the values in force."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    result = CliRunner().invoke(app, ["policies", "--root", str(example)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "min_description_length: 30" in result.output and "this mesh" in result.output
+    assert "defaults" not in result.output
+    assert "allowed_domains: acme.com (default)" in result.output  # the platform team's email domain
 
 
 def test_subscribe_renew_changes_the_expiry(example):
@@ -466,7 +520,8 @@ def test_discover_tokenizes_queries_as_words_not_letters():
     assert keys == [h.key for h in index.search("customer")] and len(keys) < 8
     email = index.search("e-mail")
     assert [h.key for h in email] == [h.key for h in index.search("email")] and len(email) < 7
-    assert all(h.matched == ("column",) for h in email)  # customer_email and the like
+    assert all(len(h.matched) == 1 and h.matched[0].startswith("column ") for h in email)  # customer_email, ...
+    assert all("email" in h.matched[0] for h in email)  # the column named
     assert index.search("AND(") == []
 
 
@@ -484,7 +539,8 @@ def test_discover_says_what_each_product_matched_on():
     result = _discover("order")
     assert result.exit_code == 0 and "matched on" in result.output
     [orders] = [h for h in json.loads(_discover("order", "--format", "json").output) if h["key"] == "sales.orders"]
-    assert orders["matched"] == ["name", "description", "table", "column"]
+    assert orders["matched"][:3] == ["name", "description", "table"]
+    assert orders["matched"][3].startswith("column ") and "order_id" in orders["matched"][3]
     [agency] = json.loads(_discover("partner-agency", "--format", "json").output)
     assert agency["key"] == "marketing.audience_segments" and agency["matched"] == ["owner"]
 
@@ -648,3 +704,102 @@ def test_synth_lists_the_unchanged_stacks_of_a_large_mesh_as_one_row():
     assert "d0500" in text and "new1" in text and "gone" in text
     assert "d0001" not in text and "(1000 stacks)" not in text and "(999 stacks)" in text and "9990" in text
     assert len(text.splitlines()) < 15
+
+
+def test_commands_run_from_a_subfolder_find_mesh_yaml_above(example, monkeypatch):
+    """Issue 24, finding 6: from domains/ every command said "no mesh.yaml"; they search upward."""
+    from typer.testing import CliRunner
+
+    from meshform.cli import app
+
+    monkeypatch.chdir(example / "domains")
+    result = CliRunner().invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "5 domains" in result.output
+    shown = CliRunner().invoke(app, ["show", "sales.orders", "--format", "json"])
+    assert shown.exit_code == 0 and '"sales.orders"' in shown.output
+    (example.parent / "elsewhere").mkdir()
+    monkeypatch.chdir(example.parent / "elsewhere")  # no mesh.yaml here or above
+    outside = CliRunner().invoke(app, ["validate"])
+    assert outside.exit_code != 0 and "no mesh.yaml" in outside.output
+
+
+def _permissions(values: dict) -> str:
+    return ", ".join(f"`{key}: {value}`" for key, value in values.items())
+
+
+def test_the_readme_says_what_init_writes_in_the_workflows():
+    """Issue 24, finding 7: the README said "no workflow-level permissions" (the PR workflow has
+    them), named a portal workflow `init` did not write, and a `portal/` it did not git-ignore."""
+    import re
+
+    import yaml
+
+    from meshform.authoring.repository import GITIGNORE, WORKFLOWS, workflow
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for name in WORKFLOWS:
+        data = yaml.safe_load(workflow(name))
+        if data.get("permissions"):
+            said = f"`{name}`: {_permissions(data['permissions'])} for the whole workflow"
+        else:
+            jobs = "; ".join(f"job `{j}`: {_permissions(v.get('permissions') or {})}" for j, v in data["jobs"].items())
+            said = f"`{name}`: none for the workflow; {jobs}"
+        assert said in readme, said
+    named = set(re.findall(r"\.github/workflows/(meshform-[\w-]+\.yaml)", readme))
+    assert named <= set(WORKFLOWS), named - set(WORKFLOWS)
+    assert "portal/" in GITIGNORE.splitlines() and "leaves `portal/` out of git" in readme
+
+
+def test_init_prints_the_first_apply_checklist_and_the_docs_hold_the_same(tmp_path):
+    from typer.testing import CliRunner
+
+    from meshform.authoring.repository import first_apply
+    from meshform.cli import app
+
+    assert (REPO / "docs/first-apply.md").read_text() == first_apply()
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "The first apply: a checklist" in result.output
+    for step in ("000000-000000-000000", "github_repository", "GCP_WORKLOAD_IDENTITY_PROVIDER", "production"):
+        assert step in result.output, step
+    assert "code owners" in first_apply()
+    warnings = [f.message for f in validate(tmp_path / "m").findings.warnings]
+    assert any("000000-000000-000000" in w for w in warnings) and any("folders/000000000000" in w for w in warnings)
+
+
+@pytest.mark.parametrize("value", ['"no"', "no", "off", "yes", "ture", '"true"'])
+def test_pii_takes_true_or_false_only(example, value):
+    """Issue 24, finding 9: `pii: "no"`, `off` and `yes` were read as booleans silently while
+    `pii: ture` was an error. Every one of them is now the same error, at its line."""
+    sales = example / "domains/sales.yaml"
+    text = sales.read_text()
+    assert "pii: true" in text
+    sales.write_text(text.replace("pii: true", f"pii: {value}", 1))
+    errors = validate(example).findings.errors
+    assert len(errors) == 1 and errors[0].location.file == "domains/sales.yaml", [str(e) for e in errors]
+    assert "write true or false" in errors[0].message or "valid boolean" in errors[0].message
+
+
+def test_shell_completion_offers_the_mesh_s_domains_and_products(example, monkeypatch):
+    """Issue 24, finding 6: DOMAIN.PRODUCT and DOMAIN complete from the mesh (run from domains/)."""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(example / "domains")
+
+    def complete(*words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "_MESHFORM_COMPLETE": "complete_bash",
+            "COMP_WORDS": " ".join(["meshform", *words]),
+            "COMP_CWORD": str(len(words)),
+        }
+        meshform = str(Path(sys.executable).parent / "meshform")  # the console script: completion keys on its name
+        done = subprocess.run([meshform], env=env, capture_output=True, text=True, timeout=120)
+        return done.stdout.split()
+
+    assert complete("show", "sa") == ["sales.daily_revenue", "sales.orders"]
+    assert complete("subscribe", "sales.orders", "--as", "ma") == ["marketing"]
+    assert complete("unsubscribe", "finance.") == ["finance.general_ledger", "finance.payments"]

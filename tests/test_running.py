@@ -130,7 +130,8 @@ def test_sql_file_errors_name_the_file(mesh_repo):
     ), errors
     root = _mesh(mesh_repo)
     (root / "domains/finance/recon.sql").unlink()
-    assert any("domains/finance/recon.sql does not exist" in e for e in _errors(root))
+    [missing] = [e for e in _errors(root) if "domains/finance/recon.sql does not exist" in e]
+    assert missing.count("recon.sql") == 1, missing  # issue 24, finding 9: the path was printed twice
 
 
 def test_an_unsubscribed_read_is_an_error_with_the_command_that_fixes_it(mesh_repo):

@@ -167,6 +167,21 @@ def test_restricted_products_need_the_platform_s_approval_and_an_expiry(mesh_rep
     ]
 
 
+def test_the_restricted_hints_fit_the_case(mesh_repo):
+    """Issue 24, finding 5: the hint said "set expires" when it was set (too far off)."""
+    far = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+    root = subscribe(mesh_repo, ORDERS + f"    expires: {far}\n")
+    _restrict(mesh_repo)
+    limit = (dt.date.today() + dt.timedelta(days=365)).isoformat()
+    hints = sorted(f.hint for f in validate(root).findings if f.code == "restricted-subscriptions")
+    assert hints == [
+        f"expires is {far}: move it to {limit} or earlier",
+        "the platform team adds `- {consumer: marketing, product: sales.orders}` under "
+        "policies: restricted-subscriptions: approved: in mesh.yaml",
+    ]
+    assert not any("set expires" in h for h in hints)
+
+
 def test_an_approved_restricted_subscription_with_a_near_expiry_passes(mesh_repo):
     soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     root = subscribe(mesh_repo, ORDERS + f"    expires: {soon}\n")

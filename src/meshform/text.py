@@ -88,3 +88,8 @@ def escape_path(path: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 bucket", "2 buckets", "0 files" (nouns that take an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

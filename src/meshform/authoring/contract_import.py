@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from meshform.authoring import contract_values as values
+from meshform.authoring.contract_people import contract_owners, iam_member, members_of
 from meshform.authoring.domain_edit import merge_product
 from meshform.catalog.contracts import get, odcs_export, odcs_quality
 from meshform.catalog.contracts.odcs_losses import losses
@@ -121,28 +122,51 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     """The `products[]` entry (spec YAML data, defaults left out) the contract describes."""
     custom = values.custom(data.get("customProperties"))
     entry: dict = {"name": _product_name(data, domain.name)}
+    # What ODCS does not require, meshform does: its default, said as an assumption (the
+    # platform reviews the list in the pull request).
     description = data.get("description")
     purpose = description.get("purpose") if isinstance(description, dict) else description
     if not isinstance(purpose, str) or not purpose.strip():
-        raise values.bad("the contract has no description.purpose; meshform needs a product description")
+        purpose = (
+            f"{entry['name'].replace('_', ' ')}, imported from the data contract {data.get('id', '')!s} "
+            "(it gives no description.purpose): say what it holds, at what grain, and what it is for."
+        )
+        notes.append("assumed: a description (the contract has no description.purpose): replace it")
     entry["description"] = purpose
     classification = custom.get("classification")
+    if classification is None:
+        classification = DEFAULT_CLASSIFICATION
+        notes.append(
+            f"assumed: classification {DEFAULT_CLASSIFICATION} (the contract has no customProperties "
+            "classification): check it"
+        )
     if classification not in CLASSIFICATIONS:
         raise values.bad(
-            f"the contract has no product classification meshform knows ({classification!r}); add "
-            f"`customProperties: [{{property: classification, value: ...}}]` with one of {', '.join(CLASSIFICATIONS)}"
+            f"the contract's classification {classification!r} is not one meshform knows; "
+            f"use one of {', '.join(CLASSIFICATIONS)}"
         )
     entry["classification"] = classification
     sla = {str(p.get("property", "")).lower(): p for p in values.dicts(data.get("slaProperties"))}
-    entry["refresh"] = values.refresh(sla.get("frequency"))
-    entry["freshness_slo_hours"] = values.hours(sla.get("latency") or sla.get("freshness"), notes)
+    frequency = sla.get("frequency")
+    if frequency is None:
+        notes.append(f"assumed: refresh {DEFAULT_REFRESH} (the contract has no slaProperties frequency)")
+        entry["refresh"] = DEFAULT_REFRESH
+    else:
+        entry["refresh"] = values.refresh(frequency)
+    latency = sla.get("latency") or sla.get("freshness")
+    if latency is None:
+        hours = DEFAULT_SLO_HOURS.get(entry["refresh"], 26)
+        notes.append(f"assumed: freshness_slo_hours {hours} (the contract has no slaProperties latency)")
+        entry["freshness_slo_hours"] = hours
+    else:
+        entry["freshness_slo_hours"] = values.hours(latency, notes)
     status = str(data.get("status", "active")).lower()
     if STATUS.get(status, "active") != "active":
         entry["status"] = STATUS[status]
     version = re.fullmatch(r"([1-9][0-9]{0,3})\.([0-9]{1,4})(?:\.[0-9]+)?", str(data.get("version", "")))
     if version and version.group(0) not in ("1.0", "1.0.0"):
         entry["version"] = f"{version.group(1)}.{version.group(2)}"  # MAJOR.MINOR (odcs_export.contract_version)
-    owners = _owners(data, notes)
+    owners = contract_owners(data, notes)
     if owners and owners != list(domain.owners):
         entry["owners"] = owners
     if isinstance(custom.get("labels"), dict) and custom["labels"]:
@@ -158,6 +182,10 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     if bigquery or tables:
         part: dict = {}
         dataset = bigquery.get("dataset") if bigquery else None
+        if dataset and "-" in str(dataset):
+            fixed = str(dataset).replace("-", "_")  # BigQuery dataset ids take letters, digits, underscores
+            notes.append(f"servers bigquery dataset {dataset!r} written as {fixed!r}")
+            dataset = fixed
         if dataset:
             part["dataset"] = dataset  # _edit leaves it out where the file relies on the default
         part["tables"] = [_table(t, mesh) for t in tables]
@@ -179,42 +207,27 @@ def product_entry(data: dict, mesh, domain, notes: list[str]) -> dict:
     return entry
 
 
+DEFAULT_CLASSIFICATION = "internal"
+DEFAULT_REFRESH = "daily"
+# The freshness SLO assumed for a refresh: the interval plus slack (the domain template's 26 h for daily).
+DEFAULT_SLO_HOURS = {"realtime": 1, "hourly": 2, "daily": 26, "weekly": 192, "monthly": 768, "on-demand": 768}
+
+
 def _product_name(data: dict, domain: str) -> str:
     contract_id, name = str(data.get("id", "")), str(data.get("name", ""))
     prefix, dot, rest = contract_id.partition(".")
     for candidate in ([rest] if dot and prefix == domain else []) + [name, contract_id]:
         if PRODUCT_NAME.fullmatch(candidate):
             return candidate
-    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-    if PRODUCT_NAME.fullmatch(slug):
-        return slug
+    tables = values.dicts(data.get("schema"))
+    for text in (name, str(data.get("dataProduct") or ""), str(tables[0].get("name", "")) if tables else ""):
+        slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+        if PRODUCT_NAME.fullmatch(slug):
+            return slug
     raise values.bad(
         f"neither the contract's id ({contract_id!r}) nor its name ({name!r}) gives a product name "
         "(lowercase letters, digits and underscores, starting with a letter)"
     )
-
-
-def _members(data: dict) -> list[dict]:
-    team = data.get("team")
-    members = team.get("members") if isinstance(team, dict) else team
-    return values.dicts(members)
-
-
-def iam_member(username: str) -> str:
-    """An ODCS username as an IAM member: `group:…`/`user:…` kept, a bare email read as `user:`."""
-    return username if ":" in username or "@" not in username else f"user:{username}"
-
-
-def _owners(data: dict, notes: list[str]) -> list[str]:
-    owners = []
-    for member in _members(data):
-        if str(member.get("role", "owner")).lower() != "owner" or not member.get("username"):
-            continue
-        username = str(member["username"])
-        owners.append(iam_member(username))
-        if owners[-1] != username:
-            notes.append(f"team member {username!r} written as IAM member {owners[-1]!r}")
-    return owners
 
 
 def _table(obj: dict, mesh) -> dict:
@@ -287,6 +300,9 @@ def _hoist_tag(column: dict) -> None:
 
 def _bigquery_type(element: dict, nested: bool) -> str:
     physical = str(element.get("physicalType") or "").upper()
+    # BigQuery's parameterized types (NUMERIC(10, 2), STRING(36), BYTES(8)) are their type:
+    # meshform declares no parameters, so the export lists what is not kept.
+    physical = re.sub(r"^(NUMERIC|BIGNUMERIC|STRING|BYTES)\s*\([\d\s,]*\)$", r"\1", physical.strip())
     if physical in BIGQUERY_TYPES and (physical in ("RECORD", "STRUCT")) == nested:
         return physical
     logical = element.get("logicalType")
@@ -299,7 +315,7 @@ def normalized(data: dict) -> dict:
     """The contract as the importer reads it: the deprecated team array as a team object, bare
     emails as `user:` members (both reported as notes where they apply)."""
     data = dict(data)
-    members = _members(data)
+    members = members_of(data)
     if members or "team" in data:
         given = data.get("team")
         team = given if isinstance(given, dict) else {}

@@ -112,15 +112,28 @@ def renew_subscription(root: Path, product_key: str, consumer: str, expires: dt.
     return problems
 
 
-def remove_subscription(root: Path, product_key: str, consumer: str) -> str:
-    """Remove a subscription (and its file when it was the last); returns the file changed."""
+def remove_subscription(
+    root: Path, product_key: str, consumer: str, *, even_if_broken: bool = False
+) -> tuple[str, list[Finding]]:
+    """Remove a subscription (and its file when it was the last): the file changed, and the
+    errors the removal would cause (a transformation that still reads the product, ...) — when
+    there are any, nothing is changed, unless `even_if_broken` (an expired subscription: its
+    access has ended anyway, and the errors tell its consumer in the expiry pull request)."""
+    from meshform.validation.validate import validate
+
     relative, data, yaml, index = _subscription(root, product_key, consumer)
-    del data["subscriptions"][index]
     path = root / relative
+    before_text = path.read_bytes()
+    before = {(f.code, f.message) for f in validate(root).findings.errors}
+    del data["subscriptions"][index]
     if data["subscriptions"]:
         write_atomic(path, _dump(yaml, data).encode("utf-8"))
     else:
         path.unlink()
-        if not any(path.parent.iterdir()):
-            path.parent.rmdir()
-    return relative
+    caused = [f for f in validate(root).findings.errors if (f.code, f.message) not in before]
+    if caused and not even_if_broken:
+        write_atomic(path, before_text)
+        return relative, caused
+    if not path.exists() and not any(path.parent.iterdir()):
+        path.parent.rmdir()
+    return relative, caused

@@ -22,6 +22,7 @@ from meshform.authoring.edit_specs import _dump, _load, remove_subscription
 from meshform.exit_codes import ExitCode
 from meshform.files import write_atomic
 from meshform.findings import MeshformError
+from meshform.markdown import text as md
 from meshform.model import utc_today
 from meshform.validation.validate import validate
 
@@ -43,6 +44,9 @@ class Expired:
 class ExpireOutcome:
     removed: list[Expired] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # changed (or deleted) spec files
+    # What no longer validates without them (a transformation still reading the product): the
+    # pull request fails until its consumer stops reading it, which the access already did.
+    broken: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A Markdown list for the pull request body."""
@@ -52,6 +56,12 @@ class ExpireOutcome:
                 f"; column approval ({', '.join(e.column_access)}) removed from mesh.yaml" if e.column_access else ""
             )
             lines.append(f"- {e.consumer} → {e.product_key}: expired {e.expires.isoformat()} ({e.file}){columns}")
+        if self.broken:
+            lines += [
+                "",
+                "Still reading what expired (their access has ended; this pull request fails until they stop):",
+            ]
+            lines += [f"- {md(problem)}" for problem in self.broken]  # user text: inert Markdown
         return "\n".join(lines)
 
 
@@ -76,7 +86,8 @@ def expired_subscriptions(root: Path, today: dt.date | None = None, dry_run: boo
     if dry_run or not expired:
         return outcome
     for sub in expired:
-        file = remove_subscription(root, sub.product_key, sub.consumer)
+        file, broken = remove_subscription(root, sub.product_key, sub.consumer, even_if_broken=True)
+        outcome.broken += [str(f) for f in broken]
         if file not in outcome.files:
             outcome.files.append(file)
     gone = {(s.consumer, s.product_key) for s in expired}

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from meshform.authoring.scaffold import subscription_header, subscription_item, write_checked
 from meshform.catalog import dataproducts
 from meshform.exit_codes import ExitCode
-from meshform.findings import Finding, Findings, MeshformError
+from meshform.findings import Findings, MeshformError
 from meshform.read.load import SpecLoadError, parse_spec_text
 from meshform.spec.subscription import Subscription, subscription_path
 from meshform.validation.validate import outside_root, validate
@@ -59,7 +59,7 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
     today = dt.date.today()
     if expires is not None and expires <= today:
         raise MeshformError(f"--expires {expires.isoformat()} is not in the future: access would end before it starts")
-    _refuse_restricted_without_expiry(mesh, product_key, expires, today)
+    _refuse_restricted(mesh, product_key, consumer, expires, today)
     # Not validated here: the written file is, so a bad name gets a finding with its line.
     item = Subscription.model_construct(product=product, purpose=purpose, expires=expires)
     relative = subscription_path(producer, consumer)
@@ -72,7 +72,7 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
         except SpecLoadError as error:
             outcome.findings.add(error.finding)
             return outcome
-    after, problems = write_checked(root, relative, _append(before, consumer, producer, item), excuse=_awaits_platform)
+    after, problems = write_checked(root, relative, _append(before, consumer, producer, item))
     if problems:
         outcome.findings.extend(problems)
     else:
@@ -80,8 +80,9 @@ def request_subscription(root: Path, product_key: str, consumer: str, purpose: s
     return outcome
 
 
-def _refuse_restricted_without_expiry(mesh, product_key: str, expires: dt.date | None, today: dt.date) -> None:
-    """Say the real next step before writing anything: a restricted product's access expires."""
+def _refuse_restricted(mesh, product_key: str, consumer: str, expires: dt.date | None, today: dt.date) -> None:
+    """Say the real next step before writing anything: a restricted product's access expires,
+    and the platform team approves its consumer in mesh.yaml."""
     try:
         product = mesh.product(product_key)
     except KeyError:
@@ -95,12 +96,13 @@ def _refuse_restricted_without_expiry(mesh, product_key: str, expires: dt.date |
             f"{product_key} is restricted: access must end within {policy.max_days} days; "
             f"add --expires YYYY-MM-DD, no later than {latest.isoformat()}"
         )
-
-
-def _awaits_platform(finding: Finding) -> bool:
-    """The platform's approval of a restricted product is added to mesh.yaml by the
-    platform team, in the same pull request: not the requester's error to fix."""
-    return finding.code == "restricted-subscriptions" and finding.path[-1:] == ("product",)
+    if policy.platform_approval and (consumer, product_key) not in {(a.consumer, a.product) for a in policy.approved}:
+        raise MeshformError(
+            f"{product_key} is restricted and the platform team has not approved '{consumer}' as its consumer: "
+            f"nothing was written. The platform team ({' '.join(mesh.code_owners)}) adds "
+            f"`- {{consumer: {consumer}, product: {product_key}}}` under policies: restricted-subscriptions: "
+            "approved: in mesh.yaml; then run this command again (in the same branch: one pull request holds both)"
+        )
 
 
 def _append(before: str | None, consumer: str, producer: str, item: Subscription) -> str:
@@ -139,11 +141,5 @@ def _next_steps(mesh, relative: str, consumer: str, product_key: str) -> str:
         lines.append(
             f"  {product_key} is the Dataplex data product {data_product}: if you also pressed "
             '"Request access" in the console, link this pull request there; access comes from the pull request'
-        )
-    policy = mesh.policies.restricted_subscriptions
-    if product.classification == "restricted" and policy.enabled and policy.platform_approval:
-        lines.append(
-            f"  {product_key} is restricted: the platform team ({' '.join(mesh.code_owners)}) must also add "
-            f"{{consumer: {consumer}, product: {product_key}}} to mesh.yaml policies.restricted-subscriptions.approved"
         )
     return "\n".join(lines)

@@ -10,17 +10,13 @@ from typing import Annotated
 
 import typer
 
+from meshform.cli.common import RootOption, complete_domain, complete_product
 from meshform.exit_codes import ExitCode
 
 FormatKey = Annotated[
     str, typer.Option("--format", metavar="FORMAT", help="The contract format: odcs (Open Data Contract Standard v3).")
 ]
-Root = Annotated[
-    Path,
-    typer.Option(
-        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
-    ),
-]
+Root = RootOption
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +29,12 @@ def register(app: typer.Typer) -> None:
 
 def export_command(
     product: Annotated[
-        str | None, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).")
+        str | None,
+        typer.Argument(
+            metavar="DOMAIN.PRODUCT",
+            autocompletion=complete_product,
+            help="The product, as DOMAIN.PRODUCT (e.g. sales.orders).",
+        ),
     ] = None,
     all_products: Annotated[
         bool, typer.Option("--all", help="Every product of the mesh, one file each in --out DIR.")
@@ -88,7 +89,14 @@ def import_command(
         Path, typer.Argument(metavar="FILE", help="The contract (ODCS v3 YAML).", exists=True, dir_okay=False)
     ],
     domain: Annotated[
-        str, typer.Option("--domain", "-d", metavar="DOMAIN", help="The domain whose file gets the product.")
+        str,
+        typer.Option(
+            "--domain",
+            "-d",
+            metavar="DOMAIN",
+            autocompletion=complete_domain,
+            help="The domain whose file gets the product.",
+        ),
     ],
     fmt: FormatKey = "odcs",
     root: Root = Path("."),

@@ -52,7 +52,7 @@ def diff_command(
     bucket), 1 when a breaking change is refused (consumers read it and the major version did
     not move with the old version kept readable), 0 otherwise. Writes nothing.
     """
-    from meshform.synth.guard import DECOMMISSION_PATH, diff
+    from meshform.synth.guard import data_loss_hint, diff
 
     try:
         with cdktn_loading_early(root):  # a worker loads CDK Terrain while the specs are validated
@@ -62,6 +62,8 @@ def diff_command(
     except KeyboardInterrupt:
         exit_interrupted("interrupted")
     refused = _breaking(root, base, result.mesh) if base else []
+    for warning in found.spent_grants:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
     if not found.changes:
         out.print(f"[bold green]✓[/] no Terraform changes against {found.against}")
         if refused:
@@ -71,7 +73,7 @@ def diff_command(
     out.print(", ".join(f"{n} {action}" for action, n in found.counts().items() if n))
     if found.blocked:
         err.print(f"[bold red]✗ {len(found.blocked)} change(s) would destroy protected data[/]")
-        err.print(DECOMMISSION_PATH, highlight=False)
+        err.print(data_loss_hint(found.blocked), highlight=False, markup=False)
         raise fail(ExitCode.DATA_LOSS)
     if refused:
         raise fail(ExitCode.SPECS)

@@ -12,7 +12,17 @@ from rich.table import Table
 from rich.text import Text
 
 from meshform.catalog.discover import Backend, Hit
-from meshform.cli.common import Classification, NoCacheOption, RootOption, cell, err, fail, out, print_findings
+from meshform.cli.common import (
+    Classification,
+    NoCacheOption,
+    RootOption,
+    cell,
+    complete_domain,
+    err,
+    fail,
+    out,
+    print_findings,
+)
 from meshform.cli.report import Format
 from meshform.exit_codes import ExitCode
 from meshform.text import clean
@@ -32,7 +42,10 @@ def discover_command(
         ),
     ] = "",
     domain: Annotated[
-        str | None, typer.Option("--domain", "-d", metavar="DOMAIN", help="Only products of this domain.")
+        str | None,
+        typer.Option(
+            "--domain", "-d", metavar="DOMAIN", autocompletion=complete_domain, help="Only products of this domain."
+        ),
     ] = None,
     classification: Annotated[Classification | None, typer.Option(help="Only products of this classification.")] = None,
     owner: Annotated[
@@ -105,7 +118,7 @@ def hits_table(hits: list[Hit], query: str, width: int) -> Table:
         rows.append((hit.key + status, f"{hit.classification} · {hit.refresh} / {hit.freshness_slo_hours} h"))
     matched = any(hit.matched for hit in hits)
     product_width = max(len("product"), *(max(len(key), len(about)) for key, about in rows))
-    matched_width = max(len("matched on"), *(len(m) for hit in hits for m in hit.matched)) if matched else 0
+    matched_width = max(len("matched on"), *(len(m) for hit in hits for m in _matched_lines(hit))) if matched else 0
     columns = 3 if matched else 2
     description_width = width - product_width - matched_width - 3 * columns - 1
     owners = max((len(o) for hit in hits for o in hit.owners), default=0) + len("owners: ")
@@ -124,8 +137,18 @@ def hits_table(hits: list[Hit], query: str, width: int) -> Table:
                 "\n" + "\n".join(f"{'owners:' if i == 0 else '':8}{clean(o)}" for i, o in enumerate(hit.owners)),
                 style="dim",
             )
-        table.add_row(product, *([cell("\n".join(hit.matched))] if matched else []), description)
+        table.add_row(product, *([cell("\n".join(_matched_lines(hit)))] if matched else []), description)
     return table
+
+
+def _matched_lines(hit: Hit) -> list[str]:
+    """What matched, a line each; the columns a query matched one under another ("column a", "       b")."""
+    lines = []
+    for entry in hit.matched:
+        kind, _, names = entry.partition(" ")
+        for i, name in enumerate(names.split(", ") if names else [""]):
+            lines.append(f"{kind if i == 0 else '':{len(kind)}} {name}".rstrip())
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -7,18 +7,22 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import Classification, Refresh
+from meshform.cli.common import Classification, Refresh, RootOption, complete_domain, complete_product
 from meshform.exit_codes import ExitCode
 
-Root = Annotated[
-    Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
-]
+Root = RootOption
 
 
 def _report(problems, done: str) -> None:
-    for finding in problems:
-        typer.echo(str(finding), err=True)
+    """Findings as validate prints them (the policy id, the hint), then what was done."""
+    from meshform.cli.common import err
+    from meshform.cli.report import Format, print_findings
+    from meshform.findings import Findings
+
     if problems:
+        found = Findings()
+        found.extend(problems)
+        print_findings(found, Format.text, err)
         typer.echo("✗ nothing was changed", err=True)
         raise typer.Exit(ExitCode.SPECS)
     typer.echo(done)
@@ -27,7 +31,10 @@ def _report(problems, done: str) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("add-product")
     def add_product_command(
-        domain: Annotated[str, typer.Argument(metavar="DOMAIN", help="The domain that owns the product.")],
+        domain: Annotated[
+            str,
+            typer.Argument(metavar="DOMAIN", autocompletion=complete_domain, help="The domain that owns the product."),
+        ],
         name: Annotated[
             str, typer.Argument(metavar="NAME", help="The product's name (lowercase, digits, underscores).")
         ],
@@ -58,8 +65,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("unsubscribe")
     def unsubscribe_command(
-        product: Annotated[str, typer.Argument(metavar="DOMAIN.PRODUCT", help="The product to stop reading.")],
-        consumer: Annotated[str, typer.Option("--as", metavar="DOMAIN", help="Your domain.")],
+        product: Annotated[
+            str,
+            typer.Argument(
+                metavar="DOMAIN.PRODUCT", autocompletion=complete_product, help="The product to stop reading."
+            ),
+        ],
+        consumer: Annotated[
+            str, typer.Option("--as", metavar="DOMAIN", autocompletion=complete_domain, help="Your domain.")
+        ],
         root: Root = Path("."),
     ) -> None:
         """Remove your domain's subscription to a product.
@@ -69,10 +83,24 @@ def register(app: typer.Typer) -> None:
         from meshform.findings import MeshformError
 
         try:
-            relative = remove_subscription(root, product, consumer)
+            relative, problems = remove_subscription(root, product, consumer)
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+        if problems:
+            from meshform.cli.common import err
+            from meshform.cli.report import Format, print_findings
+            from meshform.findings import Findings
+
+            found = Findings()
+            found.extend(problems)
+            print_findings(found, Format.text, err)
+            typer.echo(
+                f"✗ {relative} was left unchanged: without the subscription the mesh would not validate "
+                f"(stop reading {product} first)",
+                err=True,
+            )
+            raise typer.Exit(ExitCode.SPECS)
         typer.echo(
             f"✓ removed {consumer}'s subscription to {product} from {relative}; `meshform synth`, then a pull request"
         )

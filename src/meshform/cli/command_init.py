@@ -40,15 +40,26 @@ def register(app: typer.Typer) -> None:
         code_owner: Annotated[
             str, typer.Option(metavar="@TEAM", help="GitHub @org/team of the platform team.")
         ] = "@example/data-platform",
+        meshform_requirement: Annotated[
+            str | None,
+            typer.Option(
+                metavar="REQUIREMENT",
+                help='What the workflows `pip install`, e.g. "meshform==0.2.0" or a git URL. '
+                "Default: the running meshform — its release, or, from a source checkout, that "
+                "checkout's origin at its commit.",
+            ),
+        ] = None,
     ) -> None:
         """Start a mesh repository that validates as written.
 
         mesh.yaml with a comment on every key, domains/, subscriptions/, the workflows,
         pre-commit config, .gitignore and a README stub."""
         from meshform.authoring.repository import init_repository
+        from meshform.authoring.repository.requirement import given, installed
         from meshform.findings import MeshformError
 
         try:
+            pin = given(meshform_requirement) if meshform_requirement is not None else installed()
             written, result = init_repository(
                 target,
                 name=name,
@@ -59,14 +70,28 @@ def register(app: typer.Typer) -> None:
                 location=location,
                 platform_team=platform_team,
                 code_owners=code_owner,
+                pin=pin,
             )
         except MeshformError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
-        for path in written:
-            typer.echo(f"wrote {target / path}")
         for finding in result.findings.errors:
             typer.echo(str(finding), err=True)
+        if not written:
+            typer.echo(
+                f"error: these options make a mesh that does not validate; nothing written to {target}", err=True
+            )
+            raise typer.Exit(ExitCode.SPECS)
+        for path in written:
+            typer.echo(f"wrote {target / path}")
+        typer.echo(f"the workflows install {pin.requirement!r} ({pin.source})")
+        if pin.warning:
+            typer.echo(f"warning: {pin.warning}", err=True)
         if not result.ok:
             raise typer.Exit(ExitCode.SPECS)
+        from meshform.authoring.repository import first_apply
+
+        typer.echo("")
+        typer.echo(first_apply().rstrip())
+        typer.echo("")
         typer.echo(f"✓ a new mesh in {target}: edit mesh.yaml, then `meshform new-domain NAME --owner group:...`")

@@ -17,7 +17,7 @@ def policies_command(root: RootOption = Path(".")) -> None:
     """List the built-in policies and how this mesh sets them.
 
     For each policy: its id, its severity, whether it is on, what it checks, and the
-    settings mesh.yaml gives it (or "defaults").
+    settings in force (those mesh.yaml does not set marked "(default)").
     """
     from meshform.model.policies import mesh_settings, statuses
 
@@ -30,7 +30,7 @@ def policies_command(root: RootOption = Path(".")) -> None:
         about.append(f"{policy.severity} · {'on' if policy.enabled else 'off'}", style="dim")
         checks = cell(policy.checks)
         if mesh is not None:
-            checks.append(f"\nthis mesh: {clean(mesh_settings(mesh, policy.id) or 'defaults')}", style="cyan")
+            checks.append(f"\nthis mesh: {clean(mesh_settings(mesh, policy.id) or 'no settings')}", style="cyan")
         table.add_row(about, checks)
     table.columns[0].no_wrap = True
     table.columns[1].overflow = "fold"

@@ -86,10 +86,11 @@ def register(app: typer.Typer) -> None:
         from rich.text import Text
 
         from meshform.cli.common import err, out, resolved
-        from meshform.live.clients import bigquery_client, storage_client
+        from meshform.live.clients import bigquery_client, require_clients, storage_client
         from meshform.live.status import FAILING, select, status
         from meshform.text import clean
 
+        require_clients()  # without the `status` extra: say which to install, before anything imports it
         mesh = resolved(root).mesh
         products = select(mesh, list(names or []))
         latest = _latest_runs(mesh, products, root, deadline) if runs else {}

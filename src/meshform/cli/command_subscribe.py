@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshform.cli.common import RootOption, err, fail, out, u
+from meshform.cli.common import RootOption, complete_domain, complete_product, err, fail, out, u
 from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
 
@@ -16,12 +16,19 @@ def subscribe_command(
     product: Annotated[
         str,
         typer.Argument(
-            metavar="DOMAIN.PRODUCT", help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`)."
+            metavar="DOMAIN.PRODUCT",
+            autocompletion=complete_product,
+            help="The product to read, as DOMAIN.PRODUCT (see `meshform discover`).",
         ),
     ],
     consumer: Annotated[
         str,
-        typer.Option("--as", metavar="DOMAIN", help="Your domain: its owners and pipeline account get read access."),
+        typer.Option(
+            "--as",
+            metavar="DOMAIN",
+            autocompletion=complete_domain,
+            help="Your domain: its owners and pipeline account get read access.",
+        ),
     ],
     purpose: Annotated[
         str | None,

@@ -68,7 +68,7 @@ def synth_command(
     since an earlier synth on this machine is taken from ROOT/.meshform-cache; the others
     are built, on every core for large meshes. Ctrl-C stops without writing anything.
     """
-    from meshform.synth.guard import DECOMMISSION_PATH, ConstraintsRefused, DataLossRefused, synthesize
+    from meshform.synth.guard import ConstraintsRefused, DataLossRefused, data_loss_hint, synthesize
 
     try:
         # A worker loads CDK Terrain on another core while the specs are validated.
@@ -91,7 +91,7 @@ def synth_command(
         raise fail(refused.exit_code) from None
     except DataLossRefused as refused:
         print_changes(refused.blocked, str(refused))
-        err.print(DECOMMISSION_PATH, highlight=False)
+        err.print(data_loss_hint(refused.blocked), highlight=False, markup=False)
         raise fail(refused.exit_code) from None
     out.print(stacks_table(done))
     states = ", ".join(f"{n} {state}" for state, n in done.counts().items())

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from meshform.cli.report import Format, print_findings
 from meshform.exit_codes import ExitCode
-from meshform.text import clean
+from meshform.text import clean, plural
 from meshform.validation.validate import Result, ValidResult, validate
 
 if TYPE_CHECKING:
@@ -58,10 +58,56 @@ def fail(code: ExitCode) -> typer.Exit:
 Classification = Literal["public", "internal", "confidential", "restricted"]
 Refresh = Literal["realtime", "hourly", "daily", "weekly", "monthly", "on-demand"]
 
+
+def find_root(value: Path) -> Path:
+    """`--root`'s default, ".", is the nearest folder at or above the working directory that
+    holds mesh.yaml (as git finds .git), so commands run from domains/ find the mesh; a
+    --root given is taken as it is."""
+    if value != Path(".") or (value / "mesh.yaml").exists():
+        return value
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "mesh.yaml").is_file():
+            return Path(os.path.relpath(folder, here))
+    return value
+
+
+find_root.pure_value_callback = True  # type: ignore[attr-defined]  # cli.quick may call it as typer does
+
+
+def _mesh_for_completion():
+    """The mesh of the working directory (searched upward), for shell completion: None when
+    there is none or it does not validate far enough. Completion never prints or fails."""
+    try:
+        from meshform.validation.validate import validate
+
+        return validate(find_root(Path("."))).mesh
+    except Exception:  # a shell's Tab must never show a traceback
+        return None
+
+
+def complete_product(incomplete: str) -> list[str]:
+    """DOMAIN.PRODUCT arguments: the products of the mesh beginning with what is typed."""
+    mesh = _mesh_for_completion()
+    return sorted(p.key for p in mesh.products if p.key.startswith(incomplete)) if mesh else []
+
+
+def complete_domain(incomplete: str) -> list[str]:
+    """DOMAIN arguments and options: the mesh's domains beginning with what is typed."""
+    mesh = _mesh_for_completion()
+    return sorted(d.name for d in mesh.domains if d.name.startswith(incomplete)) if mesh else []
+
+
 RootOption = Annotated[
     Path,
     typer.Option(
-        "--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.", show_default=True
+        "--root",
+        "-r",
+        metavar="DIR",
+        help="The mesh repository: holds mesh.yaml and domains/. Default: the nearest folder at or above "
+        "this one that holds mesh.yaml.",
+        show_default=True,
+        callback=find_root,
     ),
 ]
 FormatOption = Annotated[
@@ -112,13 +158,14 @@ def checked(
         raise fail(ExitCode.SPECS)
     summary = result.summary
     if not quiet_ok and summary is not None:
-        note = f", {warnings} warning(s)" if warnings else ""
+        note = f", {plural(warnings, 'warning')}" if warnings else ""
         honoured = len(result.honoured_exceptions)
         if honoured and not verbose:
             note += f", {honoured} exception(s) honoured (--verbose lists them)"
         console.print(
-            f"[bold green]✓[/] mesh '{u(summary.name)}': {summary.domains} domains, {summary.products} products, "
-            f"{summary.tables} tables, {summary.buckets} buckets — {result.files} files valid{note}"
+            f"[bold green]✓[/] mesh '{u(summary.name)}': {plural(summary.domains, 'domain')}, "
+            f"{plural(summary.products, 'product')}, {plural(summary.tables, 'table')}, "
+            f"{plural(summary.buckets, 'bucket')} — {plural(result.files, 'file')} valid{note}"
         )
     return result
 

@@ -32,7 +32,7 @@ QUICK = ("discover", "validate")
 
 _SIMPLE = (str, Path, int, bool)  # and Enum subclasses and Literals of text, each also `| None`
 # What a declaration may set for its parameter to be read here (help and display only).
-_DISPLAY_ONLY = {"help", "hidden", "show_default", "rich_help_panel", "metavar", "show_choices"}
+_DISPLAY_ONLY = {"help", "hidden", "show_default", "rich_help_panel", "metavar", "show_choices", "autocompletion"}
 _NUMBER = re.compile(r"[1-9][0-9]{0,8}|0")
 
 
@@ -44,6 +44,10 @@ class _Param:
     low: float | None = None  # typer's min and max
     high: float | None = None
     choices: tuple[str, ...] = ()  # a Literal's values: nothing else is read here
+    # A callback that only maps the value (marked `pure_value_callback`, as `--root`'s search
+    # upward is): typer calls it with the value given or the default, and so does `parse`.
+    callback: Callable[[Any], Any] | None = None
+    default: Any = None
 
 
 def parameters(function: Callable) -> list[_Param] | None:
@@ -65,6 +69,9 @@ def parameters(function: Callable) -> list[_Param] | None:
         info = infos[0]
         decls = [*([info.default] if isinstance(info.default, str) else []), *(info.param_decls or ())]
         changed = {k for k, v in vars(info).items() if plain[type(info)].get(k) != v} - _DISPLAY_ONLY
+        callback = info.callback if getattr(info.callback, "pure_value_callback", False) else None
+        if callback is not None:
+            changed.discard("callback")
         if changed - {"default", "param_decls", "min", "max"} or info.default not in (..., *decls):
             return None
         optional = isinstance(kind, UnionType) or typing.get_origin(kind) is typing.Union
@@ -84,7 +91,7 @@ def parameters(function: Callable) -> list[_Param] | None:
             decls = [f"--{name.replace('_', '-')}"]
         if any("/" in d or not d.startswith("-") for d in decls) or (kind is bool and parameter.default is not False):
             return None
-        out.append(_Param(name, kind, tuple(decls), info.min, info.max, choices))
+        out.append(_Param(name, kind, tuple(decls), info.min, info.max, choices, callback, parameter.default))
     return out
 
 
@@ -118,6 +125,9 @@ def parse(params: list[_Param], args: list[str]) -> dict[str, Any] | None:
         if value is None:
             return None
         values[param.name] = value
+    for param in params:
+        if param.callback is not None:
+            values[param.name] = param.callback(values.get(param.name, param.default))
     return values
 
 

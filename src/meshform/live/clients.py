@@ -18,6 +18,11 @@ class LiveError(MeshformError):
         super().__init__(message, ExitCode.REMOTE)
 
 
+def require_clients():
+    """The BigQuery and Cloud Storage client modules, or a usage error naming the extra (exit 2)."""
+    return _modules()
+
+
 def _modules():
     try:
         # google-cloud-storage ships no type information (the google.* override lets mypy take it as
@@ -26,7 +31,10 @@ def _modules():
         import google.cloud.storage as storage
         from google.cloud import bigquery
     except ImportError:
-        raise MeshformError("meshform status needs the Google Cloud clients: pip install 'meshform[status]'") from None
+        raise MeshformError(
+            "meshform status needs the Google Cloud clients of the `status` extra: pip install 'meshform[status]'",
+            ExitCode.USAGE,
+        ) from None
     return bigquery, storage
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from meshform.findings import MeshformError
 from meshform.live.clients import LiveError
 from meshform.model import Domain, Mesh, Product
 
@@ -82,7 +83,7 @@ def worst(states: Iterable[str]) -> str:
 
 def select(mesh: Mesh, names: list[str]) -> list[Product]:
     """The products named by DOMAIN or DOMAIN.PRODUCT (all when none)."""
-    from meshform.findings import MeshformError, did_you_mean
+    from meshform.findings import did_you_mean
 
     if not names:
         return [p for p in mesh.products if p.status != "decommissioned"]
@@ -157,7 +158,7 @@ class Checker:
                 parts += [self._table(domain, product, product.dataset, table) for table in product.dataset.tables]
             if product.bucket is not None:
                 parts.append(self._bucket(domain, product, product.bucket))
-        except LiveError:
+        except MeshformError:  # LiveError, or an extra not installed: said as it is
             raise
         except Exception as error:
             raise _remote_error(error, product) from None

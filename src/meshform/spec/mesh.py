@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from meshform.spec.base import SpecModel
+from meshform.spec.base import SpecModel, YamlBool
 from meshform.spec.names import (
     BillingAccount,
     BucketName,
@@ -41,7 +41,7 @@ class OrganizationPolicies(SpecModel):
     applied by a person with roles/orgpolicy.policyAdmin (granted on the organization only); CI never
     administers organization policies."""
 
-    enforce: bool = Field(
+    enforce: YamlBool = Field(
         False,
         description=(
             "Enforce constraints/compute.skipDefaultNetworkCreation and "
@@ -113,7 +113,7 @@ ACCESS_GROUP_PATTERN = r"group:[A-Za-z0-9._%+{}-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+
 class DataProducts(SpecModel):
     """Dataplex data products (Knowledge Catalog): one per product, in its domain's stack. Opt-in."""
 
-    enabled: bool = Field(
+    enabled: YamlBool = Field(
         False,
         description=(
             "Register every product as a Dataplex data product (google_dataplex_data_product) with its BigQuery "

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from meshform.spec.base import SpecModel
+from meshform.spec.base import SpecModel, YamlBool
 from meshform.spec.names import DomainName, LabelKey, Location, Member, PolicyTagName
 
 Severity = Literal["error", "warning"]
@@ -35,7 +35,7 @@ PolicyId = Literal[
 
 
 class PolicySettings(SpecModel):
-    enabled: bool = Field(True, description="Switch the policy off for the whole mesh.")
+    enabled: YamlBool = Field(True, description="Switch the policy off for the whole mesh.")
     severity: Severity | None = Field(None, description="error (blocks) or warning; default per policy.")
 
 
@@ -89,7 +89,7 @@ class RestrictedSubscriptions(PolicySettings):
     max_days: int = Field(
         365, ge=1, le=3650, description="Subscriptions to restricted products expire within this many days."
     )
-    platform_approval: bool = Field(
+    platform_approval: YamlBool = Field(
         True, description="Each subscription to a restricted product must also be listed under `approved`."
     )
     approved: list[ApprovedSubscription] = Field(

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from meshform.spec import schedule
-from meshform.spec.base import SpecModel
+from meshform.spec.base import SpecModel, YamlBool
 from meshform.spec.names import ColumnName, RuleName, TableId, TransformationName
 
 MAX_SQL_CHARS = 256 * 1024  # a BigQuery query may be 1 MB; a scheduled query's spec is far smaller
@@ -123,7 +123,7 @@ class QualityRule(SpecModel):
 
 
 class Quality(SpecModel):
-    scans: bool = Field(True, description="Generate Dataplex data quality scans for the product's tables.")
+    scans: YamlBool = Field(True, description="Generate Dataplex data quality scans for the product's tables.")
     rules: list[QualityRule] = Field(default_factory=list, max_length=200)
 
 

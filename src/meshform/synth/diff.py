@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -56,7 +57,7 @@ class Change:
     data_holding: bool
     allowed: bool = True  # False: destroys protected data
     loss: str = ""  # what data a change loses, e.g. "DROPS COLUMN orders.orders.customer_email"
-    release: str = ""  # the mesh.yaml allow_deletion entry that would release it, when one can
+    release: str = ""  # the mesh.yaml allow_deletion entry that releases exactly this loss, when known
 
     @property
     def destructive(self) -> bool:
@@ -85,6 +86,17 @@ class Releases:
     expirations: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the shortest allowed, in days
     buckets: dict[tuple[str, str], int] = field(default_factory=dict)  # (stack, bucket) → shortest protection, days
     writes: dict[tuple[str, str, str], int] = field(default_factory=dict)  # → the most deleting write mode's rank
+    # Which product a dataset or bucket of the Terraform belongs to: (stack, dataset id or bucket) → product.
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def entry(self, stack: str, holder: str, **release: object) -> str:
+        """The allow_deletion entry releasing one loss, as a line of mesh.yaml ('' when the
+        product is not known)."""
+        product = self.owners.get((stack, holder))
+        if product is None:
+            return ""
+        fields = "".join(f", {key}: {value}" for key, value in release.items())
+        return f'- {{domain: {stack}, product: {product}{fields}, justification: "..."}}'
 
 
 def releases(mesh) -> Releases:
@@ -115,7 +127,13 @@ def releases(mesh) -> Releases:
             expirations[key] = min(grant.expiration_days, expirations.get(key, grant.expiration_days))
         if grant.write:
             writes[key] = max(DELETES[grant.write], writes.get(key, 0))
-    return Releases(frozenset(columns), expirations, buckets, writes)
+    owners: dict[tuple[str, str], str] = {}
+    for product in mesh.products:
+        if product.dataset is not None:
+            owners[(product.domain, product.dataset.dataset_id)] = product.name
+        if product.bucket is not None:
+            owners[(product.domain, product.bucket.name)] = product.name
+    return Releases(frozenset(columns), expirations, buckets, writes, owners)
 
 
 def _resources(stack: dict) -> dict[str, dict]:
@@ -258,16 +276,21 @@ def _table_changes(
             )
         )
 
-    def lose(allowed: bool, loss: str) -> None:
-        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=loss))
+    def lose(allowed: bool, loss: str, release: str = "") -> None:
+        changes.append(Change(stack, "changed", address, True, allowed=allowed, loss=loss, release=release))
 
     # A column grant releases both dropping a column and removing its policy tag.
     for path in dropped:
-        lose(unprotected or (*key, path.lower()) in releases.columns, f"DROPS COLUMN {name}.{path}")
+        lose(
+            unprotected or (*key, path.lower()) in releases.columns,
+            f"DROPS COLUMN {name}.{path}",
+            releases.entry(stack, key[1], table=key[2], column=path),
+        )
     for path in untagged:
         lose(
             unprotected or (*key, path.lower()) in releases.columns,
             f"UNPROTECTS COLUMN {name}.{path} (policy tag removed)",
+            releases.entry(stack, key[1], table=key[2], column=path),
         )
     old_exp, new_exp = old_part.get("expiration_ms"), new_part.get("expiration_ms")
     if new_exp and (not old_exp or int(new_exp) < int(old_exp)):
@@ -276,6 +299,7 @@ def _table_changes(
         lose(
             unprotected or (shortest is not None and days >= shortest),
             f"EXPIRES PARTITIONS older than {days:g} days in {name}",
+            releases.entry(stack, key[1], table=key[2], expiration_days=math.floor(days)),
         )
     old_time, new_time = before.get("expiration_time"), after.get("expiration_time")
     if new_time and (not old_time or int(new_time) < int(old_time)):
@@ -324,6 +348,7 @@ def _bucket_changes(stack: str, address: str, before: dict, after: dict, release
             True,
             allowed=allowed,
             loss=f"SHORTENS PROTECTION of bucket {before.get('name')} from {shown} to {new:g} days",
+            release=releases.entry(stack, str(before.get("name", "")), bucket_protection_days=math.floor(new)),
         )
     ]
 

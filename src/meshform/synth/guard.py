@@ -40,12 +40,32 @@ To retire a product (or a domain):
      synth and apply.
 To drop a column or expire partitions of an active product, the platform team
   adds {domain, product, table, column | expiration_days, justification}
-  to mesh.yaml `allow_deletion`.
+  to mesh.yaml `allow_deletion`; to shorten how long a bucket keeps deleted
+  objects, {domain, product, bucket_protection_days, justification}.
 To let a transformation delete rows of an existing table on each run (write:
   truncate or replace_partition), the platform team adds
   {domain, product, table, write, justification}; or use write: merge or append.
+To rename a product or a table, keep its data: add the new one, copy the data,
+  then retire the old one as above.
 A type or mode change BigQuery cannot make in place recreates the table: add a
   new column, fill it, then drop the old one."""
+
+
+def data_loss_hint(blocked: Sequence[Change]) -> str:
+    """What releases these losses: the exact mesh.yaml `allow_deletion` entries where a change
+    has one (a column, a partition expiration, a bucket's protection), then the general path."""
+    entries = sorted({c.release for c in blocked if c.release})
+    if not entries:
+        return DECOMMISSION_PATH
+    lines = [
+        "To release exactly this, the platform team adds under `allow_deletion:` in mesh.yaml",
+        "(with the reason as justification), then synth again:",
+        *(f"  {entry}" for entry in entries),
+    ]
+    if len(entries) < len(blocked):
+        lines.append("For the other changes:")
+    lines.append(DECOMMISSION_PATH)
+    return "\n".join(lines)
 
 
 class ConstraintsRefused(MeshformError):
@@ -199,6 +219,7 @@ def synthesize(
 class Diff:
     against: str  # the git ref or folder compared with
     changes: list[Change]
+    spent_grants: list[str] = field(default_factory=list)  # allow_deletion entries whose change is done
 
     @property
     def blocked(self) -> list[Change]:
@@ -225,6 +246,7 @@ def diff(
     from meshform.synth.committed import committed_files, parse_stacks, stack_files_at
     from meshform.synth.diff import compare, releases
     from meshform.synth.foreign import refuse_foreign
+    from meshform.synth.grants import spent
 
     target = terraform_dir(root, out)
     refuse_foreign(root, target)  # in the working tree or committed: CI would apply it unseen
@@ -241,7 +263,7 @@ def diff(
     where = str(target / "stacks")
     before = parse_stacks({n: committed[n] for n in differs if n in committed}, where, at=base or "")
     after = parse_stacks({n: fresh[n] for n in differs if n in fresh}, where)
-    return Diff(base or str(target), compare(before, after, releases(mesh)))
+    return Diff(base or str(target), compare(before, after, releases(mesh)), spent(mesh, committed, fresh))
 
 
 def out_of_date(

@@ -2,22 +2,31 @@
 
 The workflows here are the canonical copies: this repository's `.github/workflows/` must
 equal them (a test checks it), and a new mesh repository gets them with meshform pinned to
-the release that wrote them instead of installed from this checkout (`MESHFORM: "."`).
+the meshform that wrote them (`requirement.installed()`, or `init --meshform-requirement`)
+instead of installed from this checkout (`MESHFORM: "."`).
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from importlib import resources
 from pathlib import Path
 
-from meshform import __version__
+from meshform.authoring.repository.requirement import Pin, installed
 from meshform.catalog.schemas import write_schemas
 from meshform.files import write_atomic
 from meshform.findings import MeshformError
 from meshform.review.codeowners import CODEOWNERS_PATH, render_codeowners
 from meshform.validation.validate import Result, validate
 
-WORKFLOWS = ("meshform-apply.yaml", "meshform-expire.yaml", "meshform-pr.yaml", "meshform-terraform.yaml")
+WORKFLOWS = (
+    "meshform-apply.yaml",
+    "meshform-expire.yaml",
+    "meshform-portal.yaml",
+    "meshform-pr.yaml",
+    "meshform-terraform.yaml",
+)
 FROM_THIS_CHECKOUT = 'MESHFORM: "."'
 
 MESH_YAML = """\
@@ -55,6 +64,8 @@ terraform/stacks/*/.terraform/
 terraform/stacks/*/.terraform.lock.hcl
 terraform/stacks/*/plan
 terraform/stacks/bootstrap/terraform.tfstate*
+# `meshform portal` output: meshform-portal.yaml builds and publishes it from main.
+portal/
 """
 
 PRE_COMMIT = """\
@@ -80,7 +91,8 @@ README = """\
 # {name} — a data mesh on Google Cloud
 
 Specs of the {name} data mesh, turned into Terraform by [meshform](https://pypi.org/project/meshform/)
-(pinned in `.github/workflows/`: meshform {version}).
+(the workflows in `.github/workflows/` install `{requirement}`: to upgrade, change that
+`MESHFORM:` line in each, then run `meshform synth` with the new version and commit both).
 
 - `mesh.yaml` — platform settings and policies (the platform team)
 - `domains/<domain>.yaml` — one file per data domain (`meshform new-domain NAME --owner group:...`)
@@ -91,6 +103,11 @@ Every change goes through a pull request: `meshform validate`, then `meshform sy
 The first time, a person with organization rights applies `terraform/stacks/bootstrap` (see
 meshform's README, "Applying the stacks with Terraform").
 """
+
+
+def first_apply() -> str:
+    """The first-apply checklist (docs/first-apply.md in meshform's repository), which `init` prints."""
+    return resources.files(__package__).joinpath("first-apply.md").read_text(encoding="utf-8")
 
 
 def workflow(name: str) -> str:
@@ -109,11 +126,18 @@ def init_repository(
     location: str = "EU",
     platform_team: str = "group:data-platform@example.com",
     code_owners: str = "@example/data-platform",
+    pin: Pin | None = None,
 ) -> tuple[list[str], Result]:
     """Write a new mesh repository into `target` (which must hold no mesh.yaml yet); return the
-    files written and the validation of the result, which holds no errors."""
+    files written and the validation of the result.
+
+    The repository is written and validated in a folder of its own first: when the options make
+    a mesh that does not validate, nothing is written to `target` (the result says why) and
+    `init` can run again with other options. `pin` is what the workflows install (default:
+    the running meshform, `requirement.installed()`)."""
     if (target / "mesh.yaml").exists():
         raise MeshformError(f"{target / 'mesh.yaml'} exists: {target} is a mesh repository already")
+    pin = pin or installed()
     files = {
         "mesh.yaml": MESH_YAML.format(
             name=name,
@@ -129,19 +153,25 @@ def init_repository(
         "subscriptions/.gitkeep": "",
         ".gitignore": GITIGNORE,
         ".pre-commit-config.yaml": PRE_COMMIT,
-        "README.md": README.format(name=name, version=__version__),
+        "README.md": README.format(name=name, requirement=pin.requirement),
     }
-    pin = f'MESHFORM: "meshform=={__version__}"'
     for name_ in WORKFLOWS:
-        files[f".github/workflows/{name_}"] = workflow(name_).replace(FROM_THIS_CHECKOUT, pin)
-    for relative, text in files.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text.encode("utf-8"))
-    written = sorted(files)
-    written += [f"schemas/{p.name}" for p in write_schemas(target / "schemas")]
-    result = validate(target)
-    if result.mesh is not None:
-        write_atomic(target / CODEOWNERS_PATH, render_codeowners(result.mesh).encode("utf-8"))
-        written.append(CODEOWNERS_PATH)
-    return sorted(written), result
+        files[f".github/workflows/{name_}"] = workflow(name_).replace(
+            FROM_THIS_CHECKOUT, f"MESHFORM: {json.dumps(pin.requirement)}"
+        )
+    with tempfile.TemporaryDirectory(prefix="meshform-init-") as staging_dir:
+        staging = Path(staging_dir)
+        for relative, text in files.items():
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(staging / relative, text.encode("utf-8"))
+        write_schemas(staging / "schemas")
+        result = validate(staging)
+        if not result.ok or result.mesh is None:
+            return [], result
+        write_atomic(staging / CODEOWNERS_PATH, render_codeowners(result.mesh).encode("utf-8"))
+        written = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+        for relative in written:
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, (staging / relative).read_bytes())
+    return written, validate(target)

@@ -148,15 +148,31 @@ class ProductIndex:
         if not chosen:
             return []
         # A column whose highlight() marks a token is one the query matched.
-        marks = ", ".join(f"highlight(products, {i}, char(2), '')" for i in range(len(COLUMNS)))
+        marks = ", ".join(f"highlight(products, {i}, char(2), char(3))" for i in range(len(COLUMNS)))
         found = {
-            key: tuple(m for m, text in zip(MATCHED, texts, strict=True) if "\x02" in text)
+            key: tuple(self._named(key, m, text) for m, text in zip(MATCHED, texts, strict=True) if "\x02" in text)
             for key, *texts in self.db.execute(
                 f"SELECT key, {marks} FROM products WHERE products MATCH ? AND key IN ({', '.join('?' * len(chosen))})",
                 (match, *chosen),
             )
         }
         return [dataclasses.replace(hit, matched=found.get(key, ())) for key, hit in chosen.items()]
+
+    def _named(self, key: str, matched: str, text: str) -> str:
+        """ "column" with the columns it names ("column customer_email"): those whose name or
+        description holds a word the query marked."""
+        if matched != "column":
+            return matched
+        marked = {w.lower() for w in re.findall(r"\x02(.*?)\x03", text)}
+        names = [
+            name
+            for name, description in self.products[key].get("columns", ())
+            if marked & {w.lower() for w in re.findall(r"[^\W_]+", f"{name} {description}")}
+        ]
+        if not names:
+            return matched
+        shown = ", ".join(dict.fromkeys(names[:3]))
+        return f"column {shown}" + (f" (+{len(set(names)) - 3})" if len(set(names)) > 3 else "")
 
     def domains(self) -> set[str]:
         """The domains that have products in this index."""
@@ -174,12 +190,20 @@ class ProductIndex:
         return list(dict.fromkeys(close))[:n]
 
 
+def _column_pairs(product: dict) -> list[tuple[str, str]]:
+    """(name, description) of the product's columns, to say which one a query matched."""
+    from meshform.model import stores
+
+    words = [w for store in product["stores"] for w in stores.BY_KEY[store["kind"]].column_words(store)]
+    return list(zip(words[0::2], words[1::2], strict=False))
+
+
 def index_rows(data: dict) -> list:
-    """(indexed row, the product's fields for a Hit) for each product of a manifest."""
+    """(indexed row, the product's fields for a Hit, and its columns) for each product of a manifest."""
     return [
         (
             (f"{p['domain']} {p['name']}", p["description"], *_store_words(p), " ".join(p["owners"]), key),
-            {f: p[f] for f in _HIT_FIELDS},
+            {**{f: p[f] for f in _HIT_FIELDS}, "columns": _column_pairs(p)},
         )
         for key, p in data["products"].items()
     ]

@@ -64,7 +64,12 @@ class Hit:
 # Words that never discriminate, and words that describe every product ("I need order data"):
 # the first are always left out, the second unless nothing else is left.
 STOP_WORDS = frozenset(
-    "a an and any are about for from i in is it me my need of on or our show some the to we with want".split()
+    (
+        "a an and any are about for from i in is it me my need of on or our show some the to we with want "
+        # "sales per day", "revenue by country": joining words, not what the data is about
+        "per by each every at as be into over than that this these those what which who where how "
+        "can could would should will was were has have get find like looking you your their its all"
+    ).split()
 )
 FILLER_WORDS = frozenset("data product products table tables".split())
 # Inside a word: e-mail, customer_email, sales.orders, o'brien. Elsewhere punctuation separates.

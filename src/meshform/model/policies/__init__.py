@@ -231,18 +231,25 @@ def evaluate(mesh: Mesh) -> PolicyReport:
                     violation.message,
                     severity,
                     code=policy.id,
-                    hint=policy.hint,
+                    hint=violation.hint or policy.hint,
                 )
             )
     return report
 
 
 def mesh_settings(mesh: Mesh, policy_id: str) -> str:
-    """How this mesh sets a policy, as `key: value` pairs of what mesh.yaml changes from the
-    defaults ('' when it changes nothing), for `meshform policies`."""
+    """The values in force of a policy's settings, as `key: value` pairs, each default marked
+    "(default)" ('' for a policy without settings), for `meshform policies`."""
     cfg = mesh.policies.settings(policy_id)
-    changed = cfg.model_dump(exclude_defaults=True, exclude={"enabled", "severity"}, mode="json")
-    return "; ".join(f"{key}: {_short(value)}" for key, value in sorted(changed.items()))
+    values = cfg.model_dump(exclude={"enabled", "severity"}, mode="json")
+    given = cfg.model_dump(exclude_defaults=True, exclude={"enabled", "severity"}, mode="json")
+    parts = []
+    for key, value in sorted(values.items()):
+        if policy_id == "iam-member-domains" and key == "allowed_domains" and not value:
+            value = [mesh.platform_team.rsplit("@", 1)[-1].lower()]  # as builtin.iam_member_domains reads it
+        shown = "unset" if value is None else ("none" if value in ([], {}) else _short(value))
+        parts.append(f"{key}: {shown}" + ("" if key in given else " (default)"))
+    return "; ".join(parts)
 
 
 def _short(value: object) -> str:

@@ -21,6 +21,7 @@ class Violation:
     domain: str | None  # the domain an exception could be granted to; None: mesh-wide
     source: Source
     message: str
+    hint: str | None = None  # this case's fix, when the policy's general hint does not fit it
 
 
 def data_residency(mesh: Mesh, cfg: settings.DataResidency) -> Iterator[Violation]:
@@ -205,12 +206,15 @@ def restricted_subscriptions(mesh: Mesh, cfg: settings.RestrictedSubscriptions) 
         product = products.get(sub.product_key)
         if product is None or product.classification != "restricted":
             continue  # unknown products are reported by check
+        latest = (today + dt.timedelta(days=cfg.max_days)).isoformat()
         if sub.expires is None or (sub.expires - today).days > cfg.max_days:
             yield Violation(
                 sub.consumer,
                 sub.source.child("expires"),
-                f"{product.key} is restricted: a subscription must expire within {cfg.max_days} days "
-                f"(by {(today + dt.timedelta(days=cfg.max_days)).isoformat()})",
+                f"{product.key} is restricted: a subscription must expire within {cfg.max_days} days (by {latest})",
+                f"add expires: {latest} (or earlier) to the subscription"
+                if sub.expires is None
+                else f"expires is {sub.expires.isoformat()}: move it to {latest} or earlier",
             )
         if cfg.platform_approval and (sub.consumer, product.key) not in approved:
             yield Violation(
@@ -218,4 +222,6 @@ def restricted_subscriptions(mesh: Mesh, cfg: settings.RestrictedSubscriptions) 
                 sub.source.child("product"),
                 f"{product.key} is restricted: the platform team must approve '{sub.consumer}' as a "
                 f"consumer in mesh.yaml policies.restricted-subscriptions.approved",
+                f"the platform team adds `- {{consumer: {sub.consumer}, product: {product.key}}}` under "
+                "policies: restricted-subscriptions: approved: in mesh.yaml",
             )

@@ -45,7 +45,8 @@ def _transformation(mesh: Mesh, domain: Domain, product: Product, t: Transformat
     if t.problem:
         line, col = t.problem_at
         if t.file:
-            where = f" ({t.file}:{line}:{col})" if line else f" ({t.file})"
+            # A file that cannot be read is named by the problem already: once is enough.
+            where = f" ({t.file}:{line}:{col})" if line else ("" if t.file in t.problem else f" ({t.file})")
         else:
             where = f" (line {line}, column {col} of the SQL)" if line else ""
         yield finding_at(src.child("file" if t.file else "sql"), f"transformation '{t.name}': {t.problem}{where}")

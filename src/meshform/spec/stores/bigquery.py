@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from meshform.spec.base import SpecModel, upper
+from meshform.spec.base import SpecModel, YamlBool, upper
 from meshform.spec.names import ColumnName, DatasetId, PolicyTagName, TableId
 
 ColumnType = Literal[
@@ -26,7 +26,7 @@ class Column(SpecModel):
     type: Annotated[ColumnType, BeforeValidator(upper)] = Field(description="BigQuery column type.")
     mode: Annotated[Literal["NULLABLE", "REQUIRED", "REPEATED"], BeforeValidator(upper)] = "NULLABLE"
     description: Description = ""
-    pii: bool = Field(False, description="Personal data: the column gets the mesh's 'pii' policy tag.")
+    pii: YamlBool = Field(False, description="Personal data: the column gets the mesh's 'pii' policy tag.")
     policy_tag: PolicyTagName | None = Field(None, description="Another policy tag declared in mesh.yaml.")
     fields: list[Column] = Field(default_factory=list, description="Sub-columns of a RECORD/STRUCT column.")
 
