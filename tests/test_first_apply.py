@@ -105,6 +105,16 @@ def test_marketing_s_outside_member_is_admitted_by_a_project_override(example_st
     for rtype in ("google_bigquery_dataset", "google_storage_bucket"):
         for body in _resources(marketing, rtype).values():
             assert "google_org_policy_policy.member_domains_exception" in body["depends_on"]
+            # and for it to propagate (review: grants right after it are refused until then)
+            assert "time_sleep.member_domains_propagation" in body["depends_on"]
+    partner = [
+        body
+        for body in _resources(marketing, "google_bigquery_dataset_iam_member").values()
+        if "partner-agency" in str(body.get("member"))
+    ]
+    assert partner  # granted on datasets that wait, above
+    sleep = marketing["resource"]["time_sleep"]["member_domains_propagation"]
+    assert sleep["depends_on"] == ["google_org_policy_policy.member_domains_exception"]
     for stack in ("sales", "finance"):
         assert not _resources(example_stacks[stack], "google_org_policy_policy")
 

@@ -63,6 +63,7 @@ DOMAIN_APIS = (
 MAX_BUDGET_CHANNELS = 5  # Cloud Billing: "A maximum of 5 email notifications are allowed"
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 KEY_PROPAGATION = "120s"
+POLICY_PROPAGATION = "120s"  # an organization policy override, before the grants it admits
 MEMBER_DOMAINS_CONSTRAINT = "iam.allowedPolicyMemberDomains"
 
 
@@ -160,7 +161,7 @@ class DomainStack(MeshStack):
             depends_on=self.iam_after,
         )
 
-    def _member_domains_override(self) -> list[OrgPolicyPolicy]:
+    def _member_domains_override(self) -> list:
         """Domain-restricted sharing admits outside members only by their organization's customer
         ID; "exceptions can be granted on a per-folder or per-project basis"
         (https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains).
@@ -180,19 +181,23 @@ class DomainStack(MeshStack):
         if not ids:
             return []
         project = f"projects/{self.project_id}"  # the project id, not its number (provider docs example)
-        return [
-            OrgPolicyPolicy(
-                self,
-                "member_domains_exception",
-                name=f"{project}/policies/{MEMBER_DOMAINS_CONSTRAINT}",
-                parent=project,
-                spec=OrgPolicyPolicySpec(
-                    inherit_from_parent=True,
-                    rules=[OrgPolicyPolicySpecRules(values=OrgPolicyPolicySpecRulesValues(allowed_values=ids))],
-                ),
-                depends_on=self.services,
-            )
-        ]
+        policy = OrgPolicyPolicy(
+            self,
+            "member_domains_exception",
+            name=f"{project}/policies/{MEMBER_DOMAINS_CONSTRAINT}",
+            parent=project,
+            spec=OrgPolicyPolicySpec(
+                inherit_from_parent=True,
+                rules=[OrgPolicyPolicySpecRules(values=OrgPolicyPolicySpecRulesValues(allowed_values=ids))],
+            ),
+            depends_on=self.services,
+        )
+        # Grants made right after the override fail with "One or more users named in the policy do
+        # not belong to a permitted customer" until it has propagated (cloud-foundation-fabric
+        # #1835; terraform-example-foundation #1257, #1454). Google states no figure for org
+        # policies; IAM's own changes "typically propagate in 2 minutes" (iam/docs/access-change-
+        # propagation): the same wait, once, on the first apply.
+        return [policy, time_sleep(self, "member_domains_propagation", POLICY_PROPAGATION, [policy])]
 
     # --- project-level access and cost -------------------------------------------------
 
