@@ -203,3 +203,42 @@ def test_the_apply_workflow_asks_doctor_before_any_stack_is_applied():
     assert 'pip install "${MESHFORM}[live]"' in runs[doctor]
     assert steps[doctor]["working-directory"] == "${{ github.workspace }}"  # the mesh root, not the stack
     assert job["environment"] == "production"
+
+
+@pytest.mark.synth
+def test_the_apply_workflow_refuses_terraform_the_specs_on_main_do_not_give(tmp_path):
+    """Attacker review P1-2: two pull requests that each passed merged into Terraform neither
+    review saw, and a stack file edited by hand has no code owner; CI applied it. The apply
+    workflow now synthesizes main's specs first and stops on any difference."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    job = load(REPO / ".github/workflows/meshform-apply.yaml")["jobs"]["changes"]
+    names = [s.get("name", "") for s in job["steps"]]
+    check = names.index("The committed Terraform is what main's specs give")
+    assert check < names.index("Stacks out of date")  # every stack job needs `changes`
+    script = job["steps"][check]["run"]
+
+    root = tmp_path / "mesh"
+    root.mkdir()
+    shutil.copy(REPO / "mesh.yaml", root)
+    for folder in ("domains", "subscriptions", "terraform", ".github"):
+        shutil.copytree(REPO / folder, root / folder)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "main"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def run():
+        return subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True, text=True
+        )
+
+    assert run().returncode == 0  # main as its specs give it
+    stack = root / "terraform/stacks/sales/cdk.tf.json"
+    stack.write_text(stack.read_text().replace('"deletion_protection": true', '"deletion_protection": false', 1))
+    subprocess.run([*git, "commit", "-qam", "a merge neither review saw"], check=True, capture_output=True)
+    done = run()
+    assert done.returncode == 1 and "is not what the specs on main produce" in done.stdout, done.stdout + done.stderr

@@ -134,9 +134,25 @@ def test_replace_partition_needs_a_column_partitioned_table(mesh_repo):
     errors = _errors(_mesh(mesh_repo, _transformation("events", sql, write="replace_partition")))
     assert any("must write the partitioning column 'day'" in e for e in errors), errors
     ok = _transformation("events", EVENTS_SQL, write="replace_partition", offset_days="1")
-    assert _errors(_mesh(mesh_repo, ok)) == []
+    assert _errors(_mesh(mesh_repo, ok, GRANT.format(table="events", write="replace_partition"))) == []
     errors = _errors(_mesh(mesh_repo, _transformation("events", EVENTS_SQL, offset_days="1")))
     assert any("'offset_days' is for write: replace_partition" in e for e in errors), errors
+
+
+def test_replace_partition_needs_the_platforms_release_and_a_recent_partition(mesh_repo):
+    """Attacker review P1-3: each run deletes one partition's rows whatever the query returns, so
+    an edit to `WHERE FALSE` with a far offset emptied a partition a day, released by no one."""
+    emptying = "SELECT DATE(@run_time) AS day, order_id, 1 AS n FROM orders.orders WHERE FALSE"
+    spec = _transformation("events", emptying, write="replace_partition", offset_days="1")
+    errors = _errors(_mesh(mesh_repo, spec))
+    assert any(
+        "deletes the rows of one partition of table 'events'" in e
+        and "{domain: sales, product: orders, table: events, write: replace_partition" in e
+        for e in errors
+    ), errors
+    far = _transformation("events", emptying, write="replace_partition", offset_days="366")
+    errors = _errors(_mesh(mesh_repo, far, GRANT.format(table="events", write="replace_partition")))
+    assert any("offset_days 366 rewrites a partition more than 31 days old" in e for e in errors), errors
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -203,7 +219,11 @@ def test_each_mode_renders_as_documented(mesh_repo, tmp_path):
             ("truncate", "plain", "SELECT order_id, 3 AS n FROM orders.orders", ""),
         )
     )
-    result = validate(_mesh(mesh_repo, spec, GRANT.format(table="plain", write="truncate")))
+    grants = (
+        GRANT.format(table="plain", write="truncate")
+        + GRANT.format(table="events", write="replace_partition").split("\n", 1)[1]
+    )
+    result = validate(_mesh(mesh_repo, spec, grants))
     assert result.ok, [str(f) for f in result.findings]
     synth(result.mesh, tmp_path, only=["sales"])
     stack = json.loads((tmp_path / "stacks/sales/cdk.tf.json").read_text())
@@ -327,14 +347,13 @@ def test_synth_diff_and_summary_refuse_a_deleting_write_until_released(mesh_repo
         ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qm", "tf"], check=True
     )
     _mesh(mesh_repo, _transformation("events", SUMMARY_SQL, write="replace_partition"))
-    loss = (
-        "✗ DELETES THE RUN'S PARTITION of orders.events on each run (transformation t_events, write: replace_partition)"
-    )
     entry = "{domain: sales, product: orders, table: events, write: replace_partition"
     for command in ("synth", "diff"):
+        # Refused before any Terraform is built: replace_partition needs the release in the specs
+        # (attacker review P1-3); the data-loss wording stays the guard's, checked below in summary.
         result = runner.invoke(app, [command, "--root", str(root)], env=env)
-        assert result.exit_code == 3, result.output
-        assert loss in result.output and f"to release it: {entry}" in result.output
+        assert result.exit_code == 1, result.output
+        assert "deletes the rows of one partition of table 'events'" in result.output and entry in result.output
     from meshform.render import synth
 
     synth(validate(root).mesh, root / "terraform")  # what a pull request would commit, unguarded

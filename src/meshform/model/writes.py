@@ -33,6 +33,7 @@ from meshform.model import Mesh, Product, Transformation
 # How much of the destination a mode can delete on each run: a change to a higher rank loses data.
 DELETES = {"append": 0, "merge": 0, "replace_partition": 1, "truncate": 2}
 DML_MODES = ("merge", "replace_partition")
+MAX_OFFSET_DAYS = 31  # replace_partition: how far back a run may rewrite (late-arriving data)
 # Types GoogleSQL cannot compare with `=` (data-types: "Comparable data types"): no merge key.
 UNCOMPARABLE = ("JSON", "GEOGRAPHY")
 
@@ -114,6 +115,23 @@ def _transformation(mesh: Mesh, product: Product, t: Transformation) -> Iterator
             yield finding_at(
                 src.child("file" if t.file else "sql"),
                 f"{what} must write the partitioning column '{part.column}' of table '{table.table_id}'",
+            )
+        # Each run deletes the rows of one partition, whatever the query returns (an edit to
+        # `WHERE FALSE`, or an offset far in the past, empties partitions day by day): like
+        # truncate, only where the platform released it.
+        if not released(mesh, product.domain, product.name, table.table_id, "replace_partition"):
+            yield finding_at(
+                where,
+                f"{what} deletes the rows of one partition of table '{table.table_id}' on each run (and "
+                "keeps only what the query returns for it); mesh.yaml allow_deletion does not release that",
+                hint="use write: merge with keys (it deletes no row), or the platform team adds "
+                + release_entry(product.domain, product.name, table.table_id, "replace_partition"),
+            )
+        if t.offset_days > MAX_OFFSET_DAYS:
+            yield finding_at(
+                src.child("offset_days"),
+                f"{what}: offset_days {t.offset_days} rewrites a partition more than {MAX_OFFSET_DAYS} days old "
+                "on every run; replace_partition is for late-arriving data of recent days",
             )
     if t.write == "truncate":
         yield from _truncate(mesh, product, t, table, where, what)
