@@ -346,6 +346,8 @@ def test_the_expire_workflow_s_pull_request_step_against_a_scratch_repository(tm
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "RUNNER_TEMP": str(temp),
+        "GITHUB_RUN_ID": "7",
+        "GITHUB_RUN_ATTEMPT": "1",
         "GIT_AUTHOR_NAME": "t",
         "GIT_COMMITTER_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -377,12 +379,16 @@ def test_the_expire_workflow_s_pull_request_step_against_a_scratch_repository(tm
     assert quiet.returncode == 0 and "nothing has expired" in quiet.stdout
     assert not (tmp_path / "gh.log").exists()
 
+    # A branch pushed beforehand under the day's name (attacker review P2-2) does not stop it.
+    import datetime as dt
+
+    git("push", "-q", "origin", f"HEAD:refs/heads/meshform/expire-{dt.datetime.now(dt.UTC).date()}")
     (work / "subscriptions/customer/logistics.yaml").unlink()
     (work / "mesh.yaml").write_text("mesh: acme\n")
     done = step_run()
     assert done.returncode == 0, done.stderr
     branches = git("ls-remote", "--heads", str(origin))
-    (branch,) = [line.split("refs/heads/")[1] for line in branches.splitlines() if "meshform/expire-" in line]
+    (branch,) = [line.split("refs/heads/")[1] for line in branches.splitlines() if line.endswith("-7-1")]
     changed = git("show", "--name-status", "--format=%s", f"origin/{branch}")
     assert "Remove expired subscriptions" in changed
     assert "D\tsubscriptions/customer/logistics.yaml" in changed and "M\tmesh.yaml" in changed
@@ -391,6 +397,6 @@ def test_the_expire_workflow_s_pull_request_step_against_a_scratch_repository(tm
 
     git("switch", "-q", "main")
     (work / "mesh.yaml").write_text("mesh: acme\n")
-    again = step_run()
-    assert again.returncode == 0 and "exists already" in again.stdout
+    again = step_run()  # the same run's branch exists: said, and the run fails
+    assert again.returncode == 1 and "exists already" in again.stdout
     assert log == (tmp_path / "gh.log").read_text()  # no second pull request
