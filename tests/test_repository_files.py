@@ -94,6 +94,8 @@ def test_the_apply_workflow_applies_changed_stacks_platform_first_with_federatio
     assert jobs["domains"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.domains) }}"
     assert "vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''" in jobs["changes"]["if"]  # nothing applies until set up
     assert all("needs.changes.result == 'success'" in jobs[j]["if"] for j in ("platform", "domains", "access"))
+    # A failed domain stack must not hold back the access stacks' revocations (attacker review P2-3).
+    assert "!failure()" not in jobs["access"]["if"] and "needs.platform.result != 'failure'" in jobs["access"]["if"]
     terraform = load(REPO / ".github/workflows/meshform-terraform.yaml")
     job = terraform["jobs"]["apply"]
     assert job["defaults"]["run"]["working-directory"] == "terraform/stacks/${{ inputs.stack }}"
@@ -107,7 +109,8 @@ def test_access_stacks_apply_after_every_domain_and_bootstrap_never():
     apply = load(REPO / ".github/workflows/meshform-apply.yaml")
     jobs = apply["jobs"]
     assert jobs["access"]["needs"] == ["changes", "platform", "domains"]
-    assert "!failure()" in jobs["access"]["if"]  # not after a failed domain stack
+    # after the domain stacks, but a failed one does not hold back revocations (attacker review P2-3)
+    assert "!failure()" not in jobs["access"]["if"] and "needs.platform.result != 'failure'" in jobs["access"]["if"]
     assert jobs["access"]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.access) }}"
     applied = {job.get("with", {}).get("stack") for job in jobs.values()}
     assert applied == {None, "platform", "${{ matrix.stack }}"}  # bootstrap is in no matrix
