@@ -273,3 +273,57 @@ def test_show_lists_the_quality_rules_freshness_and_column_lineage(mesh_repo):
 def test_a_tag_cannot_be_laundered_through_subqueries_or_struct_stars(mesh_repo, sql):
     errors, _ = _errors(mesh_repo, sql, columns=["order_id: STRING", "contact: STRING"])
     assert any("from `acme-dm-shop.orders.orders.email`" in e for e in errors), errors
+
+
+# --- whole rows carry every column (review P1-1) -------------------------------------------------
+
+WHOLE_ROWS = [
+    "SELECT order_id, TO_JSON_STRING(o) AS contact FROM orders.orders AS o",
+    "SELECT order_id, FORMAT('%t', o) AS contact FROM orders.orders AS o",
+    "SELECT order_id, TO_JSON_STRING(orders) AS contact FROM orders.orders",
+    "SELECT order_id, TO_JSON_STRING(t) AS contact FROM (SELECT order_id, email FROM orders.orders) AS t",
+    "SELECT order_id, (SELECT TO_JSON_STRING(x) FROM orders.orders AS x LIMIT 1) AS contact FROM orders.orders",
+    "SELECT order_id, TO_JSON_STRING((SELECT AS STRUCT o.*)) AS contact FROM orders.orders AS o",
+    "SELECT order_id, TO_JSON_STRING(STRUCT(o.*)) AS contact FROM orders.orders AS o",
+    "SELECT order_id, ARRAY_TO_STRING(ARRAY(SELECT TO_JSON_STRING(o) FROM orders.orders AS o), ',') AS contact "
+    "FROM orders.orders",
+    "SELECT order_id, TO_JSON_STRING(ARRAY_AGG(o)) AS contact FROM orders.orders AS o GROUP BY order_id",
+    "WITH w AS (SELECT order_id, TO_JSON_STRING(o) AS j FROM orders.orders AS o) SELECT order_id, j AS contact FROM w",
+    "WITH w AS (SELECT * FROM orders.orders) SELECT order_id, TO_JSON_STRING(w) AS contact FROM w",
+]
+
+
+@pytest.mark.parametrize("sql", WHOLE_ROWS)
+def test_a_whole_row_carries_the_tags_of_every_column(mesh_repo, sql):
+    errors, _ = _errors(mesh_repo, sql, columns=["order_id: STRING", "contact: STRING"])
+    assert any(
+        "column 'contact' of table 'totals' is computed by transformation 't' from `acme-dm-shop.orders.orders.email`"
+        in e
+        and "policy tag 'pii'" in e
+        for e in errors
+    ), errors
+
+
+def test_a_whole_row_written_to_a_tagged_column_is_valid_and_show_names_its_sources(mesh_repo):
+    from meshform.catalog.card import product_card
+
+    errors, result = _errors(mesh_repo, WHOLE_ROWS[0], columns=["order_id: STRING", "contact: STRING pii"])
+    assert errors == [], errors
+    lineage = dict((c.column, c.sources) for c in result.mesh.column_lineage)
+    assert "acme-dm-shop.orders.orders.email" in lineage["contact"]
+    assert "acme-dm-shop.orders.orders.params" in lineage["contact"]  # nested fields: the RECORD column
+    assert lineage["order_id"] == ("acme-dm-shop.orders.orders.order_id",)
+    card = product_card(result.mesh, result.mesh.product("shop.report"))
+    row = next(line for line in card.splitlines() if line.startswith("| `totals.contact`"))
+    assert "no column" not in row and "`acme-dm-shop.orders.orders.email`" in row, row
+
+
+def test_a_whole_row_of_an_untagged_table_joined_to_a_tagged_one_carries_nothing(mesh_repo):
+    sql = (
+        "SELECT e.order_id, TO_JSON_STRING(e) AS contact FROM orders.events_2024 AS e "
+        "JOIN orders.orders AS o ON o.order_id = e.order_id"
+    )
+    errors, result = _errors(mesh_repo, sql, columns=["order_id: STRING", "contact: STRING"])
+    assert errors == [], errors
+    lineage = dict((c.column, c.sources) for c in result.mesh.column_lineage)
+    assert lineage["contact"] == ("acme-dm-shop.orders.events_2024.n", "acme-dm-shop.orders.events_2024.order_id")

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from meshform.findings import did_you_mean
 from meshform.model.sql.parse import parse, star_struct_names
+from meshform.model.sql.rows import every_column, relation, whole_rows
 
 TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
 TABLE_SUFFIX = "_TABLE_SUFFIX"  # the pseudo-column of a wildcard table
@@ -75,14 +76,30 @@ def study(sql: str, project: str, schema_json: str) -> Study:
         )
     except SqlglotError as error:
         problem = _unresolved(str(error), mapping)
-        return Study(problem=problem[0], unknown=problem[1]) if problem else Study()
+        return Study(problem=problem[0], unknown=problem[1]) if problem else _unknown(tree, mapping)
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError):
-        return Study()
+        return _unknown(tree, mapping)
     outputs = _outputs(tree, schema)
     if outputs is None:
         return Study()
     columns = tuple(name for name, _ in outputs)
-    return Study(columns, _lineage(tree, schema, outputs))
+    return Study(columns, _lineage(tree, schema, outputs, every_column(mapping)))
+
+
+def _unknown(tree, mapping: dict) -> Study:
+    """A query the qualifier cannot resolve (`(SELECT AS STRUCT c.*)` without a FROM, say): its
+    output columns are not known, but each named output may carry every column of every table the
+    query reads (conservative), so protection still follows the data."""
+    from sqlglot import exp
+
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.left
+    every = tuple(sorted(every_column(mapping)))
+    names = [sel.output_name for sel in getattr(select, "selects", [])]
+    if not every or not names or not all(names) or "*" in names:
+        return Study()
+    return Study(lineage=tuple((name, every) for name in names))
 
 
 def _struct_stars(tree):
@@ -167,7 +184,7 @@ def _outputs(tree, schema) -> list[tuple[str, object]] | None:
     return names
 
 
-def _lineage(tree, schema, outputs) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _lineage(tree, schema, outputs, every: frozenset[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.lineage import lineage
@@ -180,17 +197,24 @@ def _lineage(tree, schema, outputs) -> tuple[tuple[str, tuple[str, ...]], ...]:
         )
     except (SqlglotError, RecursionError, ValueError, KeyError, AttributeError, TypeError):
         # No lineage: each column may come from any declared column the query names (conservative).
-        every = tuple(sorted(_named_in(tree, tree)))
-        return tuple((column, every) for column, _ in outputs)
+        named = tuple(sorted(_named_in(tree, tree) | whole_rows(tree, tree, every)))
+        return tuple((column, named) for column, _ in outputs)
     found: dict[str, set[str]] = {}
     for name, node in nodes.items():
         leaves = set()
         for n in node.walk():
+            if isinstance(n.expression, exp.Expression):
+                # a whole row read (`TO_JSON_STRING(c)`), here or in a CTE or subquery the column comes from
+                leaves |= whole_rows(n.expression, tree, every)
             if n.downstream:
                 continue
             if isinstance(n.source, exp.Table) and n.source.name:
                 table = n.source
-                leaves.add(f"{table.catalog}.{table.db}.{table.name}.{n.name.split('.')[-1]}")
+                field = n.name.split(".")[-1]
+                if field == "*":  # `STRUCT(c.*)`: every column of the table
+                    leaves |= relation(table.alias_or_name, tree, every)
+                else:
+                    leaves.add(f"{table.catalog}.{table.db}.{table.name}.{field}")
             elif isinstance(n.expression, exp.Placeholder) and "." in n.name:
                 # a correlated reference to an outer table (`orders.email` inside a subquery)
                 qualifier, _, field = n.name.rpartition(".")
@@ -207,6 +231,8 @@ def _lineage(tree, schema, outputs) -> tuple[tuple[str, tuple[str, ...]], ...]:
             expression.find(exp.Subquery, exp.Unnest) or isinstance(expression, exp.Dot)
         ):
             leaves |= _named_in(expression, tree)
+        if isinstance(expression, exp.Expression):
+            leaves |= whole_rows(expression, tree, every)
         out.append((column, tuple(sorted(leaves))))
     return tuple(out)
 
