@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from meshform.cli.common import RootOption, StacksOption, TimeoutOption
 from meshform.exit_codes import ExitCode
 
 
@@ -28,18 +29,9 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             DoctorFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
         ] = DoctorFormat.text,
-        stacks: Annotated[
-            Path | None,
-            typer.Option(
-                metavar="DIR", help="The synthesized Terraform (DIR/stacks/*/cdk.tf.json). [default: ROOT/terraform]"
-            ),
-        ] = None,
-        timeout: Annotated[
-            float, typer.Option(metavar="SECONDS", help="Seconds each Google Cloud request may take.", min=1, max=600)
-        ] = 30.0,
-        root: Annotated[
-            Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
-        ] = Path("."),
+        stacks: StacksOption = None,
+        timeout: TimeoutOption = 30.0,
+        root: RootOption = Path("."),
     ) -> None:
         """Will the apply succeed here? Ask Google Cloud before applying.
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from meshform.cli.common import RootOption, StacksOption, TimeoutOption
 from meshform.exit_codes import ExitCode
 
 STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
@@ -33,18 +34,9 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             DriftFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
         ] = DriftFormat.text,
-        stacks: Annotated[
-            Path | None,
-            typer.Option(
-                metavar="DIR", help="The synthesized Terraform (DIR/stacks/*/cdk.tf.json). [default: ROOT/terraform]"
-            ),
-        ] = None,
-        timeout: Annotated[
-            float, typer.Option(metavar="SECONDS", help="Seconds each Google Cloud request may take.", min=1, max=600)
-        ] = 30.0,
-        root: Annotated[
-            Path, typer.Option("--root", "-r", metavar="DIR", help="The mesh repository: holds mesh.yaml and domains/.")
-        ] = Path("."),
+        stacks: StacksOption = None,
+        timeout: TimeoutOption = 30.0,
+        root: RootOption = Path("."),
     ) -> None:
         """Is the live estate still what the specs say?
 

@@ -125,6 +125,14 @@ BaseOption = Annotated[
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Read and check every file again; ignore ROOT/.meshform-cache.")
 ]
+# The live commands (doctor, drift): where the synthesized stacks are, and how long Google may take.
+StacksOption = Annotated[
+    Path | None,
+    typer.Option(metavar="DIR", help="The synthesized Terraform (DIR/stacks/*/cdk.tf.json). [default: ROOT/terraform]"),
+]
+TimeoutOption = Annotated[
+    float, typer.Option(metavar="SECONDS", help="Seconds each Google Cloud request may take.", min=1, max=600)
+]
 
 
 def checked(
