@@ -58,7 +58,7 @@ ENTRY_MIN_MINUTES = 10  # Google's tests wait 300 s for ingestion; the provider 
     f"{ENTRY_MIN_MINUTES} min, during which the provider retries the 403 that a not-yet-ingested entry gives.",
     "Provider: IsDataplex1PEntryIngestedError (error_retry_predicates.go), Entry.yaml insert_minutes 5; "
     "resource_dataplex_datascan_test.go waits 300 s",
-    "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/dataplex_entry",
+    "https://github.com/hashicorp/terraform-provider-google/blob/main/website/docs/r/dataplex_entry.html.markdown",
 )
 def entry_ingestion(stack_name: str, stack: Stack) -> Iterator[Problem]:
     for _, address, body in resources(stack, "google_dataplex_entry"):

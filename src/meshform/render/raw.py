@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cdktn import TerraformResource, TerraformStack
 
-# hashicorp/time's time_sleep: https://registry.terraform.io/providers/hashicorp/time (sleeps on create only).
+# hashicorp/time's time_sleep: hashicorp/terraform-provider-time, docs/resources/sleep.md (sleeps on create only).
 TIME_PROVIDER = ("time", "hashicorp/time", "0.13.1")
 
 
