@@ -327,3 +327,19 @@ def test_a_whole_row_of_an_untagged_table_joined_to_a_tagged_one_carries_nothing
     assert errors == [], errors
     lineage = dict((c.column, c.sources) for c in result.mesh.column_lineage)
     assert lineage["contact"] == ("acme-dm-shop.orders.events_2024.n", "acme-dm-shop.orders.events_2024.order_id")
+
+
+def test_a_query_with_very_many_column_references_is_studied_conservatively():
+    """Attacker review P2-1: sqlglot's qualify is quadratic in column references (44 KB of
+    `sku = 'a' OR ...` cost 7 s of validate). Past MAX_COLUMN_REFERENCES the study does not
+    resolve each one: every output may carry every column of every table read."""
+    import json
+
+    from meshform.model.sql.schema import MAX_COLUMN_REFERENCES, study
+
+    schema = json.dumps({"p": {"shop": {"orders": {"sku": "STRING", "email": "STRING"}}}})
+    small = study("SELECT sku AS s FROM shop.orders WHERE sku = 'a'", "p", schema)
+    assert small.lineage == (("s", ("p.shop.orders.sku",)),)
+    where = " OR ".join(["sku = 'a'"] * (MAX_COLUMN_REFERENCES + 1))
+    big = study(f"SELECT sku AS s FROM shop.orders WHERE {where}", "p", schema)
+    assert big.lineage == (("s", ("p.shop.orders.email", "p.shop.orders.sku")),)
