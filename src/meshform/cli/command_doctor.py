@@ -8,27 +8,18 @@ account, an organization policy that refuses something) · 2 usage (no stacks, n
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from meshform.cli.common import RootOption, StacksOption, TimeoutOption
+from meshform.cli.common import LiveFormat, LiveFormatOption, RootOption, StacksOption, TimeoutOption
 from meshform.exit_codes import ExitCode
-
-
-class DoctorFormat(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor_command(
-        fmt: Annotated[
-            DoctorFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
-        ] = DoctorFormat.text,
+        fmt: LiveFormatOption = LiveFormat.text,
         stacks: StacksOption = None,
         timeout: TimeoutOption = 30.0,
         root: RootOption = Path("."),
@@ -56,7 +47,7 @@ def register(app: typer.Typer) -> None:
         found = load(stacks if stacks is not None else root / "terraform")
         api = Api(NEEDS, timeout=timeout)
         findings = doctor(mesh, found, api)
-        if fmt is DoctorFormat.json:
+        if fmt is LiveFormat.json:
             print(json.dumps({"findings": [f.as_json() for f in findings]}, indent=2, sort_keys=True))
         else:
             for f in findings:

@@ -7,21 +7,15 @@ Exit codes: 0 no drift · 1 drift (or the specs have errors) · 2 usage (no stac
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from meshform.cli.common import RootOption, StacksOption, TimeoutOption
+from meshform.cli.common import LiveFormat, LiveFormatOption, RootOption, StacksOption, TimeoutOption
 from meshform.exit_codes import ExitCode
 
 STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
-
-
-class DriftFormat(str, Enum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -31,9 +25,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Argument(metavar="DOMAIN", help="The domains to compare; all when omitted.", show_default=False),
         ] = None,
-        fmt: Annotated[
-            DriftFormat, typer.Option("--format", "-f", help="text, or json for scripts.")
-        ] = DriftFormat.text,
+        fmt: LiveFormatOption = LiveFormat.text,
         stacks: StacksOption = None,
         timeout: TimeoutOption = 30.0,
         root: RootOption = Path("."),
@@ -65,7 +57,7 @@ def register(app: typer.Typer) -> None:
             domains = [known[n] for n in dict.fromkeys(names)]
         found = load(stacks if stacks is not None else root / "terraform")
         results = drift(mesh, found, Api(NEEDS, timeout=timeout), domains)
-        if fmt is DriftFormat.json:
+        if fmt is LiveFormat.json:
             print(json.dumps({"drift": [d.as_json() for d in results]}, indent=2, sort_keys=True))
         else:
             for d in results:

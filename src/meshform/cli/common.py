@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterable
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -125,7 +126,16 @@ BaseOption = Annotated[
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Read and check every file again; ignore ROOT/.meshform-cache.")
 ]
-# The live commands (doctor, drift): where the synthesized stacks are, and how long Google may take.
+
+
+# The live commands (doctor, drift): how they print, where the synthesized stacks are, and how
+# long Google may take.
+class LiveFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+LiveFormatOption = Annotated[LiveFormat, typer.Option("--format", "-f", help="text, or json for scripts.")]
 StacksOption = Annotated[
     Path | None,
     typer.Option(metavar="DIR", help="The synthesized Terraform (DIR/stacks/*/cdk.tf.json). [default: ROOT/terraform]"),
